@@ -1,0 +1,93 @@
+"""A virtual clock: an asyncio event loop whose time jumps forward instead of sleeping.
+
+A Wait of six hours, a Bedrock job that runs for nine, a retry backoff of a minute: all of them take no real
+time. The loop runs every ready callback first; when only timers are left, the clock moves straight to the
+earliest one. Everything in the runtime (executions, the Bedrock simulator, event delivery) schedules its work
+on this loop, so virtual time is shared and consistent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import selectors
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+class _JumpingSelector(selectors.DefaultSelector):
+    """A selector that never blocks: a wait for ``timeout`` seconds advances the clock instead."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        super().__init__()
+        self._clock = clock
+
+    def select(self, timeout: float | None = None):  # type: ignore[override]
+        ready = super().select(0)
+        if ready:
+            return ready
+        if timeout is None:
+            # Nothing is ready and no timer is set: nothing can ever happen again.
+            raise ClockStalled("the event loop is idle with no timer set")
+        if timeout > 0:
+            self._clock.advance(timeout)
+        return []
+
+
+class ClockStalled(RuntimeError):
+    """Raised when every task waits on something that no timer or callback will ever provide."""
+
+
+class VirtualClock:
+    """Seconds since the epoch, in virtual time, plus the event loop that runs on it."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self._epoch_start = time.time() if start is None else start
+        self._elapsed = 0.0
+        self.loop = _VirtualLoop(self)
+
+    # -- reading the time -------------------------------------------------------------------------
+    def monotonic(self) -> float:
+        """Virtual seconds since the clock was created (what the event loop uses)."""
+        return self._elapsed
+
+    def now(self) -> float:
+        """Virtual wall time, seconds since the epoch."""
+        return self._epoch_start + self._elapsed
+
+    def datetime(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.now(), tz=dt.timezone.utc)
+
+    def iso(self) -> str:
+        """ISO 8601 with milliseconds and a Z, as Step Functions writes timestamps."""
+        return self.datetime().strftime("%Y-%m-%dT%H:%M:%S.") + f"{self.datetime().microsecond // 1000:03d}Z"
+
+    # -- moving the time --------------------------------------------------------------------------
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("a clock cannot go back")
+        self._elapsed += seconds
+
+    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> asyncio.TimerHandle:
+        """Run ``callback(*args)`` after ``delay`` virtual seconds."""
+        return self.loop.call_later(max(0.0, delay), callback, *args)
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> asyncio.Handle:
+        return self.loop.call_soon(callback, *args)
+
+    def run(self, awaitable: Any) -> Any:
+        """Run a coroutine to completion on the virtual loop."""
+        return self.loop.run_until_complete(awaitable)
+
+    def close(self) -> None:
+        self.loop.close()
+
+
+class _VirtualLoop(asyncio.SelectorEventLoop):
+    def __init__(self, clock: VirtualClock) -> None:
+        self._virtual_clock = clock
+        super().__init__(_JumpingSelector(clock))
+
+    def time(self) -> float:
+        return self._virtual_clock.monotonic()
