@@ -61,7 +61,20 @@ class VirtualClock:
 
     def iso(self) -> str:
         """ISO 8601 with milliseconds and a Z, as Step Functions writes timestamps."""
-        return self.datetime().strftime("%Y-%m-%dT%H:%M:%S.") + f"{self.datetime().microsecond // 1000:03d}Z"
+        return self.iso_at(self.now())
+
+    @staticmethod
+    def iso_at(epoch_seconds: float) -> str:
+        moment = dt.datetime.fromtimestamp(epoch_seconds, tz=dt.timezone.utc)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+    def seconds_to_next_timer(self) -> float:
+        live = [h.when() for h in self.loop._scheduled if not h.cancelled()]  # noqa: SLF001
+        return max(0.0, min(live) - self.monotonic()) if live else 0.0
+
+    def has_pending_timers(self) -> bool:
+        """Whether any timer is still set (a Wait, a retry backoff, a simulated job's next step)."""
+        return any(not handle.cancelled() for handle in self.loop._scheduled)  # noqa: SLF001
 
     # -- moving the time --------------------------------------------------------------------------
     def advance(self, seconds: float) -> None:

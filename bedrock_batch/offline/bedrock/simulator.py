@@ -1,0 +1,806 @@
+"""The Bedrock batch inference backend: jobs, their lifecycle on the virtual clock, quotas and validation.
+
+Built like a moto backend: one object holds the state and behaviour; its methods are named like the boto3 ``bedrock``
+client's and take the same camelCase keyword arguments, return botocore-shaped dicts, and raise
+``botocore.exceptions.ClientError`` with the service's error codes. A caller cannot tell it from boto3 except that
+time is virtual. Input is read from, and output written to, S3 through a boto3 client (moto in tests), so S3
+EventBridge notifications fire for the output objects as they would on AWS.
+
+Sources: botocore ``bedrock/2023-04-20`` (shapes, patterns, statuses), Bedrock User Guide pages batch-inference-data,
+batch-inference-results, batch-inference-stop, monitoring-eventbridge-how-it-works. Everything those pages leave
+open is a field of ``SimulatorConfig``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import logging
+import math
+import random
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from botocore.exceptions import ClientError
+
+from ..clock import VirtualClock
+from .backends import DeterministicBackend, ModelBackend
+from .families import RecordError, family_for
+from .faults import SimulatorConfig, selects
+
+logger = logging.getLogger(__name__)
+
+IN_FLIGHT = frozenset({"Submitted", "Validating", "Scheduled", "InProgress", "Stopping"})
+NOT_STARTED = frozenset({"Submitted", "Validating", "Scheduled"})
+TERMINAL = frozenset({"Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired"})
+
+# Patterns from the botocore service model (used with re.fullmatch, as the service anchors them).
+JOB_NAME_PATTERN = r"[a-zA-Z0-9]{1,63}(-*[a-zA-Z0-9\+\-\.]){0,63}"
+ROLE_ARN_PATTERN = r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+"
+S3_URI_PATTERN = r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-z0-9A-Z]+(?:/[-!_*'().a-z0-9A-Z]+)*)?/?"
+TOKEN_PATTERN = r"[a-zA-Z0-9]{1,256}(-*[a-zA-Z0-9]){0,256}"
+JOB_IDENTIFIER_PATTERN = r"((arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:model-invocation-job/)?[a-z0-9]{12})"
+MODEL_ID_PATTERN = (
+    r"(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:(([0-9]{12}:custom-model/[a-z0-9-]{1,63}[.]{1}[a-z0-9-:]{1,63}/"
+    r"[a-z0-9]{12}$)|(:foundation-model/([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})"
+    r"([:][a-z0-9-]{1,63}){0,2})|(([0-9a-zA-Z][_-]?)+)$)|([0-9]{12}:(inference-profile|"
+    r"application-inference-profile)/[a-zA-Z0-9-:.]+$)))|([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}"
+    r"([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2})|(([0-9a-zA-Z][_-]?)+)"
+)
+TAG_PATTERN = r"[a-zA-Z0-9\s._:/=+@-]*"
+
+_HTTP_STATUS = {
+    "ValidationException": 400,
+    "ConflictException": 400,
+    "ServiceQuotaExceededException": 400,
+    "ThrottlingException": 429,
+    "AccessDeniedException": 403,
+    "ResourceNotFoundException": 404,
+    "InternalServerException": 500,
+}
+_CREATE_PARAMS = frozenset(
+    {
+        "jobName",
+        "roleArn",
+        "clientRequestToken",
+        "modelId",
+        "inputDataConfig",
+        "outputDataConfig",
+        "vpcConfig",
+        "timeoutDurationInHours",
+        "tags",
+        "modelInvocationType",
+    }
+)
+
+
+def client_error(code: str, message: str, operation: str) -> ClientError:
+    """A ClientError shaped as botocore parses a rest-json error: ``Error.Code``, ``Error.Message``, HTTP status."""
+    response: Any = {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": _HTTP_STATUS.get(code, 400)},
+        "message": message,
+    }
+    return ClientError(response, operation)
+
+
+class StateChange(NamedTuple):
+    """One status change, for tests and reports: ``old`` is ``None`` for the creation."""
+
+    time: float
+    job_arn: str
+    model_id: str
+    old: str | None
+    new: str
+
+
+class _InputProblem(Exception):
+    """The job's input (or output location) fails Bedrock's validation: the job becomes Failed."""
+
+
+@dataclass
+class _Record:
+    file: str
+    record_id: str
+    model_input: Any
+    error: tuple[int, str] | None = None
+
+
+@dataclass
+class _Job:
+    ordinal: int
+    job_id: str
+    arn: str
+    name: str
+    model_id: str
+    role_arn: str
+    token: str
+    input_config: dict[str, Any]
+    output_config: dict[str, Any]
+    timeout_hours: int
+    invocation_type: str
+    vpc_config: dict[str, Any] | None
+    tags: list[dict[str, str]]
+    submit_time: float
+    status: str = ""
+    message: str | None = None
+    last_modified: float = 0.0
+    end_time: float | None = None
+    records: list[_Record] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    started_at: float | None = None
+    duration: float = 0.0
+    processed_at_stop: int | None = None
+    handle: Any = None
+    expiry: Any = None
+
+    @property
+    def expiration(self) -> float:
+        return self.submit_time + self.timeout_hours * 3600.0
+
+
+def _parse_s3_uri(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def _creation_time_text(when: dt.datetime) -> str:
+    """The sample event's ``creationTime`` style: ``Aug 28, 2024, 10:47:53 PM``."""
+    hour = when.hour % 12 or 12
+    return f"{when:%b} {when.day}, {when.year}, {hour}:{when:%M:%S} {'AM' if when.hour < 12 else 'PM'}"
+
+
+class BatchSimulator:
+    """Amazon Bedrock batch inference (CreateModelInvocationJob and friends) on a virtual clock."""
+
+    def __init__(
+        self,
+        clock: VirtualClock,
+        s3_client: Any,
+        events_client: Any,
+        config: SimulatorConfig | None = None,
+        backend: ModelBackend | None = None,
+        account_id: str = "123456789012",
+        region: str = "us-east-1",
+    ) -> None:
+        self.clock = clock
+        self.s3 = s3_client
+        self.events = events_client
+        self.config = config or SimulatorConfig()
+        self.backend: ModelBackend = backend or DeterministicBackend(self.config.seed)
+        self.account_id = account_id
+        self.region = region
+        self.state_log: list[StateChange] = []
+        self.emitted_events: list[dict[str, Any]] = []
+        self.lost_events: list[dict[str, Any]] = []
+        self._jobs: dict[str, _Job] = {}
+        self._tokens: dict[str, str] = {}
+        self._rng = random.Random(f"bedrock-batch-simulator:{self.config.seed}")
+        self._throttled = 0
+        self._quota_failed = 0
+
+    # ============================================================================================
+    # API
+    # ============================================================================================
+    def create_model_invocation_job(self, **kwargs: Any) -> dict[str, Any]:
+        op = "CreateModelInvocationJob"
+        cfg = self.config
+        if self._throttled < cfg.throttle_creates:
+            self._throttled += 1
+            raise client_error("ThrottlingException", "Too many requests, please wait before trying again.", op)
+        self._validate_create(kwargs, op)
+        role_arn = kwargs["roleArn"]
+        if role_arn in cfg.access_denied_role_arns:
+            raise client_error(
+                "AccessDeniedException",
+                f"User is not authorized to perform: iam:PassRole on resource: {role_arn}",
+                op,
+            )
+        token = kwargs.get("clientRequestToken") or str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        if token in self._tokens:  # idempotent replay: same job, nothing created
+            return {"jobArn": self._tokens[token], **self._metadata()}
+        name = kwargs["jobName"]
+        if cfg.duplicate_job_name_error and any(j.name == name for j in self._jobs.values()):
+            raise client_error(cfg.duplicate_job_name_error, "The provided job name is currently in use.", op)
+        if self._quota_failed < cfg.quota_errors:
+            self._quota_failed += 1
+            raise client_error("ServiceQuotaExceededException", self._quota_message(kwargs["modelId"]), op)
+        model_id = kwargs["modelId"]
+        if self.in_flight(model_id) >= cfg.max_jobs_in_flight_per_model:
+            raise client_error("ServiceQuotaExceededException", self._quota_message(model_id), op)
+
+        job_id = self._new_job_id()
+        now = self.clock.now()
+        job = _Job(
+            ordinal=len(self._jobs) + 1,
+            job_id=job_id,
+            arn=f"arn:aws:bedrock:{self.region}:{self.account_id}:model-invocation-job/{job_id}",
+            name=name,
+            model_id=model_id,
+            role_arn=role_arn,
+            token=token,
+            input_config=kwargs["inputDataConfig"],
+            output_config=kwargs["outputDataConfig"],
+            timeout_hours=kwargs.get("timeoutDurationInHours", cfg.default_timeout_hours),
+            invocation_type=kwargs.get("modelInvocationType", "InvokeModel"),
+            vpc_config=kwargs.get("vpcConfig"),
+            tags=list(kwargs.get("tags", [])),
+            submit_time=now,
+            last_modified=now,
+        )
+        self._jobs[job_id] = job
+        self._tokens[token] = job.arn
+        self._change(job, "Submitted")
+        self._schedule(job, cfg.submitted_seconds, self._to_validating)
+        job.expiry = self.clock.call_later(job.expiration - now, self._guarded, job, self._on_expiry)
+        return {"jobArn": job.arn, **self._metadata()}
+
+    def get_model_invocation_job(self, *, jobIdentifier: str) -> dict[str, Any]:
+        job = self._find(jobIdentifier, "GetModelInvocationJob")
+        return {**self._describe(job), **self._metadata()}
+
+    def list_model_invocation_jobs(
+        self,
+        *,
+        submitTimeAfter: dt.datetime | None = None,
+        submitTimeBefore: dt.datetime | None = None,
+        statusEquals: str | None = None,
+        nameContains: str | None = None,
+        maxResults: int | None = None,
+        nextToken: str | None = None,
+        sortBy: str = "CreationTime",
+        sortOrder: str = "Descending",
+    ) -> dict[str, Any]:
+        op = "ListModelInvocationJobs"
+        if sortBy != "CreationTime" or sortOrder not in ("Ascending", "Descending"):
+            raise client_error("ValidationException", "sortBy must be CreationTime; sortOrder Ascending|Descending", op)
+        if maxResults is not None and not 1 <= maxResults <= 1000:
+            raise client_error(
+                "ValidationException",
+                f"1 validation error detected: Value '{maxResults}' at 'maxResults' failed to satisfy constraint: "
+                "Member must have value between 1 and 1000",
+                op,
+            )
+        jobs = sorted(self._jobs.values(), key=lambda j: (j.submit_time, j.ordinal), reverse=sortOrder == "Descending")
+        after = submitTimeAfter.timestamp() if submitTimeAfter else None
+        before = submitTimeBefore.timestamp() if submitTimeBefore else None
+        jobs = [
+            j
+            for j in jobs
+            if (statusEquals is None or j.status == statusEquals)
+            and (nameContains is None or nameContains in j.name)
+            and (after is None or j.submit_time > after)
+            and (before is None or j.submit_time < before)
+        ]
+        start = 0
+        if nextToken is not None:
+            try:
+                start = int(base64.urlsafe_b64decode(nextToken.encode()).decode().removeprefix("offset:"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise client_error("ValidationException", "The nextToken is not valid.", op) from exc
+        end = len(jobs) if maxResults is None else start + maxResults
+        result: dict[str, Any] = {"invocationJobSummaries": [self._describe(j) for j in jobs[start:end]]}
+        if end < len(jobs):
+            result["nextToken"] = base64.urlsafe_b64encode(f"offset:{end}".encode()).decode()
+        return {**result, **self._metadata()}
+
+    def stop_model_invocation_job(self, *, jobIdentifier: str) -> dict[str, Any]:
+        op = "StopModelInvocationJob"
+        job = self._find(jobIdentifier, op)
+        if job.status in TERMINAL:
+            raise client_error(
+                "ConflictException", f"The job {job.job_id} is in {job.status} status and cannot be stopped.", op
+            )
+        self._stop(job)
+        return self._metadata()
+
+    # ============================================================================================
+    # Introspection for tests and reports
+    # ============================================================================================
+    def in_flight(self, model_id: str | None = None) -> int:
+        """Jobs counted against the per-model quota now (all models when ``model_id`` is None)."""
+        return sum(1 for j in self._jobs.values() if j.status in IN_FLIGHT and model_id in (None, j.model_id))
+
+    def max_in_flight_seen(self, model_id: str | None = None) -> int:
+        """Peak of concurrently in-flight jobs over the whole state log, for one model or all models together."""
+        current: set[str] = set()
+        peak = 0
+        for change in self.state_log:
+            if model_id is not None and change.model_id != model_id:
+                continue
+            if change.new in IN_FLIGHT:
+                current.add(change.job_arn)
+            else:
+                current.discard(change.job_arn)
+            peak = max(peak, len(current))
+        return peak
+
+    async def wait_for_job(self, jobIdentifier: str, poll_seconds: float = 60.0) -> dict[str, Any]:
+        """Poll GetModelInvocationJob on the virtual clock until the job reaches a terminal status."""
+        import asyncio
+
+        while True:
+            job = self.get_model_invocation_job(jobIdentifier=jobIdentifier)
+            if job["status"] in TERMINAL:
+                return job
+            await asyncio.sleep(poll_seconds)
+
+    # ============================================================================================
+    # Validation of CreateModelInvocationJob
+    # ============================================================================================
+    def _validate_create(self, kw: dict[str, Any], op: str) -> None:
+        errors: list[str] = []
+
+        def value_error(value: Any, where: str, constraint: str) -> None:
+            errors.append(f"Value '{value}' at '{where}' failed to satisfy constraint: Member must {constraint}")
+
+        def check_string(value: Any, where: str, pattern: str, lo: int, hi: int) -> None:
+            if not isinstance(value, str):
+                value_error(value, where, "be a string")
+            elif not lo <= len(value) <= hi:
+                value_error(value, where, f"have length between {lo} and {hi}")
+            elif not re.fullmatch(pattern, value):
+                value_error(value, where, f"satisfy regular expression pattern: {pattern}")
+
+        for unknown in sorted(set(kw) - _CREATE_PARAMS):
+            errors.append(f"Unknown parameter in input: '{unknown}'")
+        for required in ("jobName", "roleArn", "modelId", "inputDataConfig", "outputDataConfig"):
+            if kw.get(required) is None:
+                errors.append(f"Value null at '{required}' failed to satisfy constraint: Member must not be null")
+        if kw.get("jobName") is not None:
+            check_string(kw["jobName"], "jobName", JOB_NAME_PATTERN, 1, 63)
+        if kw.get("roleArn") is not None:
+            check_string(kw["roleArn"], "roleArn", ROLE_ARN_PATTERN, 0, 2048)
+        if kw.get("modelId") is not None:
+            check_string(kw["modelId"], "modelId", MODEL_ID_PATTERN, 1, 2048)
+        if "clientRequestToken" in kw:
+            check_string(kw["clientRequestToken"], "clientRequestToken", TOKEN_PATTERN, 1, 256)
+        for config_name, inner, extra in (
+            ("inputDataConfig", "s3InputDataConfig", "s3InputFormat"),
+            ("outputDataConfig", "s3OutputDataConfig", "s3EncryptionKeyId"),
+        ):
+            config = kw.get(config_name)
+            if config is None:
+                continue
+            s3_config = config.get(inner) if isinstance(config, dict) else None
+            if not isinstance(s3_config, dict):
+                errors.append(
+                    f"Value null at '{config_name}.{inner}' failed to satisfy constraint: Member must not be null"
+                )
+                continue
+            check_string(s3_config.get("s3Uri"), f"{config_name}.{inner}.s3Uri", S3_URI_PATTERN, 1, 1024)
+            if extra == "s3InputFormat" and s3_config.get(extra, "JSONL") != "JSONL":
+                value_error(s3_config[extra], f"{config_name}.{inner}.{extra}", "satisfy enum value set: [JSONL]")
+        if "timeoutDurationInHours" in kw:
+            hours = kw["timeoutDurationInHours"]
+            if not isinstance(hours, int) or isinstance(hours, bool) or not 24 <= hours <= 168:
+                value_error(hours, "timeoutDurationInHours", "have value between 24 and 168")
+        if "modelInvocationType" in kw and kw["modelInvocationType"] not in ("InvokeModel", "Converse"):
+            value_error(
+                kw["modelInvocationType"], "modelInvocationType", "satisfy enum value set: [InvokeModel, Converse]"
+            )
+        if "tags" in kw:
+            tags = kw["tags"]
+            if not isinstance(tags, list) or len(tags) > 200:
+                value_error("tags", "tags", "have length less than or equal to 200")
+            else:
+                for i, tag in enumerate(tags):
+                    if not isinstance(tag, dict):
+                        value_error(tag, f"tags.{i + 1}", "be a structure with key and value")
+                        continue
+                    check_string(tag.get("key"), f"tags.{i + 1}.member.key", TAG_PATTERN, 1, 128)
+                    check_string(tag.get("value"), f"tags.{i + 1}.member.value", TAG_PATTERN, 0, 256)
+        if "vpcConfig" in kw:
+            vpc = kw["vpcConfig"]
+            subnets = vpc.get("subnetIds") if isinstance(vpc, dict) else None
+            groups = vpc.get("securityGroupIds") if isinstance(vpc, dict) else None
+            if not isinstance(subnets, list) or not 1 <= len(subnets) <= 16:
+                value_error(subnets, "vpcConfig.subnetIds", "have length between 1 and 16")
+            if not isinstance(groups, list) or not 1 <= len(groups) <= 5:
+                value_error(groups, "vpcConfig.securityGroupIds", "have length between 1 and 5")
+        if errors:
+            plural = "s" if len(errors) > 1 else ""
+            raise client_error(
+                "ValidationException", f"{len(errors)} validation error{plural} detected: " + "; ".join(errors), op
+            )
+
+    def _quota_message(self, model_id: str) -> str:
+        return (
+            f"You have exceeded the number of submitted and in-progress batch inference jobs for model {model_id} "
+            f"({self.config.max_jobs_in_flight_per_model}). Wait for a job to finish, or stop one, and try again."
+        )
+
+    # ============================================================================================
+    # Lifecycle
+    # ============================================================================================
+    def _schedule(self, job: _Job, delay: float, step: Any) -> None:
+        if job.handle is not None:
+            job.handle.cancel()
+        job.handle = self.clock.call_later(delay, self._guarded, job, step)
+
+    def _guarded(self, job: _Job, step: Any) -> None:
+        """Run a lifecycle step; an unexpected error fails the job instead of leaving it stuck forever."""
+        try:
+            step(job)
+        except Exception:
+            logger.exception("batch job %s: simulator step %s raised", job.job_id, getattr(step, "__name__", step))
+            if job.status not in TERMINAL:
+                self._finish_as(job, "Failed", "An internal error occurred while processing the batch inference job.")
+
+    def _to_validating(self, job: _Job) -> None:
+        self._change(job, "Validating")
+        self._schedule(job, self.config.validating_seconds, self._validated)
+
+    def _validated(self, job: _Job) -> None:
+        cfg = self.config
+        if cfg.fail_stage == "Validating" and selects(cfg.fail_jobs, job.ordinal, job.name):
+            self._finish_as(job, "Failed", cfg.fail_message)
+            return
+        try:
+            job.records = self._read_input(job)
+        except _InputProblem as problem:
+            self._finish_as(job, "Failed", str(problem))
+            return
+        job.counts = {"totalRecordCount": len(job.records)}
+        self._change(job, "Scheduled")
+        if selects(cfg.expire_jobs, job.ordinal, job.name):
+            job.handle = None  # never starts: the expiry timer ends it
+            return
+        self._schedule(job, cfg.scheduled_seconds + cfg.extra_schedule_delay_seconds, self._start)
+
+    def _start(self, job: _Job) -> None:
+        cfg = self.config
+        job.started_at = self.clock.now()
+        job.duration = max(cfg.min_in_progress_seconds, cfg.seconds_per_record * len(job.records))
+        self._change(job, "InProgress")
+        if cfg.fail_stage == "InProgress" and selects(cfg.fail_jobs, job.ordinal, job.name):
+            self._schedule(job, job.duration / 2, lambda j: self._finish_as(j, "Failed", cfg.fail_message))
+        elif selects(cfg.stop_jobs, job.ordinal, job.name):
+            self._schedule(job, job.duration / 2, self._stop)
+        else:
+            self._schedule(job, job.duration, self._complete)
+
+    def _complete(self, job: _Job) -> None:
+        total = len(job.records)
+        processed = total
+        if selects(self.config.partial_jobs, job.ordinal, job.name):
+            processed = math.floor(total * self.config.partial_fraction)
+        self._write_output(job, processed)
+        if processed == total:
+            self._finish_as(job, "Completed")
+        else:
+            self._finish_as(job, "PartiallyCompleted", "Not all records could be processed before the job ended.")
+
+    def _on_expiry(self, job: _Job) -> None:
+        """The timeout ran out: a job that never started is Expired; one still running ends PartiallyCompleted."""
+        job.expiry = None
+        hours = job.timeout_hours
+        if job.status in NOT_STARTED:
+            self._finish_as(job, "Expired", f"The job did not start within its timeout of {hours} hours.")
+        elif job.status == "InProgress":
+            self._write_output(job, self._progress(job))
+            self._finish_as(job, "PartiallyCompleted", f"The job reached its timeout of {hours} hours.")
+
+    def _stop(self, job: _Job) -> None:
+        if job.status == "Stopping":
+            return
+        job.processed_at_stop = self._progress(job) if job.status == "InProgress" else None
+        if job.expiry is not None:
+            job.expiry.cancel()
+            job.expiry = None
+        self._change(job, "Stopping")
+        self._schedule(job, self.config.stopping_seconds, self._stopped)
+
+    def _stopped(self, job: _Job) -> None:
+        if job.processed_at_stop is not None and self.config.write_output_on_stop:
+            self._write_output(job, job.processed_at_stop)
+        self._finish_as(job, "Stopped")
+
+    def _progress(self, job: _Job) -> int:
+        if job.started_at is None or job.duration <= 0:
+            return 0
+        share = (self.clock.now() - job.started_at) / job.duration
+        return max(0, min(len(job.records), math.floor(len(job.records) * share)))
+
+    def _finish_as(self, job: _Job, status: str, message: str | None = None) -> None:
+        for attr in ("handle", "expiry"):
+            handle = getattr(job, attr)
+            if handle is not None:
+                handle.cancel()
+                setattr(job, attr, None)
+        job.message = message
+        job.end_time = self.clock.now()
+        self._change(job, status)
+
+    def _change(self, job: _Job, status: str) -> None:
+        old = job.status or None
+        job.status = status
+        job.last_modified = self.clock.now()
+        self.state_log.append(StateChange(self.clock.now(), job.arn, job.model_id, old, status))
+        logger.info("batch job %s (%s): %s -> %s", job.job_id, job.model_id, old, status)
+        self._emit(job)
+
+    # ============================================================================================
+    # Input
+    # ============================================================================================
+    def _read_input(self, job: _Job) -> list[_Record]:
+        cfg = self.config
+        uri = job.input_config["s3InputDataConfig"]["s3Uri"]
+        bucket, key = _parse_s3_uri(uri)
+        out_bucket, _ = _parse_s3_uri(job.output_config["s3OutputDataConfig"]["s3Uri"])
+        for name in {bucket, out_bucket}:
+            try:
+                self.s3.head_bucket(Bucket=name)
+            except ClientError as exc:
+                raise _InputProblem(f"Could not access the S3 bucket {name} with role {job.role_arn}: {exc}") from exc
+        objects = self._input_objects(bucket, key, uri)
+        if sum(size for _, _, size in objects) > cfg.max_job_input_bytes:
+            raise _InputProblem(
+                f"The input files exceed the batch inference job size limit of {cfg.max_job_input_bytes} bytes."
+            )
+        records: list[_Record] = []
+        for object_key, name, size in objects:
+            if size > cfg.max_input_file_bytes:
+                raise _InputProblem(
+                    f"The input file {name} exceeds the size limit of {cfg.max_input_file_bytes} bytes."
+                )
+            file_records = self._parse_file(job, name, self.s3.get_object(Bucket=bucket, Key=object_key)["Body"].read())
+            if len(file_records) > cfg.max_records_per_file:
+                raise _InputProblem(
+                    f"The input file {name} has {len(file_records)} records; the maximum per input file is "
+                    f"{cfg.max_records_per_file}."
+                )
+            records.extend(file_records)
+        if len(records) < cfg.min_records_per_job:
+            raise _InputProblem(
+                f"The job has {len(records)} records; the minimum number of records per batch inference job is "
+                f"{cfg.min_records_per_job}."
+            )
+        if len(records) > cfg.max_records_per_job:
+            raise _InputProblem(
+                f"The job has {len(records)} records; the maximum number of records per batch inference job is "
+                f"{cfg.max_records_per_job}."
+            )
+        return records
+
+    def _input_objects(self, bucket: str, key: str, uri: str) -> list[tuple[str, str, int]]:
+        """(key, output-relative name, size) of each input file, in key order.
+
+        A URI naming one object must end in ``.jsonl``. A prefix takes every ``.jsonl`` object under it, nested
+        folders included, and ignores anything else: the user guide lets the input location also hold the content
+        (images, video) that records refer to. Output names keep the path relative to the prefix.
+        """
+        if key and not key.endswith("/"):
+            try:
+                head = self.s3.head_object(Bucket=bucket, Key=key)
+            except ClientError:
+                head = None
+            if head is not None:
+                if not key.endswith(".jsonl"):
+                    raise _InputProblem(f"The input file {uri} is not a .jsonl file. Input files must end in .jsonl.")
+                return [(key, key.rsplit("/", 1)[-1], head["ContentLength"])]
+            key += "/"
+        found = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key):
+            for obj in page.get("Contents", []):
+                if obj["Key"].endswith(".jsonl"):
+                    found.append((obj["Key"], obj["Key"][len(key) :], obj["Size"]))
+        if not found:
+            raise _InputProblem(f"No .jsonl input files were found at {uri}.")
+        return sorted(found)
+
+    def _parse_file(self, job: _Job, name: str, body: bytes) -> list[_Record]:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _InputProblem(f"The input file {name} is not UTF-8 encoded.") from exc
+        records = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise _InputProblem(f"Line {number} of {name} is not valid JSON.") from exc
+            if not isinstance(row, dict):
+                raise _InputProblem(f"Line {number} of {name} is not a JSON object.")
+            if not isinstance(row.get("modelInput"), dict):
+                raise _InputProblem(f"Line {number} of {name}: modelInput is missing or is not a JSON object.")
+            record_id = row.get("recordId")
+            if record_id is None:  # the user guide: if you omit recordId, Bedrock adds it in the output
+                record_id = self._generated_record_id(job, name, number)
+            elif not isinstance(record_id, str):
+                raise _InputProblem(f"Line {number} of {name}: recordId must be a string.")
+            record = _Record(name, record_id, row["modelInput"])
+            extra = sorted(set(row) - {"recordId", "modelInput"})
+            if self.config.reject_extra_record_keys:
+                if extra:
+                    record.error = (400, f"Extra inputs are not permitted: {', '.join(extra)}")
+                elif "modelId" in row["modelInput"]:
+                    record.error = (
+                        400,
+                        "The model returned the following errors: modelId: Extra inputs are not permitted",
+                    )
+            records.append(record)
+        return records
+
+    def _generated_record_id(self, job: _Job, name: str, number: int) -> str:
+        digest = hashlib.sha256(f"{self.config.seed}:{job.job_id}:{name}:{number}".encode()).digest()
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+        return "".join(alphabet[b % len(alphabet)] for b in digest[:11])
+
+    # ============================================================================================
+    # Output
+    # ============================================================================================
+    def _write_output(self, job: _Job, processed: int) -> None:
+        """Write ``<out>/<jobId>/<file>.out`` for the first ``processed`` records, and ``manifest.json.out``."""
+        cfg = self.config
+        bucket, prefix = _parse_s3_uri(job.output_config["s3OutputDataConfig"]["s3Uri"])
+        folder = f"{prefix.rstrip('/')}/{job.job_id}/" if prefix.strip("/") else f"{job.job_id}/"
+        by_file: dict[str, list[dict[str, Any]]] = {}
+        counts = {"success": 0, "error": 0, "in": 0, "out": 0}
+        for record in job.records[:processed]:
+            line, ok, tokens_in, tokens_out = self._answer(job, record)
+            by_file.setdefault(record.file, []).append(line)
+            counts["success" if ok else "error"] += 1
+            counts["in"] += tokens_in
+            counts["out"] += tokens_out
+        for name, lines in by_file.items():
+            if cfg.shuffle_output:
+                random.Random(f"{cfg.seed}:{job.job_id}:{name}").shuffle(lines)
+            body = "".join(json.dumps(line) + "\n" for line in lines)
+            self._put(bucket, f"{folder}{name}.out", body)
+        job.counts = {
+            "totalRecordCount": len(job.records),
+            "processedRecordCount": processed,
+            "successRecordCount": counts["success"],
+            "errorRecordCount": counts["error"],
+        }
+        manifest = {**job.counts, "inputTokenCount": counts["in"], "outputTokenCount": counts["out"]}
+        self._put(bucket, f"{folder}manifest.json.out", json.dumps(manifest))
+
+    def _put(self, bucket: str, key: str, body: str) -> None:
+        self.s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"))
+
+    def _answer(self, job: _Job, record: _Record) -> tuple[dict[str, Any], bool, int, int]:
+        """One output line: ``modelOutput`` on success, or an ``error`` object in its place."""
+        base = {"recordId": record.record_id, "modelInput": record.model_input}
+        error = record.error or self._injected_error(job, record)
+        if error is None:
+            family = family_for(job.model_id, job.invocation_type)
+            if family is None:
+                error = (400, f"The batch simulator has no {job.invocation_type} response format for {job.model_id}.")
+            else:
+                try:
+                    result = family.invoke(
+                        job.model_id, record.model_input, self.backend, f"{job.job_id}:{record.record_id}"
+                    )
+                except RecordError as exc:
+                    error = (exc.code, exc.message)
+                else:
+                    return {**base, "modelOutput": result.output}, True, result.input_tokens, result.output_tokens
+        return {**base, "error": {"errorCode": error[0], "errorMessage": error[1]}}, False, 0, 0
+
+    def _injected_error(self, job: _Job, record: _Record) -> tuple[int, str] | None:
+        cfg = self.config
+        if cfg.record_error_rate <= 0:
+            return None
+        salt = job.job_id if cfg.record_error_salt_by_job else ""
+        digest = hashlib.sha256(f"{cfg.seed}:{salt}:{record.record_id}".encode()).digest()
+        draw = int.from_bytes(digest[:8], "big") / 2**64
+        return (cfg.record_error_code, cfg.record_error_message) if draw < cfg.record_error_rate else None
+
+    # ============================================================================================
+    # Events
+    # ============================================================================================
+    def _emit(self, job: _Job) -> None:
+        """Put a "Batch Inference Job State Change" event on the default bus (fields as the user guide's sample)."""
+        cfg = self.config
+        if not cfg.emit_events:
+            return
+        detail = {
+            "version": "0.0",
+            "accountId": self.account_id,
+            "batchJobName": job.name,
+            "batchJobArn": job.arn,
+            "batchModelId": self._event_model_id(job.model_id),
+            "status": job.status,
+            "failureMessage": job.message or "",
+            "creationTime": _creation_time_text(dt.datetime.fromtimestamp(job.submit_time, tz=dt.UTC)),
+        }
+        if selects(cfg.lose_events, job.ordinal, job.name):
+            self.lost_events.append(detail)
+            return
+        try:
+            self.events.put_events(
+                Entries=[
+                    {
+                        "Time": self.clock.datetime(),
+                        "Source": "aws.bedrock",
+                        "Resources": [job.arn],
+                        "DetailType": "Batch Inference Job State Change",
+                        "Detail": json.dumps(detail),
+                        "EventBusName": "default",
+                    }
+                ]
+            )
+        except ClientError:
+            logger.warning("batch job %s: could not put the %s state-change event", job.job_id, job.status)
+            self.lost_events.append(detail)
+            return
+        self.emitted_events.append(detail)
+
+    def _event_model_id(self, model_id: str) -> str:
+        if not self.config.event_model_id_as_arn or model_id.startswith("arn:"):
+            return model_id
+        if model_id.split(".", 1)[0] in ("us", "eu", "apac", "global", "us-gov", "jp", "au", "ca"):
+            return f"arn:aws:bedrock:{self.region}:{self.account_id}:inference-profile/{model_id}"
+        return f"arn:aws:bedrock:{self.region}::foundation-model/{model_id}"
+
+    # ============================================================================================
+    # Helpers
+    # ============================================================================================
+    def _new_job_id(self) -> str:
+        alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+        while True:
+            job_id = "".join(self._rng.choice(alphabet) for _ in range(12))
+            if job_id not in self._jobs:
+                return job_id
+
+    def _find(self, identifier: str, op: str) -> _Job:
+        if not isinstance(identifier, str) or not re.fullmatch(JOB_IDENTIFIER_PATTERN, identifier):
+            raise client_error(
+                "ValidationException",
+                f"1 validation error detected: Value '{identifier}' at 'jobIdentifier' failed to satisfy constraint: "
+                f"Member must satisfy regular expression pattern: {JOB_IDENTIFIER_PATTERN}",
+                op,
+            )
+        job = self._jobs.get(identifier.rsplit("/", 1)[-1])
+        if job is None or (identifier.startswith("arn:") and identifier != job.arn):
+            raise client_error("ResourceNotFoundException", f"The model invocation job {identifier} was not found.", op)
+        return job
+
+    def _describe(self, job: _Job) -> dict[str, Any]:
+        def when(seconds: float | None) -> dt.datetime | None:
+            return None if seconds is None else dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+
+        described: dict[str, Any] = {
+            "jobArn": job.arn,
+            "jobName": job.name,
+            "modelId": job.model_id,
+            "clientRequestToken": job.token,
+            "roleArn": job.role_arn,
+            "status": job.status,
+            "message": job.message,
+            "submitTime": when(job.submit_time),
+            "lastModifiedTime": when(job.last_modified),
+            "endTime": when(job.end_time),
+            "inputDataConfig": job.input_config,
+            "outputDataConfig": job.output_config,
+            "vpcConfig": job.vpc_config,
+            "timeoutDurationInHours": job.timeout_hours,
+            "jobExpirationTime": when(job.expiration),
+            "modelInvocationType": job.invocation_type,
+            **job.counts,
+        }
+        return {k: v for k, v in described.items() if v is not None}
+
+    def _metadata(self) -> dict[str, Any]:
+        request_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        return {
+            "ResponseMetadata": {"RequestId": request_id, "HTTPStatusCode": 200, "HTTPHeaders": {}, "RetryAttempts": 0}
+        }
+
+    def jobs(self, statuses: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """All jobs as GetModelInvocationJob would describe them, in creation order, optionally by status."""
+        wanted = None if statuses is None else set(statuses)
+        return [self._describe(j) for j in self._jobs.values() if wanted is None or j.status in wanted]
+
+
+__all__ = ["BatchSimulator", "StateChange", "client_error", "IN_FLIGHT", "NOT_STARTED", "TERMINAL"]

@@ -1,0 +1,159 @@
+"""ItemReader: items from an S3 object (CSV, JSON, JSONL, Parquet) or an S3 listing.
+
+Developer Guide, input-output-itemreader: ``arn:aws:states:::s3:getObject`` with ReaderConfig InputType CSV,
+JSON, JSONL or PARQUET; CSV headers from the FIRST_ROW or GIVEN in CSVHeaders; CSVDelimiter COMMA, PIPE,
+SEMICOLON, SPACE or TAB; CSV values are always strings; MaxItems stops reading after that many items;
+``arn:aws:states:::s3:listObjectsV2`` yields ``{Key, Size, Etag, LastModified, StorageClass}`` per object, or
+the contents of each object with ``Transformation: LOAD_AND_FLATTEN``. A failure to read is
+``States.ItemReaderFailed``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .. import errors
+from ..errors import StatesError
+
+DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
+INPUT_TYPES = {"CSV", "JSON", "JSONL", "PARQUET", "MANIFEST"}
+
+
+def _fail(message: str) -> StatesError:
+    return StatesError(errors.ITEM_READER_FAILED, message)
+
+
+def _lines(body: Any, where: str) -> Iterator[str]:
+    """Decode an S3 body as UTF-8 text, line by line, without holding the whole object."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    pending = ""
+    line_no = 0
+    for chunk in body.iter_chunks(chunk_size=1 << 20):
+        try:
+            pending += decoder.decode(chunk)
+        except UnicodeDecodeError as err:
+            raise _fail(f"{where}: not valid UTF-8 near line {line_no + pending.count(chr(10)) + 1}: {err.reason}") from None
+        *complete, pending = pending.split("\n")
+        for line in complete:
+            line_no += 1
+            yield line + "\n"
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending
+
+
+def _csv_items(body: Any, config: dict[str, Any], where: str, ragged: str) -> Iterator[dict[str, str]]:
+    delimiter = DELIMITERS.get(config.get("CSVDelimiter", "COMMA"))
+    if delimiter is None:
+        raise _fail(f"{where}: CSVDelimiter must be one of {sorted(DELIMITERS)}")
+    reader = csv.reader(_lines(body, where), delimiter=delimiter)
+    location = config.get("CSVHeaderLocation", "FIRST_ROW")
+    if location == "GIVEN":
+        headers = config.get("CSVHeaders")
+        if not isinstance(headers, list) or not headers:
+            raise _fail(f"{where}: CSVHeaderLocation GIVEN needs CSVHeaders")
+    else:
+        headers = next(reader, None)
+        if headers is None:
+            return
+    width = len(headers)
+    for row_no, row in enumerate(reader, start=2 if location != "GIVEN" else 1):
+        if not row:
+            continue  # a blank line is not a row
+        if len(row) != width:
+            # AWS does not document ragged rows; "pad" gives missing fields as empty strings and drops extras,
+            # "error" fails the read. Configurable through RuntimeConfig.csv_ragged_rows.
+            if ragged == "error":
+                raise _fail(f"{where}: line {row_no} has {len(row)} fields, the header has {width}")
+            row = (row + [""] * width)[:width]
+        yield dict(zip(headers, row, strict=True))
+
+
+def _jsonl_items(body: Any, where: str) -> Iterator[Any]:
+    for line_no, line in enumerate(_lines(body, where), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError as err:
+            raise _fail(f"{where}: line {line_no} is not JSON: {err.msg}") from None
+
+
+def _json_items(body: Any, where: str) -> Iterator[Any]:
+    try:
+        data = json.loads(body.read())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise _fail(f"{where}: not a JSON document: {err}") from None
+    if not isinstance(data, list):
+        raise _fail(f"{where}: a JSON ItemReader source must hold an array")
+    yield from data
+
+
+def _parquet_items(body: Any, where: str) -> Iterator[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(io.BytesIO(body.read()))
+    except Exception as err:
+        raise _fail(f"{where}: not a Parquet file: {err}") from None
+    # Parquet values keep their types as JSON numbers, strings and booleans (AWS does not document the mapping).
+    for batch in parquet.iter_batches(batch_size=10_000):
+        yield from batch.to_pylist()
+
+
+def read_object(s3: Any, bucket: str, key: str, config: dict[str, Any], ragged: str = "pad",
+                version: str | None = None) -> Iterator[Any]:
+    where = f"s3://{bucket}/{key}"
+    kwargs = {"Bucket": bucket, "Key": key, **({"VersionId": version} if version else {})}
+    try:
+        body = s3.get_object(**kwargs)["Body"]
+    except ClientError as err:
+        raise _fail(f"{where}: {err.response.get('Error', {}).get('Code', 'error')}: "
+                    f"{err.response.get('Error', {}).get('Message', '')}") from None
+    input_type = config.get("InputType", "JSON")
+    if input_type == "CSV":
+        return _csv_items(body, config, where, ragged)
+    if input_type == "JSONL":
+        return _jsonl_items(body, where)
+    if input_type == "JSON":
+        return _json_items(body, where)
+    if input_type == "PARQUET":
+        return _parquet_items(body, where)
+    raise _fail(f"{where}: InputType {input_type} is not supported offline")
+
+
+def list_objects(s3: Any, arguments: dict[str, Any], config: dict[str, Any], ragged: str) -> Iterator[Any]:
+    bucket = arguments.get("Bucket")
+    params = {k: v for k, v in arguments.items() if k in ("Bucket", "Prefix", "Delimiter", "StartAfter")}
+    paginator = s3.get_paginator("list_objects_v2")
+    try:
+        for page in paginator.paginate(**params):
+            for obj in page.get("Contents", []):
+                if config.get("Transformation") == "LOAD_AND_FLATTEN":
+                    yield from read_object(s3, bucket, obj["Key"], config, ragged)
+                else:
+                    yield {"Etag": obj["ETag"], "Key": obj["Key"], "LastModified": obj["LastModified"].timestamp(),
+                           "Size": obj["Size"], "StorageClass": obj.get("StorageClass", "STANDARD")}
+    except ClientError as err:
+        raise _fail(f"s3://{bucket}: {err.response.get('Error', {}).get('Code', 'error')}") from None
+
+
+def read_items(s3: Any, resource: str, arguments: dict[str, Any], config: dict[str, Any],
+               max_items: int | None, ragged: str) -> Iterator[Any]:
+    if resource.endswith(":s3:getObject"):
+        if not isinstance(arguments, dict) or "Bucket" not in arguments or "Key" not in arguments:
+            raise _fail("ItemReader Arguments need Bucket and Key")
+        items = read_object(s3, arguments["Bucket"], arguments["Key"], config, ragged, arguments.get("VersionId"))
+    else:
+        items = list_objects(s3, arguments, config, ragged)
+    for count, item in enumerate(items):
+        if max_items is not None and count >= max_items:
+            return
+        yield item

@@ -1,0 +1,213 @@
+"""Executions and the loop that moves through states.
+
+Developer Guide: concepts-state-machine-executions (statuses, the 1-year and 5-minute limits of Standard and
+Express workflows), concepts-error-handling (Retry before Catch, each retrier counting its own attempts,
+the first matching retrier or catcher wins), input-output-contextobject (``$states.context``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import errors
+from .definition import Program, StateMachineDefinition
+from .errors import StatesError
+from .history import History
+from .states.base import State, Transition
+from .variables import VariableScope
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+# Maximum execution duration (Developer Guide, service quotas): one year for Standard, five minutes for Express.
+MAX_DURATION = {"STANDARD": 365 * 24 * 3600.0, "EXPRESS": 300.0}
+
+
+@dataclass
+class StateMachine:
+    arn: str
+    name: str
+    definition: StateMachineDefinition
+    type: str = "STANDARD"
+    role_arn: str = ""
+
+
+@dataclass(eq=False)
+class Execution:
+    runtime: Runtime
+    machine: StateMachine
+    arn: str
+    name: str
+    input: Any
+    type: str
+    history: History
+    parent: Execution | None = None
+    status: str = "RUNNING"
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    start: float = 0.0
+    stop: float | None = None
+    transitions: int = 0
+    task: asyncio.Task[Any] | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    rng: random.Random = field(default_factory=random.Random)
+
+    def describe(self) -> dict[str, Any]:
+        """Like DescribeExecution: Input and Output as JSON strings."""
+        clock = self.runtime.clock
+        out: dict[str, Any] = {
+            "executionArn": self.arn,
+            "stateMachineArn": self.machine.arn,
+            "name": self.name,
+            "status": self.status,
+            "startDate": clock.iso_at(self.start),
+            "input": json.dumps(self.input),
+        }
+        if self.stop is not None:
+            out["stopDate"] = clock.iso_at(self.stop)
+        if self.status == "SUCCEEDED":
+            out["output"] = json.dumps(self.output)
+        if self.error is not None:
+            out["error"] = self.error
+            out["cause"] = self.cause or ""
+        return out
+
+    def result(self) -> dict[str, Any]:
+        """The ``run-asl`` answer: status, output, error and cause."""
+        return {"status": self.status, "output": self.output, "error": self.error, "cause": self.cause}
+
+    # -- the context object ------------------------------------------------------------------------------------
+    def context(self, state_name: str, entered: str, retry_count: int) -> dict[str, Any]:
+        clock = self.runtime.clock
+        return {
+            "Execution": {
+                "Id": self.arn,
+                "Input": self.input,
+                "Name": self.name,
+                "RoleArn": self.machine.role_arn,
+                "StartTime": clock.iso_at(self.start),
+                "RedriveCount": 0,
+            },
+            "StateMachine": {"Id": self.machine.arn, "Name": self.machine.name},
+            "State": {"Name": state_name, "EnteredTime": entered, "RetryCount": retry_count},
+        }
+
+
+@dataclass
+class Frame:
+    """Where a program runs: its execution and the variable scope it reads and assigns."""
+
+    runtime: Runtime
+    execution: Execution
+    scope: VariableScope
+
+    def bindings(self, state: State, state_input: Any, entered: str, retry_count: int) -> dict[str, Any]:
+        """What every expression of a state sees: ``$states`` and the variables, as on state entry."""
+        variables = self.scope.visible()
+        states = {"input": state_input, "context": self.execution.context(state.name, entered, retry_count)}
+        return {**variables, "states": states}
+
+    def child(self) -> Frame:
+        """A Parallel branch or an inline Map iteration: a new scope that reads this one."""
+        return Frame(self.runtime, self.execution, VariableScope(self.scope))
+
+
+async def run_program(frame: Frame, program: Program, program_input: Any) -> Any:
+    """Run from StartAt until a state ends the program; returns its output or raises its StatesError."""
+    name: str | None = program.start_at
+    data = program_input
+    while name is not None:
+        state = program.states[name]
+        transition = await run_state(frame, state, data)
+        name, data = transition.next, transition.output
+    return data
+
+
+async def run_state(frame: Frame, state: State, state_input: Any) -> Transition:
+    execution = frame.execution
+    history = execution.history
+    history.add(f"{state.type_name}StateEntered", name=state.name, input=state_input)
+    execution.transitions += 1
+    entered = frame.runtime.clock.iso()
+    attempts = [0] * len(state.retriers)
+    retry_count = 0
+    while True:
+        bindings = frame.bindings(state, state_input, entered, retry_count)
+        try:
+            transition = await state.run(frame, state_input, bindings)
+            check_payload(transition.output, f"the output of state '{state.name}'")
+            history.add(f"{state.type_name}StateExited", name=state.name, output=transition.output)
+            return transition
+        except StatesError as err:
+            retrier = next((i for i, r in enumerate(state.retriers) if errors.matches(r.error_equals, err.error)), None)
+            if retrier is not None and attempts[retrier] < state.retriers[retrier].max_attempts:
+                delay = state.retriers[retrier].delay(attempts[retrier], execution.rng)
+                attempts[retrier] += 1
+                retry_count += 1
+                execution.transitions += 1  # a retry is billed as a state transition
+                history.add("StateRetryScheduled", name=state.name, error=err.error, delaySeconds=delay)
+                await asyncio.sleep(delay)
+                continue
+            catcher = state.find_catcher(err)
+            if catcher is None:
+                raise
+            bindings["states"]["errorOutput"] = err.as_output()
+            output = catcher.output.evaluate(bindings) if catcher.output else err.as_output()
+            if catcher.assign:
+                frame.scope.assign({n: t.evaluate(bindings) for n, t in catcher.assign.items()})
+            history.add(f"{state.type_name}StateExited", name=state.name, output=output, caught=err.error)
+            return Transition(output, catcher.next)
+
+
+def check_payload(value: Any, what: str) -> None:
+    """Payloads are at most 256 KiB (service quotas); exceeding it is States.DataLimitExceeded, which is terminal."""
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > errors.MAX_PAYLOAD_BYTES:
+        raise StatesError(errors.DATA_LIMIT_EXCEEDED, f"{what} is {size} bytes, over the {errors.MAX_PAYLOAD_BYTES}-byte limit")
+
+
+async def run_execution(execution: Execution, scope: VariableScope | None = None) -> None:
+    """Run a whole execution to a final status; never raises for a failure of the workflow itself."""
+    runtime = execution.runtime
+    history = execution.history
+    history.add("ExecutionStarted", input=execution.input, roleArn=execution.machine.role_arn)
+    frame = Frame(runtime, execution, scope or VariableScope())
+    limit = MAX_DURATION[execution.type]
+    if execution.machine.definition.timeout_seconds:
+        limit = min(limit, execution.machine.definition.timeout_seconds)
+    started = time.perf_counter()
+    try:
+        check_payload(execution.input, "the execution input")
+        execution.output = await asyncio.wait_for(
+            run_program(frame, execution.machine.definition.program, execution.input), limit
+        )
+        execution.status = "SUCCEEDED"
+        history.add("ExecutionSucceeded", output=execution.output)
+    except StatesError as err:
+        execution.status, execution.error, execution.cause = "FAILED", err.error, err.cause
+        history.add("ExecutionFailed", error=err.error, cause=err.cause)
+    except TimeoutError:
+        execution.status, execution.error = "TIMED_OUT", errors.TIMEOUT
+        execution.cause = f"The execution ran longer than {limit:g} seconds"
+        history.add("ExecutionTimedOut", error=errors.TIMEOUT, cause=execution.cause)
+    except asyncio.CancelledError:
+        execution.status = "ABORTED"
+        history.add("ExecutionAborted")
+    finally:
+        execution.stop = runtime.clock.now()
+        runtime.counters.state_transitions[execution.type] += execution.transitions
+        if execution.type == "EXPRESS":
+            runtime.counters.express_duration_ms += (time.perf_counter() - started) * 1000
+        execution.done.set()
+        runtime.execution_finished(execution)
+
+
+def new_execution_name() -> str:
+    return str(uuid.uuid4())

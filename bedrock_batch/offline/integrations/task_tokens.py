@@ -1,0 +1,60 @@
+"""Task tokens: ``.waitForTaskToken`` and SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat.
+
+Developer Guide, connect-to-resource (wait for a callback with a task token): the task pauses until a token
+comes back; ``HeartbeatSeconds`` fails it with ``States.HeartbeatTimeout`` when no heartbeat arrives in time;
+an unknown or finished token is ``TaskDoesNotExist`` / ``InvalidToken`` for the sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from typing import Any
+
+from .. import errors
+from ..errors import StatesError
+
+
+class TaskTokens:
+    def __init__(self) -> None:
+        self._waiting: dict[str, asyncio.Queue[tuple[str, Any]]] = {}
+
+    def issue(self) -> str:
+        token = base64.urlsafe_b64encode(os.urandom(48)).decode()
+        self._waiting[token] = asyncio.Queue()
+        return token
+
+    async def wait(self, token: str, heartbeat_seconds: float | None) -> Any:
+        queue = self._waiting[token]
+        try:
+            while True:
+                try:
+                    kind, value = await asyncio.wait_for(queue.get(), heartbeat_seconds)
+                except TimeoutError:
+                    raise StatesError(errors.HEARTBEAT_TIMEOUT, f"no heartbeat within {heartbeat_seconds:g} seconds") from None
+                if kind == "success":
+                    return value
+                if kind == "failure":
+                    raise StatesError(*value)
+                # a heartbeat: keep waiting, with the heartbeat timer started afresh
+        finally:
+            self._waiting.pop(token, None)
+
+    def _send(self, token: str, message: tuple[str, Any]) -> None:
+        queue = self._waiting.get(token)
+        if queue is None:
+            raise KeyError("TaskDoesNotExist: the task token is unknown or the task has already finished")
+        queue.put_nowait(message)
+
+    def send_success(self, token: str, output: Any) -> None:
+        self._send(token, ("success", output))
+
+    def send_failure(self, token: str, error: str = "", cause: str = "") -> None:
+        self._send(token, ("failure", (error, cause)))
+
+    def send_heartbeat(self, token: str) -> None:
+        self._send(token, ("heartbeat", None))
+
+    def pending(self) -> list[str]:
+        return list(self._waiting)

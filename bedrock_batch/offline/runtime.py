@@ -1,0 +1,229 @@
+"""The runtime: state machines, executions, AWS clients, the Bedrock simulator and the virtual clock together.
+
+It is the offline stand-in for the Step Functions service: CreateStateMachine (parse and validate once),
+StartExecution, DescribeExecution, GetExecutionHistory, SendTaskSuccess/Failure/Heartbeat. AWS calls go
+through boto3 to the configured endpoint: moto in process (inside ``moto.mock_aws()``) or a moto server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import random
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from .clock import VirtualClock
+from .definition import StateMachineDefinition
+from .execution import Execution, StateMachine, new_execution_name, run_execution
+from .history import Counters, History
+from .integrations.task_tokens import TaskTokens
+
+
+@dataclass
+class RuntimeConfig:
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    endpoint_url: str | None = None  # None: boto3's default, which moto.mock_aws() intercepts in process
+    # CSV rows with more or fewer fields than the header: "pad" (missing fields are "") or "error". AWS does
+    # not document this case.
+    csv_ragged_rows: str = "pad"
+    # The extension of ResultWriter files with OutputType JSONL. Reported to stay ".json" (unconfirmed).
+    jsonl_result_extension: str = ".json"
+    result_file_max_bytes: int = 5 * 1024**3
+    keep_express_history: bool = False  # AWS keeps no execution history for Express workflows
+    seed: int | None = None  # for retry jitter
+    simulator: Any = None  # a bedrock SimulatorConfig; None for its defaults
+    model_backend: Any = None  # a bedrock ModelBackend; None for the deterministic one
+    start_time: float | None = None  # virtual clock start, epoch seconds
+
+
+class _ProcessorDefinition:
+    """A Distributed Map's ItemProcessor, run as a state machine of its own."""
+
+    def __init__(self, program: Any) -> None:
+        self.program = program
+        self.timeout_seconds = None
+
+
+@dataclass
+class Runtime:
+    config: RuntimeConfig = field(default_factory=RuntimeConfig)
+
+    def __post_init__(self) -> None:
+        self.clock = VirtualClock(self.config.start_time)
+        asyncio.set_event_loop(self.clock.loop)
+        self.counters = Counters()
+        self.tokens = TaskTokens()
+        self.machines: dict[str, StateMachine] = {}
+        self.executions: dict[str, Execution] = {}
+        self._active: set[Execution] = set()
+        self._clients: dict[str, Any] = {}
+        self._lambdas: dict[str, Callable[[Any, Any], Any]] = {}
+        self._side_effect_hooks: list[Callable[[], None]] = []
+        self._child_machines: dict[int, StateMachine] = {}
+        self._rng = random.Random(self.config.seed)
+        self._bedrock: Any = None
+
+    # -- AWS clients -------------------------------------------------------------------------------------------
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = boto3.client(
+                service, region_name=self.config.region, endpoint_url=self.config.endpoint_url,
+                aws_access_key_id="testing", aws_secret_access_key="testing",
+                config=Config(retries={"max_attempts": 1}),
+            )
+        return self._clients[service]
+
+    def service(self, service: str) -> Any:
+        """What a Task calls for ``service``: the boto3 client, or the Bedrock batch simulator for ``bedrock``."""
+        return self.bedrock if service == "bedrock" else self.client(service)
+
+    @property
+    def bedrock(self) -> Any:
+        if self._bedrock is None:
+            from .bedrock.simulator import BatchSimulator
+
+            self._bedrock = BatchSimulator(self.clock, self.client("s3"), self.client("events"),
+                                           config=self.config.simulator, backend=self.config.model_backend,
+                                           account_id=self.config.account_id, region=self.config.region)
+        return self._bedrock
+
+    # -- side effects (S3 objects written, events put): the offline stack routes events after each ------------
+    def add_side_effect_hook(self, hook: Callable[[], None]) -> None:
+        self._side_effect_hooks.append(hook)
+
+    def after_side_effect(self) -> None:
+        for hook in self._side_effect_hooks:
+            hook()
+
+    # -- Lambda functions --------------------------------------------------------------------------------------
+    def register_lambda(self, name: str, handler: Callable[[Any, Any], Any]) -> None:
+        self._lambdas[name] = handler
+
+    def register_function_dir(self, directory: str | Path, name: str | None = None,
+                              handler: str = "app.handler") -> None:
+        """Load ``<directory>/<module>.py`` and register its handler under ``name`` (the folder name by default)."""
+        directory = Path(directory)
+        module_name, func = handler.rsplit(".", 1)
+        spec = importlib.util.spec_from_file_location(f"offline_fn_{directory.name}_{module_name}",
+                                                      directory / f"{module_name}.py")
+        if spec is None or spec.loader is None:
+            raise FileNotFoundError(directory / f"{module_name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, str(directory))  # a function's sibling modules import as they would in Lambda
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            sys.path.remove(str(directory))
+        self.register_lambda(name or directory.name, getattr(module, func))
+
+    def lambda_handler(self, name_or_arn: str) -> Callable[[Any, Any], Any] | None:
+        if name_or_arn in self._lambdas:
+            return self._lambdas[name_or_arn]
+        if ":function:" in name_or_arn:
+            name = name_or_arn.split(":function:", 1)[1].split(":", 1)[0]
+            return self._lambdas.get(name)
+        return None
+
+    # -- state machines and executions -------------------------------------------------------------------------
+    def machine_arn(self, name: str) -> str:
+        return f"arn:aws:states:{self.config.region}:{self.config.account_id}:stateMachine:{name}"
+
+    def create_state_machine(self, name: str, definition: str | dict[str, Any] | StateMachineDefinition,
+                             type_: str = "STANDARD", role_arn: str = "") -> StateMachine:
+        if not isinstance(definition, StateMachineDefinition):
+            definition = StateMachineDefinition.from_json(definition, type_)
+        role = role_arn or f"arn:aws:iam::{self.config.account_id}:role/{name}-role"
+        machine = StateMachine(self.machine_arn(name), name, definition, type_, role)
+        self.machines[machine.arn] = machine
+        return machine
+
+    def child_machine(self, parent: StateMachine, map_state: Any) -> StateMachine:
+        key = id(map_state)
+        if key not in self._child_machines:
+            definition = _ProcessorDefinition(map_state.processor)
+            self._child_machines[key] = StateMachine(parent.arn, parent.name, definition,  # type: ignore[arg-type]
+                                                     map_state.child_type, parent.role_arn)
+        return self._child_machines[key]
+
+    def start_execution(self, machine_arn: str, input_: Any = None, name: str | None = None) -> Execution:
+        machine = self.machines[machine_arn]
+        return self._start(machine, {} if input_ is None else input_, name or new_execution_name(), None)
+
+    def start_child_execution(self, machine: StateMachine, input_: Any, name: str, parent: Execution) -> Execution:
+        self.counters.child_executions[machine.type] += 1
+        return self._start(machine, input_, name, parent)
+
+    def _start(self, machine: StateMachine, input_: Any, name: str, parent: Execution | None) -> Execution:
+        kind = "express" if machine.type == "EXPRESS" else "execution"
+        arn = machine.arn.replace(":stateMachine:", f":{kind}:") + f":{name}"
+        if arn in self.executions and parent is None:
+            existing = self.executions[arn]
+            if existing.input == input_:
+                return existing  # StartExecution is idempotent for the same name and input
+            raise ValueError(f"ExecutionAlreadyExists: {arn}")
+        keep = machine.type == "STANDARD" or self.config.keep_express_history
+        execution = Execution(self, machine, arn, name, input_, machine.type, History(self.clock, keep),
+                              parent=parent, start=self.clock.now(), rng=random.Random(self._rng.random()))
+        self.counters.executions[machine.type] += 1
+        if parent is None or machine.type == "STANDARD":
+            self.executions[arn] = execution
+        self._active.add(execution)
+        execution.task = self.clock.loop.create_task(run_execution(execution))
+        return execution
+
+    def execution_finished(self, execution: Execution) -> None:
+        self._active.discard(execution)
+
+    def stop_execution(self, arn: str) -> None:
+        execution = self.executions[arn]
+        if execution.task is not None and not execution.task.done():
+            execution.task.cancel()
+
+    def describe_execution(self, arn: str) -> dict[str, Any]:
+        return self.executions[arn].describe()
+
+    def get_execution_history(self, arn: str) -> list[dict[str, Any]]:
+        return [event.as_dict() for event in self.executions[arn].history.events]
+
+    # -- task tokens -------------------------------------------------------------------------------------------
+    def send_task_success(self, token: str, output: Any) -> None:
+        self.tokens.send_success(token, output)
+
+    def send_task_failure(self, token: str, error: str = "", cause: str = "") -> None:
+        self.tokens.send_failure(token, error, cause)
+
+    def send_task_heartbeat(self, token: str) -> None:
+        self.tokens.send_heartbeat(token)
+
+    # -- running the clock -------------------------------------------------------------------------------------
+    async def wait_idle(self) -> None:
+        """Until no execution runs and no timer is set (simulated jobs included)."""
+        while True:
+            await asyncio.sleep(0)
+            if self._active:
+                await asyncio.wait([e.task for e in list(self._active) if e.task is not None])
+                continue
+            if self.clock.has_pending_timers():
+                await asyncio.sleep(self.clock.seconds_to_next_timer())
+                continue
+            return
+
+    def run_until_idle(self) -> None:
+        self.clock.run(self.wait_idle())
+
+    def run(self, machine_arn: str, input_: Any = None, name: str | None = None) -> Execution:
+        """Start an execution and run the clock until everything it set in motion has settled."""
+        execution = self.start_execution(machine_arn, input_, name)
+        self.run_until_idle()
+        return execution
+
+    def close(self) -> None:
+        self.clock.close()

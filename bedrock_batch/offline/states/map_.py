@@ -1,0 +1,212 @@
+"""The Map state, inline and distributed.
+
+Developer Guide: state-map-inline (iterations in the parent execution, MaxConcurrency, Items and ItemSelector,
+one failed iteration fails the state with its error), state-map-distributed (child executions of an
+ItemProcessor with ``ProcessorConfig {Mode: DISTRIBUTED, ExecutionType: STANDARD|EXPRESS}``, ItemReader,
+ItemBatcher, ResultWriter, ToleratedFailurePercentage/Count; children cannot read the parent's variables).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from .. import errors
+from ..errors import StatesError
+from ..expressions import Template, is_expression
+from .base import ParseContext, State, Transition, evaluate_number, number_field, template
+
+if TYPE_CHECKING:
+    from ..definition import Program
+    from ..execution import Frame
+
+DISTRIBUTED_ONLY = ("ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailurePercentage",
+                    "ToleratedFailureCount", "Label")
+
+
+class MapState(State):
+    type_name = "Map"
+    fields = frozenset({"ItemProcessor", "Items", "ItemSelector", "MaxConcurrency", "Retry", "Catch",
+                        *DISTRIBUTED_ONLY})
+
+    def __init__(self, name: str, raw: dict[str, Any], ctx: ParseContext) -> None:
+        super().__init__(name, raw, ctx)
+        from ..definition import Program  # definition imports the state registry
+
+        processor = raw.get("ItemProcessor")
+        if not isinstance(processor, dict):
+            raise ctx.error("a Map needs an ItemProcessor", "ItemProcessor")
+        config = processor.get("ProcessorConfig", {})
+        self.mode = config.get("Mode", "INLINE")
+        if self.mode not in ("INLINE", "DISTRIBUTED"):
+            raise ctx.error("Mode must be INLINE or DISTRIBUTED", "ItemProcessor.ProcessorConfig.Mode")
+        self.child_type = config.get("ExecutionType", "STANDARD") if self.mode == "DISTRIBUTED" else ctx.execution_type
+        if self.mode == "DISTRIBUTED" and self.child_type not in ("STANDARD", "EXPRESS"):
+            raise ctx.error("ExecutionType must be STANDARD or EXPRESS", "ItemProcessor.ProcessorConfig.ExecutionType")
+        if self.mode == "INLINE":
+            for field in DISTRIBUTED_ONLY:
+                if field in raw:
+                    raise ctx.error("is only valid in a Distributed Map", field)
+        body = {k: v for k, v in processor.items() if k != "ProcessorConfig"}
+        self.processor = Program(body, ParseContext(ctx.query_language, f"{ctx.path} > ItemProcessor", self.child_type))
+        items = raw.get("Items")
+        if items is not None and not (isinstance(items, list) or is_expression(items)):
+            raise ctx.error("must be an array or a JSONata expression", "Items")
+        self.items = template(raw, "Items", ctx)
+        self.item_selector = template(raw, "ItemSelector", ctx)
+        self.max_concurrency = number_field(raw, "MaxConcurrency", ctx)
+        self.tolerated_percentage = number_field(raw, "ToleratedFailurePercentage", ctx, integer=False)
+        if isinstance(raw.get("ToleratedFailurePercentage"), int | float) and raw["ToleratedFailurePercentage"] > 100:
+            raise ctx.error("must be between 0 and 100", "ToleratedFailurePercentage")
+        self.tolerated_count = number_field(raw, "ToleratedFailureCount", ctx)
+        self.label = raw.get("Label")
+        self.reader = _parse_reader(raw.get("ItemReader"), ctx)
+        self.batcher = _parse_batcher(raw.get("ItemBatcher"), ctx)
+        self.writer = _parse_writer(raw.get("ResultWriter"), ctx)
+        if self.reader is not None and self.items is not None:
+            raise ctx.error("Items and ItemReader cannot be used together", "Items")
+
+    def children(self) -> list[Program]:
+        return [self.processor]
+
+    async def run(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> Transition:
+        if self.mode == "DISTRIBUTED":
+            from ..distributed.map_run import run_map_run
+
+            result = await run_map_run(self, frame, state_input, bindings)
+        else:
+            result = await self._run_inline(frame, state_input, bindings)
+        bindings["states"]["result"] = result
+        return self.finish(frame, bindings, result, self.next)
+
+    def source_items(self, state_input: Any, bindings: dict[str, Any]) -> list[Any]:
+        items = self.items.evaluate(bindings) if self.items is not None else state_input
+        if not isinstance(items, list):
+            raise StatesError(errors.QUERY_EVALUATION_ERROR,
+                              f"{self.ctx.path}: the items to iterate must be an array, got {type(items).__name__}")
+        return items
+
+    def select(self, item: Any, index: int, bindings: dict[str, Any]) -> Any:
+        """ItemSelector, with ``$states.context.Map.Item.Index`` and ``.Value`` (input-output-itemselector)."""
+        if self.item_selector is None:
+            return item
+        bindings["states"]["context"]["Map"] = {"Item": {"Index": index, "Value": item}}
+        return self.item_selector.evaluate(bindings)
+
+    async def _run_inline(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> list[Any]:
+        from ..execution import run_program
+
+        items = self.source_items(state_input, bindings)
+        selected = [self.select(item, i, bindings) for i, item in enumerate(items)]
+        bindings["states"]["context"].pop("Map", None)
+        limit = evaluate_number(self.max_concurrency, bindings, 0) or len(selected) or 1
+        gate = asyncio.Semaphore(limit)
+        history = frame.execution.history
+        history.add("MapStateStarted", length=len(selected))
+
+        async def iteration(index: int, value: Any) -> Any:
+            async with gate:
+                history.add("MapIterationStarted", index=index)
+                result = await run_program(frame.child(), self.processor, value)
+                history.add("MapIterationSucceeded", index=index)
+                return result
+
+        tasks = [asyncio.ensure_future(iteration(i, v)) for i, v in enumerate(selected)]
+        try:
+            results = list(await asyncio.gather(*tasks))
+        except BaseException:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            history.add("MapStateFailed", name=self.name)
+            raise
+        history.add("MapStateSucceeded", name=self.name)
+        return results
+
+
+class ReaderSpec:
+    def __init__(self, resource: str, arguments: Template | None, config: dict[str, Any], max_items: Template | None):
+        self.resource, self.arguments, self.config, self.max_items = resource, arguments, config, max_items
+
+
+class BatcherSpec:
+    def __init__(self, max_items: Template | None, max_bytes: Template | None, batch_input: Template | None):
+        self.max_items, self.max_bytes, self.batch_input = max_items, max_bytes, batch_input
+
+
+class WriterSpec:
+    def __init__(self, resource: str | None, arguments: Template | None, transformation: str, output_type: str):
+        self.resource, self.arguments = resource, arguments
+        self.transformation, self.output_type = transformation, output_type
+
+
+def _sub(ctx: ParseContext, field: str) -> ParseContext:
+    return ParseContext(ctx.query_language, f"{ctx.path}, {field}", ctx.execution_type)
+
+
+def _parse_reader(raw: Any, ctx: ParseContext) -> ReaderSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ctx.error("must be an object", "ItemReader")
+    resource = raw.get("Resource")
+    if resource not in ("arn:aws:states:::s3:getObject", "arn:aws:states:::s3:listObjectsV2"):
+        raise ctx.error("Resource must be arn:aws:states:::s3:getObject or arn:aws:states:::s3:listObjectsV2",
+                        "ItemReader.Resource")
+    extra = set(raw) - {"Resource", "Arguments", "ReaderConfig"}
+    if extra:
+        raise ctx.error(f"unknown fields {sorted(extra)}", "ItemReader")
+    config = dict(raw.get("ReaderConfig", {}))
+    input_type = config.get("InputType")
+    if resource.endswith("getObject") and input_type is None:
+        raise ctx.error("s3:getObject needs ReaderConfig.InputType", "ItemReader.ReaderConfig")
+    if input_type is not None and input_type not in ("CSV", "JSON", "JSONL", "PARQUET", "MANIFEST"):
+        raise ctx.error("InputType must be CSV, JSON, JSONL, PARQUET or MANIFEST", "ItemReader.ReaderConfig.InputType")
+    if "CSVHeaderLocation" in config and config["CSVHeaderLocation"] not in ("FIRST_ROW", "GIVEN"):
+        raise ctx.error("CSVHeaderLocation must be FIRST_ROW or GIVEN", "ItemReader.ReaderConfig.CSVHeaderLocation")
+    if config.get("CSVDelimiter", "COMMA") not in ("COMMA", "PIPE", "SEMICOLON", "SPACE", "TAB"):
+        raise ctx.error("CSVDelimiter must be COMMA, PIPE, SEMICOLON, SPACE or TAB", "ItemReader.ReaderConfig.CSVDelimiter")
+    sub = _sub(ctx, "ItemReader.ReaderConfig")
+    max_items = number_field(config, "MaxItems", sub)
+    return ReaderSpec(resource, template(raw, "Arguments", _sub(ctx, "ItemReader")), config, max_items)
+
+
+def _parse_batcher(raw: Any, ctx: ParseContext) -> BatcherSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ctx.error("must be an object", "ItemBatcher")
+    extra = set(raw) - {"MaxItemsPerBatch", "MaxInputBytesPerBatch", "BatchInput"}
+    if extra:
+        raise ctx.error(f"unknown fields {sorted(extra)}", "ItemBatcher")
+    if "MaxItemsPerBatch" not in raw and "MaxInputBytesPerBatch" not in raw:
+        raise ctx.error("needs MaxItemsPerBatch or MaxInputBytesPerBatch", "ItemBatcher")
+    sub = _sub(ctx, "ItemBatcher")
+    max_bytes = raw.get("MaxInputBytesPerBatch")
+    if isinstance(max_bytes, int) and max_bytes > errors.MAX_PAYLOAD_BYTES:
+        raise ctx.error("MaxInputBytesPerBatch is at most 262144", "ItemBatcher.MaxInputBytesPerBatch")
+    return BatcherSpec(number_field(raw, "MaxItemsPerBatch", sub, minimum=1),
+                       number_field(raw, "MaxInputBytesPerBatch", sub, minimum=1), template(raw, "BatchInput", sub))
+
+
+def _parse_writer(raw: Any, ctx: ParseContext) -> WriterSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not raw:
+        raise ctx.error("must be a non-empty object", "ResultWriter")
+    extra = set(raw) - {"Resource", "Arguments", "WriterConfig"}
+    if extra:
+        raise ctx.error(f"unknown fields {sorted(extra)}", "ResultWriter")
+    resource = raw.get("Resource")
+    if resource is not None and resource != "arn:aws:states:::s3:putObject":
+        raise ctx.error("Resource must be arn:aws:states:::s3:putObject", "ResultWriter.Resource")
+    if (resource is None) != ("Arguments" not in raw):
+        raise ctx.error("Resource and Arguments go together", "ResultWriter")
+    config = raw.get("WriterConfig", {})
+    transformation = config.get("Transformation", "NONE" if resource else "COMPACT")
+    output_type = config.get("OutputType", "JSON")
+    if transformation not in ("NONE", "COMPACT", "FLATTEN"):
+        raise ctx.error("Transformation must be NONE, COMPACT or FLATTEN", "ResultWriter.WriterConfig.Transformation")
+    if output_type not in ("JSON", "JSONL"):
+        raise ctx.error("OutputType must be JSON or JSONL", "ResultWriter.WriterConfig.OutputType")
+    return WriterSpec(resource, template(raw, "Arguments", _sub(ctx, "ResultWriter")), transformation, output_type)

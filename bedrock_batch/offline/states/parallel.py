@@ -1,0 +1,57 @@
+"""The Parallel state: run every branch on the same input, output the array of their outputs.
+
+Developer Guide, state-parallel: branches start together; if any branch fails, the others are stopped and the
+state fails with that branch's error (which Retry and Catch of the Parallel state can handle); each branch runs
+in its own variable scope that reads the outer one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from .base import ParseContext, State, Transition, template
+
+if TYPE_CHECKING:
+    from ..definition import Program
+    from ..execution import Frame
+
+
+class ParallelState(State):
+    type_name = "Parallel"
+    fields = frozenset({"Branches", "Arguments", "Retry", "Catch"})
+
+    def __init__(self, name: str, raw: dict[str, Any], ctx: ParseContext) -> None:
+        super().__init__(name, raw, ctx)
+        from ..definition import Program  # definition imports the state registry
+
+        branches = raw.get("Branches")
+        if not isinstance(branches, list) or not branches:
+            raise ctx.error("must be a non-empty list of branches", "Branches")
+        self.branches = [
+            Program(branch, ParseContext(ctx.query_language, f"{ctx.path} > Branches[{i}]", ctx.execution_type))
+            for i, branch in enumerate(branches)
+        ]
+        self.arguments = template(raw, "Arguments", ctx)
+
+    def children(self) -> list[Program]:
+        return self.branches
+
+    async def run(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> Transition:
+        from ..execution import run_program
+
+        branch_input = self.arguments.evaluate(bindings) if self.arguments is not None else state_input
+        history = frame.execution.history
+        history.add("ParallelStateStarted", name=self.name)
+        tasks = [asyncio.ensure_future(run_program(frame.child(), branch, branch_input)) for branch in self.branches]
+        try:
+            results = await asyncio.gather(*tasks)
+        except BaseException:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            history.add("ParallelStateFailed", name=self.name)
+            raise
+        history.add("ParallelStateSucceeded", name=self.name)
+        bindings["states"]["result"] = results
+        return self.finish(frame, bindings, results, self.next)
