@@ -57,7 +57,7 @@ class VirtualClock:
         return self._epoch_start + self._elapsed
 
     def datetime(self) -> dt.datetime:
-        return dt.datetime.fromtimestamp(self.now(), tz=dt.timezone.utc)
+        return dt.datetime.fromtimestamp(self.now(), tz=dt.UTC)
 
     def iso(self) -> str:
         """ISO 8601 with milliseconds and a Z, as Step Functions writes timestamps."""
@@ -65,7 +65,7 @@ class VirtualClock:
 
     @staticmethod
     def iso_at(epoch_seconds: float) -> str:
-        moment = dt.datetime.fromtimestamp(epoch_seconds, tz=dt.timezone.utc)
+        moment = dt.datetime.fromtimestamp(epoch_seconds, tz=dt.UTC)
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
     def seconds_to_next_timer(self) -> float:

@@ -55,6 +55,7 @@ class Execution:
     start: float = 0.0
     stop: float | None = None
     transitions: int = 0
+    busy_seconds: float = 0.0  # real time spent inside states (what an Express execution's duration reflects)
     task: asyncio.Task[Any] | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
     rng: random.Random = field(default_factory=random.Random)
@@ -140,12 +141,15 @@ async def run_state(frame: Frame, state: State, state_input: Any) -> Transition:
     retry_count = 0
     while True:
         bindings = frame.bindings(state, state_input, entered, retry_count)
+        started = time.perf_counter()
         try:
             transition = await state.run(frame, state_input, bindings)
+            execution.busy_seconds += time.perf_counter() - started
             check_payload(transition.output, f"the output of state '{state.name}'")
             history.add(f"{state.type_name}StateExited", name=state.name, output=transition.output)
             return transition
         except StatesError as err:
+            execution.busy_seconds += time.perf_counter() - started
             retrier = next((i for i, r in enumerate(state.retriers) if errors.matches(r.error_equals, err.error)), None)
             if retrier is not None and attempts[retrier] < state.retriers[retrier].max_attempts:
                 delay = state.retriers[retrier].delay(attempts[retrier], execution.rng)
@@ -182,7 +186,6 @@ async def run_execution(execution: Execution, scope: VariableScope | None = None
     limit = MAX_DURATION[execution.type]
     if execution.machine.definition.timeout_seconds:
         limit = min(limit, execution.machine.definition.timeout_seconds)
-    started = time.perf_counter()
     try:
         check_payload(execution.input, "the execution input")
         execution.output = await asyncio.wait_for(
@@ -204,7 +207,9 @@ async def run_execution(execution: Execution, scope: VariableScope | None = None
         execution.stop = runtime.clock.now()
         runtime.counters.state_transitions[execution.type] += execution.transitions
         if execution.type == "EXPRESS":
-            runtime.counters.express_duration_ms += (time.perf_counter() - started) * 1000
+            # Billed duration: time waited on the virtual clock plus real time spent computing.
+            elapsed = execution.stop - execution.start + execution.busy_seconds
+            runtime.counters.express_duration_ms += elapsed * 1000
         execution.done.set()
         runtime.execution_finished(execution)
 

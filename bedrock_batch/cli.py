@@ -1,0 +1,68 @@
+"""The ``bedrock-batch`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _run_asl(args: argparse.Namespace) -> int:
+    from .offline.errors import DefinitionError
+    from .offline.local import offline_aws, preload_s3
+    from .offline.runtime import Runtime, RuntimeConfig
+
+    if args.input_file:
+        input_text = Path(args.input_file).read_text()
+    else:
+        input_text = args.input
+    try:
+        execution_input = json.loads(input_text)
+    except json.JSONDecodeError as err:
+        print(json.dumps({"status": "FAILED", "output": None, "error": "InvalidExecutionInput",
+                          "cause": f"the input is not JSON: {err}"}))
+        return 2
+    with offline_aws(args.endpoint):
+        runtime = Runtime(RuntimeConfig(endpoint_url=args.endpoint))
+        try:
+            if args.s3_fixture:
+                preload_s3(runtime.client("s3"), Path(args.s3_fixture))
+            functions = Path(args.functions_dir)
+            if functions.is_dir():
+                for folder in sorted(p for p in functions.iterdir() if (p / "app.py").is_file()):
+                    runtime.register_function_dir(folder)
+            machine = runtime.create_state_machine(args.name, Path(args.definition).read_text(), args.type)
+            execution = runtime.run(machine.arn, execution_input)
+            result: dict[str, Any] = execution.result()
+        except DefinitionError as err:
+            result = {"status": "FAILED", "output": None, "error": "States.InvalidDefinition", "cause": str(err)}
+        finally:
+            runtime.close()
+    print(json.dumps(result))
+    return 0 if result["status"] == "SUCCEEDED" else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bedrock-batch", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run-asl", help="run one state machine definition offline and print its result as JSON")
+    run.add_argument("definition", help="the ASL JSON file")
+    source = run.add_mutually_exclusive_group()
+    source.add_argument("--input", default="{}", help="the execution input, as JSON")
+    source.add_argument("--input-file", help="a file holding the execution input")
+    run.add_argument("--endpoint", help="a moto server URL; default: moto in process")
+    run.add_argument("--s3-fixture", help="a folder of <bucket>/<key> files to upload first")
+    run.add_argument("--functions-dir", default="functions", help="Lambda handlers to register (folder/app.py)")
+    run.add_argument("--type", default="STANDARD", choices=["STANDARD", "EXPRESS"])
+    run.add_argument("--name", default="offline", help="the state machine's name")
+    run.set_defaults(func=_run_asl)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
