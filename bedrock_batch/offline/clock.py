@@ -27,6 +27,8 @@ class _JumpingSelector(selectors.DefaultSelector):
         ready = super().select(0)
         if ready:
             return ready
+        if timeout != 0 and self._clock.run_idle_hooks():
+            return []  # a hook made work at the current instant: run it before time moves on
         if timeout is None:
             # Nothing is ready and no timer is set: nothing can ever happen again.
             raise ClockStalled("the event loop is idle with no timer set")
@@ -45,6 +47,7 @@ class VirtualClock:
     def __init__(self, start: float | None = None) -> None:
         self._epoch_start = time.time() if start is None else start
         self._elapsed = 0.0
+        self._idle_hooks: list[Callable[[], bool]] = []
         self.loop = _VirtualLoop(self)
 
     # -- reading the time -------------------------------------------------------------------------
@@ -75,6 +78,21 @@ class VirtualClock:
     def has_pending_timers(self) -> bool:
         """Whether any timer is still set (a Wait, a retry backoff, a simulated job's next step)."""
         return any(not handle.cancelled() for handle in self.loop._scheduled)  # noqa: SLF001
+
+    # -- idle hooks -------------------------------------------------------------------------------------------
+    def add_idle_hook(self, hook: Callable[[], bool]) -> None:
+        """Call ``hook`` whenever nothing is ready to run, before the clock moves on.
+
+        Asynchronous deliveries (EventBridge to a state machine, for one) happen there: once everything
+        at the current instant has settled. A hook returns True when it scheduled new work.
+        """
+        self._idle_hooks.append(hook)
+
+    def run_idle_hooks(self) -> bool:
+        busy = False
+        for hook in self._idle_hooks:
+            busy = hook() or busy
+        return busy
 
     # -- moving the time --------------------------------------------------------------------------
     def advance(self, seconds: float) -> None:

@@ -66,7 +66,6 @@ class Runtime:
         self._active: set[Execution] = set()
         self._clients: dict[str, Any] = {}
         self._lambdas: dict[str, Callable[[Any, Any], Any]] = {}
-        self._side_effect_hooks: list[Callable[[], None]] = []
         self._child_machines: dict[int, StateMachine] = {}
         self._rng = random.Random(self.config.seed)
         self._bedrock: Any = None
@@ -94,14 +93,6 @@ class Runtime:
                                            config=self.config.simulator, backend=self.config.model_backend,
                                            account_id=self.config.account_id, region=self.config.region)
         return self._bedrock
-
-    # -- side effects (S3 objects written, events put): the offline stack routes events after each ------------
-    def add_side_effect_hook(self, hook: Callable[[], None]) -> None:
-        self._side_effect_hooks.append(hook)
-
-    def after_side_effect(self) -> None:
-        for hook in self._side_effect_hooks:
-            hook()
 
     # -- Lambda functions --------------------------------------------------------------------------------------
     def register_lambda(self, name: str, handler: Callable[[Any, Any], Any]) -> None:
@@ -210,6 +201,8 @@ class Runtime:
             await asyncio.sleep(0)
             if self._active:
                 await asyncio.wait([e.task for e in list(self._active) if e.task is not None])
+                continue
+            if self.clock.run_idle_hooks():
                 continue
             if self.clock.has_pending_timers():
                 await asyncio.sleep(self.clock.seconds_to_next_timer())

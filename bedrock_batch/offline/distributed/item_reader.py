@@ -11,9 +11,9 @@ the contents of each object with ``Transformation: LOAD_AND_FLATTEN``. A failure
 from __future__ import annotations
 
 import codecs
-import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,11 +49,63 @@ def _lines(body: Any, where: str) -> Iterator[str]:
         yield pending
 
 
+class _CsvDialect:
+    """Step Functions' rules for text delimited files (Developer Guide, example-csv-parse-dist-map).
+
+    Fields in double quotes may hold the delimiter and newlines; a repeated double quote keeps one, in quoted
+    and unquoted fields alike (the guide's example reads ``{""MyKey"":""MyValue""}`` as ``{"MyKey":"MyValue"}``);
+    a backslash escapes a backslash, a double quote or the delimiter, and is dropped before any other character.
+    Python's csv module keeps ``""`` in unquoted fields, hence this small parser.
+    """
+
+    def __init__(self, delimiter: str) -> None:
+        self.delimiter = delimiter
+        d = re.escape(delimiter)
+        quoted = r'"((?:[^"\\]|""|\\[\s\S])*)"(?=' + d + r"|$)"
+        plain = r'((?:[^' + d + r'"\\]|""|\\[\s\S]|")*)'
+        self._field = re.compile(quoted + "|" + plain)
+
+    def records(self, lines: Iterator[str]) -> Iterator[list[str]]:
+        """One list of fields per record; a record continues over newlines inside double quotes."""
+        pending = ""
+        for line in lines:
+            pending += line
+            if (pending.count('"') - pending.count('\\"')) % 2:
+                continue  # an open double quote: the newline belongs to the field
+            text, pending = pending.rstrip("\r\n") if pending.endswith("\n") else pending, ""
+            if not text:
+                continue  # a blank line is not a record
+            yield self.split(text)
+        if pending:
+            yield self.split(pending)
+
+    def split(self, text: str) -> list[str]:
+        if '"' not in text and "\\" not in text:
+            return text.split(self.delimiter)
+        fields, pos, end = [], 0, len(text)
+        while True:
+            match = self._field.match(text, pos)
+            assert match is not None  # the plain alternative matches the empty string
+            raw = match.group(1) if match.group(1) is not None else match.group(2)
+            fields.append(_UNESCAPE.sub(_unescaped, raw))
+            pos = match.end()
+            if pos >= end or text[pos] != self.delimiter:
+                return fields
+            pos += 1
+
+
+_UNESCAPE = re.compile(r'""|\\([\s\S])')
+
+
+def _unescaped(match: re.Match[str]) -> str:
+    return '"' if match.group(0) == '""' else match.group(1)
+
+
 def _csv_items(body: Any, config: dict[str, Any], where: str, ragged: str) -> Iterator[dict[str, str]]:
     delimiter = DELIMITERS.get(config.get("CSVDelimiter", "COMMA"))
     if delimiter is None:
         raise _fail(f"{where}: CSVDelimiter must be one of {sorted(DELIMITERS)}")
-    reader = csv.reader(_lines(body, where), delimiter=delimiter)
+    reader = _CsvDialect(delimiter).records(_lines(body, where))
     location = config.get("CSVHeaderLocation", "FIRST_ROW")
     if location == "GIVEN":
         headers = config.get("CSVHeaders")
@@ -65,13 +117,11 @@ def _csv_items(body: Any, config: dict[str, Any], where: str, ragged: str) -> It
             return
     width = len(headers)
     for row_no, row in enumerate(reader, start=2 if location != "GIVEN" else 1):
-        if not row:
-            continue  # a blank line is not a row
         if len(row) != width:
-            # AWS does not document ragged rows; "pad" gives missing fields as empty strings and drops extras,
-            # "error" fails the read. Configurable through RuntimeConfig.csv_ragged_rows.
+            # Developer Guide, example-csv-parse-dist-map: missing fields are empty strings, extra fields are
+            # skipped ("pad"); RuntimeConfig.csv_ragged_rows = "error" fails the read instead.
             if ragged == "error":
-                raise _fail(f"{where}: line {row_no} has {len(row)} fields, the header has {width}")
+                raise _fail(f"{where}: record {row_no} has {len(row)} fields, the header has {width}")
             row = (row + [""] * width)[:width]
         yield dict(zip(headers, row, strict=True))
 

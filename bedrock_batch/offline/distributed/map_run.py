@@ -145,7 +145,6 @@ def _write(runtime: Any, writer: Any, arguments: Any, map_run_arn: str, run_id: 
         {"JSON": ".json", "JSONL": config.jsonl_result_extension}, config.result_file_max_bytes,
     )
     runtime.counters.api_calls["s3:PutObject"] += files
-    runtime.after_side_effect()
     return output
 
 

@@ -14,5 +14,4 @@ async def invoke(task: TaskCall) -> Any:
     runtime.counters.api_calls[f"{service}:{task.action}"] += 1
     result = call(runtime.service(service), runtime.client(service), task.action, task.arguments,
                   sdk_error_prefix(task.service))
-    runtime.after_side_effect()
     return result

@@ -48,7 +48,6 @@ async def run_function(task: TaskCall, name: str, payload: Any) -> Any:
         raise StatesError(type(err).__name__, json.dumps(cause)) from None
     finally:
         runtime.counters.lambda_duration_ms += (time.perf_counter() - started) * 1000
-        runtime.after_side_effect()
     await asyncio.sleep(0)
     return json.loads(json.dumps(result, default=str))
 

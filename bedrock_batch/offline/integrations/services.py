@@ -19,7 +19,6 @@ def _sdk(task: TaskCall, service: str, arguments: Any, prefix: str) -> Any:
     runtime = task.runtime
     runtime.counters.api_calls[f"{service}:{task.action}"] += 1
     result = call(runtime.service(service), runtime.client(service), task.action, arguments, prefix)
-    runtime.after_side_effect()
     return result
 
 

@@ -72,10 +72,13 @@ class ChoiceState(State):
                 raise StatesError(errors.QUERY_EVALUATION_ERROR,
                                   f"{rule.condition.where}: a Condition must return a boolean, got {verdict!r}")
             if verdict:
-                # A matching rule's own Output/Assign apply; the state's apply when Default is taken.
-                return self.finish(frame, bindings, state_input, rule.next, rule.output, rule.assign or {})
+                # A matching rule's Output replaces the state's; the state's Assign applies whichever rule
+                # matches (state-choice), together with the rule's own (the rule's value wins a shared name).
+                assign = {**(self.assign or {}), **(rule.assign or {})}
+                return self.finish(frame, bindings, state_input, rule.next, rule.output, assign)
         if self.default is None:
-            raise StatesError(errors.NO_CHOICE_MATCHED, f"{self.ctx.path}: no choice rule matched and there is no Default")
+            raise StatesError(errors.NO_CHOICE_MATCHED,
+                              f"{self.ctx.path}: no choice rule matched and there is no Default")
         return self.finish(frame, bindings, state_input, self.default)
 
 
