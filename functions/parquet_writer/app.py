@@ -1,0 +1,217 @@
+"""Join one Bedrock batch job's input rows with its answers on ``recordId`` and write them as Parquet.
+
+Event (the Step Functions Task payload)::
+
+    {"Bucket", "InputKey", "InputFormat": "CSV" | "JSONL" | "PARQUET", "CSVDelimiter": "," (or "\\t", ";", "|", " ",
+     or COMMA, TAB, SEMICOLON, PIPE, SPACE), "OutputPrefix", "ResultKey", "RecordIdOffset": 0, "RecordCount"?}
+
+Returns ``{"ResultKey", "Rows", "Errors", "Columns", "InputTokens", "OutputTokens", "OutputFiles", "ErrorReasons"}``.
+
+Why it is built this way: the answers of one job (at most 50,000 records) are small next to the input file, so they
+are read first into one sorted Arrow table; the input is then streamed batch by batch, each batch's rows with an
+answer are picked with one vectorised ``take`` and written straight to a Parquet file in the Lambda's /tmp, which is
+uploaded (multipart) at the end. Memory stays bounded by the answers plus one input batch, and no Python code runs
+per input row. Rows whose record failed, was unrecognised or has no output are not written; they are counted in
+``Errors`` (the dead-letter queue gets them elsewhere), together with output lines whose ``recordId`` is not an
+integer inside the slice. Nothing but counts and keys is logged: prompts and answers never reach the logs.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import os
+import tempfile
+from typing import Any
+
+import boto3
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+if __package__:
+    from . import batch_outputs, input_rows
+    from .answer_extraction import EMBEDDING_TYPE
+else:  # deployed: the function folder is the import root
+    import batch_outputs
+    import input_rows
+    from answer_extraction import EMBEDDING_TYPE
+
+log = logging.getLogger("parquet_writer")
+log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+
+RECORD_ID_WIDTH = 11
+ANSWER_FIELDS = {
+    "response": pa.string(),
+    "embedding": EMBEDDING_TYPE,
+    "input_tokens": pa.int32(),
+    "output_tokens": pa.int32(),
+    "stop_reason": pa.string(),
+    "record_id": pa.string(),
+}
+_ROWS_PER_WRITE = 128 * 1024
+
+_s3_client: Any = None
+
+
+def s3() -> Any:
+    """The S3 client, created on first use so that tests (moto) and AWS_ENDPOINT_URL apply to it."""
+    global _s3_client
+    if _s3_client is None:
+        _s3_client = boto3.client("s3")
+    return _s3_client
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    job = _Job(event)
+    outputs = batch_outputs.read_job_outputs(s3(), job.bucket, job.output_prefix, job.first_row, job.end_row)
+    log.info(
+        "job output: %d files, %d lines, %d answers (%s) under s3://%s/%s",
+        outputs.files,
+        outputs.lines.num_rows,
+        outputs.answers.num_rows,
+        outputs.kind,
+        job.bucket,
+        job.output_prefix,
+    )
+    source = input_rows.open_input(
+        s3(), job.bucket, job.input_key, job.input_format, job.delimiter, job.first_row, job.end_row
+    )
+    schema = _result_schema(source.schema, outputs.kind)
+    fd, path = tempfile.mkstemp(suffix=".parquet")
+    os.close(fd)
+    try:
+        with pq.ParquetWriter(path, schema) as writer:
+            totals = _join(source, outputs, job, schema, writer)
+        s3().upload_file(path, job.bucket, job.result_key)
+    finally:
+        os.remove(path)
+
+    end_row = job.first_row + totals["slice_rows"]
+    reasons = outputs.failures(job.first_row, end_row, totals["rows"])
+    result = {
+        "ResultKey": job.result_key,
+        "Rows": totals["rows"],
+        "Errors": totals["slice_rows"] - totals["rows"] + reasons[batch_outputs.UNMATCHED],
+        "Columns": schema.names,
+        "InputTokens": totals["input_tokens"],
+        "OutputTokens": totals["output_tokens"],
+        "OutputFiles": outputs.files,
+        "ErrorReasons": reasons,
+    }
+    log.info(
+        "wrote s3://%s/%s: %d rows of %d in the slice, %d errors %s",
+        job.bucket,
+        job.result_key,
+        result["Rows"],
+        totals["slice_rows"],
+        result["Errors"],
+        reasons,
+    )
+    return result
+
+
+class _Job:
+    """The event, checked: a missing or malformed field is named in the error."""
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        def required(name: str) -> str:
+            value = event.get(name)
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"event field {name} is missing or empty")
+            return value
+
+        self.bucket = required("Bucket")
+        self.input_key = required("InputKey")
+        self.input_format = required("InputFormat")
+        self.output_prefix = required("OutputPrefix")
+        self.result_key = required("ResultKey")
+        delimiter = event.get("CSVDelimiter") or ","
+        self.delimiter = input_rows.DELIMITER_NAMES.get(delimiter, delimiter)
+        if self.delimiter not in input_rows.DELIMITERS:
+            raise ValueError(f"CSVDelimiter {delimiter!r} for {self.input_key} is not one of , TAB ; | SPACE")
+        self.first_row = _whole_number(event, "RecordIdOffset", 0)
+        count = _whole_number(event, "RecordCount", None)
+        self.end_row = None if count is None else self.first_row + count
+
+
+def _whole_number(event: dict[str, Any], name: str, default: int | None) -> int | None:
+    value = event.get(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = -1
+    if number < 0 or isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(f"event field {name} must be a whole number >= 0, got {value!r}")
+    return number
+
+
+def _result_schema(input_schema: pa.Schema, kind: str) -> pa.Schema:
+    """Every input column, then the answer columns; an input column that clashes with one gets an ``input_`` prefix."""
+    answer_fields = [pa.field(name, ANSWER_FIELDS[name]) for name in (kind, *list(ANSWER_FIELDS)[2:])]
+    taken = {field.name for field in answer_fields}
+    fields = []
+    for field in input_schema:
+        name = field.name
+        while name in taken:
+            name = f"input_{name}"
+        taken.add(name)
+        fields.append(field.with_name(name))
+    return pa.schema(fields + answer_fields)
+
+
+def _join(
+    source: input_rows.InputRows,
+    outputs: batch_outputs.JobOutputs,
+    job: _Job,
+    schema: pa.Schema,
+    writer: pq.ParquetWriter,
+) -> dict[str, int]:
+    answers = outputs.answers
+    answer_idx = answers["record_idx"]
+    idx_view = _int64_view(answer_idx)
+    answer_columns = [answers[outputs.kind], answers["input_tokens"], answers["output_tokens"], answers["stop_reason"]]
+    totals = {"rows": 0, "slice_rows": 0, "input_tokens": 0, "output_tokens": 0}
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    next_answer = 0
+    try:
+        for first, batch in source.batches:
+            if job.end_row is not None and first >= job.end_row:
+                break  # the rest of the file is outside the slice: stop downloading it
+            start = max(first, job.first_row)
+            stop = first + batch.num_rows if job.end_row is None else min(first + batch.num_rows, job.end_row)
+            if stop <= start:
+                continue
+            totals["slice_rows"] += stop - start
+            lo = bisect.bisect_left(idx_view, start, next_answer)
+            hi = next_answer = bisect.bisect_left(idx_view, stop, lo)
+            if hi == lo:
+                continue
+            matched_idx = answer_idx.slice(lo, hi - lo)
+            rows = batch.take(pc.subtract(matched_idx, first))
+            record_ids = pc.utf8_lpad(pc.cast(matched_idx, pa.string()), width=RECORD_ID_WIDTH, padding="0")
+            arrays = [*rows.columns, *(column.slice(lo, hi - lo) for column in answer_columns), record_ids]
+            out = pa.RecordBatch.from_arrays(arrays, schema=schema)
+            totals["rows"] += out.num_rows
+            totals["input_tokens"] += pc.sum(out["input_tokens"]).as_py() or 0
+            totals["output_tokens"] += pc.sum(out["output_tokens"]).as_py() or 0
+            pending.append(out)
+            pending_rows += out.num_rows
+            if pending_rows >= _ROWS_PER_WRITE:
+                writer.write_table(pa.Table.from_batches(pending, schema=schema))
+                pending, pending_rows = [], 0
+    finally:
+        source.batches.close()
+    if pending:
+        writer.write_table(pa.Table.from_batches(pending, schema=schema))
+    return totals
+
+
+def _int64_view(array: pa.Array) -> Any:
+    """A zero-copy sequence view of a null-free int64 array, for ``bisect``."""
+    if len(array) == 0:
+        return []
+    return memoryview(array.buffers()[1]).cast("q")[array.offset : array.offset + len(array)]

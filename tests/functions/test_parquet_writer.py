@@ -1,0 +1,556 @@
+"""The Parquet writer Lambda against moto S3: input rows joined with a batch job's answers on recordId."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import io
+import json
+import logging
+import random
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from moto import mock_aws
+
+FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "parquet_writer"
+BUCKET = "data-bucket"
+OUTPUT_PREFIX = "batch-output/reviews-job/abc123def456/"
+RESULT_KEY = "results/review_sentiment/reviews/reviews-job.parquet"
+
+
+def _load_like_lambda() -> tuple[ModuleType, ModuleType]:
+    """Import app.py as Lambda does: its folder is the import root and its modules are top level.
+
+    The folder leaves sys.path again afterwards so that other functions' tests cannot pick up these modules.
+    """
+    sys.path.insert(0, str(FUNCTION_DIR))
+    try:
+        spec = importlib.util.spec_from_file_location("parquet_writer_app", FUNCTION_DIR / "app.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module, importlib.import_module("answer_extraction")
+    finally:
+        sys.path.remove(str(FUNCTION_DIR))
+
+
+app, answer_extraction = _load_like_lambda()
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        monkeypatch.setattr(app, "_s3_client", None)
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+# ------------------------------------------------------------------------------------------------------ builders
+
+
+def record_id(i: int) -> str:
+    return str(i).zfill(11)
+
+
+def converse(text: str, input_tokens: int = 10, output_tokens: int = 2) -> dict:
+    return {
+        "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": input_tokens, "outputTokens": output_tokens, "totalTokens": input_tokens + 2},
+        "metrics": {"latencyMs": 120},
+    }
+
+
+def anthropic(*texts: str) -> dict:
+    content = [{"type": "text", "text": texts[0]}, {"type": "tool_use", "id": "t1", "name": "f", "input": {}}]
+    content += [{"type": "text", "text": text} for text in texts[1:]]
+    return {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "content": content,
+        "stop_reason": "max_tokens",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 21, "output_tokens": 7},
+    }
+
+
+def nova(text: str) -> dict:
+    return {
+        "output": {"message": {"content": [{"text": text}], "role": "assistant"}},
+        "stopReason": "max_tokens",
+        "usage": {"inputTokens": 30, "outputTokens": 9, "totalTokens": 39, "cacheReadInputTokenCount": 0},
+    }
+
+
+def llama(text: str) -> dict:
+    return {"generation": text, "prompt_token_count": 17, "generation_token_count": 5, "stop_reason": "stop"}
+
+
+def titan(vector: list[float]) -> dict:
+    return {"embedding": vector, "embeddingsByType": {"float": vector}, "inputTextTokenCount": 6}
+
+
+def cohere(vector: list[float], by_type: bool = False) -> dict:
+    embeddings = {"float": [vector]} if by_type else [vector]
+    return {"embeddings": embeddings, "id": "e1", "response_type": "embeddings_floats", "texts": ["t"]}
+
+
+def answer_line(i: int, model_output: dict) -> dict:
+    return {
+        "recordId": record_id(i),
+        "modelInput": {"messages": [{"role": "user", "content": [{"text": f"prompt {i}"}]}]},
+        "modelOutput": model_output,
+    }
+
+
+def error_line(i: int) -> dict:
+    return {
+        "recordId": record_id(i),
+        "modelInput": {"messages": [{"role": "user", "content": [{"text": f"prompt {i}"}]}]},
+        "error": {"errorCode": 400, "errorMessage": "Malformed input request"},
+    }
+
+
+def put_outputs(s3: Any, lines: list[dict], name: str = "records.jsonl.out") -> None:
+    body = "".join(json.dumps(line) + "\n" for line in lines)
+    s3.put_object(Bucket=BUCKET, Key=OUTPUT_PREFIX + name, Body=body.encode())
+
+
+def put_csv(s3: Any, rows: list[list[str]], key: str = "inputs/review_sentiment/reviews.csv", sep: str = ",") -> str:
+    text = "".join(sep.join(row) + "\n" for row in rows)
+    s3.put_object(Bucket=BUCKET, Key=key, Body=text.encode())
+    return key
+
+
+def event(input_key: str, input_format: str = "CSV", **extra: Any) -> dict:
+    return {
+        "Bucket": BUCKET,
+        "InputKey": input_key,
+        "InputFormat": input_format,
+        "CSVDelimiter": ",",
+        "OutputPrefix": OUTPUT_PREFIX,
+        "ResultKey": RESULT_KEY,
+        "RecordIdOffset": 0,
+        **extra,
+    }
+
+
+def read_result(s3: Any) -> pa.Table:
+    body = s3.get_object(Bucket=BUCKET, Key=RESULT_KEY)["Body"].read()
+    return pq.read_table(io.BytesIO(body))
+
+
+def reviews(n: int) -> list[list[str]]:
+    return [["review_id", "text", "stars"]] + [[f"r{i}", f"review number {i}", str(i % 5 + 1)] for i in range(n)]
+
+
+# ------------------------------------------------------------------------------------------------------- tests
+
+
+def test_csv_rows_are_joined_with_their_responses_and_keep_every_input_column(s3: Any) -> None:
+    key = put_csv(s3, reviews(3))
+    put_outputs(s3, [answer_line(i, converse(f"label {i}", input_tokens=10 + i)) for i in range(3)])
+
+    result = app.handler(event(key, RecordCount=3), None)
+
+    table = read_result(s3)
+    assert table.column_names == [
+        "review_id",
+        "text",
+        "stars",
+        "response",
+        "input_tokens",
+        "output_tokens",
+        "stop_reason",
+        "record_id",
+    ]
+    assert table.to_pylist()[1] == {
+        "review_id": "r1",
+        "text": "review number 1",
+        "stars": "2",
+        "response": "label 1",
+        "input_tokens": 11,
+        "output_tokens": 2,
+        "stop_reason": "end_turn",
+        "record_id": "00000000001",
+    }
+    assert table.schema.field("input_tokens").type == pa.int32()
+    assert result == {
+        "ResultKey": RESULT_KEY,
+        "Rows": 3,
+        "Errors": 0,
+        "Columns": table.column_names,
+        "InputTokens": 10 + 11 + 12,
+        "OutputTokens": 6,
+        "OutputFiles": 1,
+        "ErrorReasons": {
+            "model error": 0,
+            "unrecognised model output": 0,
+            "no output": 0,
+            "recordId outside the slice": 0,
+        },
+    }
+
+
+def test_outputs_in_shuffled_order_are_joined_on_record_id(s3: Any) -> None:
+    key = put_csv(s3, reviews(500))
+    lines = [answer_line(i, converse(f"answer for r{i}")) for i in range(500)]
+    random.Random(7).shuffle(lines)
+    put_outputs(s3, lines)
+
+    app.handler(event(key), None)
+
+    table = read_result(s3)
+    assert table.num_rows == 500
+    for row in table.to_pylist():
+        assert row["response"] == f"answer for {row['review_id']}"
+        assert row["record_id"] == record_id(int(row["review_id"][1:]))
+
+
+def test_error_lines_and_missing_outputs_are_excluded_and_counted(s3: Any) -> None:
+    key = put_csv(s3, reviews(6))
+    put_outputs(s3, [answer_line(0, llama("a")), error_line(1), answer_line(3, llama("c")), error_line(4)])
+
+    result = app.handler(event(key, RecordCount=6), None)
+
+    assert read_result(s3)["review_id"].to_pylist() == ["r0", "r3"]
+    assert result["Rows"] == 2
+    assert result["Errors"] == 4
+    assert result["ErrorReasons"]["model error"] == 2
+    assert result["ErrorReasons"]["no output"] == 2
+
+
+def test_record_id_offset_and_count_select_the_slice_of_the_file(s3: Any) -> None:
+    key = put_csv(s3, reviews(10))
+    put_outputs(s3, [answer_line(i, converse(f"a{i}")) for i in range(4, 7)])
+
+    result = app.handler(event(key, RecordIdOffset=4, RecordCount=3), None)
+
+    table = read_result(s3)
+    assert table["review_id"].to_pylist() == ["r4", "r5", "r6"]
+    assert table["record_id"].to_pylist() == ["00000000004", "00000000005", "00000000006"]
+    assert (result["Rows"], result["Errors"]) == (3, 0)
+
+
+def test_a_slice_without_record_count_runs_to_the_end_of_the_file(s3: Any) -> None:
+    key = put_csv(s3, reviews(8))
+    put_outputs(s3, [answer_line(i, converse(f"a{i}")) for i in range(5, 8)])
+
+    result = app.handler(event(key, RecordIdOffset=5), None)
+
+    assert read_result(s3)["review_id"].to_pylist() == ["r5", "r6", "r7"]
+    assert (result["Rows"], result["Errors"]) == (3, 0)
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "character"),
+    [("\t", "\t"), (";", ";"), ("|", "|"), (" ", " "), ("TAB", "\t"), ("SEMICOLON", ";")],
+)
+def test_csv_with_other_delimiters_is_split_on_that_delimiter(s3: Any, delimiter: str, character: str) -> None:
+    rows = [["id", "text"], ["1", '"two, words"'], ["2", "x"]] if character == " " else None
+    rows = rows or [["id", "text"], ["1", "two, words"], ["2", "x"]]
+    key = put_csv(s3, rows, key="inputs/p/data.txt", sep=character)
+    put_outputs(s3, [answer_line(0, converse("a")), answer_line(1, converse("b"))])
+
+    app.handler(event(key, CSVDelimiter=delimiter), None)
+
+    table = read_result(s3)
+    assert table.select(["id", "text", "response"]).to_pylist() == [
+        {"id": "1", "text": "two, words", "response": "a"},
+        {"id": "2", "text": "x", "response": "b"},
+    ]
+
+
+def test_csv_values_that_look_numeric_stay_strings(s3: Any) -> None:
+    key = put_csv(s3, [["zip", "price", "flag", "empty"], ["00501", "1.50", "true", ""], ["02134", "2", "NA", ""]])
+    put_outputs(s3, [answer_line(0, converse("a")), answer_line(1, converse("b"))])
+
+    app.handler(event(key), None)
+
+    table = read_result(s3)
+    for name in ("zip", "price", "flag", "empty"):
+        assert table.schema.field(name).type == pa.string()
+    assert table.select(["zip", "price", "flag", "empty"]).to_pylist() == [
+        {"zip": "00501", "price": "1.50", "flag": "true", "empty": ""},
+        {"zip": "02134", "price": "2", "flag": "NA", "empty": ""},
+    ]
+
+
+def test_jsonl_input_keys_become_columns(s3: Any) -> None:
+    rows = [{"question": f"q{i}", "n": i, "tags": ["a", "b"]} for i in range(3)]
+    key = "inputs/qa/questions.jsonl"
+    s3.put_object(Bucket=BUCKET, Key=key, Body="".join(json.dumps(r) + "\n" for r in rows).encode())
+    put_outputs(s3, [answer_line(i, anthropic(f"answer {i}")) for i in (2, 0)])
+
+    result = app.handler(event(key, "JSONL"), None)
+
+    table = read_result(s3)
+    assert table.select(["question", "n", "tags", "response"]).to_pylist() == [
+        {"question": "q0", "n": 0, "tags": ["a", "b"], "response": "answer 0"},
+        {"question": "q2", "n": 2, "tags": ["a", "b"], "response": "answer 2"},
+    ]
+    assert (result["Rows"], result["Errors"]) == (2, 1)
+
+
+def test_parquet_input_keeps_its_schema_and_only_the_slice_is_written(s3: Any) -> None:
+    source = pa.table({"doc_id": pa.array(range(100), pa.int64()), "input_text": [f"document {i}" for i in range(100)]})
+    buffer = io.BytesIO()
+    pq.write_table(source, buffer, row_group_size=16)
+    key = "inputs/docs/docs.parquet"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=buffer.getvalue())
+    put_outputs(s3, [answer_line(i, titan([float(i), 0.5])) for i in range(40, 60)])
+
+    result = app.handler(event(key, "PARQUET", RecordIdOffset=40, RecordCount=20), None)
+
+    table = read_result(s3)
+    assert table.schema.field("doc_id").type == pa.int64()
+    assert table["doc_id"].to_pylist() == list(range(40, 60))
+    assert table["embedding"].to_pylist()[0] == [40.0, 0.5]
+    assert (result["Rows"], result["Errors"]) == (20, 0)
+
+
+@pytest.mark.parametrize(
+    ("model_output", "expected"),
+    [
+        (converse("positive"), ("positive", 10, 2, "end_turn")),
+        (anthropic("first ", "second"), ("first second", 21, 7, "max_tokens")),
+        (nova("nova says"), ("nova says", 30, 9, "max_tokens")),
+        (llama("llama says"), ("llama says", 17, 5, "stop")),
+    ],
+    ids=["converse", "anthropic", "nova", "llama"],
+)
+def test_each_text_family_gives_its_response_tokens_and_stop_reason(
+    s3: Any, model_output: dict, expected: tuple
+) -> None:
+    key = put_csv(s3, reviews(1))
+    put_outputs(s3, [answer_line(0, model_output)])
+
+    app.handler(event(key), None)
+
+    row = read_result(s3).to_pylist()[0]
+    assert (row["response"], row["input_tokens"], row["output_tokens"], row["stop_reason"]) == expected
+
+
+@pytest.mark.parametrize(
+    "model_output",
+    [converse("c"), anthropic("a", "b"), nova("n"), llama("l"), titan([1.0]), cohere([1.0]), cohere([1.0], True)],
+    ids=["converse", "anthropic", "nova", "llama", "titan", "cohere-list", "cohere-dict"],
+)
+def test_known_families_are_parsed_by_pyarrow_without_the_line_by_line_fallback(
+    s3: Any, monkeypatch: pytest.MonkeyPatch, model_output: dict
+) -> None:
+    def line_by_line(lines: Any) -> None:
+        raise AssertionError("the per-line fallback was used")
+
+    monkeypatch.setattr(app.batch_outputs, "_parse_lines", line_by_line)
+    key = put_csv(s3, reviews(2))
+    put_outputs(s3, [answer_line(1, model_output), error_line(0)])
+
+    result = app.handler(event(key), None)
+
+    assert (result["Rows"], result["Errors"]) == (1, 1)
+
+
+def test_titan_embedding_is_a_float32_list_of_the_right_length(s3: Any) -> None:
+    key = put_csv(s3, [["input_text"], ["alpha"], ["beta"]])
+    vectors = [[random.Random(i).uniform(-1, 1) for _ in range(256)] for i in range(2)]
+    put_outputs(s3, [answer_line(i, titan(vectors[i])) for i in range(2)])
+
+    result = app.handler(event(key), None)
+
+    table = read_result(s3)
+    assert "response" not in table.column_names
+    assert table.schema.field("embedding").type == pa.list_(pa.float32())
+    embeddings = table["embedding"].to_pylist()
+    assert [len(v) for v in embeddings] == [256, 256]
+    assert embeddings[1] == pytest.approx(vectors[1], rel=1e-6)
+    assert table["input_tokens"].to_pylist() == [6, 6]
+    assert table["output_tokens"].to_pylist() == [None, None]
+    assert table["stop_reason"].to_pylist() == [None, None]
+    assert result["OutputTokens"] == 0
+
+
+@pytest.mark.parametrize("by_type", [False, True], ids=["list", "dict-by-type"])
+def test_cohere_embeddings_are_read_in_both_shapes(s3: Any, by_type: bool) -> None:
+    key = put_csv(s3, [["input_text"], ["alpha"], ["beta"]])
+    put_outputs(s3, [answer_line(i, cohere([i, 0.25, -1.0], by_type=by_type)) for i in range(2)])
+
+    result = app.handler(event(key), None)
+
+    table = read_result(s3)
+    assert table.schema.field("embedding").type == pa.list_(pa.float32())
+    assert table["embedding"].to_pylist() == [[0.0, 0.25, -1.0], [1.0, 0.25, -1.0]]
+    assert table["input_tokens"].to_pylist() == [None, None]
+    assert (result["Rows"], result["Errors"]) == (2, 0)
+
+
+def test_answers_spread_over_several_output_files_are_all_joined(s3: Any) -> None:
+    key = put_csv(s3, reviews(9))
+    for part in range(3):
+        put_outputs(s3, [answer_line(i, converse(f"a{i}")) for i in range(part, 9, 3)], name=f"part{part}.jsonl.out")
+
+    result = app.handler(event(key), None)
+
+    assert read_result(s3)["response"].to_pylist() == [f"a{i}" for i in range(9)]
+    assert (result["Rows"], result["OutputFiles"]) == (9, 3)
+
+
+def test_manifest_and_other_files_under_the_prefix_are_ignored(s3: Any) -> None:
+    key = put_csv(s3, reviews(2))
+    put_outputs(s3, [answer_line(0, converse("a")), answer_line(1, converse("b"))])
+    manifest = {"totalRecordCount": 2, "processedRecordCount": 2, "successRecordCount": 2, "errorRecordCount": 0}
+    s3.put_object(Bucket=BUCKET, Key=OUTPUT_PREFIX + "manifest.json.out", Body=json.dumps(manifest).encode())
+    s3.put_object(Bucket=BUCKET, Key=OUTPUT_PREFIX + "notes.txt", Body=b"not output")
+
+    result = app.handler(event(key), None)
+
+    assert (result["Rows"], result["Errors"], result["OutputFiles"]) == (2, 0, 1)
+
+
+def test_unrecognised_model_output_counts_as_an_error(s3: Any) -> None:
+    key = put_csv(s3, reviews(2))
+    put_outputs(s3, [answer_line(0, converse("a")), answer_line(1, {"images": ["base64..."]})])
+
+    result = app.handler(event(key), None)
+
+    assert read_result(s3)["review_id"].to_pylist() == ["r0"]
+    assert result["Errors"] == 1
+    assert result["ErrorReasons"]["unrecognised model output"] == 1
+
+
+def test_record_ids_that_are_not_integers_in_the_slice_are_errors_not_crashes(s3: Any) -> None:
+    key = put_csv(s3, reviews(3))
+    bad = [answer_line(0, converse("x")) | {"recordId": "abc"}, answer_line(99, converse("far")), answer_line(1, {})]
+    put_outputs(s3, [answer_line(0, converse("a")), *bad])
+
+    result = app.handler(event(key, RecordCount=3), None)
+
+    assert read_result(s3)["response"].to_pylist() == ["a"]
+    assert result["Rows"] == 1
+    # rows 1 (unrecognised) and 2 (no output) of the slice, plus the lines "abc" and 99 that match no row
+    assert result["Errors"] == 4
+    assert result["ErrorReasons"]["recordId outside the slice"] == 2
+
+
+def test_lines_the_fast_parser_cannot_type_are_read_one_by_one(s3: Any) -> None:
+    key = put_csv(s3, reviews(4))
+    lines = [answer_line(0, converse("a")), answer_line(1, converse("b")), {"recordId": 2, "modelOutput": {}}]
+    body = "".join(json.dumps(line) + "\n" for line in lines) + '{"recordId": "00000000003", "modelOut\n'
+    s3.put_object(Bucket=BUCKET, Key=OUTPUT_PREFIX + "records.jsonl.out", Body=body.encode())
+
+    result = app.handler(event(key), None)
+
+    assert read_result(s3)["response"].to_pylist() == ["a", "b"]
+    assert (result["Rows"], result["Errors"]) == (2, 2 + 2)
+
+
+def test_a_job_whose_records_all_failed_writes_an_empty_file_with_its_columns(s3: Any) -> None:
+    key = put_csv(s3, [["input_text"], ["alpha"]])
+    line = {"recordId": record_id(0), "modelInput": {"inputText": "alpha"}, "error": {"errorCode": 400}}
+    put_outputs(s3, [line])
+
+    result = app.handler(event(key), None)
+
+    table = read_result(s3)
+    assert table.num_rows == 0
+    assert table.schema.field("embedding").type == pa.list_(pa.float32())
+    assert (result["Rows"], result["Errors"]) == (0, 1)
+
+
+def test_an_input_column_named_like_an_answer_column_is_kept_with_a_prefix(s3: Any) -> None:
+    key = put_csv(s3, [["response", "text"], ["old", "t"]])
+    put_outputs(s3, [answer_line(0, converse("new"))])
+
+    app.handler(event(key), None)
+
+    assert read_result(s3).select(["input_response", "response"]).to_pylist() == [
+        {"input_response": "old", "response": "new"}
+    ]
+
+
+def test_a_malformed_csv_row_raises_a_value_error_without_the_row_contents(s3: Any) -> None:
+    key = put_csv(s3, [["id", "text"], ["1", "fine"], ["2", "SECRET", "extra column"]])
+    put_outputs(s3, [answer_line(0, converse("a"))])
+
+    with pytest.raises(ValueError, match=key) as raised:
+        app.handler(event(key), None)
+    assert "SECRET" not in str(raised.value)
+
+
+def test_missing_input_object_raises_a_value_error_naming_the_key(s3: Any) -> None:
+    put_outputs(s3, [answer_line(0, converse("a"))])
+
+    with pytest.raises(ValueError, match="inputs/nowhere.csv"):
+        app.handler(event("inputs/nowhere.csv"), None)
+
+
+@pytest.mark.parametrize("input_format", ["XLSX", "PARQUET"])
+def test_an_input_it_cannot_read_raises_a_value_error_naming_the_key(s3: Any, input_format: str) -> None:
+    key = put_csv(s3, reviews(2), key="inputs/p/data.csv")
+    put_outputs(s3, [answer_line(0, converse("a"))])
+
+    with pytest.raises(ValueError, match="inputs/p/data.csv"):
+        app.handler(event(key, input_format), None)
+
+
+def test_logs_hold_counts_and_keys_but_no_prompt_or_response(s3: Any, caplog: pytest.LogCaptureFixture) -> None:
+    key = put_csv(s3, [["text"], ["SECRET-PROMPT"]])
+    put_outputs(s3, [answer_line(0, converse("SECRET-RESPONSE"))])
+
+    with caplog.at_level(logging.DEBUG):
+        app.handler(event(key), None)
+
+    assert RESULT_KEY in caplog.text
+    assert "SECRET" not in caplog.text
+
+
+def test_fast_path_and_line_by_line_extraction_agree() -> None:
+    outputs = [
+        converse("c"),
+        anthropic("a", "b"),
+        nova("n"),
+        llama("l"),
+        titan([1.0, 2.0]),
+        cohere([3.0]),
+        {"output": {"message": {"content": [{"reasoningContent": {"x": 1}}, {"text": "after reasoning"}]}}},
+        {"content": []},
+        {"embeddings": []},
+        {"unknown": 1},
+        None,
+    ]
+    one_by_one = [answer_extraction.extract_one(o) for o in outputs]
+    column = pa.array(outputs, answer_extraction.MODEL_OUTPUT_TYPES[0])
+    columns = answer_extraction.extract_columns(column)
+    for i, expected in enumerate(one_by_one):
+        got = tuple(columns[name][i].as_py() for name in answer_extraction.Answer._fields)
+        assert got == (expected or (None,) * 5), outputs[i]
+    assert one_by_one[6].response == "after reasoning"
+    assert one_by_one[7].response == ""
+    assert one_by_one[8] is None and one_by_one[9] is None
+
+
+def test_the_function_also_imports_as_a_package_module() -> None:
+    try:
+        spec = importlib.util.find_spec("functions.parquet_writer.app")
+    except ModuleNotFoundError:
+        spec = None
+    if spec is None or not str(spec.origin).startswith(str(FUNCTION_DIR)):
+        pytest.skip("the repository root is not on sys.path")
+    module = importlib.import_module("functions.parquet_writer.app")
+    assert module.batch_outputs.__name__ == "functions.parquet_writer.batch_outputs"
