@@ -44,6 +44,22 @@ def _run_asl(args: argparse.Namespace) -> int:
     return 0 if result["status"] == "SUCCEEDED" else 1
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import as_json, print_summary, run_demo
+
+    source = Path(args.input)
+    if not source.is_file():
+        print(f"bedrock-batch demo: {source} is not a file", file=sys.stderr)
+        return 2
+    result = run_demo(source, prompt_id=args.prompt_id, model_id=args.model_id, out_dir=Path(args.out),
+                      parameters=dict(p.split("=", 1) for p in args.parameter), show_progress=not args.json)
+    if args.json:
+        print(as_json(result))
+    else:
+        print_summary(result)
+    return 0 if result.accounted else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bedrock-batch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -59,6 +75,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--type", default="STANDARD", choices=["STANDARD", "EXPRESS"])
     run.add_argument("--name", default="offline", help="the state machine's name")
     run.set_defaults(func=_run_asl)
+
+    demo = sub.add_parser("demo", help="run the whole pipeline offline on a local file")
+    demo.add_argument("--input", default="samples/reviews.csv", help="a CSV file with a header row")
+    demo.add_argument("--prompt-id", help="a prompt id from prompts/templates.json (default: the template's)")
+    demo.add_argument("--model-id", help="a Bedrock model id (default: the template's ModelId)")
+    demo.add_argument("--out", default="out", help="where to write the Parquet results")
+    demo.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
+                      help="a template parameter override, e.g. ItemsPerBatch=200 (repeatable)")
+    demo.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    demo.set_defaults(func=_demo)
 
     args = parser.parse_args(argv)
     return args.func(args)
