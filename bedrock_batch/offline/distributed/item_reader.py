@@ -11,6 +11,7 @@ the contents of each object with ``Transformation: LOAD_AND_FLATTEN``. A failure
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import json
 import re
@@ -39,7 +40,8 @@ def _lines(body: Any, where: str) -> Iterator[str]:
         try:
             pending += decoder.decode(chunk)
         except UnicodeDecodeError as err:
-            raise _fail(f"{where}: not valid UTF-8 near line {line_no + pending.count(chr(10)) + 1}: {err.reason}") from None
+            near = line_no + pending.count("\n") + 1
+            raise _fail(f"{where}: not valid UTF-8 near line {near}: {err.reason}") from None
         *complete, pending = pending.split("\n")
         for line in complete:
             line_no += 1
@@ -55,50 +57,62 @@ class _CsvDialect:
     Fields in double quotes may hold the delimiter and newlines; a repeated double quote keeps one, in quoted
     and unquoted fields alike (the guide's example reads ``{""MyKey"":""MyValue""}`` as ``{"MyKey":"MyValue"}``);
     a backslash escapes a backslash, a double quote or the delimiter, and is dropped before any other character.
-    Python's csv module keeps ``""`` in unquoted fields, hence this small parser.
+    Python's csv module keeps ``""`` in unquoted fields and ignores backslashes, hence this small parser.
     """
+
+    _QUOTED = re.compile(r'"((?:[^"\\]|""|\\[\s\S])*+)"')  # possessive: a doubled quote never closes
+    _UNESCAPE = re.compile(r'""|\\([\s\S])')
 
     def __init__(self, delimiter: str) -> None:
         self.delimiter = delimiter
-        d = re.escape(delimiter)
-        quoted = r'"((?:[^"\\]|""|\\[\s\S])*)"(?=' + d + r"|$)"
-        plain = r'((?:[^' + d + r'"\\]|""|\\[\s\S]|")*)'
-        self._field = re.compile(quoted + "|" + plain)
+        self._plain = re.compile(r'(?:[^' + re.escape(delimiter) + r'\\]|\\[\s\S])*+\\?')
 
     def records(self, lines: Iterator[str]) -> Iterator[list[str]]:
-        """One list of fields per record; a record continues over newlines inside double quotes."""
+        """One list of fields per record; a record goes on over newlines inside double quotes."""
         pending = ""
         for line in lines:
             pending += line
-            if (pending.count('"') - pending.count('\\"')) % 2:
-                continue  # an open double quote: the newline belongs to the field
-            text, pending = pending.rstrip("\r\n") if pending.endswith("\n") else pending, ""
+            text = pending[:-1].removesuffix("\r") if pending.endswith("\n") else pending
             if not text:
+                pending = ""
                 continue  # a blank line is not a record
-            yield self.split(text)
+            fields = self.split(text)
+            if fields is None:
+                continue  # inside a quoted field: the newline is part of it
+            pending = ""
+            yield fields
         if pending:
-            yield self.split(pending)
+            yield self.split(pending, final=True) or []
 
-    def split(self, text: str) -> list[str]:
+    def split(self, text: str, final: bool = False) -> list[str] | None:
+        """The fields of one record, or None while a quoted field is still open (unless ``final``)."""
         if '"' not in text and "\\" not in text:
             return text.split(self.delimiter)
+        if '""' not in text and "\\" not in text and text.count('"') % 2 == 0:
+            # No doubled quote and no backslash: the csv module agrees with the rules, in C.
+            return next(csv.reader([text], delimiter=self.delimiter))
         fields, pos, end = [], 0, len(text)
         while True:
-            match = self._field.match(text, pos)
-            assert match is not None  # the plain alternative matches the empty string
-            raw = match.group(1) if match.group(1) is not None else match.group(2)
-            fields.append(_UNESCAPE.sub(_unescaped, raw))
-            pos = match.end()
-            if pos >= end or text[pos] != self.delimiter:
+            value = ""
+            if text.startswith('"', pos):
+                quoted = self._QUOTED.match(text, pos)
+                if quoted is None and not final:
+                    return None
+                if quoted is not None:
+                    value, pos = self._unescape(quoted.group(1)), quoted.end()
+            plain = self._plain.match(text, pos)
+            assert plain is not None  # it matches the empty string
+            value += self._unescape(plain.group(0))
+            fields.append(value)
+            pos = plain.end()
+            if pos >= end:
                 return fields
-            pos += 1
+            pos += 1  # the delimiter
 
-
-_UNESCAPE = re.compile(r'""|\\([\s\S])')
-
-
-def _unescaped(match: re.Match[str]) -> str:
-    return '"' if match.group(0) == '""' else match.group(1)
+    def _unescape(self, raw: str) -> str:
+        if '"' not in raw and "\\" not in raw:
+            return raw
+        return self._UNESCAPE.sub(lambda m: '"' if m.group(0) == '""' else m.group(1), raw)
 
 
 def _csv_items(body: Any, config: dict[str, Any], where: str, ragged: str) -> Iterator[dict[str, str]]:
@@ -136,14 +150,32 @@ def _jsonl_items(body: Any, where: str) -> Iterator[Any]:
             raise _fail(f"{where}: line {line_no} is not JSON: {err.msg}") from None
 
 
-def _json_items(body: Any, where: str) -> Iterator[Any]:
+def _json_items(body: Any, where: str, pointer: str | None = None) -> Iterator[Any]:
     try:
         data = json.loads(body.read())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise _fail(f"{where}: not a JSON document: {err}") from None
+    if pointer:
+        data = _resolve_pointer(data, pointer, where)
     if not isinstance(data, list):
-        raise _fail(f"{where}: a JSON ItemReader source must hold an array")
+        raise _fail(f"{where}: a JSON ItemReader source must hold an array (or select one with ItemsPointer)")
     yield from data
+
+
+def _resolve_pointer(data: Any, pointer: str, where: str) -> Any:
+    """ReaderConfig.ItemsPointer, a JSON Pointer (RFC 6901) to the array inside a JSON file."""
+    if not pointer.startswith("/"):
+        raise _fail(f"{where}: ItemsPointer {pointer!r} must start with '/'")
+    node = data
+    for token in pointer[1:].split("/"):
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            raise _fail(f"{where}: ItemsPointer {pointer!r} selects nothing")
+    return node
 
 
 def _parquet_items(body: Any, where: str) -> Iterator[dict[str, Any]]:
@@ -173,7 +205,7 @@ def read_object(s3: Any, bucket: str, key: str, config: dict[str, Any], ragged: 
     if input_type == "JSONL":
         return _jsonl_items(body, where)
     if input_type == "JSON":
-        return _json_items(body, where)
+        return _json_items(body, where, config.get("ItemsPointer"))
     if input_type == "PARQUET":
         return _parquet_items(body, where)
     raise _fail(f"{where}: InputType {input_type} is not supported offline")
@@ -189,7 +221,7 @@ def list_objects(s3: Any, arguments: dict[str, Any], config: dict[str, Any], rag
                 if config.get("Transformation") == "LOAD_AND_FLATTEN":
                     yield from read_object(s3, bucket, obj["Key"], config, ragged)
                 else:
-                    yield {"Etag": obj["ETag"], "Key": obj["Key"], "LastModified": obj["LastModified"].timestamp(),
+                    yield {"Etag": obj["ETag"], "Key": obj["Key"], "LastModified": int(obj["LastModified"].timestamp()),
                            "Size": obj["Size"], "StorageClass": obj.get("StorageClass", "STANDARD")}
     except ClientError as err:
         raise _fail(f"s3://{bucket}: {err.response.get('Error', {}).get('Code', 'error')}") from None

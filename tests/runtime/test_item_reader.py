@@ -1,0 +1,233 @@
+"""ItemReader: items of a Distributed Map read from S3 (Developer Guide, input-output-itemreader and
+example-csv-parse-dist-map)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from helpers import (
+    BUCKET,
+    LIST_OBJECTS,
+    csv_text,
+    distributed_map,
+    machine,
+    object_reader,
+    offline_runtime,
+    put_jsonl,
+    put_text,
+    run,
+    succeeded,
+)
+
+from bedrock_batch.offline.errors import DefinitionError
+from bedrock_batch.offline.runtime import Runtime
+
+
+@pytest.fixture
+def rt() -> Iterator[Runtime]:
+    with offline_runtime() as runtime:
+        yield runtime
+
+
+def read_items(rt: Runtime, reader: dict, input_: dict | None = None, **map_fields) -> list:
+    """Run a Distributed Map whose children pass their input through: its output is the items, in order."""
+    definition = machine({"Read items": distributed_map(ItemReader=reader, **map_fields)})
+    return succeeded(run(rt, definition, input_ or {}))
+
+
+def test_csv_first_row_names_the_fields(rt: Runtime) -> None:
+    """Developer Guide, input-output-itemreader: with CSVHeaderLocation FIRST_ROW the first line is the header and
+    each later row becomes one item keyed by it."""
+    put_text(rt, "ratings.csv", csv_text(["userId", "movieId", "rating"], [["1", "307", "3.5"], ["1", "481", "4"]]))
+    items = read_items(rt, object_reader("ratings.csv", "CSV", CSVHeaderLocation="FIRST_ROW"))
+    assert items == [{"userId": "1", "movieId": "307", "rating": "3.5"},
+                     {"userId": "1", "movieId": "481", "rating": "4"}]
+
+
+def test_csv_values_stay_strings(rt: Runtime) -> None:
+    """Developer Guide, example-csv-parse-dist-map: fields are treated as strings, numbers and booleans included."""
+    put_text(rt, "typed.csv", csv_text(["n", "flag", "empty", "obj"], [["42", "true", "", '{""a"":1}']]))
+    [item] = read_items(rt, object_reader("typed.csv", "CSV", CSVHeaderLocation="FIRST_ROW"))
+    assert item == {"n": "42", "flag": "true", "empty": "", "obj": '{"a":1}'}
+    assert all(isinstance(value, str) for value in item.values())
+
+
+def test_csv_given_headers_treat_every_line_as_data(rt: Runtime) -> None:
+    """Developer Guide, input-output-itemreader: CSVHeaderLocation GIVEN takes the header from CSVHeaders, so the
+    first line of the file is a row like any other."""
+    put_text(rt, "noheader.csv", "1,307,3.5,1256677221\n1,481,3.5,1256677456\n")
+    reader = object_reader("noheader.csv", "CSV", CSVHeaderLocation="GIVEN",
+                           CSVHeaders=["userId", "movieId", "rating", "timestamp"])
+    items = read_items(rt, reader)
+    assert items == [{"userId": "1", "movieId": "307", "rating": "3.5", "timestamp": "1256677221"},
+                     {"userId": "1", "movieId": "481", "rating": "3.5", "timestamp": "1256677456"}]
+
+
+@pytest.mark.parametrize(("name", "char"), [("COMMA", ","), ("TAB", "\t"), ("SEMICOLON", ";"), ("PIPE", "|"),
+                                            ("SPACE", " ")])
+def test_csv_delimiter_choices(rt: Runtime, name: str, char: str) -> None:
+    """Developer Guide, input-output-itemreader: CSVDelimiter accepts COMMA (default), PIPE, SEMICOLON, SPACE and
+    TAB, and fields split on that character only."""
+    other = "," if char != "," else ";"
+    put_text(rt, "delimited.txt", csv_text(["a", "b"], [["x" + other + "y", "2"]], delimiter=char))
+    items = read_items(rt, object_reader("delimited.txt", "CSV", CSVHeaderLocation="FIRST_ROW", CSVDelimiter=name))
+    assert items == [{"a": "x" + other + "y", "b": "2"}]
+
+
+def test_csv_delimiter_defaults_to_comma(rt: Runtime) -> None:
+    """Developer Guide, example-csv-parse-dist-map: the delimiter defaults to COMMA."""
+    put_text(rt, "default.csv", "a,b\n1,2\n")
+    assert read_items(rt, object_reader("default.csv", "CSV", CSVHeaderLocation="FIRST_ROW")) == [{"a": "1", "b": "2"}]
+
+
+def test_csv_quoted_fields_keep_commas_newlines_and_doubled_quotes(rt: Runtime) -> None:
+    """Developer Guide, example-csv-parse-dist-map: a field in double quotes can hold commas and newlines without
+    ending the field or the record, and a repeated double quote keeps one double quote."""
+    body = 'abc,123,"This string contains commas, a double quotation marks (""), and a newline (\n)",last\n'
+    put_text(rt, "quoted.csv", body)
+    reader = object_reader("quoted.csv", "CSV", CSVHeaderLocation="GIVEN",
+                           CSVHeaders=["MyLetters", "MyNumbers", "MyString", "Tail"])
+    assert read_items(rt, reader) == [{
+        "MyLetters": "abc",
+        "MyNumbers": "123",
+        "MyString": 'This string contains commas, a double quotation marks ("), and a newline (\n)',
+        "Tail": "last",
+    }]
+
+
+def test_csv_backslash_escapes_backslash_and_delimiter(rt: Runtime) -> None:
+    """Developer Guide, example-csv-parse-dist-map: a backslash escapes another backslash or the field separator,
+    so a doubled backslash keeps one and an escaped comma does not split the field."""
+    put_text(rt, "paths.csv", "path,size\nC:\\\\Program Files\\\\MyApp.exe,6534512\na\\,b,1\n")
+    items = read_items(rt, object_reader("paths.csv", "CSV", CSVHeaderLocation="FIRST_ROW"))
+    assert items == [{"path": "C:\\Program Files\\MyApp.exe", "size": "6534512"}, {"path": "a,b", "size": "1"}]
+
+
+def test_csv_short_rows_get_empty_strings_and_long_rows_lose_extra_fields(rt: Runtime) -> None:
+    """Developer Guide, example-csv-parse-dist-map: a row with fewer fields than the header gets empty strings for
+    the missing values; a row with more fields has the additional ones skipped."""
+    put_text(rt, "ragged.csv", "a,b,c\n1\n1,2,3,4,5\n")
+    items = read_items(rt, object_reader("ragged.csv", "CSV", CSVHeaderLocation="FIRST_ROW"))
+    assert items == [{"a": "1", "b": "", "c": ""}, {"a": "1", "b": "2", "c": "3"}]
+
+
+def test_max_items_stops_reading(rt: Runtime) -> None:
+    """Developer Guide, input-output-itemreader: MaxItems is the limit after which the Distributed Map stops
+    reading items; the first items of the file are the ones processed."""
+    put_text(rt, "many.csv", csv_text(["n"], [[str(i)] for i in range(50)]))
+    items = read_items(rt, object_reader("many.csv", "CSV", CSVHeaderLocation="FIRST_ROW", MaxItems=7))
+    assert items == [{"n": str(i)} for i in range(7)]
+
+
+def test_max_items_from_a_jsonata_expression(rt: Runtime) -> None:
+    """Developer Guide, input-output-itemreader and transforming-data: in a JSONata state, MaxItems can be a JSONata
+    expression that evaluates to the limit."""
+    put_jsonl(rt, "many.jsonl", [{"n": i} for i in range(20)])
+    reader = object_reader("many.jsonl", "JSONL", MaxItems="{% $states.input.limit %}")
+    assert read_items(rt, reader, {"limit": 3}) == [{"n": 0}, {"n": 1}, {"n": 2}]
+
+
+def test_json_file_array_elements_become_items(rt: Runtime) -> None:
+    """Developer Guide, input-output-itemreader: a JSON file holding an array gives one item per element, with
+    their JSON types intact."""
+    facts = [{"verdict": "true", "score": 1}, {"verdict": "false", "score": 2.5}, [1, 2], "text", None]
+    put_text(rt, "facts.json", json.dumps(facts))
+    assert read_items(rt, object_reader("facts.json", "JSON")) == facts
+
+
+def test_json_items_pointer_selects_a_nested_array(rt: Runtime) -> None:
+    """Developer Guide, input-output-itemreader: for a JSON file with a nested structure, ReaderConfig.ItemsPointer
+    (a JSON Pointer) selects the node that holds the items."""
+    put_text(rt, "inventory.json", '{"inventory": {"products": {"featured": [{"sku": "a"}, {"sku": "b"}]}}}')
+    reader = object_reader("inventory.json", "JSON", ItemsPointer="/inventory/products/featured")
+    assert read_items(rt, reader) == [{"sku": "a"}, {"sku": "b"}]
+
+
+def test_jsonl_one_item_per_line_skipping_blank_lines(rt: Runtime) -> None:
+    """Developer Guide, input-output-itemreader: a JSON Lines file gives one item per line (blank lines carry no
+    item)."""
+    put_text(rt, "facts.jsonl", '{"verdict": "true"}\n\n{"verdict": "false"}\n   \n{"verdict": "mostly-true"}')
+    items = read_items(rt, object_reader("facts.jsonl", "JSONL"))
+    assert items == [{"verdict": "true"}, {"verdict": "false"}, {"verdict": "mostly-true"}]
+
+
+def test_parquet_rows_become_items(rt: Runtime) -> None:
+    """Developer Guide, input-output-itemreader: InputType PARQUET reads an Apache Parquet file, one item per row,
+    keyed by column name."""
+    table = pa.table({"recordId": ["r0", "r1", "r2"], "prompt": ["alpha", "beta", "gamma"]})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    put_text(rt, "rows.parquet", buffer.getvalue())
+    items = read_items(rt, object_reader("rows.parquet", "PARQUET"))
+    assert items == [{"recordId": "r0", "prompt": "alpha"}, {"recordId": "r1", "prompt": "beta"},
+                     {"recordId": "r2", "prompt": "gamma"}]
+
+
+def test_missing_object_fails_with_item_reader_failed_and_a_catch_handles_it(rt: Runtime) -> None:
+    """Developer Guide, concepts-error-handling: States.ItemReaderFailed is raised when the ItemReader cannot read
+    its source, and a Catch on the Map state can route it."""
+    definition = machine({
+        "Read items": distributed_map(ItemReader=object_reader("absent.csv", "CSV"),
+                                      Catch=[{"ErrorEquals": ["States.ItemReaderFailed"], "Next": "Report"}],
+                                      Next="Done"),
+        "Done": {"Type": "Succeed"},
+        "Report": {"Type": "Pass", "Output": "{% $states.input.Error %}", "End": True},
+    })
+    assert succeeded(run(rt, definition)) == "States.ItemReaderFailed"
+
+
+def test_missing_object_without_catch_fails_the_execution(rt: Runtime) -> None:
+    """Developer Guide, concepts-error-handling: an uncaught States.ItemReaderFailed fails the execution."""
+    execution = run(rt, machine({"Read items": distributed_map(ItemReader=object_reader("absent.json", "JSON"))}))
+    assert execution.status == "FAILED"
+    assert execution.error == "States.ItemReaderFailed"
+
+
+def test_list_objects_v2_yields_object_metadata_under_the_prefix(rt: Runtime) -> None:
+    """Developer Guide, input-output-itemreader: s3:listObjectsV2 gives one item per object under Prefix, with
+    Etag, Key, LastModified (epoch seconds), Size and StorageClass."""
+    put_text(rt, "processData/images/a.jpg", b"\x00" * 10)
+    put_text(rt, "processData/images/b.jpg", b"\x00" * 25)
+    put_text(rt, "elsewhere/c.jpg", b"\x00")
+    reader = {"Resource": LIST_OBJECTS, "Arguments": {"Bucket": BUCKET, "Prefix": "processData/"}}
+    items = read_items(rt, reader)
+    assert [item["Key"] for item in items] == ["processData/images/a.jpg", "processData/images/b.jpg"]
+    assert [item["Size"] for item in items] == [10, 25]
+    for item in items:
+        assert set(item) == {"Etag", "Key", "LastModified", "Size", "StorageClass"}
+        assert item["Etag"].startswith('"') and item["Etag"].endswith('"')
+        assert isinstance(item["LastModified"], int)
+        assert item["StorageClass"] == "STANDARD"
+
+
+def test_list_objects_v2_load_and_flatten_reads_each_object(rt: Runtime) -> None:
+    """Developer Guide, input-output-itemreader: with Transformation LOAD_AND_FLATTEN the map reads the content of
+    every listed object, parsed by InputType, and iterates over its records rather than the metadata."""
+    put_jsonl(rt, "logs/hour-01.jsonl", [{"line": 1}, {"line": 2}])
+    put_jsonl(rt, "logs/hour-02.jsonl", [{"line": 3}])
+    reader = {"Resource": LIST_OBJECTS, "ReaderConfig": {"InputType": "JSONL", "Transformation": "LOAD_AND_FLATTEN"},
+              "Arguments": {"Bucket": BUCKET, "Prefix": "logs/"}}
+    assert read_items(rt, reader) == [{"line": 1}, {"line": 2}, {"line": 3}]
+
+
+def test_reader_arguments_are_jsonata(rt: Runtime) -> None:
+    """Developer Guide, input-output-itemreader: in JSONata workflows the bucket and key go in Arguments, whose
+    values may be JSONata expressions over the state input."""
+    put_text(rt, "inputs/day-7.csv", "id\nx\ny\n")
+    reader = object_reader("{% 'inputs/day-' & $string($states.input.day) & '.csv' %}", "CSV",
+                           bucket="{% $states.input.bucket %}", CSVHeaderLocation="FIRST_ROW")
+    assert read_items(rt, reader, {"bucket": BUCKET, "day": 7}) == [{"id": "x"}, {"id": "y"}]
+
+
+def test_unknown_delimiter_is_refused_at_creation(rt: Runtime) -> None:
+    """Developer Guide, input-output-itemreader: CSVDelimiter accepts only COMMA, PIPE, SEMICOLON, SPACE and TAB;
+    any other value makes the definition invalid."""
+    definition = machine({"Read items": distributed_map(
+        ItemReader=object_reader("x.csv", "CSV", CSVHeaderLocation="FIRST_ROW", CSVDelimiter="COLON"))})
+    with pytest.raises(DefinitionError, match="CSVDelimiter"):
+        rt.create_state_machine("bad-delimiter", definition)
