@@ -12,12 +12,12 @@ from typing import Any
 
 from ..errors import StatesError
 from . import REQUEST_RESPONSE, TOKEN, TaskCall, optimized
-from .sdk import call
+from .sdk import call, operation_name
 
 
 def _sdk(task: TaskCall, service: str, arguments: Any, prefix: str) -> Any:
     runtime = task.runtime
-    runtime.counters.api_calls[f"{service}:{task.action}"] += 1
+    runtime.counters.api_calls[f"{service}:{operation_name(task.action)}"] += 1
     result = call(runtime.service(service), runtime.client(service), task.action, arguments, prefix)
     return result
 
