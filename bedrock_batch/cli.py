@@ -60,6 +60,17 @@ def _demo(args: argparse.Namespace) -> int:
     return 0 if result.accounted else 1
 
 
+def _publish_prompts(args: argparse.Namespace) -> int:
+    """After ``sam deploy``: put prompts/templates.json where the input workflow reads it."""
+    import boto3
+
+    outputs = boto3.client("cloudformation").describe_stacks(StackName=args.stack_name)["Stacks"][0]["Outputs"]
+    bucket = next(o["OutputValue"] for o in outputs if o["OutputKey"] == "DataBucketName")
+    boto3.client("s3").upload_file(args.templates, bucket, "config/prompt-templates.json")
+    print(f"s3://{bucket}/config/prompt-templates.json")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bedrock-batch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
                       help="a template parameter override, e.g. ItemsPerBatch=200 (repeatable)")
     demo.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     demo.set_defaults(func=_demo)
+
+    publish = sub.add_parser("publish-prompts", help="upload prompts/templates.json to a deployed stack's bucket")
+    publish.add_argument("--stack-name", default="bedrock-batch")
+    publish.add_argument("--templates", default="prompts/templates.json")
+    publish.set_defaults(func=_publish_prompts)
 
     args = parser.parse_args(argv)
     return args.func(args)
