@@ -1,0 +1,20 @@
+"""Fixtures: a freshly deployed offline stack per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from offline_stack import Pipeline, make_pipeline
+
+from bedrock_batch.offline.bedrock import SimulatorConfig
+
+
+@pytest.fixture
+def pipeline() -> Iterator[Pipeline]:
+    yield from make_pipeline()
+
+
+@pytest.fixture
+def pipeline_with_record_errors() -> Iterator[Pipeline]:
+    yield from make_pipeline(SimulatorConfig(record_error_rate=0.1, seed=3))
