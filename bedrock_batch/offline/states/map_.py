@@ -43,6 +43,10 @@ class MapState(State):
         self.child_type = config.get("ExecutionType", "STANDARD") if self.mode == "DISTRIBUTED" else ctx.execution_type
         if self.mode == "DISTRIBUTED" and self.child_type not in ("STANDARD", "EXPRESS"):
             raise ctx.error("ExecutionType must be STANDARD or EXPRESS", "ItemProcessor.ProcessorConfig.ExecutionType")
+        if self.mode == "DISTRIBUTED" and ctx.execution_type == "EXPRESS":
+            # state-map-distributed: "Distributed mode is supported in Standard workflows but not in Express".
+            raise ctx.error("Mode DISTRIBUTED is not supported in an Express workflow",
+                            "ItemProcessor.ProcessorConfig.Mode")
         if self.mode == "INLINE":
             for field in DISTRIBUTED_ONLY:
                 if field in raw:
@@ -60,6 +64,9 @@ class MapState(State):
             raise ctx.error("must be between 0 and 100", "ToleratedFailurePercentage")
         self.tolerated_count = number_field(raw, "ToleratedFailureCount", ctx)
         self.label = raw.get("Label")
+        if self.label is not None and not _valid_label(self.label):
+            raise ctx.error("a Label has 1 to 40 characters, no whitespace, control characters or any of "
+                            "? * < > { } [ ] : ; , \\ | ^ ~ $ # % & ` \"", "Label")
         self.reader = _parse_reader(raw.get("ItemReader"), ctx)
         self.batcher = _parse_batcher(raw.get("ItemBatcher"), ctx)
         self.writer = _parse_writer(raw.get("ResultWriter"), ctx)
@@ -124,6 +131,17 @@ class MapState(State):
         return results
 
 
+_LABEL_FORBIDDEN = frozenset("?*<>{}[]:;,\\|^~$#%&`\"")
+
+
+def _valid_label(label: Any) -> bool:
+    """state-map-distributed, Label: at most 40 characters, none of whitespace, wildcard, bracket, special or
+    control characters (U+0000-U+001F, U+007F-U+009F)."""
+    return (isinstance(label, str) and 0 < len(label) <= 40
+            and not any(c.isspace() or c in _LABEL_FORBIDDEN or ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F
+                        for c in label))
+
+
 class ReaderSpec:
     def __init__(self, resource: str, arguments: Template | None, config: dict[str, Any], max_items: Template | None):
         self.resource, self.arguments, self.config, self.max_items = resource, arguments, config, max_items
@@ -165,7 +183,8 @@ def _parse_reader(raw: Any, ctx: ParseContext) -> ReaderSpec | None:
     if "CSVHeaderLocation" in config and config["CSVHeaderLocation"] not in ("FIRST_ROW", "GIVEN"):
         raise ctx.error("CSVHeaderLocation must be FIRST_ROW or GIVEN", "ItemReader.ReaderConfig.CSVHeaderLocation")
     if config.get("CSVDelimiter", "COMMA") not in ("COMMA", "PIPE", "SEMICOLON", "SPACE", "TAB"):
-        raise ctx.error("CSVDelimiter must be COMMA, PIPE, SEMICOLON, SPACE or TAB", "ItemReader.ReaderConfig.CSVDelimiter")
+        raise ctx.error("CSVDelimiter must be COMMA, PIPE, SEMICOLON, SPACE or TAB",
+                        "ItemReader.ReaderConfig.CSVDelimiter")
     sub = _sub(ctx, "ItemReader.ReaderConfig")
     max_items = number_field(config, "MaxItems", sub)
     return ReaderSpec(resource, template(raw, "Arguments", _sub(ctx, "ItemReader")), config, max_items)
