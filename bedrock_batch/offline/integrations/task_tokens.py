@@ -29,10 +29,14 @@ class TaskTokens:
         queue = self._waiting[token]
         try:
             while True:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation (the task's
+                # TimeoutSeconds) that arrives in the same loop step as a heartbeat, and the task never times out.
                 try:
-                    kind, value = await asyncio.wait_for(queue.get(), heartbeat_seconds)
+                    async with asyncio.timeout(heartbeat_seconds):
+                        kind, value = await queue.get()
                 except TimeoutError:
-                    raise StatesError(errors.HEARTBEAT_TIMEOUT, f"no heartbeat within {heartbeat_seconds:g} seconds") from None
+                    raise StatesError(errors.HEARTBEAT_TIMEOUT,
+                                      f"no heartbeat within {heartbeat_seconds:g} seconds") from None
                 if kind == "success":
                     return value
                 if kind == "failure":
