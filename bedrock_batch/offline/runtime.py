@@ -157,8 +157,9 @@ class Runtime:
         arn = machine.arn.replace(":stateMachine:", f":{kind}:") + f":{name}"
         if arn in self.executions and parent is None:
             existing = self.executions[arn]
-            if existing.input == input_:
-                return existing  # StartExecution is idempotent for the same name and input
+            if existing.input == input_ and existing.status == "RUNNING":
+                return existing  # idempotent for the same name and input while the execution is open
+            # a closed execution's name cannot be reused, whatever the input (API Reference, StartExecution)
             raise ValueError(f"ExecutionAlreadyExists: {arn}")
         keep = machine.type == "STANDARD" or self.config.keep_express_history
         execution = Execution(self, machine, arn, name, input_, machine.type, History(self.clock, keep),

@@ -8,6 +8,7 @@ import json
 import re
 
 import botocore.session
+import pytest
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 
@@ -189,3 +190,17 @@ def test_describe_execution_reports_status_and_times(runtime, run_states):
     assert json.loads(described["input"]) == json.loads(described["output"]) == {"a": 1}
     assert described["startDate"] == _iso(runtime.config.start_time)
     assert described["stopDate"] == _iso(runtime.config.start_time + 5)
+
+
+def test_start_execution_is_idempotent_only_while_the_execution_is_open(runtime, asl):
+    """API Reference, StartExecution: the same name and input return the open execution; a different input, or any
+    input once that execution has closed, is ExecutionAlreadyExists."""
+    machine = runtime.create_state_machine("idempotent", asl({"Pause": {"Type": "Wait", "Seconds": 10, "End": True}}))
+    first = runtime.start_execution(machine.arn, {"a": 1}, name="once")
+    assert runtime.start_execution(machine.arn, {"a": 1}, name="once") is first
+    with pytest.raises(Exception, match="ExecutionAlreadyExists"):
+        runtime.start_execution(machine.arn, {"a": 2}, name="once")
+    runtime.run_until_idle()
+    assert first.status == "SUCCEEDED"
+    with pytest.raises(Exception, match="ExecutionAlreadyExists"):
+        runtime.start_execution(machine.arn, {"a": 1}, name="once")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 
 def test_wait_seconds_advances_virtual_time_only(runtime, run_states):
     """Developer Guide, state-wait: Seconds delays the state by that many seconds (virtual here: no real sleep)."""
@@ -50,3 +52,12 @@ def test_wait_output_and_assign(run_states):
         "Read": {"Type": "Pass", "Output": {"waited": "{% $waited %}", "prev": "{% $states.input %}"}, "End": True},
     }, 5)
     assert execution.output == {"waited": 1, "prev": {"in": 5}}
+
+
+@pytest.mark.parametrize("seconds", ["{% 'soon' %}", "{% -5 %}", "{% 1.5 %}"])
+def test_wait_seconds_that_is_not_a_non_negative_integer_fails_the_state(run_states, seconds):
+    """Developer Guide, state-wait: Seconds is an integer from 0; an expression yielding anything else fails the
+    state with States.QueryEvaluationError (transforming-data)."""
+    execution = run_states({"Pause": {"Type": "Wait", "Seconds": seconds, "End": True}})
+    assert execution.status == "FAILED"
+    assert execution.error == "States.QueryEvaluationError"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from ..errors import StatesError
 from ..expressions import Template, is_expression
-from .base import ParseContext, State, Transition, number_field, parse_assign, template
+from .base import ParseContext, State, Transition, evaluate_number, number_field, parse_assign, template
 
 if TYPE_CHECKING:
     from ..execution import Frame
@@ -99,9 +99,8 @@ class WaitState(State):
 
     async def run(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> Transition:
         if self.seconds is not None:
-            delay = float(self.seconds.evaluate(bindings))
-            if not isinstance(delay, float) or delay < 0:
-                raise StatesError(errors.QUERY_EVALUATION_ERROR, f"{self.seconds.where}: Seconds must be >= 0")
+            # An integer from 0 (state-wait); anything else is States.QueryEvaluationError, not a crash.
+            delay = float(evaluate_number(self.seconds, bindings, 0, minimum=0) or 0)
         else:
             assert self.timestamp is not None
             when = _parse_timestamp(self.timestamp.evaluate(bindings), self.timestamp.where)
