@@ -100,3 +100,30 @@ def test_empty_items_give_an_empty_array(run_states):
                  "ItemProcessor": _processor({"Keep": {"Type": "Pass", "End": True}})},
     })
     assert execution.output == []
+
+
+def test_failed_iteration_stops_the_other_iterations(runtime, run_states):
+    """Developer Guide, state-map-inline: when an iteration fails, the Map state fails and the iterations still
+    running are stopped."""
+    execution = run_states({
+        "Each": {"Type": "Map", "Items": [3600, 0, 3600], "End": True,
+                 "ItemProcessor": _processor({
+                     "Pause": {"Type": "Wait", "Seconds": "{% $states.input %}", "Next": "Check"},
+                     "Check": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input = 0 %}", "Next": "Bad"}],
+                               "Default": "Good"},
+                     "Bad": {"Type": "Fail", "Error": "Item.Bad"},
+                     "Good": {"Type": "Succeed"},
+                 })},
+    })
+    assert execution.status == "FAILED"
+    assert execution.stop - execution.start == 0
+
+
+def test_map_iteration_sees_the_same_execution_context(runtime, run_states):
+    """Developer Guide, input-output-contextobject: states inside a Map iteration see the execution's context."""
+    execution = run_states({
+        "Each": {"Type": "Map", "Items": [1], "End": True,
+                 "ItemProcessor": _processor({"Read": {"Type": "Pass", "End": True, "Output": {
+                     "input": "{% $states.context.Execution.Input %}", "state": "{% $states.context.State.Name %}"}}})},
+    }, {"whole": "input"})
+    assert execution.output == [{"input": {"whole": "input"}, "state": "Read"}]

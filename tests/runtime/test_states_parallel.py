@@ -100,3 +100,32 @@ def test_retry_on_parallel_reruns_every_branch(runtime, run_states):
     assert execution.status == "SUCCEEDED"
     assert execution.output == ["ok"]
     assert len(calls) == 2
+
+
+def test_failing_branch_stops_the_other_branches(runtime, run_states):
+    """Developer Guide, state-parallel: when one branch fails, the unfinished branches are stopped."""
+    execution = run_states({
+        "Fan out": {"Type": "Parallel", "End": True, "Branches": [
+            _branch({"Long": {"Type": "Wait", "Seconds": 3600, "End": True}}),
+            _branch({"Pause": {"Type": "Wait", "Seconds": 5, "Next": "Broken"},
+                     "Broken": {"Type": "Fail", "Error": "Branch.Broke"}}),
+        ]},
+    })
+    assert execution.status == "FAILED"
+    assert execution.stop - execution.start == 5
+    assert runtime.clock.monotonic() == 5
+
+
+def test_nested_scopes_read_every_outer_scope(run_states):
+    """Developer Guide, workflow-variables: a Map inside a Parallel branch reads the top-level variables and
+    the branch's own."""
+    execution = run_states({
+        "Set": {"Type": "Pass", "Assign": {"top": "T"}, "Next": "Fan out"},
+        "Fan out": {"Type": "Parallel", "End": True, "Branches": [_branch({
+            "Branch set": {"Type": "Pass", "Assign": {"mid": "M"}, "Next": "Each"},
+            "Each": {"Type": "Map", "Items": [1, 2], "End": True, "ItemProcessor": {
+                "StartAt": "Join", "States": {"Join": {"Type": "Pass", "End": True,
+                                                       "Output": "{% $top & $mid & $string($states.input) %}"}}}},
+        })]},
+    })
+    assert execution.output == [["TM1", "TM2"]]

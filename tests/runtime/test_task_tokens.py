@@ -199,3 +199,26 @@ def test_each_waiting_task_gets_its_own_token(runtime, run_states):
     assert execution.output == [3, 1, 2]
     assert len(set(tokens)) == 3
     assert runtime.clock.monotonic() == 3
+
+
+def test_timeout_can_be_retried_with_a_fresh_callback(runtime, run_states):
+    """Developer Guide, concepts-error-handling: a retrier for States.Timeout runs the task again; the second
+    attempt can complete."""
+    tokens = _on_hand_off(runtime, lambda token, _e: (
+        runtime.clock.call_later(5, runtime.send_task_success, token, {"attempt": 2}) if len(tokens) == 2 else None))
+    execution = run_states({"Wait for job": _waiting_task(End=True, TimeoutSeconds=60, Retry=[
+        {"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 10, "MaxAttempts": 1}])}, {"job": "j"})
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == {"attempt": 2}
+    assert len(tokens) == 2
+    assert runtime.clock.monotonic() == 60 + 10 + 5
+
+
+def test_execution_timeout_closes_a_pending_callback(runtime, run_states):
+    """Developer Guide, statemachine-structure: the execution's TimeoutSeconds ends it as TIMED_OUT even while a
+    task waits for its token, and the token is then no longer open."""
+    _on_hand_off(runtime, lambda _t, _e: None)
+    execution = run_states({"Wait for job": _waiting_task(End=True)}, {"job": "j"}, TimeoutSeconds=600)
+    assert execution.status == "TIMED_OUT"
+    assert runtime.clock.monotonic() == 600
+    assert runtime.tokens.pending() == []
