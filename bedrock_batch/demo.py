@@ -138,9 +138,9 @@ def run_demo(input_file: Path, prompt_id: str | None = None, model_id: str | Non
 def _collect(result: DemoResult, runtime: Runtime, stack: OfflineStack, bucket: str, out_dir: Path) -> None:
     dynamodb, s3, sqs = runtime.client("dynamodb"), runtime.client("s3"), runtime.client("sqs")
     table = stack.output("ResultsTableName")
-    items = dynamodb.scan(TableName=table, FilterExpression="sk = :s",
-                          ExpressionAttributeValues={":s": {"S": "SUMMARY"}})["Items"]
-    for item in items:
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=table, FilterExpression="sk = :s", ExpressionAttributeValues={":s": {"S": "SUMMARY"}})
+    for item in (item for page in pages for item in page["Items"]):
         result.rows_in += int(item.get("rowsIn", {}).get("N", 0))
         result.rejected += int(item.get("rejected", {}).get("N", 0))
         result.results += int(item.get("results", {}).get("N", 0))

@@ -56,16 +56,16 @@ class Pipeline:
         return [e for e in self.runtime.executions.values()
                 if e.parent is None and e.machine.name.endswith(machine_suffix)]
 
+    def _scan(self, **kwargs: Any) -> list[dict[str, Any]]:
+        pages = self.runtime.client("dynamodb").get_paginator("scan").paginate(
+            TableName=self.stack.output("ResultsTableName"), **kwargs)
+        return [item for page in pages for item in page["Items"]]
+
     def summaries(self) -> list[dict[str, Any]]:
-        items = self.runtime.client("dynamodb").scan(
-            TableName=self.stack.output("ResultsTableName"), FilterExpression="sk = :s",
-            ExpressionAttributeValues={":s": {"S": "SUMMARY"}})["Items"]
-        return items
+        return self._scan(FilterExpression="sk = :s", ExpressionAttributeValues={":s": {"S": "SUMMARY"}})
 
     def result_items(self) -> list[dict[str, Any]]:
-        return self.runtime.client("dynamodb").scan(
-            TableName=self.stack.output("ResultsTableName"), FilterExpression="begins_with(pk, :p)",
-            ExpressionAttributeValues={":p": {"S": "RESULT#"}})["Items"]
+        return self._scan(FilterExpression="begins_with(pk, :p)", ExpressionAttributeValues={":p": {"S": "RESULT#"}})
 
     def dead_letters(self) -> list[dict[str, Any]]:
         sqs, queue = self.runtime.client("sqs"), self.stack.output("DeadLetterQueueUrl")

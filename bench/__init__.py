@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): figures printed and appended to docs/benchmarks.md, never asserted in tests."""
