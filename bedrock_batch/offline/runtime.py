@@ -136,11 +136,14 @@ class Runtime:
         self.machines[machine.arn] = machine
         return machine
 
-    def child_machine(self, parent: StateMachine, map_state: Any) -> StateMachine:
+    def child_machine(self, parent: StateMachine, map_state: Any, label: str | None = None) -> StateMachine:
+        """A Distributed Map's children run as ``<parent ARN>/<label>`` (state-map-distributed, Map Run metrics)."""
         key = id(map_state)
         if key not in self._child_machines:
             definition = _ProcessorDefinition(map_state.processor)
-            self._child_machines[key] = StateMachine(parent.arn, parent.name, definition,  # type: ignore[arg-type]
+            suffix = f"/{label}" if label else ""
+            self._child_machines[key] = StateMachine(parent.arn + suffix, parent.name + suffix,
+                                                     definition,  # type: ignore[arg-type]
                                                      map_state.child_type, parent.role_arn)
         return self._child_machines[key]
 

@@ -59,7 +59,7 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
     run_id = str(uuid.uuid4())
     label = state.label or state.name.replace(" ", "")
     map_run_arn = f"{parent.machine.arn.replace(':stateMachine:', ':mapRun:')}/{label}:{run_id}"
-    child_machine = runtime.child_machine(parent.machine, state)
+    child_machine = runtime.child_machine(parent.machine, state, label)
     limit = evaluate_number(state.max_concurrency, bindings, 0) or DISTRIBUTED_MAX_CONCURRENCY
     tolerated_count = evaluate_number(state.tolerated_count, bindings, None)
     tolerated_pct = evaluate_number(state.tolerated_percentage, bindings, None, integer=False)
@@ -77,7 +77,9 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
     async def child(index: int, child_input: Any) -> None:
         nonlocal failed
         try:
-            execution = runtime.start_child_execution(child_machine, child_input, f"{run_id}:{index}", parent)
+            # Child names are UUIDs, as in the guide's ResultWriter example (":" is not allowed in a name).
+            name = str(uuid.uuid5(uuid.UUID(run_id), str(index)))
+            execution = runtime.start_child_execution(child_machine, child_input, name, parent)
             await execution.done.wait()
             result = ChildResult(index, execution.arn, execution.name, child_input, execution.status,
                                  execution.output, execution.error, execution.cause,

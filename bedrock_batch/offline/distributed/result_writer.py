@@ -53,6 +53,7 @@ class ChildResult:
         if self.status == "SUCCEEDED":
             entry["Output"] = json.dumps(self.output)
             entry["OutputDetails"] = {"Included": True}
+            entry["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
         else:
             entry["Error"] = self.error or ""
             entry["Cause"] = self.cause or ""
