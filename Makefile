@@ -30,23 +30,30 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-$(VENV)/.installed-sam: $(STAMP)
-	$(BIN)/pip install --quiet -e '.[sam]'
-	touch $@
+# aws-sam-cli pins its own boto3, so it lives in a venv of its own.
+SAM_VENV := .venv-sam
+SAM      := $(SAM_VENV)/bin/sam
+# The Lambda runtime is python3.12 (pyarrow 26 has no wheel for the python3.11 runtime); sam build needs a
+# python3.12 on PATH. With pyenv, this makes it visible beside the project's 3.11.
+export PYENV_VERSION ?= $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.12' | head -1)
 
-## sam build / validate / deploy / delete use aws-sam-cli from .venv.
-build: $(VENV)/.installed-sam
-	$(BIN)/sam build
+$(SAM): 
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==1.170.0
 
-validate: $(VENV)/.installed-sam
-	$(BIN)/sam validate --lint --region us-east-1
+## sam build / validate / deploy / delete.
+build: $(SAM)
+	$(SAM) build
 
-deploy: build
-	$(BIN)/sam deploy --stack-name $(STACK)
+validate: $(SAM)
+	$(SAM) validate --lint --region us-east-1
+
+deploy: build $(STAMP)
+	$(SAM) deploy --stack-name $(STACK)
 	$(BIN)/bedrock-batch publish-prompts --stack-name $(STACK)
 
-delete: $(VENV)/.installed-sam
-	$(BIN)/sam delete --stack-name $(STACK)
+delete: $(SAM)
+	$(SAM) delete --stack-name $(STACK)
 
 clean:
 	rm -rf out .aws-sam .pytest_cache

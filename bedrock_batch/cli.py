@@ -51,8 +51,12 @@ def _demo(args: argparse.Namespace) -> int:
     if not source.is_file():
         print(f"bedrock-batch demo: {source} is not a file", file=sys.stderr)
         return 2
+    from .offline.bedrock import SimulatorConfig
+
+    simulator = SimulatorConfig(record_error_rate=args.record_error_rate)
     result = run_demo(source, prompt_id=args.prompt_id, model_id=args.model_id, out_dir=Path(args.out),
-                      parameters=dict(p.split("=", 1) for p in args.parameter), show_progress=not args.json)
+                      parameters=dict(p.split("=", 1) for p in args.parameter), show_progress=not args.json,
+                      simulator=simulator)
     if args.json:
         print(as_json(result))
     else:
@@ -94,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--out", default="out", help="where to write the Parquet results")
     demo.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
                       help="a template parameter override, e.g. ItemsPerBatch=200 (repeatable)")
+    demo.add_argument("--record-error-rate", type=float, default=0.02,
+                      help="share of records the simulated Bedrock job fails (they land in the dead-letter queue)")
     demo.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     demo.set_defaults(func=_demo)
 
