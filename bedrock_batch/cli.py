@@ -14,10 +14,7 @@ def _run_asl(args: argparse.Namespace) -> int:
     from .offline.local import offline_aws, preload_s3
     from .offline.runtime import Runtime, RuntimeConfig
 
-    if args.input_file:
-        input_text = Path(args.input_file).read_text()
-    else:
-        input_text = args.input
+    input_text = Path(args.input_file).read_text() if args.input_file else args.input
     try:
         execution_input = json.loads(input_text)
     except json.JSONDecodeError as err:

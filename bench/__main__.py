@@ -25,7 +25,7 @@ def main() -> int:
         lines.append(f"| {title} | {figures['rows']:,} | {figures['wall_seconds']} | {figures['rows_per_second']:,} "
                      f"| {figures['peak_rss_mib']} |")
         print(title, figures, flush=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     table = [
         f"\n### {stamp} — `make bench` on {platform.machine()}, Python {platform.python_version()}\n",
         "| benchmark | rows | wall s | rows/s | peak RSS MiB |",

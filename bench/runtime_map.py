@@ -24,7 +24,10 @@ DEFINITION = {
                 "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
                 "Arguments": {"Bucket": "bench-bucket", "Key": "rows.csv"},
             },
-            "ItemSelector": {"index": "{% $states.context.Map.Item.Index %}", "row": "{% $states.context.Map.Item.Value %}"},
+            "ItemSelector": {
+                "index": "{% $states.context.Map.Item.Index %}",
+                "row": "{% $states.context.Map.Item.Value %}",
+            },
             "ItemBatcher": {"MaxItemsPerBatch": 500},
             "ItemProcessor": {
                 "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
@@ -33,7 +36,8 @@ DEFINITION = {
                     "Build": {
                         "Type": "Pass",
                         "Output": "{% [$map($states.input.Items, function($r) { {'recordId': $r.index, "
-                                  "'modelInput': {'messages': [{'role': 'user', 'content': [{'text': $r.row.source}]}]}} })] %}",
+                                  "'modelInput': {'messages': [{'role': 'user', "
+                                  "'content': [{'text': $r.row.source}]}]}} })] %}",
                         "End": True,
                     }
                 },

@@ -54,7 +54,7 @@ def matches(error_equals: list[str], error: str) -> bool:
     if error in TERMINAL:
         return error in error_equals
     for name in error_equals:
-        if name == error or name == ALL:
+        if name in (error, ALL):
             return True
         if name == TASK_FAILED and error != TIMEOUT:
             return True

@@ -169,7 +169,8 @@ def check_payload(value: Any, what: str) -> None:
     """Payloads are at most 256 KiB (service quotas); exceeding it is States.DataLimitExceeded, which is terminal."""
     size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
     if size > errors.MAX_PAYLOAD_BYTES:
-        raise StatesError(errors.DATA_LIMIT_EXCEEDED, f"{what} is {size} bytes, over the {errors.MAX_PAYLOAD_BYTES}-byte limit")
+        limit = errors.MAX_PAYLOAD_BYTES
+        raise StatesError(errors.DATA_LIMIT_EXCEEDED, f"{what} is {size} bytes, over the {limit}-byte limit")
 
 
 async def run_execution(execution: Execution, scope: VariableScope | None = None) -> None:

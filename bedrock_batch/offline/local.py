@@ -36,10 +36,8 @@ def preload_s3(s3: Any, folder: Path) -> int:
     """Upload ``folder/<bucket>/<key>`` files, creating the buckets; returns the number of objects."""
     count = 0
     for bucket_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-        try:
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
             s3.create_bucket(Bucket=bucket_dir.name)
-        except s3.exceptions.BucketAlreadyOwnedByYou:
-            pass
         for path in sorted(p for p in bucket_dir.rglob("*") if p.is_file()):
             s3.put_object(Bucket=bucket_dir.name, Key=path.relative_to(bucket_dir).as_posix(), Body=path.read_bytes())
             count += 1

@@ -77,7 +77,8 @@ class OfflineStack:
     def _function(self, logical_id: str) -> None:
         props = self.stack.properties(logical_id)
         code = self.stack.root / props["CodeUri"]
-        self.runtime.register_function_dir(code, self.stack.physical_name(logical_id), props.get("Handler", "app.handler"))
+        name = self.stack.physical_name(logical_id)
+        self.runtime.register_function_dir(code, name, props.get("Handler", "app.handler"))
 
     def _state_machine(self, logical_id: str) -> None:
         props = self.stack.properties(logical_id)

@@ -64,7 +64,8 @@ class Stack:
     def __post_init__(self) -> None:
         self.resources: dict[str, dict[str, Any]] = self.template.get("Resources", {})
         self.parameters = self._parameters()
-        self._conditions = {name: bool(self.resolve(expr)) for name, expr in self.template.get("Conditions", {}).items()}
+        conditions = self.template.get("Conditions", {})
+        self._conditions = {name: bool(self.resolve(expr)) for name, expr in conditions.items()}
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> Stack:
@@ -95,7 +96,8 @@ class Stack:
         explicit = {
             "AWS::S3::Bucket": "BucketName", "AWS::DynamoDB::Table": "TableName", "AWS::SQS::Queue": "QueueName",
             "AWS::Serverless::Function": "FunctionName", "AWS::Lambda::Function": "FunctionName",
-            "AWS::Serverless::StateMachine": "Name", "AWS::IAM::Role": "RoleName", "AWS::Logs::LogGroup": "LogGroupName",
+            "AWS::Serverless::StateMachine": "Name", "AWS::IAM::Role": "RoleName",
+            "AWS::Logs::LogGroup": "LogGroupName",
         }.get(resource["Type"])
         if explicit and explicit in props:
             return str(self.resolve(props[explicit]))

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import StatesError
 from . import REQUEST_RESPONSE, TOKEN, TaskCall, optimized
+import contextlib
 
 
 class LambdaContext:
@@ -60,10 +61,8 @@ async def invoke(task: TaskCall) -> Any:
         raise StatesError("States.Runtime", "lambda:invoke needs a FunctionName")
     payload = arguments.get("Payload", {})
     if isinstance(payload, str):
-        try:
+        with contextlib.suppress(json.JSONDecodeError):
             payload = json.loads(payload)
-        except json.JSONDecodeError:
-            pass
     result = await run_function(task, name, payload)
     return {"ExecutedVersion": "$LATEST", "Payload": result, "StatusCode": 200}
 
