@@ -8,6 +8,7 @@ function error fails the task with the error type as the error name (``ValueErro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import time
@@ -16,7 +17,6 @@ from typing import Any
 
 from ..errors import StatesError
 from . import REQUEST_RESPONSE, TOKEN, TaskCall, optimized
-import contextlib
 
 
 class LambdaContext:
