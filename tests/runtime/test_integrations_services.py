@@ -1,0 +1,143 @@
+"""Optimized integrations for DynamoDB, SQS and EventBridge (Developer Guide, connect-ddb, connect-sqs,
+connect-eventbridge)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from helpers import machine, offline_runtime, run, succeeded
+
+from bedrock_batch.offline.runtime import Runtime
+
+TABLE = "jobs"
+
+
+@pytest.fixture
+def rt() -> Iterator[Runtime]:
+    with offline_runtime() as runtime:
+        runtime.client("dynamodb").create_table(
+            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        yield runtime
+
+
+def task(resource: str, arguments: dict, **fields) -> dict:
+    state = {"Type": "Task", "Resource": f"arn:aws:states:::{resource}", "Arguments": arguments, **fields}
+    if "Next" not in state:
+        state["End"] = True
+    return state
+
+
+def stored(rt: Runtime, pk: str) -> dict | None:
+    return rt.client("dynamodb").get_item(TableName=TABLE, Key={"pk": {"S": pk}}).get("Item")
+
+
+def queue(rt: Runtime, name: str) -> tuple[str, str]:
+    sqs = rt.client("sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def test_dynamodb_put_item_writes_the_item(rt: Runtime) -> None:
+    """Developer Guide, connect-ddb: dynamodb:putItem takes TableName and Item (attribute values typed as in the
+    DynamoDB API) and writes the item."""
+    definition = machine({"Save": task("dynamodb:putItem", {"TableName": TABLE, "Item": {
+        "pk": {"S": "{% $states.input.id %}"}, "records": {"N": "{% $string($states.input.n) %}"}}})})
+    succeeded(run(rt, definition, {"id": "job-1", "n": 120}))
+    assert stored(rt, "job-1") == {"pk": {"S": "job-1"}, "records": {"N": "120"}}
+
+
+def test_dynamodb_get_item_returns_the_typed_item(rt: Runtime) -> None:
+    """Developer Guide, connect-ddb: dynamodb:getItem returns the item under Item, with typed attribute values."""
+    rt.client("dynamodb").put_item(TableName=TABLE, Item={"pk": {"S": "job-2"}, "status": {"S": "Completed"}})
+    definition = machine({"Load": task("dynamodb:getItem", {"TableName": TABLE, "Key": {"pk": {"S": "job-2"}}},
+                                       Output="{% $states.result.Item %}")})
+    assert succeeded(run(rt, definition)) == {"pk": {"S": "job-2"}, "status": {"S": "Completed"}}
+
+
+def test_dynamodb_update_item_returns_new_attributes(rt: Runtime) -> None:
+    """Developer Guide, connect-ddb: dynamodb:updateItem takes an UpdateExpression with its attribute names and
+    values; ReturnValues ALL_NEW returns the item as updated under Attributes."""
+    rt.client("dynamodb").put_item(TableName=TABLE, Item={"pk": {"S": "job-3"}, "tries": {"N": "1"}})
+    definition = machine({"Count try": task("dynamodb:updateItem", {
+        "TableName": TABLE, "Key": {"pk": {"S": "job-3"}},
+        "UpdateExpression": "SET #t = #t + :one, #s = :s",
+        "ExpressionAttributeNames": {"#t": "tries", "#s": "status"},
+        "ExpressionAttributeValues": {":one": {"N": "1"}, ":s": {"S": "Retrying"}},
+        "ReturnValues": "ALL_NEW"}, Output="{% $states.result.Attributes %}")})
+    assert succeeded(run(rt, definition)) == {"pk": {"S": "job-3"}, "tries": {"N": "2"}, "status": {"S": "Retrying"}}
+
+
+def test_dynamodb_delete_item_removes_the_item(rt: Runtime) -> None:
+    """Developer Guide, connect-ddb: dynamodb:deleteItem removes the item with the given Key."""
+    rt.client("dynamodb").put_item(TableName=TABLE, Item={"pk": {"S": "job-4"}})
+    succeeded(run(rt, machine({"Forget": task("dynamodb:deleteItem", {"TableName": TABLE,
+                                                                       "Key": {"pk": {"S": "job-4"}}})})))
+    assert stored(rt, "job-4") is None
+
+
+def test_dynamodb_conditional_check_failure_is_named(rt: Runtime) -> None:
+    """Developer Guide, connect-ddb: a failed ConditionExpression fails the task with
+    DynamoDB.ConditionalCheckFailedException, which Catch can route (a lock that is already held)."""
+    rt.client("dynamodb").put_item(TableName=TABLE, Item={"pk": {"S": "lock"}, "owner": {"S": "other"}})
+    definition = machine({
+        "Take lock": task("dynamodb:putItem", {"TableName": TABLE, "Item": {"pk": {"S": "lock"}, "owner": {"S": "me"}},
+                                               "ConditionExpression": "attribute_not_exists(pk)"},
+                          Catch=[{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "Next": "Busy"}],
+                          Next="Got it"),
+        "Got it": {"Type": "Succeed"},
+        "Busy": {"Type": "Pass", "Output": "{% $states.input.Error %}", "End": True},
+    })
+    assert succeeded(run(rt, definition)) == "DynamoDB.ConditionalCheckFailedException"
+    assert stored(rt, "lock") == {"pk": {"S": "lock"}, "owner": {"S": "other"}}
+
+
+def test_dynamodb_missing_table_error_is_named(rt: Runtime) -> None:
+    """Developer Guide, connect-ddb: DynamoDB errors carry the DynamoDB prefix, e.g.
+    DynamoDB.ResourceNotFoundException for a table that does not exist."""
+    definition = machine({"Load": task("dynamodb:getItem", {"TableName": "absent", "Key": {"pk": {"S": "x"}}})})
+    execution = run(rt, definition)
+    assert execution.status == "FAILED"
+    assert execution.error == "DynamoDB.ResourceNotFoundException"
+
+
+def test_sqs_json_message_body_is_serialized(rt: Runtime) -> None:
+    """Developer Guide, connect-sqs: a MessageBody given as a JSON object is sent as its JSON text."""
+    url, _ = queue(rt, "notices")
+    definition = machine({"Notify": task("sqs:sendMessage", {"QueueUrl": url, "MessageBody": {
+        "job": "{% $states.input.job %}", "counts": [1, 2]}})})
+    output = succeeded(run(rt, definition, {"job": "job-9"}))
+    assert output["MessageId"]
+    [message] = rt.client("sqs").receive_message(QueueUrl=url)["Messages"]
+    assert json.loads(message["Body"]) == {"job": "job-9", "counts": [1, 2]}
+
+
+def test_sqs_string_message_body_is_sent_as_is(rt: Runtime) -> None:
+    """Developer Guide, connect-sqs: a string MessageBody is the message text."""
+    url, _ = queue(rt, "plain")
+    succeeded(run(rt, machine({"Notify": task("sqs:sendMessage", {"QueueUrl": url, "MessageBody": "hello"})})))
+    [message] = rt.client("sqs").receive_message(QueueUrl=url)["Messages"]
+    assert message["Body"] == "hello"
+
+
+def test_eventbridge_put_events_serializes_an_object_detail(rt: Runtime) -> None:
+    """Developer Guide, connect-eventbridge: events:putEvents takes Entries whose Detail may be a JSON object; the
+    event is delivered with that detail and the result reports the entries and FailedEntryCount."""
+    url, arn = queue(rt, "deliveries")
+    events = rt.client("events")
+    events.put_rule(Name="job-done", EventPattern=json.dumps({"source": ["conformance.jobs"]}))
+    events.put_targets(Rule="job-done", Targets=[{"Id": "queue", "Arn": arn}])
+    definition = machine({"Announce": task("events:putEvents", {"Entries": [{
+        "Source": "conformance.jobs", "DetailType": "Job Done",
+        "Detail": {"jobId": "{% $states.input.jobId %}", "records": 3}}]})})
+    output = succeeded(run(rt, definition, {"jobId": "j-1"}))
+    assert output["FailedEntryCount"] == 0
+    assert len(output["Entries"]) == 1 and output["Entries"][0]["EventId"]
+    [message] = rt.client("sqs").receive_message(QueueUrl=url)["Messages"]
+    event = json.loads(message["Body"])
+    assert event["detail-type"] == "Job Done"
+    assert event["detail"] == {"jobId": "j-1", "records": 3}
