@@ -41,6 +41,10 @@ class StatesError(Exception):
         return {"Error": self.error, "Cause": self.cause}
 
 
+class ExecutionAlreadyExists(ValueError):
+    """StartExecution with the name of a closed execution, or of an open one with another input (API Reference)."""
+
+
 class DefinitionError(ValueError):
     """A definition that CreateStateMachine would refuse; the message names the state and the field."""
 

@@ -21,6 +21,7 @@ from botocore.config import Config
 
 from .clock import VirtualClock
 from .definition import StateMachineDefinition
+from .errors import ExecutionAlreadyExists
 from .execution import Execution, StateMachine, new_execution_name, run_execution
 from .history import Counters, History
 from .integrations.task_tokens import TaskTokens
@@ -163,7 +164,7 @@ class Runtime:
             if existing.input == input_ and existing.status == "RUNNING":
                 return existing  # idempotent for the same name and input while the execution is open
             # a closed execution's name cannot be reused, whatever the input (API Reference, StartExecution)
-            raise ValueError(f"ExecutionAlreadyExists: {arn}")
+            raise ExecutionAlreadyExists(f"ExecutionAlreadyExists: {arn}")
         keep = machine.type == "STANDARD" or self.config.keep_express_history
         execution = Execution(self, machine, arn, name, input_, machine.type, History(self.clock, keep),
                               parent=parent, start=self.clock.now(), rng=random.Random(self._rng.random()))

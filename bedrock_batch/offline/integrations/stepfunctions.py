@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from .. import errors
-from ..errors import StatesError
+from ..errors import ExecutionAlreadyExists, StatesError
 from . import REQUEST_RESPONSE, SYNC, SYNC2, TOKEN, TaskCall, optimized
 
 
@@ -29,6 +29,8 @@ async def start_execution(task: TaskCall) -> Any:
     except KeyError:
         raise StatesError("StepFunctions.StateMachineDoesNotExistException",
                           f"State Machine Does Not Exist: '{machine_arn}'") from None
+    except ExecutionAlreadyExists as err:
+        raise StatesError("StepFunctions.ExecutionAlreadyExistsException", str(err)) from None
     runtime.counters.api_calls["stepfunctions:StartExecution"] += 1
     if task.pattern in (REQUEST_RESPONSE, TOKEN):
         return {"ExecutionArn": execution.arn, "StartDate": runtime.clock.iso_at(execution.start)}
