@@ -11,6 +11,8 @@ from helpers import (
     csv_text,
     distributed_map,
     fail_when,
+    get_json,
+    get_jsonl,
     history_types,
     machine,
     object_reader,
@@ -18,6 +20,7 @@ from helpers import (
     processor,
     put_text,
     run,
+    s3_writer,
     succeeded,
 )
 
@@ -377,3 +380,25 @@ def test_csv_rows_reach_children_as_input(rt: Runtime) -> None:
     succeeded(execution)
     inputs = sorted(e.input["id"] for e in rt.executions.values() if e.parent is execution)
     assert inputs == ["a", "b", "c"]
+
+
+# -- scale -------------------------------------------------------------------------------------------------------
+def test_20000_csv_rows_in_batches_of_500_land_exactly_once(rt: Runtime) -> None:
+    """Developer Guide, input-output-itemreader, input-output-itembatcher and input-output-resultwriter: a 20,000-row
+    CSV read in batches of 500 starts 40 children, and a FLATTEN JSONL export holds every row exactly once."""
+    rows = [[f"r{i:05d}", f"prompt number {i}", str(i % 7)] for i in range(20_000)]
+    put_text(rt, "big/prompts.csv", csv_text(["recordId", "prompt", "bucket"], rows))
+    definition = machine({"Each batch": distributed_map(
+        processor({"Unwrap": {"Type": "Pass", "Output": "{% $states.input.Items %}", "End": True}}, "EXPRESS"),
+        ItemReader=object_reader("big/prompts.csv", "CSV", CSVHeaderLocation="FIRST_ROW"),
+        ItemBatcher={"MaxItemsPerBatch": 500},
+        ResultWriter=s3_writer("big-results", "FLATTEN", "JSONL"))})
+    output = succeeded(run(rt, definition))
+    assert rt.counters.child_executions == {"EXPRESS": 40}
+    manifest = get_json(rt, output["ResultWriterDetails"]["Key"])
+    written = [row for entry in manifest["ResultFiles"]["SUCCEEDED"] for row in get_jsonl(rt, entry["Key"])]
+    assert len(written) == 20_000
+    assert sorted(row["recordId"] for row in written) == [r[0] for r in rows]
+    by_id = {row["recordId"]: row for row in written}
+    assert by_id["r12345"] == {"recordId": "r12345", "prompt": "prompt number 12345", "bucket": str(12_345 % 7)}
+    assert manifest["ResultFiles"].get("FAILED", []) == []
