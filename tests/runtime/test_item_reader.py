@@ -231,3 +231,20 @@ def test_unknown_delimiter_is_refused_at_creation(rt: Runtime) -> None:
         ItemReader=object_reader("x.csv", "CSV", CSVHeaderLocation="FIRST_ROW", CSVDelimiter="COLON"))})
     with pytest.raises(DefinitionError, match="CSVDelimiter"):
         rt.create_state_machine("bad-delimiter", definition)
+
+
+def test_reader_requests_are_counted(rt: Runtime) -> None:
+    """Developer Guide, input-output-itemreader: s3:getObject reads the object with one GetObject call;
+    s3:listObjectsV2 calls ListObjectsV2, plus one GetObject per listed object with LOAD_AND_FLATTEN."""
+    put_jsonl(rt, "parts/a.jsonl", [{"x": 1}])
+    put_jsonl(rt, "parts/b.jsonl", [{"x": 2}])
+    read_items(rt, object_reader("parts/a.jsonl", "JSONL"))
+    assert rt.counters.api_calls["s3:GetObject"] == 1
+    read_items(rt, {"Resource": LIST_OBJECTS, "Arguments": {"Bucket": BUCKET, "Prefix": "parts/"}})
+    assert rt.counters.api_calls["s3:ListObjectsV2"] == 1
+    assert rt.counters.api_calls["s3:GetObject"] == 1
+    flatten = {"InputType": "JSONL", "Transformation": "LOAD_AND_FLATTEN"}
+    read_items(rt, {"Resource": LIST_OBJECTS, "ReaderConfig": flatten,
+                    "Arguments": {"Bucket": BUCKET, "Prefix": "parts/"}})
+    assert rt.counters.api_calls["s3:ListObjectsV2"] == 2
+    assert rt.counters.api_calls["s3:GetObject"] == 3

@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -191,9 +192,11 @@ def _parquet_items(body: Any, where: str) -> Iterator[dict[str, Any]]:
 
 
 def read_object(s3: Any, bucket: str, key: str, config: dict[str, Any], ragged: str = "pad",
-                version: str | None = None) -> Iterator[Any]:
+                version: str | None = None, calls: Counter[str] | None = None) -> Iterator[Any]:
     where = f"s3://{bucket}/{key}"
     kwargs = {"Bucket": bucket, "Key": key, **({"VersionId": version} if version else {})}
+    if calls is not None:
+        calls["s3:GetObject"] += 1
     try:
         body = s3.get_object(**kwargs)["Body"]
     except ClientError as err:
@@ -211,15 +214,18 @@ def read_object(s3: Any, bucket: str, key: str, config: dict[str, Any], ragged: 
     raise _fail(f"{where}: InputType {input_type} is not supported offline")
 
 
-def list_objects(s3: Any, arguments: dict[str, Any], config: dict[str, Any], ragged: str) -> Iterator[Any]:
+def list_objects(s3: Any, arguments: dict[str, Any], config: dict[str, Any], ragged: str,
+                 calls: Counter[str] | None = None) -> Iterator[Any]:
     bucket = arguments.get("Bucket")
     params = {k: v for k, v in arguments.items() if k in ("Bucket", "Prefix", "Delimiter", "StartAfter")}
     paginator = s3.get_paginator("list_objects_v2")
     try:
         for page in paginator.paginate(**params):
+            if calls is not None:
+                calls["s3:ListObjectsV2"] += 1
             for obj in page.get("Contents", []):
                 if config.get("Transformation") == "LOAD_AND_FLATTEN":
-                    yield from read_object(s3, bucket, obj["Key"], config, ragged)
+                    yield from read_object(s3, bucket, obj["Key"], config, ragged, calls=calls)
                 else:
                     yield {"Etag": obj["ETag"], "Key": obj["Key"], "LastModified": int(obj["LastModified"].timestamp()),
                            "Size": obj["Size"], "StorageClass": obj.get("StorageClass", "STANDARD")}
@@ -228,13 +234,15 @@ def list_objects(s3: Any, arguments: dict[str, Any], config: dict[str, Any], rag
 
 
 def read_items(s3: Any, resource: str, arguments: dict[str, Any], config: dict[str, Any],
-               max_items: int | None, ragged: str) -> Iterator[Any]:
+               max_items: int | None, ragged: str, calls: Counter[str] | None = None) -> Iterator[Any]:
+    """The items of an ItemReader, up to ``max_items``; ``calls`` counts the S3 requests made."""
     if resource.endswith(":s3:getObject"):
         if not isinstance(arguments, dict) or "Bucket" not in arguments or "Key" not in arguments:
             raise _fail("ItemReader Arguments need Bucket and Key")
-        items = read_object(s3, arguments["Bucket"], arguments["Key"], config, ragged, arguments.get("VersionId"))
+        items = read_object(s3, arguments["Bucket"], arguments["Key"], config, ragged, arguments.get("VersionId"),
+                            calls)
     else:
-        items = list_objects(s3, arguments, config, ragged)
+        items = list_objects(s3, arguments, config, ragged, calls)
     for count, item in enumerate(items):
         if max_items is not None and count >= max_items:
             return

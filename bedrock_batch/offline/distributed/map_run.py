@@ -35,8 +35,8 @@ def _items(state: MapState, frame: Frame, state_input: Any, bindings: dict[str, 
         arguments = reader.arguments.evaluate(bindings) if reader.arguments else {}
         max_items = evaluate_number(reader.max_items, bindings, None)
         source = item_reader.read_items(frame.runtime.client("s3"), reader.resource, arguments, reader.config,
-                                        max_items, frame.runtime.config.csv_ragged_rows)
-        frame.runtime.counters.api_calls["s3:GetObject"] += 1
+                                        max_items, frame.runtime.config.csv_ragged_rows,
+                                        frame.runtime.counters.api_calls)
     for index, item in enumerate(source):
         yield state.select(item, index, bindings)
 
