@@ -248,3 +248,29 @@ def test_reader_requests_are_counted(rt: Runtime) -> None:
                     "Arguments": {"Bucket": BUCKET, "Prefix": "parts/"}})
     assert rt.counters.api_calls["s3:ListObjectsV2"] == 2
     assert rt.counters.api_calls["s3:GetObject"] == 3
+
+
+def compressed(data: bytes, codec: str) -> bytes:
+    sink = pa.BufferOutputStream()
+    stream = pa.CompressedOutputStream(sink, codec)
+    stream.write(data)
+    stream.close()
+    return sink.getvalue().to_pybytes()
+
+
+def test_gzip_and_zstd_files_are_decompressed(rt: Runtime) -> None:
+    """Developer Guide, input-output-itemreader: input files may be compressed with GZIP or ZSTD, named like
+    myObject.jsonl.gz and myObject.csv.zstd."""
+    put_text(rt, "packed/rows.jsonl.gz", compressed(b'{"n": 1}\n{"n": 2}\n', "gzip"))
+    put_text(rt, "packed/rows.csv.zstd", compressed(b"id,name\n1,ant\n2,bee\n", "zstd"))
+    assert read_items(rt, object_reader("packed/rows.jsonl.gz", "JSONL")) == [{"n": 1}, {"n": 2}]
+    assert read_items(rt, object_reader("packed/rows.csv.zstd", "CSV", CSVHeaderLocation="FIRST_ROW")) == [
+        {"id": "1", "name": "ant"}, {"id": "2", "name": "bee"}]
+
+
+def test_corrupt_compressed_file_fails_with_item_reader_failed(rt: Runtime) -> None:
+    """Developer Guide, concepts-error-handling: a source the ItemReader cannot read fails the state with
+    States.ItemReaderFailed."""
+    put_text(rt, "packed/broken.json.gz", b"not gzip at all")
+    execution = run(rt, machine({"Read": distributed_map(ItemReader=object_reader("packed/broken.json.gz", "JSON"))}))
+    assert execution.error == "States.ItemReaderFailed"

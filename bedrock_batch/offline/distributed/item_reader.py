@@ -191,6 +191,34 @@ def _parquet_items(body: Any, where: str) -> Iterator[dict[str, Any]]:
         yield from batch.to_pylist()
 
 
+# input-output-itemreader: "Input files support the following external compression types: GZIP, ZSTD", named like
+# myObject.jsonl.gz and myObject.csv.zstd.
+_COMPRESSION = {"gz": "gzip", "gzip": "gzip", "zst": "zstd", "zstd": "zstd"}
+
+
+class _DecompressedBody:
+    """An S3 body seen through GZIP or ZSTD decompression (pyarrow has both codecs)."""
+
+    def __init__(self, body: Any, codec: str, where: str) -> None:
+        import pyarrow as pa
+
+        self._where = where
+        self._stream = pa.input_stream(pa.py_buffer(body.read()), compression=codec)
+
+    def read(self) -> bytes:
+        return self._guard(self._stream.read)
+
+    def iter_chunks(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        while chunk := self._guard(lambda: self._stream.read(chunk_size)):
+            yield chunk
+
+    def _guard(self, read: Any) -> bytes:
+        try:
+            return read()
+        except OSError as err:
+            raise _fail(f"{self._where}: cannot decompress: {err}") from None
+
+
 def read_object(s3: Any, bucket: str, key: str, config: dict[str, Any], ragged: str = "pad",
                 version: str | None = None, calls: Counter[str] | None = None) -> Iterator[Any]:
     where = f"s3://{bucket}/{key}"
@@ -203,6 +231,9 @@ def read_object(s3: Any, bucket: str, key: str, config: dict[str, Any], ragged: 
         raise _fail(f"{where}: {err.response.get('Error', {}).get('Code', 'error')}: "
                     f"{err.response.get('Error', {}).get('Message', '')}") from None
     input_type = config.get("InputType", "JSON")
+    codec = _COMPRESSION.get(key.lower().rsplit(".", 1)[-1]) if "." in key else None
+    if codec and input_type != "PARQUET":  # Parquet compresses inside the file
+        body = _DecompressedBody(body, codec, where)
     if input_type == "CSV":
         return _csv_items(body, config, where, ragged)
     if input_type == "JSONL":
