@@ -402,3 +402,10 @@ def test_20000_csv_rows_in_batches_of_500_land_exactly_once(rt: Runtime) -> None
     by_id = {row["recordId"]: row for row in written}
     assert by_id["r12345"] == {"recordId": "r12345", "prompt": "prompt number 12345", "bucket": str(12_345 % 7)}
     assert manifest["ResultFiles"].get("FAILED", []) == []
+
+
+def test_tolerated_failure_percentage_must_be_between_0_and_100(rt: Runtime) -> None:
+    """Developer Guide, state-map-distributed: ToleratedFailurePercentage must be a value between zero and 100."""
+    for value in (101, -1):
+        with pytest.raises(DefinitionError, match="ToleratedFailurePercentage"):
+            rt.create_state_machine("bad-percentage", reject_odd(ToleratedFailurePercentage=value))
