@@ -32,8 +32,8 @@ class RuntimeConfig:
     region: str = "us-east-1"
     account_id: str = "123456789012"
     endpoint_url: str | None = None  # None: boto3's default, which moto.mock_aws() intercepts in process
-    # CSV rows with more or fewer fields than the header: "pad" (missing fields are "") or "error". AWS does
-    # not document this case.
+    # CSV rows with more or fewer fields than the header: "pad", what AWS does (example-csv-parse-dist-map: missing
+    # fields are "", extra fields are skipped), or "error" to fail the read instead.
     csv_ragged_rows: str = "pad"
     # The extension of ResultWriter files with OutputType JSONL. Reported to stay ".json" (unconfirmed).
     jsonl_result_extension: str = ".json"
