@@ -121,14 +121,19 @@ def test_a_row_missing_a_prompt_column_goes_to_the_dead_letter_queue_naming_row_
     assert int(summary["rejected"]["N"]) == 1 and summary["status"]["S"] == "COMPLETE"
 
 
-def test_a_file_without_the_prompt_columns_sends_every_row_to_the_dead_letter_queue(pipeline: Pipeline) -> None:
+def test_a_file_without_the_prompt_columns_is_refused_before_any_job_naming_every_missing_column(
+    pipeline: Pipeline,
+) -> None:
     pipeline.drop("topics.csv", "topic\ncats\ndogs\n")
     pipeline.settle()
 
-    dead = pipeline.dead_letters()
-    assert len(dead) == 2
-    assert all("title, review_text" in m["errorMessage"] for m in dead)
-    assert pipeline.jobs() == []
+    (run,) = pipeline.executions("-input")
+    assert run.status == "FAILED" and run.error == "MissingColumns"
+    assert "inputs/review_sentiment/topics.csv" in run.cause
+    assert "columns title, review_text" in run.cause and "review_sentiment" in run.cause
+    assert pipeline.jobs() == [] and pipeline.dead_letters() == []
+    (summary,) = pipeline.summaries()
+    assert summary["status"]["S"] == "REJECTED"
 
 
 def test_an_unknown_prompt_id_is_refused_naming_the_known_ones(pipeline: Pipeline) -> None:

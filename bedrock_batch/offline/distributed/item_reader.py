@@ -41,7 +41,8 @@ def _lines(body: Any, where: str) -> Iterator[str]:
         try:
             pending += decoder.decode(chunk)
         except UnicodeDecodeError as err:
-            near = line_no + pending.count("\n") + 1
+            # err.start is where the bad byte sits in this chunk: count the lines before it.
+            near = line_no + pending.count("\n") + chunk[: max(0, err.start)].count(b"\n") + 1
             raise _fail(f"{where}: not valid UTF-8 near line {near}: {err.reason}") from None
         *complete, pending = pending.split("\n")
         for line in complete:
