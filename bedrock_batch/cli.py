@@ -72,6 +72,12 @@ def _publish_prompts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest(args: argparse.Namespace) -> int:
+    from .ingest import run as run_ingest
+
+    return run_ingest(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bedrock-batch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -104,6 +110,16 @@ def main(argv: list[str] | None = None) -> int:
     publish.add_argument("--stack-name", default="bedrock-batch")
     publish.add_argument("--templates", default="prompts/templates.json")
     publish.set_defaults(func=_publish_prompts)
+
+    ingest = sub.add_parser("ingest", help="put a Hugging Face dataset (as Parquet) or a local file under inputs/")
+    ingest.add_argument("source", help="hf://<dataset id>[:<config>]/<split>, or a .csv/.tsv/.ssv/.psv/.jsonl/.parquet")
+    ingest.add_argument("--prompt-id", required=True, help="the prompt template: objects go to inputs/<prompt-id>/")
+    ingest.add_argument("--limit", type=int, help="hf:// only: ingest at most this many rows")
+    ingest.add_argument("--shard-rows", type=int, help="hf:// only: rows per Parquet file (default 100000)")
+    target = ingest.add_mutually_exclusive_group(required=True)
+    target.add_argument("--bucket", help="the data bucket")
+    target.add_argument("--stack-name", help="a deployed stack: its DataBucketName output is the bucket")
+    ingest.set_defaults(func=_ingest)
 
     args = parser.parse_args(argv)
     return args.func(args)
