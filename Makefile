@@ -28,6 +28,7 @@ lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
 
 # aws-sam-cli pins its own boto3, so it lives in a venv of its own.
