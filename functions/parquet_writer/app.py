@@ -3,17 +3,52 @@
 Event (the Step Functions Task payload)::
 
     {"Bucket", "InputKey", "InputFormat": "CSV" | "JSONL" | "PARQUET", "CSVDelimiter": "," (or "\\t", ";", "|", " ",
-     or COMMA, TAB, SEMICOLON, PIPE, SPACE), "OutputPrefix", "ResultKey", "RecordIdOffset": 0, "RecordCount"?}
+     or COMMA, TAB, SEMICOLON, PIPE, SPACE), "OutputPrefix", "ResultKey", "RecordIdOffset": 0, "RecordCount"?,
+     "RequestPrefix"?, "MissingKey"?}
 
-Returns ``{"ResultKey", "Rows", "Errors", "Columns", "InputTokens", "OutputTokens", "OutputFiles", "ErrorReasons"}``.
+Returns ``{"ResultKey", "Rows", "Errors", "Columns", "InputTokens", "OutputTokens", "OutputFiles", "ErrorReasons",
+"Missing", "MissingKey"}``.
+
+The answers joined are those of the ``*.jsonl.out`` files under ``OutputPrefix``: the job's output folder
+(``batch-output/<job name>/<job id>/``) or one output file in it. The slice is the input rows ``[RecordIdOffset,
+RecordIdOffset + RecordCount)`` (to the end of the file without ``RecordCount``); row ``i`` is the record
+``str(i).zfill(11)``.
+
+``RequestPrefix`` (optional, the job's request files, e.g. ``batch-input/<job name>/``) asks for the records the
+job left out of its output entirely, as a PartiallyCompleted job does: every recordId of every ``*.jsonl`` under it
+that no line of any ``*.jsonl.out`` in the output folder carries. The output folder is ``OutputPrefix`` up to its
+last '/', so every output file of the job counts even when ``OutputPrefix`` names one. Those records are written,
+one line ``{"recordId": ..., "error": {"errorCode": "MissingFromOutput", "errorMessage": "the batch job ended
+without an output line for this record"}}`` each, to ``MissingKey`` (optional; default ``<output
+folder>/missing.jsonl``, which does not end in .jsonl.out and is never read as output), for the dead-letter queue.
+
+What the counts mean; a row of the slice is counted in at most one of ``Rows``, ``Errors`` and ``Missing`` (recordIds
+are compared as Bedrock echoes them, verbatim):
+
+* ``Rows``: rows of the slice written, those with an answer in the output files read;
+* ``Errors``: the sum of ``ErrorReasons``, whose rows are not written (the dead-letter queue gets them elsewhere):
+
+  - "model error": rows of the slice without an answer that have an error line in the files read;
+  - "unrecognised model output": rows of the slice without an answer whose lines in the files read are all outputs
+    of no known shape;
+  - "no output": rows of the slice with no line in the files read. With ``RequestPrefix``, less the rows counted in
+    ``Missing`` and the rows with a line in another output file of the folder (which that file's invocation
+    counts): what remains are rows never submitted to the job, such as rows rejected before it;
+  - "recordId outside the slice": output lines, not rows, of the files read whose recordId is not a decimal integer
+    inside the slice, malformed lines included (a line that is not JSON carries no recordId: its record, if
+    submitted and without another line, is in ``Missing``);
+
+* ``Missing``: the distinct recordIds submitted under ``RequestPrefix`` without any line in any output file of the
+  folder; 0 without ``RequestPrefix``. It covers the whole job, not only the slice: every invocation for the same
+  job finds the same records, so report them once per job;
+* ``MissingKey``: the key they were written to; null when ``Missing`` is 0, and then no object is written.
 
 Why it is built this way: the answers of one job (at most 50,000 records) are small next to the input file, so they
 are read first into one sorted Arrow table; the input is then streamed batch by batch, each batch's rows with an
 answer are picked with one vectorised ``take`` and written straight to a Parquet file in the Lambda's /tmp, which is
 uploaded (multipart) at the end. Memory stays bounded by the answers plus one input batch, and no Python code runs
-per input row. Rows whose record failed, was unrecognised or has no output are not written; they are counted in
-``Errors`` (the dead-letter queue gets them elsewhere), together with output lines whose ``recordId`` is not an
-integer inside the slice. Nothing but counts and keys is logged: prompts and answers never reach the logs.
+per input row; the missing records are found from recordIds alone (see ``missing_records``). Nothing but counts and
+keys is logged: prompts, answers and recordIds never reach the logs.
 """
 
 from __future__ import annotations
@@ -30,11 +65,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 if __package__:
-    from . import batch_outputs, input_rows
+    from . import batch_outputs, input_rows, missing_records
     from .answer_extraction import EMBEDDING_TYPE
 else:  # deployed: the function folder is the import root
     import batch_outputs
     import input_rows
+    import missing_records
     from answer_extraction import EMBEDDING_TYPE
 
 log = logging.getLogger("parquet_writer")
@@ -74,6 +110,18 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         job.bucket,
         job.output_prefix,
     )
+    missing = None
+    if job.request_prefix is not None:
+        missing = missing_records.find_missing(s3(), job.bucket, job.request_prefix, job.output_folder, outputs)
+        log.info(
+            "job requests: %d files under s3://%s/%s; %d records without a line in the %d output files of %s",
+            missing.request_files,
+            job.bucket,
+            job.request_prefix,
+            len(missing.record_ids),
+            missing.output_files,
+            job.output_folder,
+        )
     source = input_rows.open_input(
         s3(), job.bucket, job.input_key, job.input_format, job.delimiter, job.first_row, job.end_row
     )
@@ -88,25 +136,36 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         os.remove(path)
 
     end_row = job.first_row + totals["slice_rows"]
-    reasons = outputs.failures(job.first_row, end_row, totals["rows"])
+    elsewhere = 0 if missing is None else outputs.rows_without_line(missing.elsewhere_idx, job.first_row, end_row)
+    reasons = outputs.failures(job.first_row, end_row, totals["rows"], reported_elsewhere=elsewhere)
+    missing_key = None
+    if missing is not None and len(missing.record_ids):
+        missing_key = job.missing_key
+        missing_records.write_missing(s3(), job.bucket, missing_key, missing.record_ids)
     result = {
         "ResultKey": job.result_key,
         "Rows": totals["rows"],
-        "Errors": totals["slice_rows"] - totals["rows"] + reasons[batch_outputs.UNMATCHED],
+        "Errors": sum(reasons.values()),
         "Columns": schema.names,
         "InputTokens": totals["input_tokens"],
         "OutputTokens": totals["output_tokens"],
         "OutputFiles": outputs.files,
         "ErrorReasons": reasons,
+        "Missing": 0 if missing is None else len(missing.record_ids),
+        "MissingKey": missing_key,
     }
     log.info(
-        "wrote s3://%s/%s: %d rows of %d in the slice, %d errors %s",
+        "wrote s3://%s/%s: %d rows of %d in the slice, %d errors %s, %d rows counted by another output file or as"
+        " missing; %d missing records listed in %s",
         job.bucket,
         job.result_key,
         result["Rows"],
         totals["slice_rows"],
         result["Errors"],
         reasons,
+        elsewhere,
+        result["Missing"],
+        missing_key,
     )
     return result
 
@@ -131,8 +190,23 @@ class _Job:
         if self.delimiter not in input_rows.DELIMITERS:
             raise ValueError(f"CSVDelimiter {delimiter!r} for {self.input_key} is not one of , TAB ; | SPACE")
         self.first_row = _whole_number(event, "RecordIdOffset", 0)
+        self.request_prefix = _optional_key(event, "RequestPrefix")
+        self.output_folder = self.output_prefix[: self.output_prefix.rfind("/") + 1]  # "" when it has no '/'
+        self.missing_key = _optional_key(event, "MissingKey") or f"{self.output_folder}missing.jsonl"
+        if self.request_prefix is not None:
+            if not self.output_folder:
+                raise ValueError(f"OutputPrefix {self.output_prefix!r} has no folder to look for the job's outputs in")
+            if self.missing_key.endswith(batch_outputs.OUTPUT_SUFFIX):
+                raise ValueError(f"MissingKey {self.missing_key!r} must not end in {batch_outputs.OUTPUT_SUFFIX}")
         count = _whole_number(event, "RecordCount", None)
         self.end_row = None if count is None else self.first_row + count
+
+
+def _optional_key(event: dict[str, Any], name: str) -> str | None:
+    value = event.get(name)
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ValueError(f"event field {name} must be a non-empty string when given, got {value!r}")
+    return value
 
 
 def _whole_number(event: dict[str, Any], name: str, default: int | None) -> int | None:

@@ -38,10 +38,11 @@ _BLOCK_SIZE = 16 << 20  # pyarrow.json needs the longest line to fit in one bloc
 _KINDS = ("response", "embedding")
 
 # Every line of every output file, compacted: the record number (null when recordId is not a decimal integer),
-# whether the line is an error, and the candidate answers.
+# the recordId itself (null when it is not a string), whether the line is an error, and the candidate answers.
 _LINE_SCHEMA = pa.schema(
     [
         ("record_idx", pa.int64()),
+        ("record_id", pa.string()),
         ("is_error", pa.bool_()),
         ("response", pa.string()),
         ("embedding", extraction.EMBEDDING_TYPE),
@@ -58,11 +59,19 @@ class JobOutputs:
 
     kind: str  # "response" (text models) or "embedding"
     answers: pa.RecordBatch  # record_idx, <kind>, input_tokens, output_tokens, stop_reason
-    lines: pa.Table  # record_idx and failure reason (null when the line gave an answer) of every output line
-    files: int
+    lines: pa.Table  # record_idx, record_id and failure reason (null when the line gave an answer) of every line
+    keys: list[str]  # the output files read
 
-    def failures(self, first_row: int, end_row: int, rows_written: int) -> dict[str, int]:
-        """Why the rows of ``[first_row, end_row)`` that were not written failed, plus the unmatched lines."""
+    @property
+    def files(self) -> int:
+        return len(self.keys)
+
+    def failures(self, first_row: int, end_row: int, rows_written: int, reported_elsewhere: int = 0) -> dict[str, int]:
+        """Why the rows of ``[first_row, end_row)`` that were not written failed, plus the unmatched lines.
+
+        ``reported_elsewhere`` rows of the slice without a line here (see ``rows_without_line``) are taken out of
+        "no output": the caller accounts for them otherwise.
+        """
         idx = self.lines["record_idx"]
         in_slice = pc.fill_null(pc.and_(pc.greater_equal(idx, first_row), pc.less(idx, end_row)), False)
         failed = self.lines.filter(pc.and_(in_slice, pc.is_valid(self.lines["failure"])))
@@ -74,14 +83,35 @@ class JobOutputs:
         return {
             MODEL_ERROR: model_errors,
             UNRECOGNISED: unrecognised,
-            NO_OUTPUT: (end_row - first_row) - rows_written - model_errors - unrecognised,
+            NO_OUTPUT: (end_row - first_row) - rows_written - model_errors - unrecognised - reported_elsewhere,
             UNMATCHED: self.lines.num_rows - (pc.sum(pc.cast(in_slice, pa.int64())).as_py() or 0),
         }
+
+    def rows_without_line(self, record_idx: pa.Array, first_row: int, end_row: int) -> int:
+        """How many distinct record numbers of ``record_idx`` are rows of ``[first_row, end_row)`` with no line here."""
+        idx = pc.unique(pc.drop_null(record_idx))
+        idx = idx.filter(pc.and_(pc.greater_equal(idx, first_row), pc.less(idx, end_row)))
+        seen = pc.is_in(idx, value_set=pc.drop_null(self.lines["record_idx"]).combine_chunks())
+        return len(idx) - (pc.sum(pc.cast(seen, pa.int64())).as_py() or 0)
+
+
+def record_numbers(record_ids: pa.Array) -> pa.Array:
+    """``int(recordId)`` where the recordId is a decimal integer of at most 18 digits, else null."""
+    is_number = pc.fill_null(pc.match_substring_regex(record_ids, f"^{_RECORD_ID.pattern}$"), False)
+    return pc.if_else(is_number, pc.cast(pc.if_else(is_number, record_ids, "0"), pa.int64()), None)
+
+
+def list_keys(s3: Any, bucket: str, prefix: str, suffix: str) -> Iterator[str]:
+    """The keys under ``prefix`` that end with ``suffix``, in S3's (lexicographic) order."""
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            if item["Key"].endswith(suffix):
+                yield item["Key"]
 
 
 def read_job_outputs(s3: Any, bucket: str, prefix: str, first_row: int, end_row: int | None) -> JobOutputs:
     """Read every ``*.jsonl.out`` under ``prefix``; keep answers whose record is in ``[first_row, end_row)``."""
-    keys = list(_output_keys(s3, bucket, prefix))
+    keys = list(list_keys(s3, bucket, prefix, OUTPUT_SUFFIX))
     parts = [_read_output_file(s3, bucket, key) for key in keys]
     lines = pa.concat_tables(parts) if parts else _LINE_SCHEMA.empty_table()
     kind = _job_kind(lines) or _kind_from_model_input(s3, bucket, keys)
@@ -103,16 +133,9 @@ def read_job_outputs(s3: Any, bucket: str, prefix: str, first_row: int, end_row:
     return JobOutputs(
         kind=kind,
         answers=answers[0] if answers else pa.RecordBatch.from_pylist([], schema=good.schema),
-        lines=pa.table({"record_idx": idx, "failure": failure}),
-        files=len(keys),
+        lines=pa.table({"record_idx": idx, "record_id": lines["record_id"], "failure": failure}),
+        keys=keys,
     )
-
-
-def _output_keys(s3: Any, bucket: str, prefix: str) -> Iterator[str]:
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            if item["Key"].endswith(OUTPUT_SUFFIX):
-                yield item["Key"]
 
 
 def _read_output_file(s3: Any, bucket: str, key: str) -> pa.Table:
@@ -147,11 +170,10 @@ def _parse_typed(stream: Any, model_output_type: pa.StructType) -> pa.Table:
 
 
 def _compact_lines(record_ids: pa.Array, errors: pa.Array, answers: dict[str, pa.Array]) -> pa.RecordBatch:
-    is_number = pc.fill_null(pc.match_substring_regex(record_ids, f"^{_RECORD_ID.pattern}$"), False)
-    record_idx = pc.if_else(is_number, pc.cast(pc.if_else(is_number, record_ids, "0"), pa.int64()), None)
     return pa.RecordBatch.from_arrays(
         [
-            record_idx,
+            record_numbers(record_ids),
+            record_ids,
             pc.is_valid(errors),
             answers["response"],
             answers["embedding"],
@@ -179,6 +201,7 @@ def _parse_lines(lines: Iterator[bytes]) -> pa.Table:
         is_error = line.get("error") is not None
         answer = None if is_error else extraction.extract_one(line.get("modelOutput"))
         columns["record_idx"].append(int(record_id) if is_number else None)
+        columns["record_id"].append(record_id if isinstance(record_id, str) else None)
         columns["is_error"].append(is_error)
         for name, value in zip(extraction.Answer._fields, answer or extraction.Answer(*[None] * 5), strict=True):
             columns[name].append(value)

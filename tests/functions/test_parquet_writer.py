@@ -205,6 +205,8 @@ def test_csv_rows_are_joined_with_their_responses_and_keep_every_input_column(s3
             "no output": 0,
             "recordId outside the slice": 0,
         },
+        "Missing": 0,
+        "MissingKey": None,
     }
 
 
@@ -554,3 +556,243 @@ def test_the_function_also_imports_as_a_package_module() -> None:
         pytest.skip("the repository root is not on sys.path")
     module = importlib.import_module("functions.parquet_writer.app")
     assert module.batch_outputs.__name__ == "functions.parquet_writer.batch_outputs"
+
+
+# -------------------------------------------------------------------------------- records left out of the output
+
+REQUEST_PREFIX = "batch-input/reviews-job/"
+DEFAULT_MISSING_KEY = OUTPUT_PREFIX + "missing.jsonl"
+
+
+def request_line(i: int) -> dict:
+    return {"recordId": record_id(i), "modelInput": {"messages": [{"role": "user", "content": [{"text": f"p{i}"}]}]}}
+
+
+def put_requests(s3: Any, ids: Any, name: str = "part-00000.jsonl") -> None:
+    body = "".join(json.dumps(request_line(i)) + "\n" for i in ids)
+    s3.put_object(Bucket=BUCKET, Key=REQUEST_PREFIX + name, Body=body.encode())
+
+
+def read_missing(s3: Any, key: str = DEFAULT_MISSING_KEY) -> list[dict]:
+    body = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
+    return [json.loads(line) for line in body.splitlines()]
+
+
+def missing_line(i: int) -> dict:
+    return {
+        "recordId": record_id(i),
+        "error": {
+            "errorCode": "MissingFromOutput",
+            "errorMessage": "the batch job ended without an output line for this record",
+        },
+    }
+
+
+def keys_under(s3: Any, prefix: str) -> list[str]:
+    return [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])]
+
+
+def test_records_a_partial_job_left_out_are_written_and_counted_once(s3: Any) -> None:
+    key = put_csv(s3, reviews(6))
+    put_requests(s3, range(6))
+    put_outputs(s3, [answer_line(0, converse("a")), error_line(1), answer_line(3, converse("c")), error_line(4)])
+
+    result = app.handler(event(key, RecordCount=6, RequestPrefix=REQUEST_PREFIX), None)
+
+    assert read_missing(s3) == [missing_line(2), missing_line(5)]
+    assert (result["Missing"], result["MissingKey"]) == (2, DEFAULT_MISSING_KEY)
+    assert read_result(s3)["review_id"].to_pylist() == ["r0", "r3"]
+    # rows 2 and 5 are in Missing only, not in Errors' "no output": every row of the slice is counted once
+    assert result["Errors"] == 2
+    assert result["ErrorReasons"] == {
+        "model error": 2,
+        "unrecognised model output": 0,
+        "no output": 0,
+        "recordId outside the slice": 0,
+    }
+    assert result["Rows"] + result["Errors"] + result["Missing"] == 6
+
+
+def test_without_request_prefix_missing_records_stay_errors_and_nothing_is_written(s3: Any) -> None:
+    key = put_csv(s3, reviews(6))
+    put_requests(s3, range(6))
+    put_outputs(s3, [answer_line(0, converse("a")), error_line(1), answer_line(3, converse("c")), error_line(4)])
+
+    result = app.handler(event(key, RecordCount=6), None)
+
+    assert (result["Missing"], result["MissingKey"]) == (0, None)
+    assert (result["Errors"], result["ErrorReasons"]["no output"]) == (4, 2)
+    assert keys_under(s3, OUTPUT_PREFIX) == [OUTPUT_PREFIX + "records.jsonl.out"]
+
+
+def test_a_complete_output_writes_no_missing_object(s3: Any) -> None:
+    key = put_csv(s3, reviews(4))
+    put_requests(s3, range(4))
+    put_outputs(s3, [answer_line(0, converse("a")), error_line(1), answer_line(2, {}), answer_line(3, converse("d"))])
+
+    result = app.handler(event(key, RequestPrefix=REQUEST_PREFIX), None)
+
+    assert (result["Missing"], result["MissingKey"]) == (0, None)
+    assert (result["Rows"], result["Errors"]) == (2, 2)  # an error line and an unrecognised output are not missing
+    assert keys_under(s3, OUTPUT_PREFIX) == [OUTPUT_PREFIX + "records.jsonl.out"]
+
+
+def test_missing_records_are_looked_for_in_every_output_file(s3: Any) -> None:
+    key = put_csv(s3, reviews(12))
+    put_requests(s3, range(12))
+    put_outputs(s3, [answer_line(i, converse(f"a{i}")) for i in (0, 3, 6)], name="part-00000.jsonl.out")
+    put_outputs(s3, [answer_line(i, converse(f"a{i}")) for i in (1, 4, 7)], name="part-00001.jsonl.out")
+    put_outputs(s3, [answer_line(2, converse("a2")), error_line(5)], name="part-00002.jsonl.out")
+
+    result = app.handler(event(key, RequestPrefix=REQUEST_PREFIX), None)
+
+    assert [line["recordId"] for line in read_missing(s3)] == [record_id(i) for i in (8, 9, 10, 11)]
+    assert (result["Rows"], result["Errors"], result["Missing"], result["OutputFiles"]) == (7, 1, 4, 3)
+
+
+def test_request_files_in_several_parts_are_all_read_and_other_files_ignored(s3: Any) -> None:
+    key = put_csv(s3, reviews(9))
+    for part in range(3):
+        put_requests(s3, range(part * 3, part * 3 + 3), name=f"part-{part:05d}.jsonl")
+    s3.put_object(Bucket=BUCKET, Key=REQUEST_PREFIX + "manifest.json", Body=b'{"recordId": "00000000042"}')
+    put_outputs(s3, [answer_line(i, converse(f"a{i}")) for i in (0, 2, 4, 7)])
+
+    result = app.handler(event(key, RequestPrefix=REQUEST_PREFIX), None)
+
+    assert [line["recordId"] for line in read_missing(s3)] == [record_id(i) for i in (1, 3, 5, 6, 8)]
+    assert (result["Rows"], result["Errors"], result["Missing"]) == (4, 0, 5)
+
+
+def test_output_prefix_naming_one_file_still_finds_every_output_of_its_folder(s3: Any) -> None:
+    key = put_csv(s3, reviews(8))
+    put_requests(s3, range(4), name="part-00000.jsonl")
+    put_requests(s3, range(4, 8), name="part-00001.jsonl")
+    put_outputs(s3, [answer_line(0, converse("a0")), answer_line(1, converse("a1"))], name="part-00000.jsonl.out")
+    put_outputs(
+        s3, [answer_line(4, converse("a4")), error_line(5), answer_line(2, converse("a2"))], "part-00001.jsonl.out"
+    )
+    output_key = OUTPUT_PREFIX + "part-00000.jsonl.out"
+
+    result = app.handler(event(key, OutputPrefix=output_key, RequestPrefix=REQUEST_PREFIX), None)
+
+    assert read_result(s3)["review_id"].to_pylist() == ["r0", "r1"]  # only this file's answers are joined
+    assert [line["recordId"] for line in read_missing(s3)] == [record_id(i) for i in (3, 6, 7)]
+    assert (result["Missing"], result["MissingKey"], result["OutputFiles"]) == (3, DEFAULT_MISSING_KEY, 1)
+    # rows 2, 4 and 5 have their lines in the other file, rows 3, 6 and 7 are missing: none of them is an error here
+    assert (result["Rows"], result["Errors"]) == (2, 0)
+
+
+def test_missing_key_can_be_chosen_and_a_retry_finds_the_same_records(s3: Any) -> None:
+    key = put_csv(s3, reviews(3))
+    put_requests(s3, range(3))
+    put_outputs(s3, [answer_line(1, converse("b"))], name="part-00000.jsonl.out")
+    missing_key = OUTPUT_PREFIX + "part-00000.jsonl.out.missing.jsonl"
+    request = event(key, OutputPrefix=OUTPUT_PREFIX + "part-00000.jsonl.out", RequestPrefix=REQUEST_PREFIX)
+
+    first = app.handler(request | {"MissingKey": missing_key}, None)
+    second = app.handler(request | {"MissingKey": missing_key}, None)
+
+    assert first == second
+    assert (first["Missing"], first["MissingKey"]) == (2, missing_key)
+    assert read_missing(s3, missing_key) == [missing_line(0), missing_line(2)]
+    assert DEFAULT_MISSING_KEY not in keys_under(s3, OUTPUT_PREFIX)
+
+
+def test_missing_records_outside_the_slice_are_listed_but_are_not_rows_of_it(s3: Any) -> None:
+    key = put_csv(s3, reviews(10))
+    put_requests(s3, range(10))
+    put_outputs(s3, [answer_line(i, converse(f"a{i}")) for i in (0, 1, 2, 5, 6, 8)])
+
+    result = app.handler(event(key, RecordIdOffset=4, RecordCount=4, RequestPrefix=REQUEST_PREFIX), None)
+
+    assert [line["recordId"] for line in read_missing(s3)] == [record_id(i) for i in (3, 4, 7, 9)]
+    # the slice is rows 4..7: 5 and 6 written, 4 and 7 missing; lines 0, 1, 2 and 8 are outside the slice
+    assert (result["Rows"], result["Missing"], result["ErrorReasons"]["no output"]) == (2, 4, 0)
+    assert result["Errors"] == result["ErrorReasons"]["recordId outside the slice"] == 4
+
+
+def test_rows_never_submitted_to_the_job_stay_no_output_errors(s3: Any) -> None:
+    key = put_csv(s3, reviews(5))
+    put_requests(s3, [0, 1, 3])  # rows 2 and 4 were rejected before the job
+    put_outputs(s3, [answer_line(0, converse("a"))])
+
+    result = app.handler(event(key, RequestPrefix=REQUEST_PREFIX), None)
+
+    assert [line["recordId"] for line in read_missing(s3)] == [record_id(1), record_id(3)]
+    assert (result["Rows"], result["Missing"], result["Errors"], result["ErrorReasons"]["no output"]) == (1, 2, 2, 2)
+
+
+def test_record_ids_are_read_without_the_line_by_line_fallback(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def line_by_line(lines: Any) -> None:
+        raise AssertionError("the per-line fallback was used")
+
+    monkeypatch.setattr(app.missing_records, "_ids_line_by_line", line_by_line)
+    key = put_csv(s3, reviews(3))
+    requests = [{"modelInput": {"recordId": 7, "messages": []}, "recordId": record_id(i)} for i in range(3)]
+    body = "".join(json.dumps(line) + "\n" for line in requests) + "\n"
+    s3.put_object(Bucket=BUCKET, Key=REQUEST_PREFIX + "part-00000.jsonl", Body=body.encode())
+    put_outputs(s3, [answer_line(1, converse("b"))], name="part-00000.jsonl.out")
+    put_outputs(s3, [error_line(2)], name="part-00001.jsonl.out")
+
+    result = app.handler(event(key, OutputPrefix=OUTPUT_PREFIX + "part-00000.jsonl.out", RequestPrefix=REQUEST_PREFIX))
+
+    assert [line["recordId"] for line in read_missing(s3)] == [record_id(0)]
+    assert (result["Rows"], result["Errors"], result["Missing"]) == (1, 0, 1)
+
+
+def test_a_line_that_is_not_json_carries_no_record_id(s3: Any) -> None:
+    key = put_csv(s3, reviews(4))
+    requests = "".join(json.dumps(request_line(i)) + "\n" for i in range(3)) + '{"recordId": 3, "modelInput": {}}\n'
+    s3.put_object(Bucket=BUCKET, Key=REQUEST_PREFIX + "part-00000.jsonl", Body=requests.encode())
+    put_outputs(s3, [answer_line(0, converse("a"))], name="part-00000.jsonl.out")
+    truncated = json.dumps(answer_line(1, converse("b"))) + "\n" + '{"recordId": "00000000002", "modelOut\n'
+    s3.put_object(Bucket=BUCKET, Key=OUTPUT_PREFIX + "part-00001.jsonl.out", Body=truncated.encode())
+
+    result = app.handler(event(key, OutputPrefix=OUTPUT_PREFIX + "part-00000.jsonl.out", RequestPrefix=REQUEST_PREFIX))
+
+    # row 2's only line is cut short: it is missing; row 3's request has no string recordId: it was never submitted
+    assert [line["recordId"] for line in read_missing(s3)] == [record_id(2)]
+    assert (result["Rows"], result["Missing"], result["ErrorReasons"]["no output"]) == (1, 1, 1)
+
+
+def test_a_job_of_50000_records_is_checked_from_record_ids_alone(s3: Any) -> None:
+    n = 50_000
+    left_out = set(range(0, n, 97))
+    key = put_csv(s3, [["text"]] + [[f"t{i}"] for i in range(n)])
+    # one line serialised, the others made from it: json.dumps of 100,000 lines would be most of the test's time
+    request, answer = json.dumps(request_line(0)), json.dumps(answer_line(0, converse("x")))
+
+    def put_lines(template: str, ids: Any, name: str) -> None:
+        body = "".join(template.replace(record_id(0), record_id(i)) + "\n" for i in ids)
+        s3.put_object(Bucket=BUCKET, Key=name, Body=body.encode())
+
+    put_lines(request, range(n // 2), REQUEST_PREFIX + "part-00000.jsonl")
+    put_lines(request, range(n // 2, n), REQUEST_PREFIX + "part-00001.jsonl")
+    answered = [i for i in range(n) if i not in left_out]
+    put_lines(answer, answered[: len(answered) // 2], OUTPUT_PREFIX + "part-00000.jsonl.out")
+    put_lines(answer, answered[len(answered) // 2 :], OUTPUT_PREFIX + "part-00001.jsonl.out")
+
+    result = app.handler(event(key, RequestPrefix=REQUEST_PREFIX), None)
+
+    assert [line["recordId"] for line in read_missing(s3)] == [record_id(i) for i in sorted(left_out)]
+    assert (result["Rows"], result["Errors"], result["Missing"]) == (n - len(left_out), 0, len(left_out))
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"RequestPrefix": "batch-input/none/"}, "no request file"),
+        ({"RequestPrefix": REQUEST_PREFIX, "MissingKey": OUTPUT_PREFIX + "left-out.jsonl.out"}, "MissingKey"),
+        ({"RequestPrefix": REQUEST_PREFIX, "OutputPrefix": "records.jsonl.out"}, "no folder"),
+        ({"RequestPrefix": ""}, "RequestPrefix"),
+        ({"RequestPrefix": REQUEST_PREFIX, "MissingKey": 3}, "MissingKey"),
+    ],
+    ids=["no-request-files", "missing-key-read-as-output", "output-prefix-without-folder", "empty", "not-a-string"],
+)
+def test_a_request_prefix_that_cannot_be_checked_raises_a_value_error(s3: Any, extra: dict, message: str) -> None:
+    key = put_csv(s3, reviews(2))
+    put_requests(s3, range(2))
+    put_outputs(s3, [answer_line(0, converse("a"))])
+
+    with pytest.raises(ValueError, match=message):
+        app.handler(event(key, **extra), None)
