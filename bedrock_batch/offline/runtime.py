@@ -43,6 +43,7 @@ class RuntimeConfig:
     simulator: Any = None  # a bedrock SimulatorConfig; None for its defaults
     model_backend: Any = None  # a bedrock ModelBackend; None for the deterministic one
     start_time: float | None = None  # virtual clock start, epoch seconds
+    bedrock_runtime: Any = None  # a bedrock.runtime_api.BedrockRuntimeConfig (InvokeModel/Converse faults); None: none
 
 
 class _ProcessorDefinition:
@@ -82,8 +83,31 @@ class Runtime:
         return self._clients[service]
 
     def service(self, service: str) -> Any:
-        """What a Task calls for ``service``: the boto3 client, or the Bedrock batch simulator for ``bedrock``."""
+        """What a Task calls for ``service``: the boto3 client, or a stand-in with the client's methods: the Bedrock
+        batch simulator for ``bedrock``, the on-demand one for ``bedrock-runtime``, the runtime for ``stepfunctions``.
+        """
+        if service == "bedrock-runtime":
+            return self.bedrock_runtime
+        if service == "stepfunctions":
+            return self.stepfunctions_api
         return self.bedrock if service == "bedrock" else self.client(service)
+
+    @property
+    def bedrock_runtime(self) -> Any:
+        """The on-demand Bedrock simulator (InvokeModel, Converse) that ``bedrock-runtime`` calls reach."""
+        if getattr(self, "_bedrock_runtime", None) is None:
+            from .bedrock.runtime_api import RuntimeSimulator
+
+            self._bedrock_runtime = RuntimeSimulator(self.clock, self.config.bedrock_runtime,
+                                                     self.config.model_backend)
+        return self._bedrock_runtime
+
+    @property
+    def stepfunctions_api(self) -> Any:
+        """The runtime itself behind the Step Functions API: what ``aws-sdk:sfn:*`` calls reach offline."""
+        from .integrations.stepfunctions_api import StepFunctionsApi
+
+        return StepFunctionsApi(self)
 
     @property
     def bedrock(self) -> Any:

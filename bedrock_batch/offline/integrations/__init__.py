@@ -67,7 +67,7 @@ def optimized(service: str, actions: list[str], patterns: list[str]) -> Callable
 
 def resolve(resource: str, where: str) -> Resolved:
     """Find the integration for a Task's Resource, or refuse the definition as CreateStateMachine would."""
-    from . import aws_sdk, lambda_, services, stepfunctions  # noqa: F401  (they register themselves)
+    from . import aws_sdk, bedrock_invoke, lambda_, services, stepfunctions  # noqa: F401  (they register themselves)
 
     if _LAMBDA_ARN.match(resource):
         return Resolved(lambda_.invoke_by_arn, "lambda", "invoke", REQUEST_RESPONSE)

@@ -19,6 +19,7 @@ from ..errors import StatesError
 class TaskTokens:
     def __init__(self) -> None:
         self._waiting: dict[str, asyncio.Queue[tuple[str, Any]]] = {}
+        self._closed: set[str] = set()  # tokens whose task has finished (SendTask* answers TaskTimedOut)
 
     def issue(self) -> str:
         token = base64.urlsafe_b64encode(os.urandom(48)).decode()
@@ -44,6 +45,7 @@ class TaskTokens:
                 # a heartbeat: keep waiting, with the heartbeat timer started afresh
         finally:
             self._waiting.pop(token, None)
+            self._closed.add(token)
 
     def _send(self, token: str, message: tuple[str, Any]) -> None:
         queue = self._waiting.get(token)
@@ -62,3 +64,14 @@ class TaskTokens:
 
     def pending(self) -> list[str]:
         return list(self._waiting)
+
+    def close(self, token: str) -> None:
+        """The task gave up before waiting (its integration call failed): the token is closed, not open."""
+        if self._waiting.pop(token, None) is not None:
+            self._closed.add(token)
+
+    def status(self, token: str) -> str:
+        """``"open"`` (its task waits), ``"closed"`` (issued, its task has finished) or ``"unknown"``."""
+        if token in self._waiting:
+            return "open"
+        return "closed" if token in self._closed else "unknown"

@@ -70,7 +70,12 @@ class TaskState(State):
         return self.finish(frame, bindings, result, self.next)
 
     async def _call(self, call: TaskCall, heartbeat: float | None) -> Any:
-        result = await self.integration.handler(call)
+        try:
+            result = await self.integration.handler(call)
+        except BaseException:
+            if call.token is not None:  # the callback never started: a later SendTask* is TaskTimedOut
+                call.frame.runtime.tokens.close(call.token)
+            raise
         if call.token is None:
             return result
         history = call.frame.execution.history
