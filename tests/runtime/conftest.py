@@ -22,7 +22,9 @@ def bedrock_claude_input(i: int) -> dict[str, Any]:
     return {
         "anthropic_version": "bedrock-2023-05-31",
         "max_tokens": 200,
-        "messages": [{"role": "user", "content": [{"type": "text", "text": f"Explain photosynthesis in plants ({i})"}]}],
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": f"Explain photosynthesis in plants ({i})"}]}
+        ],
     }
 
 
@@ -70,7 +72,9 @@ class BedrockHarness:
     def finish(self, sim: BatchSimulator, arn: str) -> dict[str, Any]:
         return self.clock.run(sim.wait_for_job(arn))
 
-    def output(self, arn: str, prefix: str = "results/") -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any] | None]:
+    def output(
+        self, arn: str, prefix: str = "results/"
+    ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any] | None]:
         """({output file name: lines}, manifest or None) under ``<prefix><jobId>/``."""
         folder = f"{prefix}{arn.rsplit('/', 1)[-1]}/"
         files: dict[str, list[dict[str, Any]]] = {}

@@ -13,15 +13,19 @@ open is a field of ``SimulatorConfig``.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 import math
 import random
 import re
+import tempfile
 import uuid
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -181,7 +185,9 @@ class BatchSimulator:
         self.lost_events: list[dict[str, Any]] = []
         self._jobs: dict[str, _Job] = {}
         self._tokens: dict[str, str] = {}
-        self._rng = random.Random(f"bedrock-batch-simulator:{self.config.seed}")
+        # Separate streams: job ids must not depend on how often a caller polls (request ids use the other one).
+        self._id_rng = random.Random(f"bedrock-batch-simulator:jobs:{self.config.seed}")
+        self._request_rng = random.Random(f"bedrock-batch-simulator:requests:{self.config.seed}")
         self._throttled = 0
         self._quota_failed = 0
 
@@ -202,7 +208,8 @@ class BatchSimulator:
                 f"User is not authorized to perform: iam:PassRole on resource: {role_arn}",
                 op,
             )
-        token = kwargs.get("clientRequestToken") or str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        # botocore fills an omitted idempotency token with a uuid4; do the same so GetModelInvocationJob shows one
+        token = kwargs.get("clientRequestToken") or str(uuid.UUID(int=self._request_rng.getrandbits(128), version=4))
         if token in self._tokens:  # idempotent replay: same job, nothing created
             return {"jobArn": self._tokens[token], **self._metadata()}
         name = kwargs["jobName"]
@@ -323,8 +330,6 @@ class BatchSimulator:
 
     async def wait_for_job(self, jobIdentifier: str, poll_seconds: float = 60.0) -> dict[str, Any]:
         """Poll GetModelInvocationJob on the virtual clock until the job reaches a terminal status."""
-        import asyncio
-
         while True:
             job = self.get_model_invocation_job(jobIdentifier=jobIdentifier)
             if job["status"] in TERMINAL:
@@ -639,23 +644,28 @@ class BatchSimulator:
     # Output
     # ============================================================================================
     def _write_output(self, job: _Job, processed: int) -> None:
-        """Write ``<out>/<jobId>/<file>.out`` for the first ``processed`` records, and ``manifest.json.out``."""
+        """Write ``<out>/<jobId>/<file>.out`` for the first ``processed`` records, and ``manifest.json.out``.
+
+        Answers are computed in output order and streamed to a spooled temporary file, so a 50,000-record embedding
+        job (about a gigabyte of JSON) holds its output once, as bytes, never as Python objects.
+        """
         cfg = self.config
         bucket, prefix = _parse_s3_uri(job.output_config["s3OutputDataConfig"]["s3Uri"])
         folder = f"{prefix.rstrip('/')}/{job.job_id}/" if prefix.strip("/") else f"{job.job_id}/"
-        by_file: dict[str, list[dict[str, Any]]] = {}
         counts = {"success": 0, "error": 0, "in": 0, "out": 0}
-        for record in job.records[:processed]:
-            line, ok, tokens_in, tokens_out = self._answer(job, record)
-            by_file.setdefault(record.file, []).append(line)
-            counts["success" if ok else "error"] += 1
-            counts["in"] += tokens_in
-            counts["out"] += tokens_out
-        for name, lines in by_file.items():
+        for name, group in itertools.groupby(job.records[:processed], key=lambda r: r.file):
+            ordered = list(group)
             if cfg.shuffle_output:
-                random.Random(f"{cfg.seed}:{job.job_id}:{name}").shuffle(lines)
-            body = "".join(json.dumps(line) + "\n" for line in lines)
-            self._put(bucket, f"{folder}{name}.out", body)
+                random.Random(f"{cfg.seed}:{job.job_id}:{name}").shuffle(ordered)
+            with tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024) as body:
+                for record in ordered:
+                    line, ok, tokens_in, tokens_out = self._answer(job, record)
+                    body.write(json.dumps(line).encode("utf-8") + b"\n")
+                    counts["success" if ok else "error"] += 1
+                    counts["in"] += tokens_in
+                    counts["out"] += tokens_out
+                body.seek(0)
+                self._put(bucket, f"{folder}{name}.out", body.read())
         job.counts = {
             "totalRecordCount": len(job.records),
             "processedRecordCount": processed,
@@ -663,10 +673,13 @@ class BatchSimulator:
             "errorRecordCount": counts["error"],
         }
         manifest = {**job.counts, "inputTokenCount": counts["in"], "outputTokenCount": counts["out"]}
-        self._put(bucket, f"{folder}manifest.json.out", json.dumps(manifest))
+        self._put(bucket, f"{folder}manifest.json.out", json.dumps(manifest).encode("utf-8"))
 
-    def _put(self, bucket: str, key: str, body: str) -> None:
-        self.s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"))
+    def _put(self, bucket: str, key: str, data: bytes) -> None:
+        """put_object with a precomputed CRC32: otherwise botocore streams the body aws-chunked with a trailing
+        checksum, which moto decodes at about 5 MB/s (20 s for a 100 MB embedding output)."""
+        crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+        self.s3.put_object(Bucket=bucket, Key=key, Body=data, ChecksumCRC32=crc)
 
     def _answer(self, job: _Job, record: _Record) -> tuple[dict[str, Any], bool, int, int]:
         """One output line: ``modelOutput`` on success, or an ``error`` object in its place."""
@@ -702,7 +715,7 @@ class BatchSimulator:
     def _emit(self, job: _Job) -> None:
         """Put a "Batch Inference Job State Change" event on the default bus (fields as the user guide's sample)."""
         cfg = self.config
-        if not cfg.emit_events:
+        if not cfg.emit_events or self.events is None:
             return
         detail = {
             "version": "0.0",
@@ -749,7 +762,7 @@ class BatchSimulator:
     def _new_job_id(self) -> str:
         alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
         while True:
-            job_id = "".join(self._rng.choice(alphabet) for _ in range(12))
+            job_id = "".join(self._id_rng.choice(alphabet) for _ in range(12))
             if job_id not in self._jobs:
                 return job_id
 
@@ -792,7 +805,7 @@ class BatchSimulator:
         return {k: v for k, v in described.items() if v is not None}
 
     def _metadata(self) -> dict[str, Any]:
-        request_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        request_id = str(uuid.UUID(int=self._request_rng.getrandbits(128), version=4))
         return {
             "ResponseMetadata": {"RequestId": request_id, "HTTPStatusCode": 200, "HTTPHeaders": {}, "RetryAttempts": 0}
         }
