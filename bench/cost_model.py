@@ -205,18 +205,20 @@ def pipeline_cost(counters: Mapping[str, Any], *, rows: int, result_items: int, 
     standard = transitions.get("STANDARD", 0) * job_k + children * row_k
     out.add("Step Functions", "Standard state transitions", standard, "transitions",
             p["stepfunctions_standard_transition"])
-    express_children = counters.get("executions", {}).get("EXPRESS", 0)
-    if express_children:
+    express = counters.get("executions", {}).get("EXPRESS", 0)
+    if express:
+        # Distributed Map children scale with rows; any other Express execution (started once per job) with jobs.
+        # Every Express execution is given the mean duration: the counters do not split states or calls further.
+        express_children = min(express, counters.get("child_executions", {}).get("EXPRESS", 0))
+        requests = express_children * row_k + (express - express_children) * job_k
         express_calls = sum(sources.get("EXPRESS", {}).values())
-        seconds = express_seconds_per_child(transitions.get("EXPRESS", 0) / express_children,
-                                            express_calls / express_children,
-                                            counters.get("express_duration_ms", 0.0) / express_children, a)
-        out.add("Step Functions", "Express requests", express_children * row_k, "requests",
-                p["stepfunctions_express_request"])
-        gb_seconds = express_children * row_k * seconds * a.express_memory_mb / 1024
+        seconds = express_seconds_per_child(transitions.get("EXPRESS", 0) / express, express_calls / express,
+                                            counters.get("express_duration_ms", 0.0) / express, a)
+        out.add("Step Functions", "Express requests", requests, "requests", p["stepfunctions_express_request"])
+        gb_seconds = requests * seconds * a.express_memory_mb / 1024
         out.add("Step Functions", "Express duration", gb_seconds, "GB-s", p["stepfunctions_express_gb_second"])
-        out.notes.append(f"Express child: {transitions.get('EXPRESS', 0) / express_children:.1f} states and "
-                         f"{express_calls / express_children:.1f} API calls on average, billed "
+        out.notes.append(f"Express execution: {transitions.get('EXPRESS', 0) / express:.1f} states and "
+                         f"{express_calls / express:.1f} API calls on average, billed "
                          f"{seconds * 1000:.0f} ms at {a.express_memory_mb:.0f} MB")
 
     # Lambda

@@ -64,7 +64,8 @@ CALLS = {
 def breakdown(**overrides):
     arguments = {"rows": 10_000, "result_items": 9_800, "result_item_bytes": 1_278, "jobs": 1, "calls": CALLS,
                  "target_rows": 1_000_000, "target_jobs": 20, "assumptions": ASSUMPTIONS, "prices": PRICES}
-    return cost_model.pipeline_cost(COUNTERS, **{**arguments, **overrides})
+    counters = overrides.pop("counters", COUNTERS)
+    return cost_model.pipeline_cost(counters, **{**arguments, **overrides})
 
 
 def test_standard_transitions_are_the_parents_states_per_job_plus_one_per_child_per_row() -> None:
@@ -77,6 +78,13 @@ def test_express_requests_are_one_per_child() -> None:
     line = breakdown().line("Express requests")
     assert line.quantity == 100 * 100
     assert line.cost == pytest.approx(10_000 * 0.01)
+
+
+def test_express_executions_that_are_not_map_children_scale_with_jobs() -> None:
+    counters = {**COUNTERS, "executions": {"STANDARD": 2, "EXPRESS": 101}, "state_transitions":
+                {"STANDARD": 30, "EXPRESS": 808}}
+    out = breakdown(counters=counters)
+    assert out.line("Express requests").quantity == 100 * 100 + 1 * 20
 
 
 def test_express_duration_follows_the_model_rounded_up_to_100_ms_at_64_mb() -> None:
