@@ -78,6 +78,12 @@ def _ingest(args: argparse.Namespace) -> int:
     return run_ingest(args)
 
 
+def _status(args: argparse.Namespace) -> int:
+    from .status import run as run_status
+
+    return run_status(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bedrock-batch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -120,6 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     target.add_argument("--bucket", help="the data bucket")
     target.add_argument("--stack-name", help="a deployed stack: its DataBucketName output is the bucket")
     ingest.set_defaults(func=_ingest)
+
+    from .status import add_arguments as status_arguments
+
+    status = sub.add_parser("status", help="the runs in the results table, or one run and its jobs")
+    status_arguments(status)
+    status.set_defaults(func=_status)
 
     args = parser.parse_args(argv)
     return args.func(args)
