@@ -16,10 +16,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from jsonata import Jsonata
 from jsonata.utils import Utils
 
 from .errors import QUERY_EVALUATION_ERROR, DefinitionError, StatesError
+from .jsonata_fast import FastJsonata
 
 _HASH_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
 
@@ -93,15 +93,26 @@ _FUNCTIONS = {
 }
 
 
+_NULL = Utils.NULL_VALUE
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def _to_json(value: Any) -> Any:
-    """Turn jsonata-python's values into plain JSON values (nulls, sequences, whole floats)."""
-    value = Utils.convert_nulls(value)
-    if isinstance(value, float) and value.is_integer() and math.isfinite(value):
-        return int(value)
+    """Turn jsonata-python's values into plain JSON values (nulls, sequences, whole floats), in new containers.
+
+    One pass over the value: its null marker becomes None, a whole float an int, a sequence a list.
+    """
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if value is _NULL:
+        return None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and math.isfinite(value) else value
     if isinstance(value, list):
-        return [_to_json(v) for v in value]
+        return [v if type(v) in _SCALARS else _to_json(v) for v in value]
     if isinstance(value, dict):
-        return {k: _to_json(v) for k, v in value.items()}
+        return {k: v if type(v) in _SCALARS else _to_json(v) for k, v in value.items()}
     return value
 
 
@@ -117,7 +128,7 @@ class Expression:
         if not body:
             raise DefinitionError(f"{where}: the JSONata expression is empty")
         try:
-            self._compiled = Jsonata(body)
+            self._compiled = FastJsonata(body)
         except Exception as err:  # jsonata raises JException for syntax errors
             raise DefinitionError(f"{where}: invalid JSONata {source!r}: {err}") from None
         if self._compiled.errors:

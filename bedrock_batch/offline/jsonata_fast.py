@@ -1,0 +1,901 @@
+"""jsonata-python, evaluated faster: each AST node is turned once into a Python closure, with the same semantics.
+
+jsonata-python interprets the syntax tree on every evaluation. Each node goes through ``Jsonata.eval`` (a
+per-thread instance, the evaluation context saved and restored) and ``Jsonata._eval`` (two look-ups of debug
+callbacks that walk the whole chain of frames, then a chain of string comparisons on the node type). In a
+``$map`` over a batch of rows those per-node costs, not the work itself, take most of the time.
+
+``FastJsonata`` is a ``Jsonata`` whose ``eval`` runs a closure built for the node the first time it is evaluated
+and kept on the node. The closures mirror the interpreter's methods (``evaluate_path``, ``evaluate_step``,
+``evaluate_filter``, ``evaluate_group_expression``, ``evaluate_function``, ``evaluate_binary`` ...) statement by
+statement, with what can be decided once (the node type, the operator, literal values, whether a node has
+predicates or a group) decided when the closure is built. Rare nodes (wildcards, descendants, sorting, tuple
+streams with ``@`` and ``#``, partial application, transforms) call the interpreter's own method. Frames look
+names up in a loop instead of by recursion, and native functions' signatures are matched against a cache.
+
+Two things of the interpreter are dropped because nothing can observe them here:
+
+* the evaluation context it stores on the instance for ``$eval`` (Step Functions removes ``$eval``: the runtime
+  binds its own function over it), except for the nodes handed back to the interpreter, which get it;
+* the debug callbacks ``__evaluate_entry`` and ``__evaluate_exit``: an expression or bindings that could define
+  them (the text ``__evaluate_`` in the expression, a binding of that name, or one in the static frame) are
+  evaluated by the interpreter, unchanged.
+
+A deep recursion in an expression uses fewer Python frames than in the interpreter, so it can go deeper before
+Python's recursion limit stops it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from jsonata import functions as _functions
+from jsonata import jexception, parser
+from jsonata.jsonata import Jsonata
+from jsonata.utils import Utils
+
+Functions = _functions.Functions
+JException = jexception.JException
+JList = Utils.JList
+Symbol = parser.Parser.Symbol
+NONE = Utils.NONE
+NULL = Utils.NULL_VALUE
+_CALLBACKS = frozenset({"__evaluate_entry", "__evaluate_exit"})
+
+Node = Callable[[Any, Any], Any]
+
+
+class _Mode:
+    # > 0 while an expression that may use the debug callbacks runs through the interpreter
+    interpreted = 0
+
+
+class FastFrame(Jsonata.Frame):
+    """A frame that looks names up in a loop; noticing a binding of the debug callbacks."""
+
+    def bind(self, name: str, val: Any) -> None:
+        self.bindings[name] = val
+        if name in _CALLBACKS:
+            raise _CallbacksBound
+        if val.__class__ not in _DATA and getattr(val, "signature", None) is not None:
+            val.signature.set_function_name(name)
+
+    def lookup(self, name: str) -> Any:
+        frame = self
+        while frame is not None:
+            val = frame.bindings.get(name, NONE)
+            if val is not NONE:
+                return val
+            frame = frame.parent
+        return None
+
+
+class _CallbacksBound(BaseException):  # noqa: N818  (a signal, not an error: no ``except Exception`` stops it)
+    """A debug callback was bound during a fast evaluation: it starts again in the interpreter."""
+
+
+class _InterpretedFrame(Jsonata.Frame):
+    """The interpreter's frame, for evaluations that may use the debug callbacks."""
+
+
+class _Sequence(JList):
+    """``Utils.create_sequence()``: a JList with ``sequence`` set, its flags class defaults (cheaper to create)."""
+
+    sequence = True
+    outer_wrapper = False
+    tuple_stream = False
+    keep_singleton = False
+    cons = False
+    __init__ = list.__init__
+
+
+class _Array(_Sequence):
+    """``Utils.JList()``, created the same cheaper way."""
+
+    sequence = False
+
+
+# Values that never carry a function signature: JSON values and the interpreter's lists (nothing sets one on them).
+_DATA = frozenset({str, int, float, bool, dict, list, type(None), JList, _Sequence, _Array})
+
+
+def _sequence(el: Any = NONE) -> JList:
+    return _Sequence() if el is NONE else _Sequence((el,))
+
+
+def _boolize(value: Any) -> bool:
+    booled = Functions.to_boolean(value)
+    return False if booled is None else booled
+
+
+_SYMBOLS = {str: "s", bool: "b", int: "n", float: "n", dict: "o", list: "a", JList: "a", _Sequence: "a", _Array: "a",
+            type(None): "m"}
+
+
+def _validate_signature(signature: Any, args: Any, context: Any) -> Any:
+    """``Signature.validate``, with what the match of the argument types decides cached per tuple of types.
+
+    The symbol of a value of one of the ``_SYMBOLS`` types depends on its type only, so for those the match of
+    the supplied symbols against the signature is computed once per tuple of types.
+    """
+    cache = signature.__dict__.get("_fast_plans")
+    if cache is None:
+        cache = signature.__dict__["_fast_plans"] = {}
+    key = tuple(map(type, args))
+    plan = cache.get(key)
+    if plan is None:
+        cacheable = all(t in _SYMBOLS for t in key)
+        supplied = "".join(_SYMBOLS[t] if t in _SYMBOLS else signature.get_symbol(a)
+                           for t, a in zip(key, args, strict=True))
+        match = signature._regex.fullmatch(supplied)
+        if match is None:
+            signature.throw_validation_error(args, supplied, signature.function_name)
+        groups = match.groups()
+        takes = _takes(signature._params, groups)
+        plan = groups if takes is None else takes
+        if not cacheable:
+            return _validated(signature, args, context, groups) if takes is None else _take(args, takes)
+        cache[key] = plan
+    if plan.__class__ is int:
+        return _take(args, plan)
+    return _validated(signature, args, context, plan)
+
+
+def _takes(params: Any, groups: tuple[str, ...]) -> int | None:
+    """How many arguments ``_validated`` takes in order, when that is all it does (no context, no arrays)."""
+    count = 0
+    for index, param in enumerate(params):
+        group = groups[index]
+        if group == "":
+            if param.context and param.regex is not None:
+                return None
+            count += 1
+        elif param.type == "a":
+            return None
+        else:
+            count += len(group)
+    return count
+
+
+def _take(args: list[Any], count: int) -> list[Any]:
+    """The first ``count`` arguments, None for the missing ones: what ``_validated`` returns for such a plan."""
+    if count <= len(args):
+        return args[:count]
+    return args + [None] * (count - len(args))
+
+
+def _validated(signature: Any, args: Any, context: Any, groups: tuple[str, ...]) -> list[Any]:
+    """The part of ``Signature.validate`` after the regular expression matched (``groups`` of that match)."""
+    import re
+
+    validated_args = []
+    arg_index = 0
+    for index, param in enumerate(signature._params):
+        arg = args[arg_index] if arg_index < len(args) else None
+        match_ = groups[index]
+        if match_ == "":
+            if param.context and param.regex is not None:
+                context_type = signature.get_symbol(context)
+                if re.fullmatch(param.regex, context_type):
+                    validated_args.append(context)
+                else:
+                    raise JException("T0411", -1, context, arg_index + 1)
+            else:
+                validated_args.append(arg)
+                arg_index += 1
+        else:
+            for single in match_:
+                if param.type == "a":
+                    if single == "m":
+                        arg = None
+                    else:
+                        arg = args[arg_index] if arg_index < len(args) else None
+                        array_ok = True
+                        if param.subtype is not None:
+                            if single != "a" and match_ != param.subtype:
+                                array_ok = False
+                            elif single == "a":
+                                arg_arr = arg
+                                if arg_arr:
+                                    item_type = signature.get_symbol(arg_arr[0])
+                                    if item_type != str(param.subtype[0]):
+                                        array_ok = False
+                                    else:
+                                        for o in arg_arr:
+                                            if signature.get_symbol(o) != item_type:
+                                                array_ok = False
+                                                break
+                        if not array_ok:
+                            raise JException("T0412", -1, arg_index + 1, signature.function_name, param.subtype)
+                        if single != "a":
+                            arg = [arg]
+                    validated_args.append(arg)
+                    arg_index += 1
+                else:
+                    arg = args[arg_index] if arg_index < len(args) else None
+                    validated_args.append(arg)
+                    arg_index += 1
+    return validated_args
+
+
+class FastJsonata(Jsonata):
+    """A ``Jsonata`` expression evaluated through closures built once per node (see the module docstring)."""
+
+    def __init__(self, expr: str, *args: Any, **kwargs: Any) -> None:
+        self._interpret = expr is None or "__evaluate_" in expr
+        super().__init__(expr, *args, **kwargs)
+
+    # -- entry points ------------------------------------------------------------------------------------------
+    def evaluate(self, input: Any, bindings: Any = None) -> Any:
+        interpret = (self._interpret or _mentions_callbacks(Jsonata.static_frame)
+                     or _mentions_callbacks(self.environment)
+                     or (bindings is not None and any(k in _CALLBACKS for k in _binding_names(bindings))))
+        if not interpret:
+            try:
+                return super().evaluate(input, bindings)
+            except _CallbacksBound:
+                pass  # a callback was bound by the expression: start again, interpreted
+        _Mode.interpreted += 1
+        try:
+            return super().evaluate(input, bindings)
+        finally:
+            _Mode.interpreted -= 1
+
+    def create_frame(self, enclosing_environment: Any = None) -> Any:
+        if _Mode.interpreted:
+            return _InterpretedFrame(enclosing_environment)
+        return FastFrame(enclosing_environment)
+
+    def eval(self, expr: Any, input: Any, environment: Any) -> Any:
+        if _Mode.interpreted:
+            return Jsonata.eval(self, expr, input, environment)
+        node = expr.__dict__.get("_fast_node")
+        if node is None:
+            node = self._node(expr)
+        return node(input, environment)
+
+    # -- building closures -------------------------------------------------------------------------------------
+    def _node(self, expr: Any) -> Node:
+        """The closure for ``_eval(expr, input, environment)``: the node, its predicates, group and unwrapping."""
+        node = expr.__dict__.get("_fast_node")
+        if node is not None:
+            return node
+        node_type = getattr(expr, "type", None)
+        core = self._core(expr, node_type)
+        predicate = getattr(expr, "predicate", None)
+        filters = [self._filter(item.expr) for item in predicate] if predicate else []
+        group = getattr(expr, "group", None) if node_type is not None and node_type != "path" else None
+        group_fn = self._group(group) if group is not None else None
+        keep_array = expr.keep_array
+        plain = node_type in ("string", "number", "value", "binary", "regex", "lambda") and not filters \
+            and group_fn is None
+
+        if plain:
+            node = core
+        elif not filters and group_fn is None:
+            def node(input: Any, environment: Any) -> Any:
+                result = core(input, environment)
+                if result is not None and isinstance(result, JList) and result.sequence and not result.tuple_stream:
+                    if keep_array:
+                        result.keep_singleton = True
+                    if not result:
+                        return None
+                    if len(result) == 1:
+                        return result if result.keep_singleton else result[0]
+                return result
+        else:
+            def node(input: Any, environment: Any) -> Any:
+                result = core(input, environment)
+                for filter_fn in filters:
+                    result = filter_fn(result, environment)
+                if group_fn is not None:
+                    result = group_fn(result, environment)
+                if result is not None and isinstance(result, JList) and result.sequence and not result.tuple_stream:
+                    if keep_array:
+                        result.keep_singleton = True
+                    if not result:
+                        return None
+                    if len(result) == 1:
+                        return result if result.keep_singleton else result[0]
+                return result
+        expr._fast_node = node
+        return node
+
+    def _core(self, expr: Any, node_type: str | None) -> Node:
+        if node_type is None:
+            return _undefined
+        build = _BUILDERS.get(node_type)
+        if build is None:
+            return _undefined
+        return build(self, expr)
+
+    def _stock(self, method: Callable[..., Any], expr: Any, with_environment: bool = True) -> Node:
+        """A node handed to the interpreter's own method, with the evaluation context it may read."""
+
+        def node(input: Any, environment: Any) -> Any:
+            saved_input, saved_environment = self.input, self.environment
+            self.input, self.environment = input, environment
+            try:
+                if with_environment:
+                    return method(self, expr, input, environment)
+                return method(self, expr, input)
+            finally:
+                self.input, self.environment = saved_input, saved_environment
+
+        return node
+
+    # -- literals, names and variables -------------------------------------------------------------------------
+    def _literal(self, expr: Any) -> Node:
+        value = expr.value if expr.value is not None else NULL
+        return lambda input, environment: value
+
+    def _name(self, expr: Any) -> Node:
+        key = str(expr.value)
+        lookup = Functions.lookup
+
+        def name(input: Any, environment: Any) -> Any:
+            if isinstance(input, dict):
+                result = input.get(key, NONE)
+                if result is None and key in input:
+                    return NULL
+                return None if result is NONE else result
+            return lookup(input, key)
+
+        return name
+
+    def _variable(self, expr: Any) -> Node:
+        if expr.value == "":
+            def context(input: Any, environment: Any) -> Any:
+                return input[0] if isinstance(input, JList) and input.outer_wrapper else input
+
+            return context
+        key = str(expr.value)
+
+        def variable(input: Any, environment: Any) -> Any:
+            frame = environment
+            while frame is not None:
+                val = frame.bindings.get(key, NONE)
+                if val is not NONE:
+                    return val
+                frame = frame.parent
+            return None
+
+        return variable
+
+    def _parent(self, expr: Any) -> Node:
+        label = expr.slot.label
+        return lambda input, environment: environment.lookup(label)
+
+    def _regex(self, expr: Any) -> Node:
+        value = expr.value
+        return lambda input, environment: value
+
+    # -- paths, steps, filters ---------------------------------------------------------------------------------
+    def _path(self, expr: Any) -> Node:
+        steps = expr.steps
+        if any(s.tuple is not None or s.type == "sort" or s.focus is not None for s in steps) or expr.tuple is not None:
+            return self._stock(Jsonata.evaluate_path, expr)
+        first_not_variable = steps[0].type != "variable"
+        compiled = []
+        for ii, step in enumerate(steps):
+            step_node = self._node(step)
+            stages = [self._filter(stage.expr) for stage in step.stages] if step.stages is not None else []
+            compiled.append((step_node, stages, ii == len(steps) - 1, ii == 0 and step.consarray))
+        keep_singleton_array = expr.keep_singleton_array
+        group_fn = self._group(expr.group) if expr.group is not None else None
+
+        def path(input: Any, environment: Any) -> Any:
+            input_sequence = input if isinstance(input, list) and first_not_variable else _sequence(input)
+            result_sequence = None
+            for step_node, stages, last_step, consarray in compiled:
+                if consarray:
+                    result_sequence = step_node(input_sequence, environment)
+                else:
+                    result_sequence = _step(step_node, stages, input_sequence, environment, last_step)
+                if result_sequence is None or not result_sequence:
+                    break
+                input_sequence = result_sequence
+            if keep_singleton_array:
+                if not isinstance(result_sequence, JList):
+                    result_sequence = JList(result_sequence)
+                if isinstance(result_sequence, JList) and result_sequence.cons and not result_sequence.sequence:
+                    result_sequence = _sequence(result_sequence)
+                result_sequence.keep_singleton = True
+            if group_fn is not None:
+                result_sequence = group_fn(result_sequence, environment)
+            return result_sequence
+
+        return path
+
+    def _filter(self, predicate: Any) -> Callable[[Any, Any], Any]:
+        """``evaluate_filter(predicate, input, environment)``."""
+        if predicate.type == "number":
+            position = int(predicate.value)
+
+            def by_index(input: Any, environment: Any) -> Any:
+                results = _sequence()
+                if isinstance(input, JList) and input.tuple_stream:
+                    results.tuple_stream = True
+                if input is None:
+                    input = _sequence()
+                elif not isinstance(input, list):
+                    input = _sequence(input)
+                index = position
+                if index < 0:
+                    index = len(input) + index
+                if 0 <= index < len(input):
+                    item = input[index]
+                    if item is None:
+                        item = NULL
+                    if isinstance(item, list):
+                        results = item
+                    else:
+                        results.append(item)
+                return results
+
+            return by_index
+
+        test = self._node(predicate)
+        is_numeric = Utils.is_numeric
+        is_array_of_numbers = Utils.is_array_of_numbers
+
+        def by_predicate(input: Any, environment: Any) -> Any:
+            results = _sequence()
+            if isinstance(input, JList) and input.tuple_stream:
+                results.tuple_stream = True
+            if input is None:
+                input = _sequence()
+            elif not isinstance(input, list):
+                input = _sequence(input)
+            tuples = isinstance(input, JList) and input.tuple_stream
+            for index, item in enumerate(input):
+                context = item
+                env = environment
+                if tuples:
+                    context = item["@"]
+                    env = self.create_frame_from_tuple(environment, item)
+                res = test(context, env)
+                if is_numeric(res):
+                    res = _sequence(res)
+                if is_array_of_numbers(res):
+                    for ires in res:
+                        ii = int(ires)
+                        if ii < 0:
+                            ii = len(input) + ii
+                        if ii == index:
+                            results.append(item)
+                elif _boolize(res):
+                    results.append(item)
+            return results
+
+        return by_predicate
+
+    # -- operators ---------------------------------------------------------------------------------------------
+    def _binary(self, expr: Any) -> Node:
+        lhs_node, rhs_node = self._node(expr.lhs), self._node(expr.rhs)
+        op = str(expr.value)
+        position = expr.position
+        if op in ("and", "or"):
+            is_and = op == "and"
+
+            def boolean(input: Any, environment: Any) -> Any:
+                lhs = lhs_node(input, environment)
+                try:
+                    l_bool = _boolize(lhs)
+                    if is_and:
+                        return l_bool and _boolize(rhs_node(input, environment))
+                    return l_bool or _boolize(rhs_node(input, environment))
+                except Exception as err:
+                    if not isinstance(err, JException):
+                        raise JException("Unexpected", position) from err
+                    raise
+
+            return boolean
+        if op in ("+", "-", "*", "/", "%"):
+            numeric = self.evaluate_numeric_expression
+
+            def arithmetic(input: Any, environment: Any) -> Any:
+                return numeric(lhs_node(input, environment), rhs_node(input, environment), op)
+
+            return arithmetic
+        if op in ("=", "!="):
+            is_deep_equal = Utils.is_deep_equal
+            negate = op == "!="
+
+            def equality(input: Any, environment: Any) -> Any:
+                lhs = lhs_node(input, environment)
+                rhs = rhs_node(input, environment)
+                if lhs is None or rhs is None:
+                    return False
+                if not isinstance(lhs, bool) and isinstance(lhs, int | float):
+                    lhs = float(lhs)
+                if not isinstance(rhs, bool) and isinstance(rhs, int | float):
+                    rhs = float(rhs)
+                equal = is_deep_equal(lhs, rhs)
+                return not equal if negate else equal
+
+            return equality
+        if op in ("<", "<=", ">", ">="):
+            compare = self.evaluate_comparison_expression
+
+            def comparison(input: Any, environment: Any) -> Any:
+                return compare(lhs_node(input, environment), rhs_node(input, environment), op)
+
+            return comparison
+        if op == "&":
+            string = Functions.string
+
+            def concat(input: Any, environment: Any) -> Any:
+                lhs = lhs_node(input, environment)
+                rhs = rhs_node(input, environment)
+                return ("" if lhs is None else string(lhs, None)) + ("" if rhs is None else string(rhs, None))
+
+            return concat
+        if op == "..":
+            def range_(input: Any, environment: Any) -> Any:
+                return self.evaluate_range_expression(lhs_node(input, environment), rhs_node(input, environment))
+
+            return range_
+        if op == "in":
+            def includes(input: Any, environment: Any) -> Any:
+                return self.evaluate_includes_expression(lhs_node(input, environment), rhs_node(input, environment))
+
+            return includes
+
+        def unknown(input: Any, environment: Any) -> Any:
+            lhs_node(input, environment)
+            rhs_node(input, environment)
+            raise JException("Unexpected operator " + op, position)
+
+        return unknown
+
+    def _unary(self, expr: Any) -> Node:
+        value = str(expr.value)
+        if value == "-":
+            operand = self._node(expr.expression)
+            is_numeric, convert_number = Utils.is_numeric, Utils.convert_number
+
+            def negate(input: Any, environment: Any) -> Any:
+                result = operand(input, environment)
+                if result is None:
+                    return None
+                if is_numeric(result):
+                    return convert_number(-float(result))
+                raise JException("D1002", expr.position, expr.value, result)
+
+            return negate
+        if value == "[":
+            items = [(self._node(item), str(item.value) == "[") for item in expr.expressions]
+            consarray = expr.consarray
+            append = Functions.append
+
+            def array(input: Any, environment: Any) -> Any:
+                result = _Array()
+                for idx, (item_node, nested) in enumerate(items):
+                    environment.is_parallel_call = idx > 0
+                    item = item_node(input, environment)
+                    if item is not None:
+                        if nested:
+                            result.append(item)
+                        else:
+                            result = append(result, item)
+                if consarray:
+                    if not isinstance(result, JList):
+                        result = JList(result)
+                    result.cons = True
+                return result
+
+            return array
+        if value == "{":
+            return self._group(expr)
+        return _undefined
+
+    def _condition(self, expr: Any) -> Node:
+        condition, then = self._node(expr.condition), self._node(expr.then)
+        otherwise = self._node(expr._else) if expr._else is not None else None
+
+        def conditional(input: Any, environment: Any) -> Any:
+            if _boolize(condition(input, environment)):
+                return then(input, environment)
+            if otherwise is not None:
+                return otherwise(input, environment)
+            return None
+
+        return conditional
+
+    def _block(self, expr: Any) -> Node:
+        expressions = [self._node(e) for e in expr.expressions]
+
+        def block(input: Any, environment: Any) -> Any:
+            frame = FastFrame(environment)
+            result = None
+            for expression in expressions:
+                result = expression(input, frame)
+            return result
+
+        return block
+
+    def _bind(self, expr: Any) -> Node:
+        name = str(expr.lhs.value)
+        value_node = self._node(expr.rhs)
+
+        def bind(input: Any, environment: Any) -> Any:
+            value = value_node(input, environment)
+            environment.bind(name, value)
+            return value
+
+        return bind
+
+    # -- objects -----------------------------------------------------------------------------------------------
+    def _group(self, expr: Any) -> Callable[[Any, Any], Any]:
+        """``evaluate_group_expression(expr, input, environment)``: an object constructor."""
+        cached = expr.__dict__.get("_fast_group")
+        if cached is not None:
+            return cached
+        pairs = [(self._node(key), self._node(value)) for key, value in expr.lhs_object]
+        position = expr.position
+        literal_keys = [_literal_string(key) for key, _ in expr.lhs_object]
+        simple = all(k is not None for k in literal_keys) and len(set(literal_keys)) == len(literal_keys)
+        simple_pairs = list(zip(literal_keys, [value for _, value in pairs], strict=True))
+        append = Functions.append
+
+        def group(input: Any, environment: Any) -> Any:
+            if simple and not isinstance(input, list):
+                # One item and distinct literal keys: every key forms its own group, in order.
+                result = {}
+                for idx, (key, value_node) in enumerate(simple_pairs):
+                    environment.is_parallel_call = idx > 0
+                    res = value_node(input, environment)
+                    if res is not None:
+                        result[key] = res
+                return result
+            result = {}
+            groups: dict[str, list[Any]] = {}
+            reduce = isinstance(input, JList) and input.tuple_stream
+            if not isinstance(input, list):
+                input = _sequence(input)
+            if not input:
+                input.append(None)
+            for item in input:
+                env = self.create_frame_from_tuple(environment, item) if reduce else environment
+                for pair_index, (key_node, _) in enumerate(pairs):
+                    key = key_node(item["@"] if reduce else item, env)
+                    if key is not None and not isinstance(key, str):
+                        raise JException("T1003", position, key)
+                    if key is not None:
+                        entry = groups.get(key)
+                        if entry is not None:
+                            if entry[1] != pair_index:
+                                raise JException("D1009", position, key)
+                            entry[0] = append(entry[0], item)
+                        else:
+                            groups[key] = [item, pair_index]
+            for idx, (key, (data, expr_index)) in enumerate(groups.items()):
+                context = data
+                env = environment
+                if reduce:
+                    reduced = self.reduce_tuple_stream(data)
+                    context = reduced["@"]
+                    reduced.pop("@", None)
+                    env = self.create_frame_from_tuple(environment, reduced)
+                env.is_parallel_call = idx > 0
+                res = pairs[expr_index][1](context, env)
+                if res is not None:
+                    result[key] = res
+            return result
+
+        expr._fast_group = group
+        return group
+
+    # -- functions ---------------------------------------------------------------------------------------------
+    def _function(self, expr: Any) -> Node:
+        call = self._call(expr)
+        return lambda input, environment: call(input, environment, NONE)
+
+    def _call(self, expr: Any) -> Callable[[Any, Any, Any], Any]:
+        """``evaluate_function(expr, input, environment, applyto_context)``."""
+        cached = expr.__dict__.get("_fast_call")
+        if cached is not None:
+            return cached
+        procedure = expr.procedure
+        procedure_node = self._node(procedure)
+        argument_nodes = [self._node(a) for a in (expr.arguments if expr.arguments is not None else [])]
+        is_path = getattr(procedure, "type", None) is not None and procedure.type == "path"
+        first_step = str(procedure.steps[0].value) if is_path else None
+        proc_name = procedure.steps[0].value if is_path else (procedure.value if procedure is not None else None)
+        position = expr.position
+        apply = self.apply
+
+        def call(input: Any, environment: Any, applyto_context: Any) -> Any:
+            proc = procedure_node(input, environment)
+            if proc is None and is_path and environment.lookup(first_step) is not None:
+                raise JException("T1005", position, procedure.steps[0].value)
+            evaluated_args = [] if applyto_context is NONE else [applyto_context]
+            for argument in argument_nodes:
+                evaluated_args.append(argument(input, environment))
+            if proc is None:
+                raise JException("T1006", position, proc_name)
+            try:
+                if isinstance(proc, Symbol):
+                    proc.token = proc_name
+                    proc.position = position
+                return apply(proc, evaluated_args, input, environment)
+            except JException as jex:
+                if jex.location < 0:
+                    jex.location = position
+                if jex.current is None:
+                    jex.current = expr.token
+                raise
+
+        expr._fast_call = call
+        return call
+
+    def _lambda(self, expr: Any) -> Node:
+        arguments, signature, body, thunk = expr.arguments, expr.signature, expr.body, expr.thunk
+        parser_ = self.parser
+
+        def lambda_(input: Any, environment: Any) -> Any:
+            procedure = Symbol(parser_)
+            procedure._jsonata_lambda = True
+            procedure.input = input
+            procedure.environment = environment
+            procedure.arguments = arguments
+            procedure.signature = signature
+            procedure.body = body
+            if thunk:
+                procedure.thunk = True
+            return procedure
+
+        return lambda_
+
+    def _apply_expression(self, expr: Any) -> Node:
+        if expr.rhs.type != "function":
+            return self._stock(Jsonata.evaluate_apply_expression, expr)
+        lhs_node = self._node(expr.lhs)
+        call = self._call(expr.rhs)
+        return lambda input, environment: call(input, environment, lhs_node(input, environment))
+
+    # -- the interpreter's methods that native functions and the rare nodes call back into ----------------------
+    def evaluate_function(self, expr: Any, input: Any, environment: Any, applyto_context: Any) -> Any:
+        if _Mode.interpreted:
+            return Jsonata.evaluate_function(self, expr, input, environment, applyto_context)
+        return self._call(expr)(input, environment, applyto_context)
+
+    def apply(self, proc: Any, args: Any, input: Any, environment: Any) -> Any:
+        result = self.apply_inner(proc, args, input, environment)
+        while isinstance(result, Symbol) and result._jsonata_lambda and result.thunk:
+            next_ = self.eval(result.body.procedure, result.input, result.environment)
+            if result.body.procedure.type == "variable" and isinstance(next_, Symbol):
+                next_.token = result.body.procedure.value
+            if isinstance(next_, Symbol):
+                next_.position = result.body.procedure.position
+            evaluated_args = [self.eval(arg, result.input, result.environment) for arg in result.body.arguments]
+            result = self.apply_inner(next_, evaluated_args, input, environment)
+        return result
+
+    def apply_inner(self, proc: Any, args: Any, input: Any, environment: Any) -> Any:
+        validated_args = args
+        if proc is not None:
+            validated_args = self.validate_arguments(proc, args, input)
+        if isinstance(proc, Symbol) and proc._jsonata_lambda:
+            return self.apply_procedure(proc, validated_args)
+        if proc is _MAP and len(validated_args) <= 2:
+            return self._map(*validated_args)
+        if isinstance(proc, Jsonata.JFunction | Jsonata.JLambda):
+            return proc.call(input, validated_args)
+        return Jsonata.apply_inner(self, proc, args, input, environment)  # a regex, or not a function
+
+    def validate_arguments(self, signature: Any, args: Any, context: Any) -> Any:
+        kind = type(signature)
+        if kind is Jsonata.JNativeFunction or kind is Jsonata.JFunction:
+            if signature.signature is None:
+                return args
+            return _validate_signature(signature.signature, args, context)
+        if kind is Jsonata.JLambda or (kind is Symbol and signature._jsonata_lambda and signature.signature is None):
+            return args
+        return Jsonata.validate_arguments(self, signature, args, context)
+
+    def _map(self, arr: Any = None, func: Any = None) -> Any:
+        """The native ``$map`` (``Functions.map`` through ``JNativeFunction.call``), without its per-item layers.
+
+        The function's arity is read once, at the first item, instead of once per item (it cannot change).
+        """
+        if arr is None:
+            return None
+        result = _Sequence()
+        arity = None
+        is_lambda = isinstance(func, Symbol) and func._jsonata_lambda
+        for i, arg in enumerate(arr):
+            if arity is None:
+                arity = Functions.get_function_arity(func)
+            func_args = [arg]
+            if arity >= 2:
+                func_args.append(i)
+            if arity >= 3:
+                func_args.append(arr)
+            res = self.apply(func, func_args, None, self.environment) if is_lambda else func.call(None, func_args)
+            if res is not None:
+                result.append(res)
+        return result
+
+    def apply_procedure(self, proc: Any, args: Any) -> Any:
+        env = self.create_frame(proc.environment)
+        names = proc.__dict__.get("_fast_names")
+        if names is None:
+            names = proc._fast_names = [str(arg.value) for arg in proc.arguments]
+        for name, value in zip(names, args, strict=False):
+            env.bind(name, value)
+        if isinstance(proc.body, Symbol):
+            return self.eval(proc.body, proc.input, env)
+        raise RuntimeError("Cannot execute procedure: " + proc + " " + proc.body)
+
+
+def _step(step_node: Node, stages: list[Any], input: Any, environment: Any, last_step: bool) -> Any:
+    """``evaluate_step`` for a step that is not a sort."""
+    result = []
+    for inp in input:
+        res = step_node(inp, environment)
+        for stage in stages:
+            res = stage(res, environment)
+        if res is not None:
+            result.append(res)
+    result_sequence = _sequence()
+    if last_step and len(result) == 1 and isinstance(result[0], list) and not Utils.is_sequence(result[0]):
+        return result[0]
+    for res in result:
+        if not isinstance(res, list) or (isinstance(res, JList) and res.cons):
+            result_sequence.append(res)
+        else:
+            result_sequence.extend(res)
+    return result_sequence
+
+
+def _undefined(input: Any, environment: Any) -> Any:
+    return None
+
+
+def _literal_string(expr: Any) -> str | None:
+    """The key of an object constructor when it is a plain string literal (no predicate, group or flags)."""
+    if (getattr(expr, "type", None) == "string" and isinstance(expr.value, str)
+            and not getattr(expr, "predicate", None) and getattr(expr, "group", None) is None):
+        return expr.value
+    return None
+
+
+def _mentions_callbacks(frame: Any) -> bool:
+    while frame is not None:
+        if any(name in frame.bindings for name in _CALLBACKS):
+            return True
+        frame = frame.parent
+    return False
+
+
+def _binding_names(bindings: Any) -> Any:
+    return bindings.bindings.keys() if isinstance(bindings, Jsonata.Frame) else bindings.keys()
+
+
+_MAP = Jsonata.static_frame.lookup("map")  # the native $map, which apply_inner runs itself
+
+_BUILDERS: dict[str, Callable[[FastJsonata, Any], Node]] = {
+    "path": FastJsonata._path,
+    "binary": FastJsonata._binary,
+    "unary": FastJsonata._unary,
+    "name": FastJsonata._name,
+    "string": FastJsonata._literal,
+    "number": FastJsonata._literal,
+    "value": FastJsonata._literal,
+    "wildcard": lambda self, expr: self._stock(Jsonata.evaluate_wildcard, expr, with_environment=False),
+    "descendant": lambda self, expr: self._stock(Jsonata.evaluate_descendants, expr, with_environment=False),
+    "parent": FastJsonata._parent,
+    "condition": FastJsonata._condition,
+    "block": FastJsonata._block,
+    "bind": FastJsonata._bind,
+    "regex": FastJsonata._regex,
+    "function": FastJsonata._function,
+    "variable": FastJsonata._variable,
+    "lambda": FastJsonata._lambda,
+    "partial": lambda self, expr: self._stock(Jsonata.evaluate_partial_application, expr),
+    "apply": FastJsonata._apply_expression,
+    "transform": lambda self, expr: self._stock(Jsonata.evaluate_transform_expression, expr),
+}
