@@ -57,6 +57,7 @@ class Execution:
     task: asyncio.Task[Any] | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
     rng: random.Random = field(default_factory=random.Random)
+    input_size: int | None = None  # the input's payload size, when whoever started the execution measured it
 
     def describe(self) -> dict[str, Any]:
         """Like DescribeExecution: Input and Output as JSON strings."""
@@ -165,9 +166,19 @@ async def run_state(frame: Frame, state: State, state_input: Any) -> Transition:
             return Transition(output, catcher.next)
 
 
-def check_payload(value: Any, what: str) -> None:
-    """Payloads are at most 256 KiB (service quotas); exceeding it is States.DataLimitExceeded, which is terminal."""
-    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+def payload_size(value: Any) -> int:
+    """The size of a payload: its compact JSON in UTF-8 bytes."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return len(text) if text.isascii() else len(text.encode())
+
+
+def check_payload(value: Any, what: str, size: int | None = None) -> None:
+    """Payloads are at most 256 KiB (service quotas); exceeding it is States.DataLimitExceeded, which is terminal.
+
+    ``size``: the payload's size when already measured (a batch from the ItemBatcher).
+    """
+    if size is None:
+        size = payload_size(value)
     if size > errors.MAX_PAYLOAD_BYTES:
         limit = errors.MAX_PAYLOAD_BYTES
         raise StatesError(errors.DATA_LIMIT_EXCEEDED, f"{what} is {size} bytes, over the {limit}-byte limit")
@@ -183,7 +194,7 @@ async def run_execution(execution: Execution, scope: VariableScope | None = None
     if execution.machine.definition.timeout_seconds:
         limit = min(limit, execution.machine.definition.timeout_seconds)
     try:
-        check_payload(execution.input, "the execution input")
+        check_payload(execution.input, "the execution input", execution.input_size)
         execution.output = await asyncio.wait_for(
             run_program(frame, execution.machine.definition.program, execution.input), limit
         )

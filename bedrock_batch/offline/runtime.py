@@ -176,11 +176,14 @@ class Runtime:
         machine = self.machines[machine_arn]
         return self._start(machine, {} if input_ is None else input_, name or new_execution_name(), None)
 
-    def start_child_execution(self, machine: StateMachine, input_: Any, name: str, parent: Execution) -> Execution:
+    def start_child_execution(self, machine: StateMachine, input_: Any, name: str, parent: Execution,
+                              input_size: int | None = None) -> Execution:
+        """A Distributed Map child; ``input_size``: the input's payload size when the map run measured it."""
         self.counters.child_executions[machine.type] += 1
-        return self._start(machine, input_, name, parent)
+        return self._start(machine, input_, name, parent, input_size)
 
-    def _start(self, machine: StateMachine, input_: Any, name: str, parent: Execution | None) -> Execution:
+    def _start(self, machine: StateMachine, input_: Any, name: str, parent: Execution | None,
+               input_size: int | None = None) -> Execution:
         kind = "express" if machine.type == "EXPRESS" else "execution"
         arn = machine.arn.replace(":stateMachine:", f":{kind}:") + f":{name}"
         if arn in self.executions and parent is None:
@@ -191,7 +194,8 @@ class Runtime:
             raise ExecutionAlreadyExists(f"ExecutionAlreadyExists: {arn}")
         keep = machine.type == "STANDARD" or self.config.keep_express_history
         execution = Execution(self, machine, arn, name, input_, machine.type, History(self.clock, keep),
-                              parent=parent, start=self.clock.now(), rng=random.Random(self._rng.random()))
+                              parent=parent, start=self.clock.now(), rng=random.Random(self._rng.random()),
+                              input_size=input_size)
         self.counters.executions[machine.type] += 1
         if parent is None or machine.type == "STANDARD":
             self.executions[arn] = execution

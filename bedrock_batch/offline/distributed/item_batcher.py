@@ -18,11 +18,19 @@ _OVERHEAD = len('{"Items":[]}')
 
 
 def _size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return len(text) if text.isascii() else len(text.encode())
 
 
 def batches(items: Iterable[Any], max_items: int | None, max_bytes: int | None,
             batch_input: Any | None) -> Iterator[dict[str, Any]]:
+    for batch, _ in sized_batches(items, max_items, max_bytes, batch_input):
+        yield batch
+
+
+def sized_batches(items: Iterable[Any], max_items: int | None, max_bytes: int | None,
+                  batch_input: Any | None) -> Iterator[tuple[dict[str, Any], int]]:
+    """The batches with the exact size of each in bytes, as compact JSON (what the payload limit measures)."""
     limit_bytes = min(max_bytes or errors.MAX_PAYLOAD_BYTES, errors.MAX_PAYLOAD_BYTES)
     base = _OVERHEAD + (_size(batch_input) + len(',"BatchInput":') if batch_input is not None else 0)
     current: list[Any] = []
@@ -33,12 +41,12 @@ def batches(items: Iterable[Any], max_items: int | None, max_bytes: int | None,
             raise StatesError(errors.DATA_LIMIT_EXCEEDED,
                               f"one item is {item_size} bytes, more than MaxInputBytesPerBatch allows")
         if current and ((max_items and len(current) >= max_items) or size + item_size > limit_bytes):
-            yield _batch(current, batch_input)
+            yield _batch(current, batch_input), size - 1  # no comma after the last item
             current, size = [], base
         current.append(item)
         size += item_size
     if current:
-        yield _batch(current, batch_input)
+        yield _batch(current, batch_input), size - 1
 
 
 def _batch(items: list[Any], batch_input: Any | None) -> dict[str, Any]:

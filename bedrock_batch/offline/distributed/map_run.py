@@ -41,15 +41,17 @@ def _items(state: MapState, frame: Frame, state_input: Any, bindings: dict[str, 
         yield state.select(item, index, bindings)
 
 
-def _inputs(state: MapState, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> Iterator[Any]:
+def _inputs(state: MapState, frame: Frame, state_input: Any,
+            bindings: dict[str, Any]) -> Iterator[tuple[Any, int | None]]:
+    """Each child's input, with its size in bytes when the batcher has measured it already (else None)."""
     items = _items(state, frame, state_input, bindings)
     if state.batcher is None:
-        return items
+        return ((item, None) for item in items)
     b = state.batcher
     max_items = evaluate_number(b.max_items, bindings, None, minimum=1)
     max_bytes = evaluate_number(b.max_bytes, bindings, None, minimum=1)
     batch_input = b.batch_input.evaluate(bindings) if b.batch_input is not None else None
-    return item_batcher.batches(items, max_items, max_bytes, batch_input)
+    return item_batcher.sized_batches(items, max_items, max_bytes, batch_input)
 
 
 async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> Any:
@@ -74,12 +76,12 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
     failed = 0
     stop = asyncio.Event()
 
-    async def child(index: int, child_input: Any) -> None:
+    async def child(index: int, child_input: Any, input_size: int | None) -> None:
         nonlocal failed
         try:
             # Child names are UUIDs, as in the guide's ResultWriter example (":" is not allowed in a name).
             name = str(uuid.uuid5(uuid.UUID(run_id), str(index)))
-            execution = runtime.start_child_execution(child_machine, child_input, name, parent)
+            execution = runtime.start_child_execution(child_machine, child_input, name, parent, input_size)
             await execution.done.wait()
             result = ChildResult(index, execution.arn, execution.name, child_input, execution.status,
                                  execution.output, execution.error, execution.cause,
@@ -96,12 +98,12 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
 
     error: StatesError | None = None
     try:
-        for index, child_input in enumerate(_inputs(state, frame, state_input, bindings)):
+        for index, (child_input, input_size) in enumerate(_inputs(state, frame, state_input, bindings)):
             await gate.acquire()
             if stop.is_set():
                 gate.release()
                 break
-            task = asyncio.ensure_future(child(index, child_input))
+            task = asyncio.ensure_future(child(index, child_input, input_size))
             running.add(task)
             task.add_done_callback(running.discard)
         if running:

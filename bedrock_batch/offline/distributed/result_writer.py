@@ -72,10 +72,11 @@ def transform(results: list[ChildResult], transformation: str) -> list[Any]:
     return out
 
 
-def _encode(values: list[Any], output_type: str) -> bytes:
+def _encode(texts: list[str], output_type: str) -> bytes:
+    """One file from the values' JSON texts: one per line (JSONL), or the array ``json.dumps`` would write (JSON)."""
     if output_type == "JSONL":
-        return "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in values).encode()
-    return json.dumps(values, ensure_ascii=False).encode()
+        return "".join(text + "\n" for text in texts).encode()
+    return ("[" + ", ".join(texts) + "]").encode()
 
 
 def write(s3: Any, bucket: str, prefix: str, map_run_arn: str, map_run_id: str, results: list[ChildResult],
@@ -107,14 +108,15 @@ def write(s3: Any, bucket: str, prefix: str, map_run_arn: str, map_run_id: str, 
 
 
 def _chunks(values: list[Any], output_type: str, max_bytes: int) -> list[bytes]:
-    """Split results into files of at most ``max_bytes`` (AWS splits at 5 GB)."""
+    """Split results into files of at most ``max_bytes`` (AWS splits at 5 GB); each value is serialised once."""
     files, current, size = [], [], 0
     for v in values:
-        v_size = len(json.dumps(v, ensure_ascii=False).encode()) + 1
+        text = json.dumps(v, ensure_ascii=False)
+        v_size = (len(text) if text.isascii() else len(text.encode())) + 1
         if current and size + v_size > max_bytes:
             files.append(_encode(current, output_type))
             current, size = [], 0
-        current.append(v)
+        current.append(text)
         size += v_size
     if current:
         files.append(_encode(current, output_type))
