@@ -51,9 +51,13 @@ def _demo(args: argparse.Namespace) -> int:
     from .offline.bedrock import SimulatorConfig
 
     simulator = SimulatorConfig(record_error_rate=args.record_error_rate)
+    parameters = dict(p.split("=", 1) for p in args.parameter)
+    for name, value in (("MaxRecordsPerJob", args.max_records_per_job), ("MinRecordsPerJob", args.min_records_per_job),
+                        ("MaxConcurrentJobs", args.max_concurrent_jobs)):
+        if value is not None:
+            parameters[name] = str(value)
     result = run_demo(source, prompt_id=args.prompt_id, model_id=args.model_id, out_dir=Path(args.out),
-                      parameters=dict(p.split("=", 1) for p in args.parameter), show_progress=not args.json,
-                      simulator=simulator)
+                      parameters=parameters, show_progress=not args.json, simulator=simulator)
     if args.json:
         print(as_json(result))
     else:
@@ -107,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--out", default="out", help="where to write the Parquet results")
     demo.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
                       help="a template parameter override, e.g. ItemsPerBatch=200 (repeatable)")
+    demo.add_argument("--max-records-per-job", type=int, help="template parameter MaxRecordsPerJob")
+    demo.add_argument("--min-records-per-job", type=int, help="template parameter MinRecordsPerJob")
+    demo.add_argument("--max-concurrent-jobs", type=int, help="template parameter MaxConcurrentJobs")
     demo.add_argument("--record-error-rate", type=float, default=0.02,
                       help="share of records the simulated Bedrock job fails (they land in the dead-letter queue)")
     demo.add_argument("--json", action="store_true", help="print one JSON object instead of the table")

@@ -32,6 +32,7 @@ class DemoResult:
     results: int = 0
     errors: int = 0
     rejected: int = 0
+    resubmitted: int = 0
     dead_letters: int = 0
     jobs: int = 0
     job_states: dict[str, int] = field(default_factory=dict)
@@ -141,7 +142,8 @@ def _collect(result: DemoResult, runtime: Runtime, stack: OfflineStack, bucket: 
     pages = dynamodb.get_paginator("scan").paginate(
         TableName=table, FilterExpression="sk = :s", ExpressionAttributeValues={":s": {"S": "SUMMARY"}})
     for item in (item for page in pages for item in page["Items"]):
-        result.rows_in += int(item.get("rowsIn", {}).get("N", 0))
+        result.rows_in += int(item.get("rowsRead", {}).get("N", 0))
+        result.resubmitted += int(item.get("resubmitted", {}).get("N", 0))
         result.rejected += int(item.get("rejected", {}).get("N", 0))
         result.results += int(item.get("results", {}).get("N", 0))
         result.errors += int(item.get("errors", {}).get("N", 0))
@@ -192,7 +194,8 @@ def print_summary(result: DemoResult) -> None:
         ("Rows read by the workflow", result.rows_in),
         ("Results (Parquet rows)", f"{result.parquet_rows}  ({result.results} stored in DynamoDB)"),
         ("Dead-letter queue", f"{result.dead_letters}  ({result.rejected} invalid rows, {result.errors} model errors)"),
-        ("Batch jobs", f"{result.jobs}  " + ", ".join(f"{k}: {v}" for k, v in sorted(result.job_states.items()))),
+        ("Batch jobs", f"{result.jobs}  " + ", ".join(f"{k}: {v}" for k, v in sorted(result.job_states.items()))
+         + f"  (at most {result.max_jobs_in_flight} in flight, {result.resubmitted} rows resubmitted)"),
         ("Tokens in / out", f"{result.input_tokens:,} / {result.output_tokens:,}"),
         ("State transitions", f"{result.state_transitions:,}  ({result.child_executions} child executions)"),
         ("Run status", result.run_status),
