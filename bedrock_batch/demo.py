@@ -60,6 +60,25 @@ class DemoResult:
         return out
 
 
+def sample_reviews(rows: int, blank_every: int = 0) -> str:
+    """A CSV of ``rows`` review rows cycled from the bundled sample, each with its own review_id.
+
+    For scale tests and benchmarks; every ``blank_every``-th row gets an empty review_text (an invalid row).
+    """
+    with (REPO / "samples" / "reviews.csv").open(newline="", encoding="utf-8") as f:
+        header, *sample = list(csv.reader(f))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for i in range(rows):
+        row = list(sample[i % len(sample)])
+        row[0] = f"R{i:08d}"
+        if blank_every and i % blank_every == blank_every - 1:
+            row[header.index("review_text")] = ""
+        writer.writerow(row)
+    return out.getvalue()
+
+
 def count_rows(path: Path) -> int:
     """Data rows in a CSV file with a header row, as the ItemReader reads them (blank lines skipped)."""
     with path.open(newline="", encoding="utf-8") as f:

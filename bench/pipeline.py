@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import resource
 import sys
 import tempfile
 from pathlib import Path
 
-from bedrock_batch.demo import REPO, run_demo
-
-
-def generated_reviews(rows: int, path: Path) -> None:
-    with (REPO / "samples" / "reviews.csv").open(newline="", encoding="utf-8") as f:
-        sample = list(csv.reader(f))
-    header, body = sample[0], sample[1:]
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        for i in range(rows):
-            row = list(body[i % len(body)])
-            row[0] = f"R{i:08d}"
-            writer.writerow(row)
+from bedrock_batch.demo import run_demo, sample_reviews
 
 
 def main(rows: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "reviews.csv"
-        generated_reviews(rows, source)
+        source.write_text(sample_reviews(rows), encoding="utf-8")
         result = run_demo(source, out_dir=Path(tmp) / "out", show_progress=False)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"rows": rows, "wall_seconds": result.wall_seconds, "rows_per_second": round(rows / result.wall_seconds),

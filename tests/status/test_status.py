@@ -8,7 +8,6 @@ Parquet rows, dead-letter messages, the jobs Bedrock ran.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -23,31 +22,15 @@ from botocore.stub import Stubber
 
 from bedrock_batch import status
 from bedrock_batch.cli import main as cli_main
+from bedrock_batch.demo import sample_reviews
 from bedrock_batch.offline.bedrock import SimulatorConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
-from offline_stack import HEADER, REPO, Pipeline, make_pipeline  # noqa: E402
+from offline_stack import Pipeline, make_pipeline  # noqa: E402
 
 SMALL_JOBS = {"MaxRecordsPerJob": "300", "MinRecordsPerJob": "100"}
 REVIEWS, SMALL, BAD = ("inputs/review_sentiment/reviews.csv", "inputs/review_sentiment/small.csv",
                        "inputs/review_sentiment/bad.csv")
-
-
-def generated_reviews(rows: int, blank_every: int = 0) -> str:
-    """``rows`` data rows cycled from the bundled sample, each with its own review_id; every ``blank_every``-th
-    row has an empty review_text, which the input workflow rejects to the dead-letter queue."""
-    with (REPO / "samples" / "reviews.csv").open(newline="", encoding="utf-8") as f:
-        sample = list(csv.reader(f))[1:]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER.split(","))
-    for i in range(rows):
-        row = list(sample[i % len(sample)])
-        row[0] = f"R{i:08d}"
-        if blank_every and i % blank_every == blank_every - 1:
-            row[5] = ""
-        writer.writerow(row)
-    return out.getvalue()
 
 
 @dataclass
@@ -64,9 +47,9 @@ class Landed:
 def landed() -> Iterator[Landed]:
     simulator = SimulatorConfig(fail_jobs=frozenset({1}), record_error_rate=0.05, seed=3)
     for p in make_pipeline(simulator, **SMALL_JOBS):
-        p.drop("reviews.csv", generated_reviews(500))  # 3 jobs; the first fails and is retried
+        p.drop("reviews.csv", sample_reviews(500))  # 3 jobs; the first fails and is retried
         p.settle()
-        p.drop("small.csv", generated_reviews(150, blank_every=30))  # 1 job, 5 rows rejected
+        p.drop("small.csv", sample_reviews(150, blank_every=30))  # 1 job, 5 rows rejected
         p.settle()
         p.drop("bad.csv", "a,b\n1,2\n")  # no review columns: the run is rejected
         p.settle()

@@ -5,31 +5,16 @@ Every test ends with the invariant the product promises: rows in = Parquet resul
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from offline_stack import HEADER, REPO, Pipeline, make_pipeline
+from offline_stack import Pipeline, make_pipeline
 
+from bedrock_batch.demo import sample_reviews
 from bedrock_batch.offline.bedrock import SimulatorConfig
 
 SMALL_JOBS = {"MaxRecordsPerJob": "300", "MinRecordsPerJob": "100", "MaxConcurrentJobs": "3"}
-
-
-def generated_reviews(rows: int) -> str:
-    """``rows`` data rows cycled from the bundled sample, each with its own review_id."""
-    with (REPO / "samples" / "reviews.csv").open(newline="", encoding="utf-8") as f:
-        sample = list(csv.reader(f))[1:]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER.split(","))
-    for i in range(rows):
-        row = list(sample[i % len(sample)])
-        row[0] = f"R{i:08d}"
-        writer.writerow(row)
-    return out.getvalue()
 
 
 def accounted(p: Pipeline, rows: int) -> tuple[int, int]:
@@ -50,7 +35,7 @@ def pipeline(simulator: SimulatorConfig | None = None, **parameters: str) -> Ite
 
 def test_rows_are_split_into_jobs_within_the_quotas_and_all_come_back() -> None:
     for p in pipeline():
-        p.drop("reviews.csv", generated_reviews(1_000))
+        p.drop("reviews.csv", sample_reviews(1_000))
         p.settle()
 
         jobs = p.jobs()
@@ -62,7 +47,7 @@ def test_rows_are_split_into_jobs_within_the_quotas_and_all_come_back() -> None:
 
 def test_a_small_remainder_joins_the_last_job() -> None:
     for p in pipeline():
-        p.drop("reviews.csv", generated_reviews(650))  # 200 + 200 + 200 + 50: the last 50 join the third job
+        p.drop("reviews.csv", sample_reviews(650))  # 200 + 200 + 200 + 50: the last 50 join the third job
         p.settle()
 
         assert sorted(j["records"] for j in _job_records(p)) == [200, 200, 250]
@@ -71,8 +56,8 @@ def test_a_small_remainder_joins_the_last_job() -> None:
 
 def test_never_more_than_max_concurrent_jobs_in_flight_across_runs() -> None:
     for p in pipeline(MaxConcurrentJobs="2"):
-        p.drop("a.csv", generated_reviews(800))
-        p.drop("b.csv", generated_reviews(600))
+        p.drop("a.csv", sample_reviews(800))
+        p.drop("b.csv", sample_reviews(600))
         p.settle()
 
         assert len(p.jobs()) == 4 + 3
@@ -82,7 +67,7 @@ def test_never_more_than_max_concurrent_jobs_in_flight_across_runs() -> None:
 
 def test_throttling_and_quota_errors_on_create_are_retried() -> None:
     for p in pipeline(SimulatorConfig(throttle_creates=2, quota_errors=2)):
-        p.drop("reviews.csv", generated_reviews(600))
+        p.drop("reviews.csv", sample_reviews(600))
         p.settle()
 
         assert Counter(j["status"] for j in p.jobs()) == {"Completed": 3}
@@ -91,7 +76,7 @@ def test_throttling_and_quota_errors_on_create_are_retried() -> None:
 
 def test_a_failed_job_is_submitted_again_and_its_rows_counted_as_resubmitted() -> None:
     for p in pipeline(SimulatorConfig(fail_jobs=frozenset({1}))):
-        p.drop("reviews.csv", generated_reviews(600))
+        p.drop("reviews.csv", sample_reviews(600))
         p.settle()
 
         states = Counter(j["status"] for j in p.jobs())
@@ -103,7 +88,7 @@ def test_a_failed_job_is_submitted_again_and_its_rows_counted_as_resubmitted() -
 
 def test_an_expired_job_is_submitted_again() -> None:
     for p in pipeline(SimulatorConfig(expire_jobs=frozenset({2}))):
-        p.drop("reviews.csv", generated_reviews(400))
+        p.drop("reviews.csv", sample_reviews(400))
         p.settle()
 
         assert Counter(j["status"] for j in p.jobs()) == {"Expired": 1, "Completed": 2}
@@ -113,7 +98,7 @@ def test_an_expired_job_is_submitted_again() -> None:
 def test_a_job_that_fails_every_attempt_sends_its_records_to_the_dead_letter_queue() -> None:
     failing = frozenset({"*-000", "*-000-r1"})
     for p in pipeline(SimulatorConfig(fail_jobs=failing, fail_message="the model is not available")):
-        p.drop("reviews.csv", generated_reviews(600))
+        p.drop("reviews.csv", sample_reviews(600))
         p.settle()
 
         assert accounted(p, 600) == (400, 200)
@@ -123,7 +108,7 @@ def test_a_job_that_fails_every_attempt_sends_its_records_to_the_dead_letter_que
 def test_dead_letters_of_a_failed_job_carry_the_job_and_its_failure_message() -> None:
     failing = frozenset({"*-000", "*-000-r1"})
     for p in pipeline(SimulatorConfig(fail_jobs=failing, fail_message="the model is not available")):
-        p.drop("reviews.csv", generated_reviews(300))
+        p.drop("reviews.csv", sample_reviews(300))
         p.settle()
 
         dead = p.dead_letters()
@@ -135,7 +120,7 @@ def test_dead_letters_of_a_failed_job_carry_the_job_and_its_failure_message() ->
 
 def test_a_partially_completed_job_keeps_its_output_and_reports_the_rest() -> None:
     for p in pipeline(SimulatorConfig(partial_jobs=frozenset({1}), partial_fraction=0.5)):
-        p.drop("reviews.csv", generated_reviews(400))
+        p.drop("reviews.csv", sample_reviews(400))
         p.settle()
 
         assert Counter(j["status"] for j in p.jobs()) == {"PartiallyCompleted": 1, "Completed": 1}
@@ -147,7 +132,7 @@ def test_a_partially_completed_job_keeps_its_output_and_reports_the_rest() -> No
 
 def test_record_errors_go_to_the_dead_letter_queue() -> None:
     for p in pipeline(SimulatorConfig(record_error_rate=0.05, seed=11)):
-        p.drop("reviews.csv", generated_reviews(600))
+        p.drop("reviews.csv", sample_reviews(600))
         p.settle()
 
         results, dead = accounted(p, 600)
@@ -156,7 +141,7 @@ def test_record_errors_go_to_the_dead_letter_queue() -> None:
 
 def test_a_lost_state_change_event_is_covered_by_polling() -> None:
     for p in pipeline(SimulatorConfig(lose_events=frozenset({1, 2, 3}))):
-        p.drop("reviews.csv", generated_reviews(600))
+        p.drop("reviews.csv", sample_reviews(600))
         p.settle()
 
         assert p.runtime.bedrock.lost_events
@@ -165,7 +150,7 @@ def test_a_lost_state_change_event_is_covered_by_polling() -> None:
 
 def test_an_input_below_the_minimum_is_answered_on_demand() -> None:
     for p in pipeline():
-        p.drop("small.csv", generated_reviews(40))
+        p.drop("small.csv", sample_reviews(40))
         p.settle()
 
         assert p.jobs() == []
@@ -176,7 +161,7 @@ def test_an_input_below_the_minimum_is_answered_on_demand() -> None:
 
 
 def test_the_same_file_dropped_twice_starts_no_extra_job() -> None:
-    body = generated_reviews(500)
+    body = sample_reviews(500)
     for p in pipeline():
         p.drop("reviews.csv", body)
         p.settle()
@@ -190,7 +175,7 @@ def test_the_same_file_dropped_twice_starts_no_extra_job() -> None:
 @pytest.mark.slow
 def test_250000_rows_make_13_jobs_never_more_than_3_in_flight() -> None:
     """The issue's headline scale test (``pytest -m slow``; it runs in ``make test``)."""
-    body = generated_reviews(250_000)
+    body = sample_reviews(250_000)
     for p in make_pipeline(None, MaxRecordsPerJob="20000", MinRecordsPerJob="100", MaxConcurrentJobs="3",
                            ResultsToDynamoDB="false"):
         p.drop("big.csv", body)
