@@ -8,6 +8,7 @@ through boto3 to the configured endpoint: moto in process (inside ``moto.mock_aw
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib.util
 import random
 import sys
@@ -44,6 +45,11 @@ class RuntimeConfig:
     model_backend: Any = None  # a bedrock ModelBackend; None for the deterministic one
     start_time: float | None = None  # virtual clock start, epoch seconds
     bedrock_runtime: Any = None  # a bedrock.runtime_api.BedrockRuntimeConfig (InvokeModel/Converse faults); None: none
+    # Python's garbage-collector thresholds (gc.set_threshold) from the runtime's creation to its close(), then
+    # restored; None leaves them alone. With Python's (700, 10, 10), full collections, each of which walks every
+    # object moto holds (every item, every object body), come every few thousand executions and take seconds once
+    # the tables are large; these make them rare. Reference counting frees everything else as before.
+    gc_thresholds: tuple[int, int, int] | None = (50_000, 20, 100)
 
 
 class _ProcessorDefinition:
@@ -59,6 +65,7 @@ class Runtime:
     config: RuntimeConfig = field(default_factory=RuntimeConfig)
 
     def __post_init__(self) -> None:
+        self._gc = _GcThresholds.acquire(self.config.gc_thresholds)
         self.clock = VirtualClock(self.config.start_time)
         asyncio.set_event_loop(self.clock.loop)
         self.counters = Counters()
@@ -253,3 +260,30 @@ class Runtime:
 
     def close(self) -> None:
         self.clock.close()
+        if self._gc:
+            self._gc = False
+            _GcThresholds.release()
+
+
+class _GcThresholds:
+    """RuntimeConfig.gc_thresholds while any runtime that asked for them is open; Python's again after the last."""
+
+    open_runtimes = 0
+    saved: tuple[int, int, int] | None = None
+
+    @classmethod
+    def acquire(cls, thresholds: tuple[int, int, int] | None) -> bool:
+        if thresholds is None:
+            return False
+        if cls.open_runtimes == 0:
+            cls.saved = gc.get_threshold()
+        cls.open_runtimes += 1
+        gc.set_threshold(*thresholds)
+        return True
+
+    @classmethod
+    def release(cls) -> None:
+        cls.open_runtimes -= 1
+        if cls.open_runtimes == 0 and cls.saved is not None:
+            gc.set_threshold(*cls.saved)
+            cls.saved = None
