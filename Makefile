@@ -1,5 +1,5 @@
 # Everything installs itself into .venv on first use.
-PYTHON ?= python3
+PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
@@ -35,8 +35,8 @@ bench: $(STAMP)
 SAM_VENV := .venv-sam
 SAM      := $(SAM_VENV)/bin/sam
 # The Lambda runtime is python3.12 (pyarrow 26 has no wheel for the python3.11 runtime); sam build needs a
-# python3.12 on PATH. With pyenv, this makes it visible beside the project's 3.11.
-export PYENV_VERSION ?= $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.12' | head -1)
+# python3.12 on PATH. With pyenv, SAM_PYENV makes it visible beside the project's 3.11, for sam build only.
+SAM_PYENV := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.12' | head -1)
 
 $(SAM): 
 	$(PYTHON) -m venv $(SAM_VENV)
@@ -44,7 +44,7 @@ $(SAM):
 
 ## sam build / validate / deploy / delete.
 build: $(SAM)
-	$(SAM) build
+	PYENV_VERSION=$(SAM_PYENV) $(SAM) build
 
 validate: $(SAM)
 	$(SAM) validate --lint --region us-east-1
