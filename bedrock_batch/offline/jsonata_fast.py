@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jsonata import functions as _functions
-from jsonata import jexception, parser
+from jsonata import jexception, parser, timebox
 from jsonata.jsonata import Jsonata
 from jsonata.utils import Utils
 
@@ -42,6 +42,7 @@ Symbol = parser.Parser.Symbol
 NONE = Utils.NONE
 NULL = Utils.NULL_VALUE
 _CALLBACKS = frozenset({"__evaluate_entry", "__evaluate_exit"})
+_current_milli_time = timebox.Timebox.current_milli_time
 
 Node = Callable[[Any, Any], Any]
 
@@ -94,6 +95,20 @@ class _Array(_Sequence):
     """``Utils.JList()``, created the same cheaper way."""
 
     sequence = False
+
+
+class _Procedure(Symbol):
+    """A closure as ``evaluate_lambda`` makes it, ``Symbol(parser)`` with the fields it leaves alone class defaults.
+
+    ``Symbol.__init__`` sets some forty fields; a closure (one per evaluation of a ``function`` expression, and one
+    per tail call, which the parser turns into a thunk) sets six of them. Unset fields read the class defaults,
+    which are those of a new Symbol; a field assigned later becomes the instance's own, as on a Symbol.
+    """
+
+
+for _field, _default in Symbol(Jsonata.get_parser()).__dict__.items():
+    setattr(_Procedure, _field, _default)
+_new_procedure = object.__new__
 
 
 # Values that never carry a function signature: JSON values and the interpreter's lists (nothing sets one on them).
@@ -228,19 +243,47 @@ class FastJsonata(Jsonata):
 
     # -- entry points ------------------------------------------------------------------------------------------
     def evaluate(self, input: Any, bindings: Any = None) -> Any:
-        interpret = (self._interpret or _mentions_callbacks(Jsonata.static_frame)
-                     or _mentions_callbacks(self.environment)
-                     or (bindings is not None and any(k in _CALLBACKS for k in _binding_names(bindings))))
-        if not interpret:
+        items = None if bindings is None else bindings.bindings if isinstance(bindings, Jsonata.Frame) else bindings
+        interpret = (self._interpret or _mentions_callbacks(self.environment)
+                     or (items is not None and ("__evaluate_entry" in items or "__evaluate_exit" in items)))
+        if not interpret and items is not None:
             try:
-                return super().evaluate(input, bindings)
+                return self._evaluate(input, items)
             except _CallbacksBound:
                 pass  # a callback was bound by the expression: start again, interpreted
+        if not interpret:
+            return super().evaluate(input, bindings)  # no bindings: "$" goes into the expression's own frame
         _Mode.interpreted += 1
         try:
             return super().evaluate(input, bindings)
         finally:
             _Mode.interpreted -= 1
+
+    def _evaluate(self, input: Any, items: Any) -> Any:
+        """``Jsonata.evaluate`` with bindings, the bindings copied into the new frame in one loop."""
+        if self.errors is not None:
+            raise JException("S0500", 0)
+        exec_env = FastFrame(self.environment)
+        table = exec_env.bindings
+        for name, value in items.items():
+            table[name] = value
+            if value.__class__ not in _DATA and getattr(value, "signature", None) is not None:
+                value.signature.set_function_name(name)
+        exec_env.bind("$", input)
+        self.timestamp = _current_milli_time()
+        if isinstance(input, list) and not Utils.is_sequence(input):
+            input = _sequence(input)
+            input.outer_wrapper = True
+        if self.validate_input:
+            Functions.validate_input(input)
+        try:
+            result = self.eval(self.ast, input, exec_env)
+            if self.output_convert_nulls:
+                result = Utils.convert_nulls(result)
+            return result
+        except Exception as err:
+            self.populate_message(err)
+            raise
 
     def create_frame(self, enclosing_environment: Any = None) -> Any:
         if _Mode.interpreted:
@@ -377,22 +420,31 @@ class FastJsonata(Jsonata):
         if any(s.tuple is not None or s.type == "sort" or s.focus is not None for s in steps) or expr.tuple is not None:
             return self._stock(Jsonata.evaluate_path, expr)
         first_not_variable = steps[0].type != "variable"
+        # An array constructor as the first step is evaluated on the whole input sequence; other steps on each item.
         compiled = []
+        names: list[tuple[str, Callable[[Any, Any], Any]]] = []  # a run of plain field names, walked together
         for ii, step in enumerate(steps):
-            step_node = self._node(step)
-            stages = [self._filter(stage.expr) for stage in step.stages] if step.stages is not None else []
-            compiled.append((step_node, stages, ii == len(steps) - 1, ii == 0 and step.consarray))
+            if ii == 0 and step.consarray:
+                compiled.append(self._node(step))
+                continue
+            step_fn = self._step(step, ii == len(steps) - 1)
+            if _plain_name(step):
+                names.append((str(step.value), step_fn))
+                continue
+            if names:
+                compiled.append(_name_chain(names))
+                names = []
+            compiled.append(step_fn)
+        if names:
+            compiled.append(_name_chain(names))
         keep_singleton_array = expr.keep_singleton_array
         group_fn = self._group(expr.group) if expr.group is not None else None
 
         def path(input: Any, environment: Any) -> Any:
             input_sequence = input if isinstance(input, list) and first_not_variable else _sequence(input)
             result_sequence = None
-            for step_node, stages, last_step, consarray in compiled:
-                if consarray:
-                    result_sequence = step_node(input_sequence, environment)
-                else:
-                    result_sequence = _step(step_node, stages, input_sequence, environment, last_step)
+            for step in compiled:
+                result_sequence = step(input_sequence, environment)
                 if result_sequence is None or not result_sequence:
                     break
                 input_sequence = result_sequence
@@ -407,6 +459,68 @@ class FastJsonata(Jsonata):
             return result_sequence
 
         return path
+
+    def _step(self, step: Any, last_step: bool) -> Callable[[Any, Any], Any]:
+        """``evaluate_step(step, input, environment, last_step)`` for a step that is not a sort."""
+        step_node = self._node(step)
+        stages = [self._filter(stage.expr) for stage in step.stages] if step.stages is not None else []
+        if _plain_variable(step):
+            name = str(step.value)
+
+            def variable_step(input: Any, environment: Any) -> Any:
+                # A variable alone: its value for each item (it does not depend on the item), unwrapped as by _eval.
+                result = []
+                for _ in input:
+                    frame = environment
+                    while frame is not None:
+                        res = frame.bindings.get(name, NONE)
+                        if res is not NONE:
+                            break
+                        frame = frame.parent
+                    else:
+                        continue  # undefined
+                    if res is None:
+                        continue
+                    if isinstance(res, JList) and res.sequence and not res.tuple_stream:
+                        if not res:
+                            continue
+                        if len(res) == 1 and not res.keep_singleton:
+                            res = res[0]
+                            if res is None:
+                                continue
+                    result.append(res)
+                return _flatten(result, last_step)
+
+            return variable_step
+        if not _plain_name(step):
+            return lambda input, environment: _step(step_node, stages, input, environment, last_step)
+        key = str(step.value)
+
+        def name_step(input: Any, environment: Any) -> Any:
+            # A field name alone: the name node inlined for objects (lookup, then the unwrapping of _eval).
+            result = []
+            for inp in input:
+                if inp.__class__ is dict:
+                    res = inp.get(key, NONE)
+                    if res is NONE:
+                        continue
+                    if res is None:
+                        res = NULL
+                    elif isinstance(res, JList) and res.sequence and not res.tuple_stream:
+                        if not res:
+                            continue
+                        if len(res) == 1 and not res.keep_singleton:
+                            res = res[0]
+                            if res is None:
+                                continue
+                else:
+                    res = step_node(inp, environment)
+                    if res is None:
+                        continue
+                result.append(res)
+            return _flatten(result, last_step)
+
+        return name_step
 
     def _filter(self, predicate: Any) -> Callable[[Any, Any], Any]:
         """``evaluate_filter(predicate, input, environment)``."""
@@ -705,7 +819,8 @@ class FastJsonata(Jsonata):
         first_step = str(procedure.steps[0].value) if is_path else None
         proc_name = procedure.steps[0].value if is_path else (procedure.value if procedure is not None else None)
         position = expr.position
-        apply = self.apply
+        apply, trampoline = self.apply, self._trampoline
+        is_numeric, convert_number = Utils.is_numeric, Utils.convert_number
 
         def call(input: Any, environment: Any, applyto_context: Any) -> Any:
             proc = procedure_node(input, environment)
@@ -720,6 +835,20 @@ class FastJsonata(Jsonata):
                 if isinstance(proc, Symbol):
                     proc.token = proc_name
                     proc.position = position
+                elif proc.__class__ is _NATIVE:
+                    # apply() -> apply_inner() -> validate_arguments() -> call(), without the layers
+                    sig = proc.signature
+                    args = evaluated_args if sig is None else _validate_signature(sig, evaluated_args, input)
+                    if proc is _MAP and len(args) <= 2:
+                        return trampoline(self._map(*args), input, environment)
+                    # JNativeFunction.call: Functions._call(method, nargs, args)
+                    missing = proc.nargs - len(args)
+                    res = proc.method(*args, *([None] * missing)) if missing > 0 else proc.method(*args)
+                    if res.__class__ is str:
+                        return res
+                    if is_numeric(res):
+                        res = convert_number(res)
+                    return trampoline(res, input, environment)
                 return apply(proc, evaluated_args, input, environment)
             except JException as jex:
                 if jex.location < 0:
@@ -736,7 +865,8 @@ class FastJsonata(Jsonata):
         parser_ = self.parser
 
         def lambda_(input: Any, environment: Any) -> Any:
-            procedure = Symbol(parser_)
+            procedure = _new_procedure(_Procedure)
+            procedure._outer_instance = parser_
             procedure._jsonata_lambda = True
             procedure.input = input
             procedure.environment = environment
@@ -763,7 +893,10 @@ class FastJsonata(Jsonata):
         return self._call(expr)(input, environment, applyto_context)
 
     def apply(self, proc: Any, args: Any, input: Any, environment: Any) -> Any:
-        result = self.apply_inner(proc, args, input, environment)
+        return self._trampoline(self.apply_inner(proc, args, input, environment), input, environment)
+
+    def _trampoline(self, result: Any, input: Any, environment: Any) -> Any:
+        """The rest of ``apply``: tail calls returned as thunks are run until a value comes back."""
         while isinstance(result, Symbol) and result._jsonata_lambda and result.thunk:
             next_ = self.eval(result.body.procedure, result.input, result.environment)
             if result.body.procedure.type == "variable" and isinstance(next_, Symbol):
@@ -820,14 +953,22 @@ class FastJsonata(Jsonata):
         return result
 
     def apply_procedure(self, proc: Any, args: Any) -> Any:
-        env = self.create_frame(proc.environment)
+        if _Mode.interpreted:
+            return Jsonata.apply_procedure(self, proc, args)
+        env = FastFrame(proc.environment)
         names = proc.__dict__.get("_fast_names")
         if names is None:
             names = proc._fast_names = [str(arg.value) for arg in proc.arguments]
+        table = env.bindings
         for name, value in zip(names, args, strict=False):
-            env.bind(name, value)
-        if isinstance(proc.body, Symbol):
-            return self.eval(proc.body, proc.input, env)
+            if value.__class__ in _DATA and name not in _CALLBACKS:
+                table[name] = value  # what bind() does for a plain value
+            else:
+                env.bind(name, value)
+        body = proc.body
+        if isinstance(body, Symbol):
+            node = body.__dict__.get("_fast_node")
+            return (node or self._node(body))(proc.input, env)
         raise RuntimeError("Cannot execute procedure: " + proc + " " + proc.body)
 
 
@@ -840,9 +981,70 @@ def _step(step_node: Node, stages: list[Any], input: Any, environment: Any, last
             res = stage(res, environment)
         if res is not None:
             result.append(res)
+    return _flatten(result, last_step)
+
+
+def _plain_variable(step: Any) -> bool:
+    """A step that is a named variable alone (``$name``, not ``$``): no filter, stage, group or ``[]``."""
+    return (step.type == "variable" and step.value != "" and not step.stages and not getattr(step, "predicate", None)
+            and getattr(step, "group", None) is None and not step.keep_array)
+
+
+def _plain_name(step: Any) -> bool:
+    """A step that is a field name alone: no filter, stage, group or ``[]``."""
+    return (step.type == "name" and not step.stages and not getattr(step, "predicate", None)
+            and getattr(step, "group", None) is None and not step.keep_array)
+
+
+def _name_chain(names: list[tuple[str, Callable[[Any, Any], Any]]]) -> Callable[[Any, Any], Any]:
+    """Consecutive field-name steps: while one object flows through them, its fields are read directly.
+
+    One object in, a field that holds an object or a scalar: the step's result is that one value, so the next step
+    starts from it. Anything else (several items, an array, not an object) goes on with the steps one by one.
+    """
+    keys = [key for key, _ in names]
+    steps = [step for _, step in names]
+    count = len(keys)
+
+    def chain(input: Any, environment: Any) -> Any:
+        j = 0
+        sequence = input
+        if len(input) == 1:
+            current = input[0]
+            while j < count:
+                if current.__class__ is not dict:
+                    break
+                res = current.get(keys[j], NONE)
+                if res is NONE:
+                    return _Sequence()
+                if res is None:
+                    res = NULL
+                elif isinstance(res, list):
+                    break
+                current = res
+                j += 1
+            else:
+                return _Sequence((current,))
+            if j:
+                sequence = _Sequence((current,))
+        for k in range(j, count):
+            sequence = steps[k](sequence, environment)
+            if not sequence:
+                return sequence
+        return sequence
+
+    return chain
+
+
+def _flatten(result: list[Any], last_step: bool) -> Any:
+    """The end of ``evaluate_step``: the results as one sequence (the last step's single array result as is)."""
+    if len(result) == 1:
+        res = result[0]
+        if not isinstance(res, list):
+            return _Sequence(result)
+        if last_step and not Utils.is_sequence(res):
+            return res
     result_sequence = _sequence()
-    if last_step and len(result) == 1 and isinstance(result[0], list) and not Utils.is_sequence(result[0]):
-        return result[0]
     for res in result:
         if not isinstance(res, list) or (isinstance(res, JList) and res.cons):
             result_sequence.append(res)
@@ -865,17 +1067,15 @@ def _literal_string(expr: Any) -> str | None:
 
 def _mentions_callbacks(frame: Any) -> bool:
     while frame is not None:
-        if any(name in frame.bindings for name in _CALLBACKS):
+        bindings = frame.bindings
+        if "__evaluate_entry" in bindings or "__evaluate_exit" in bindings:
             return True
         frame = frame.parent
     return False
 
 
-def _binding_names(bindings: Any) -> Any:
-    return bindings.bindings.keys() if isinstance(bindings, Jsonata.Frame) else bindings.keys()
-
-
 _MAP = Jsonata.static_frame.lookup("map")  # the native $map, which apply_inner runs itself
+_NATIVE = Jsonata.JNativeFunction
 
 _BUILDERS: dict[str, Callable[[FastJsonata, Any], Node]] = {
     "path": FastJsonata._path,
