@@ -25,7 +25,6 @@ from functools import cache
 from typing import Any, NoReturn
 
 import botocore.session
-from botocore.exceptions import ClientError
 from botocore.model import ServiceModel
 from botocore.response import StreamingBody
 from botocore.validate import validate_parameters
@@ -33,6 +32,7 @@ from botocore.validate import validate_parameters
 from ..clock import VirtualClock
 from .backends import DeterministicBackend, ModelBackend
 from .families import CONVERSE, RecordError, family_for
+from .simulator import client_error
 
 # API Reference (botocore bedrock-runtime model): the HTTP status of each InvokeModel / Converse error.
 HTTP_STATUS = {
@@ -80,16 +80,6 @@ class BedrockRuntimeConfig:
 @cache
 def _service_model() -> ServiceModel:
     return botocore.session.get_session().get_service_model("bedrock-runtime")
-
-
-def runtime_error(code: str, message: str, operation: str) -> ClientError:
-    """A ClientError as botocore parses Bedrock's rest-json errors."""
-    response: Any = {
-        "Error": {"Code": code, "Message": message},
-        "ResponseMetadata": {"HTTPStatusCode": HTTP_STATUS.get(code, 400)},
-        "message": message,
-    }
-    return ClientError(response, operation)
 
 
 def _steps(n: int, rate: float) -> bool:
@@ -214,7 +204,7 @@ class RuntimeSimulator:
         if counted:
             self.failed += 1
         self._record(op, model_id, code)
-        raise runtime_error(code, message, op)
+        raise client_error(code, message, op, HTTP_STATUS)
 
     def _record(self, op: str, model_id: str, outcome: str) -> None:
         when = self.clock.now() if self.clock is not None else None

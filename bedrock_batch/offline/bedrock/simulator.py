@@ -83,11 +83,11 @@ _CREATE_PARAMS = frozenset(
 )
 
 
-def client_error(code: str, message: str, operation: str) -> ClientError:
+def client_error(code: str, message: str, operation: str, statuses: dict[str, int] | None = None) -> ClientError:
     """A ClientError shaped as botocore parses a rest-json error: ``Error.Code``, ``Error.Message``, HTTP status."""
     response: Any = {
         "Error": {"Code": code, "Message": message},
-        "ResponseMetadata": {"HTTPStatusCode": _HTTP_STATUS.get(code, 400)},
+        "ResponseMetadata": {"HTTPStatusCode": (statuses or _HTTP_STATUS).get(code, 400)},
         "message": message,
     }
     return ClientError(response, operation)
