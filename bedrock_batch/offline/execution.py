@@ -172,6 +172,18 @@ def payload_size(value: Any) -> int:
     return len(text) if text.isascii() else len(text.encode())
 
 
+async def gather_or_stop_all(coroutines: list[Any]) -> list[Any]:
+    """Run together; the first failure stops the others (Parallel branches, inline Map iterations) and is raised."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 def check_payload(value: Any, what: str, size: int | None = None) -> None:
     """Payloads are at most 256 KiB (service quotas); exceeding it is States.DataLimitExceeded, which is terminal.
 

@@ -101,7 +101,7 @@ class MapState(State):
         return self.item_selector.evaluate(bindings)
 
     async def _run_inline(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> list[Any]:
-        from ..execution import run_program
+        from ..execution import gather_or_stop_all, run_program
 
         items = self.source_items(state_input, bindings)
         selected = [self.select(item, i, bindings) for i, item in enumerate(items)]
@@ -118,13 +118,9 @@ class MapState(State):
                 history.add("MapIterationSucceeded", index=index)
                 return result
 
-        tasks = [asyncio.ensure_future(iteration(i, v)) for i, v in enumerate(selected)]
         try:
-            results = list(await asyncio.gather(*tasks))
+            results = await gather_or_stop_all([iteration(i, v) for i, v in enumerate(selected)])
         except BaseException:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             history.add("MapStateFailed", name=self.name)
             raise
         history.add("MapStateSucceeded", name=self.name)

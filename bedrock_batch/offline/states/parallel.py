@@ -7,7 +7,6 @@ in its own variable scope that reads the outer one.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from .base import ParseContext, State, Transition, template
@@ -38,18 +37,14 @@ class ParallelState(State):
         return self.branches
 
     async def run(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> Transition:
-        from ..execution import run_program
+        from ..execution import gather_or_stop_all, run_program
 
         branch_input = self.arguments.evaluate(bindings) if self.arguments is not None else state_input
         history = frame.execution.history
         history.add("ParallelStateStarted", name=self.name)
-        tasks = [asyncio.ensure_future(run_program(frame.child(), branch, branch_input)) for branch in self.branches]
         try:
-            results = await asyncio.gather(*tasks)
+            results = await gather_or_stop_all([run_program(frame.child(), b, branch_input) for b in self.branches])
         except BaseException:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             history.add("ParallelStateFailed", name=self.name)
             raise
         history.add("ParallelStateSucceeded", name=self.name)
