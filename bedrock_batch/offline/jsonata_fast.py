@@ -120,8 +120,30 @@ def _sequence(el: Any = NONE) -> JList:
 
 
 def _boolize(value: Any) -> bool:
-    booled = Functions.to_boolean(value)
+    """``Jsonata.boolize``: the effective boolean value, undefined as false."""
+    if value.__class__ is bool:
+        return value
+    booled = _to_boolean(value)
     return False if booled is None else booled
+
+
+def _to_boolean(arg: Any) -> bool | None:
+    """``Functions.to_boolean`` (which imports the jsonata module on every call)."""
+    if arg is None:
+        return None
+    if isinstance(arg, list):
+        if len(arg) == 1:
+            return _to_boolean(arg[0])
+        return len(arg) > 1 and any(_boolize(e) for e in arg)
+    if isinstance(arg, str):
+        return len(arg) > 0
+    if isinstance(arg, bool):
+        return bool(arg)
+    if isinstance(arg, int | float):
+        return float(arg) != 0
+    if isinstance(arg, dict):
+        return len(arg) > 0
+    return False
 
 
 _SYMBOLS = {str: "s", bool: "b", int: "n", float: "n", dict: "o", list: "a", JList: "a", _Sequence: "a", _Array: "a",
@@ -925,7 +947,8 @@ class FastJsonata(Jsonata):
             if signature.signature is None:
                 return args
             return _validate_signature(signature.signature, args, context)
-        if kind is Jsonata.JLambda or (kind is Symbol and signature._jsonata_lambda and signature.signature is None):
+        if kind is Jsonata.JLambda or ((kind is _Procedure or kind is Symbol) and signature._jsonata_lambda
+                                       and signature.signature is None):
             return args
         return Jsonata.validate_arguments(self, signature, args, context)
 
@@ -947,7 +970,12 @@ class FastJsonata(Jsonata):
                 func_args.append(i)
             if arity >= 3:
                 func_args.append(arr)
-            res = self.apply(func, func_args, None, self.environment) if is_lambda else func.call(None, func_args)
+            if not is_lambda:
+                res = func.call(None, func_args)
+            elif func.signature is None:  # apply() without the validation, which returns the arguments as they are
+                res = self._trampoline(self.apply_procedure(func, func_args), None, self.environment)
+            else:
+                res = self.apply(func, func_args, None, self.environment)
             if res is not None:
                 result.append(res)
         return result
