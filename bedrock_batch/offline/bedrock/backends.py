@@ -101,9 +101,11 @@ class DeterministicBackend:
     def generate(self, prompt_text: str, max_tokens: int) -> tuple[str, int]:
         h = _digest("generate", self.seed, prompt_text)
         words: list[str] = []
+        seen: set[str] = set()  # the words so far, for the membership test (the list keeps their order)
         for word in _WORD.findall(prompt_text):
             lower = word.lower()
-            if lower not in _STOPWORDS and lower not in words:
+            if lower not in _STOPWORDS and lower not in seen:
+                seen.add(lower)
                 words.append(lower)
         fillers = ["the context", "the details", "the main idea"]
         picked = []
