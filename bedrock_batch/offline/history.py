@@ -66,6 +66,7 @@ class Counters:
     api_calls: Counter[str] = field(default_factory=Counter)  # "service:Operation"
     map_runs: int = 0
     child_executions: Counter[str] = field(default_factory=Counter)  # by execution type
+    children_by_map: Counter[str] = field(default_factory=Counter)  # by Distributed Map state name
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -77,4 +78,5 @@ class Counters:
             "api_calls": dict(self.api_calls),
             "map_runs": self.map_runs,
             "child_executions": dict(self.child_executions),
+            "children_by_map": dict(self.children_by_map),
         }

@@ -82,6 +82,7 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
             # Child names are UUIDs, as in the guide's ResultWriter example (":" is not allowed in a name).
             name = str(uuid.uuid5(uuid.UUID(run_id), str(index)))
             execution = runtime.start_child_execution(child_machine, child_input, name, parent, input_size)
+            runtime.counters.children_by_map[state.name] += 1
             await execution.done.wait()
             result = ChildResult(index, execution.arn, execution.name, child_input, execution.status,
                                  execution.output, execution.error, execution.cause,
