@@ -25,6 +25,12 @@ How each line is counted:
   the items are the result rows, with their measured or assumed size); UpdateItem, PutItem and DeleteItem one
   WRU (our items are under 1 KB); GetItem and Query one RRU (strongly consistent, under 4 KB).
 * **SQS**: one request per send call per started 64 KB (a SendMessageBatch of 10 dead letters is one).
+* **CloudWatch**: one API request per PutMetricData call (the metrics themselves are billed per month: not
+  counted).
+* Free: EventBridge (below), Step Functions API calls (StartExecution, SendTask*: the transitions are billed) and
+  Bedrock's control plane (CreateModelInvocationJob, GetModelInvocationJob). Any other operation is listed in
+  the notes as not priced, so that a new call cannot go unseen. Calls made by the offline runtime's own plumbing
+  (source ``other``: event delivery through SQS) are not requests of the deployed stack and are left out.
 * **EventBridge**: S3 and Bedrock events on the default bus, rules and targets: free.
 * Not counted: storage (S3, DynamoDB and its point-in-time recovery, per GB-month), CloudWatch Logs (the machines
   log errors only), KMS (SSE-S3; DynamoDB's AWS managed key), data transfer (same region), the free tiers.
@@ -32,7 +38,9 @@ How each line is counted:
 Scaling: a run of ``rows`` rows in ``jobs`` jobs is scaled to ``target_rows`` in ``target_jobs`` jobs. What grows
 with rows (child executions, their requests and API calls, Lambda compute) is multiplied by the row ratio; what
 happens once per job or per file (the Standard states around the maps, the Bedrock job's and the Lambda's S3
-requests, Lambda invocations and their INIT) by the job ratio.
+requests, Lambda invocations and their INIT) by the job ratio. ``jobs_for`` counts the jobs the input workflow
+plans for a number of rows. What the run did is what is priced: a run with the DynamoDB sink off
+(ResultsToDynamoDB=false) is measured as such, not derived from a run with the sink on.
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,10 +65,15 @@ S3_FREE = frozenset({"DeleteObject", "DeleteObjects", "AbortMultipartUpload"})
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem"})
 DYNAMODB_READS = frozenset({"GetItem", "Query", "Scan"})
 SQS_SENDS = frozenset({"SendMessage", "SendMessageBatch"})
+CLOUDWATCH_REQUESTS = frozenset({"PutMetricData"})
+# Not billed per request: the transitions are (Step Functions), AWS service events are free (EventBridge), the
+# batch control plane is free (Bedrock).
+FREE_SERVICES = frozenset({"stepfunctions", "states", "events", "bedrock"})
 
 # Sources of API calls (``calls`` argument): what scales with rows and what happens once per job.
 ROW_SOURCES = frozenset({"EXPRESS"})  # calls made by Distributed Map children
 JOB_SOURCES = frozenset({"STANDARD", "bedrock", "lambda"})  # parent executions, Bedrock's job, the Lambda function
+# Any other source (``other``: the offline runtime's event delivery) is not a request of the deployed stack.
 
 # Operations made only by the Distributed Map children of our two machines, and the one UpdateItem each child makes
 # (the run summary counts): used to split ``api_calls`` when the caller did not count calls by source.
@@ -168,9 +181,29 @@ def express_seconds_per_child(transitions: float, api_calls: float, virtual_ms: 
     return max(step, math.ceil(ms / step - 1e-9) * step) / 1000.0
 
 
+def jobs_for(rows: int, max_records: int, min_records: int) -> int:
+    """Batch jobs the input workflow plans for ``rows`` rows (input.asl.json, "Plan the jobs").
+
+    Rows are cut into slices of ``max_records - min_records``; a last slice under ``min_records`` joins the one
+    before it. An input under ``min_records`` is answered on demand: no job.
+    """
+    if rows < min_records:
+        return 0
+    slice_rows = max(1, max_records - min_records)
+    slices = math.ceil(rows / slice_rows)
+    if slices > 1 and rows - (slices - 1) * slice_rows < min_records:
+        slices -= 1
+    return slices
+
+
+def children_per_map(counters: Mapping[str, Any], rows: int, target_rows: int = 1_000_000) -> dict[str, float]:
+    """Child executions of each Distributed Map state (``counters['children_by_map']``) scaled to ``target_rows``."""
+    return {name: n * target_rows / rows for name, n in counters.get("children_by_map", {}).items()}
+
+
 def pipeline_cost(counters: Mapping[str, Any], *, rows: int, result_items: int, result_item_bytes: float,
                   jobs: int = 1, calls: Mapping[str, Mapping[str, int]] | None = None,
-                  target_rows: int = 1_000_000, target_jobs: int | None = None, dynamodb_sink: bool = True,
+                  target_rows: int = 1_000_000, target_jobs: int | None = None,
                   assumptions: Assumptions = Assumptions(), prices: Mapping[str, float] | None = None,
                   ) -> CostBreakdown:
     """The cost of our pipeline for ``target_rows`` rows from the counters of a run of ``rows`` rows.
@@ -178,8 +211,7 @@ def pipeline_cost(counters: Mapping[str, Any], *, rows: int, result_items: int, 
     ``calls``: API calls by source, ``{"EXPRESS" | "STANDARD" | "bedrock" | "lambda": {"service:Operation": n}}``;
     without it they come from ``counters['api_calls']`` by ``split_api_calls`` (Step Functions' calls only: the
     Bedrock job's and the Lambda function's S3 requests are then missing). ``result_items``: rows written to
-    DynamoDB by BatchWriteItem, of ``result_item_bytes`` each on average. ``dynamodb_sink=False`` prices the same
-    run without the result items (the BatchWriteItem calls, their WRUs and their Express time go).
+    DynamoDB by BatchWriteItem, of ``result_item_bytes`` each on average (0 for a run with the sink off).
     """
     p = load_prices() if prices is None else prices
     a = assumptions
@@ -188,10 +220,8 @@ def pipeline_cost(counters: Mapping[str, Any], *, rows: int, result_items: int, 
     job_k = target_jobs / jobs
     out = CostBreakdown(target_rows)
 
-    sources = {k: dict(v) for k, v in (calls if calls is not None else split_api_calls(counters)).items()}
-    if not dynamodb_sink:
-        sources.get("EXPRESS", {}).pop("dynamodb:BatchWriteItem", None)
-        result_items = 0
+    given = calls if calls is not None else split_api_calls(counters)
+    sources = {k: dict(v) for k, v in given.items() if k in ROW_SOURCES | JOB_SOURCES}
 
     def scaled(source: str) -> float:
         return row_k if source in ROW_SOURCES else job_k
@@ -252,15 +282,49 @@ def pipeline_cost(counters: Mapping[str, Any], *, rows: int, result_items: int, 
     out.add("DynamoDB", "DynamoDB reads (GetItem/Query)",
             count(lambda op: op.startswith("dynamodb:") and op.split(":")[1] in DYNAMODB_READS), "RRU",
             p["dynamodb_read_request_unit"])
-    if dynamodb_sink:
+    if result_items:
         out.notes.append(f"DynamoDB result items: {result_item_bytes:.0f} B on average, {wru_per_item} WRU each")
 
     # SQS: each send call of at most 10 dead letters of ~500 B is one 64 KB chunk.
     chunks = max(1, math.ceil(a.dead_letters_per_batch * a.dead_letter_message_bytes / a.sqs_chunk_bytes))
     out.add("SQS", "SQS send requests", count(lambda op: op.startswith("sqs:") and op.split(":")[1] in SQS_SENDS)
             * chunks, "requests", p["sqs_request"])
+    out.add("CloudWatch", "CloudWatch PutMetricData requests",
+            count(lambda op: op.startswith("cloudwatch:") and op.split(":")[1] in CLOUDWATCH_REQUESTS), "requests",
+            p["cloudwatch_api_request"])
     out.add("EventBridge", "EventBridge (AWS service events)", 0, "events", p["eventbridge_aws_service_event"])
+    unpriced = sorted({op for ops in sources.values() for op in ops if not _priced(op)})
+    if unpriced:
+        out.notes.append("not priced: " + ", ".join(unpriced))
     return out
+
+
+def _priced(op: str) -> bool:
+    service, _, name = op.partition(":")
+    if service in FREE_SERVICES or service == "s3":
+        return True
+    if service == "dynamodb":
+        return name in DYNAMODB_WRITES | DYNAMODB_READS | {"BatchWriteItem"}
+    if service == "sqs":
+        return name in SQS_SENDS
+    return service == "cloudwatch" and name in CLOUDWATCH_REQUESTS
+
+
+def run_cost(run: Mapping[str, Any], target_rows: int = 1_000_000, assumptions: Assumptions | None = None,
+             prices: Mapping[str, float] | None = None) -> CostBreakdown:
+    """``pipeline_cost`` of one ``python -m bench.pipeline`` line, at ``target_rows`` in the jobs planned for them.
+
+    The Lambda function's memory and architecture come from the run (the template), the rest of the assumptions
+    from ``assumptions`` (the defaults when None).
+    """
+    a = assumptions or Assumptions()
+    a = replace(a, lambda_memory_mb=float(run.get("lambda_memory_mb", a.lambda_memory_mb)),
+                lambda_price=f"lambda_gb_second_{run['lambda_architecture']}" if "lambda_architecture" in run
+                else a.lambda_price)
+    target_jobs = max(1, jobs_for(target_rows, run["max_records_per_job"], run.get("min_records_per_job", 1)))
+    return pipeline_cost(run["counters"], rows=run["rows"], result_items=run["result_items"],
+                         result_item_bytes=run["result_item_bytes"], jobs=max(1, run["jobs"]), calls=run["calls"],
+                         target_rows=target_rows, target_jobs=target_jobs, assumptions=a, prices=prices)
 
 
 def bedrock_cost(rows: int, input_tokens_per_row: float, output_tokens_per_row: float, model: str,

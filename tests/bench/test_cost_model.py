@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import sys
@@ -28,6 +29,7 @@ PRICES = {
     "dynamodb_write_request_unit": 0.001,
     "dynamodb_read_request_unit": 0.0001,
     "sqs_request": 0.01,
+    "cloudwatch_api_request": 0.01,
     "eventbridge_aws_service_event": 0.0,
     "bedrock_nova_micro_input_on_demand": 0.001,
     "bedrock_nova_micro_output_on_demand": 0.004,
@@ -135,17 +137,66 @@ def test_sqs_one_request_per_send_batch_of_dead_letters() -> None:
     assert line.cost == pytest.approx(1_400 * 0.01)
 
 
-def test_the_sink_off_drops_the_result_items_and_their_express_time() -> None:
+def test_a_run_with_the_sink_off_is_priced_from_what_it_did() -> None:
+    # A sink-off run makes no BatchWriteItem and writes no result items: nothing is subtracted, nothing is left.
+    express = {k: v for k, v in CALLS["EXPRESS"].items() if k != "dynamodb:BatchWriteItem"}
     calls_only = cost_model.Assumptions(express_state_ms=0, express_api_call_ms=150, lambda_cpu_factor=2.0,
                                         lambda_init_ms=500)
-    on, off = breakdown(assumptions=calls_only), breakdown(assumptions=calls_only, dynamodb_sink=False)
+    on = breakdown(assumptions=calls_only)
+    off = breakdown(assumptions=calls_only, calls={**CALLS, "EXPRESS": express}, result_items=0)
     assert off.line("DynamoDB result items (BatchWriteItem)").quantity == 0
     # per child: 2 calls x 150 ms = 300 ms with the sink; without its 86 BatchWriteItem calls, 1.14 x 150 = 171 ms,
     # billed 200 ms
     assert on.line("Express duration").quantity == pytest.approx(10_000 * 0.3 * 64 / 1024)
     assert off.line("Express duration").quantity == pytest.approx(10_000 * 0.2 * 64 / 1024)
-    assert off.line("Standard state transitions").quantity == on.line("Standard state transitions").quantity
     assert on.total - off.total == pytest.approx(1_960_000 * 0.001 + 10_000 * 0.1 * 64 / 1024)
+    assert not any("DynamoDB result items" in note for note in off.notes)
+    with pytest.raises(TypeError):
+        breakdown(dynamodb_sink=False)  # no subtracting: a sink-off cost comes from a sink-off run
+
+
+def test_cloudwatch_requests_are_priced_and_unknown_operations_are_named_in_the_notes() -> None:
+    calls = {**CALLS, "STANDARD": {**CALLS["STANDARD"], "cloudwatch:PutMetricData": 2, "kms:Decrypt": 3}}
+    out = breakdown(calls=calls)
+    assert out.line("CloudWatch PutMetricData requests").quantity == 2 * 20
+    assert out.service("CloudWatch") == pytest.approx(40 * 0.01)
+    assert "not priced: kms:Decrypt" in out.notes
+    assert not any(note.startswith("not priced") for note in breakdown().notes)
+
+
+def test_the_runtimes_own_plumbing_is_not_a_request_of_the_stack() -> None:
+    plumbing = {**CALLS, "other": {"sqs:ReceiveMessage": 500, "sqs:SendMessage": 40}}
+    assert breakdown(calls=plumbing).total == pytest.approx(breakdown().total)
+
+
+def test_jobs_follow_the_input_workflows_slices() -> None:
+    # slices of max - min rows; a last slice under min joins the one before it; under min: on demand, no job
+    assert cost_model.jobs_for(1_000_000, 50_000, 100) == 21  # 20 x 49,900 + 2,000
+    assert cost_model.jobs_for(100_000, 50_000, 100) == 3  # 2 x 49,900 + 200
+    assert cost_model.jobs_for(99_850, 50_000, 100) == 2  # the last 50 rows join the second job
+    assert cost_model.jobs_for(10_000, 50_000, 100) == 1
+    assert cost_model.jobs_for(5_000, 1_000, 100) == 6  # 5 x 900 + 500
+    assert cost_model.jobs_for(99, 50_000, 100) == 0
+
+
+def test_children_per_map_scale_with_rows() -> None:
+    counters = {"children_by_map": {"Read CSV rows": 20, "Build the requests": 56}}
+    assert cost_model.children_per_map(counters, 10_000) == {"Read CSV rows": 2_000, "Build the requests": 5_600}
+    assert cost_model.children_per_map({}, 10_000) == {}
+
+
+def test_run_cost_prices_a_pipeline_line_at_the_jobs_planned_for_the_target() -> None:
+    run = {"rows": 10_000, "jobs": 1, "result_items": 9_800, "result_item_bytes": 1_278, "calls": CALLS,
+           "counters": COUNTERS, "lambda_memory_mb": 2048, "lambda_architecture": "x86",
+           "max_records_per_job": 50_000, "min_records_per_job": 100}
+    out = cost_model.run_cost(run, assumptions=ASSUMPTIONS, prices=PRICES)
+    assert out.line("Lambda requests").quantity == 21
+    # at 2 GB and the x86 price: (1 s x 2 x 100 + 21 x 0.5 s) x 2 GB
+    assert out.line("Lambda duration").quantity == pytest.approx((200 + 10.5) * 2)
+    assert out.line("Lambda duration").cost == pytest.approx(out.line("Lambda duration").quantity * 2.0)
+    same = breakdown(target_jobs=21, assumptions=dataclasses.replace(ASSUMPTIONS, lambda_memory_mb=2048,
+                                                                     lambda_price="lambda_gb_second_x86"))
+    assert out.total == pytest.approx(same.total)
 
 
 def test_the_total_is_the_sum_of_the_lines_and_eventbridge_is_free() -> None:
