@@ -25,9 +25,11 @@ patches in (bedrock_batch itself is not changed):
 
 Everything runs on one thread in one event loop. With one job the phases follow each other; with several they
 overlap (a job's requests are built while another job runs or its results are processed), and each phase is then
-the span from its first to its last timestamp: the phases need not add up to the wall time. The wall time also
-holds deploying the stack into moto before the upload (``setup_seconds``) and reading the results back after the
-clock stopped (``readback_seconds``); generating the CSV is not timed.
+the span from its first to its last timestamp: the phases need not add up to the wall time. ``pipeline_seconds``
+runs from the upload to the moment the clock stopped (everything settled). The wall time (``wall_seconds``, the
+demo's own) also holds deploying the stack into moto before the upload (``setup_seconds``) and the demo reading
+the results back after the clock stopped (``readback_seconds``: the run summary, the dead-letter queue and the
+Parquet files, through moto); generating the CSV is not timed.
 
 For the cost model (bench/cost_model.py) the line also carries the runtime's counters (``children_by_map``
 included) and what they do not tell: every boto3 call made while the virtual clock runs, by who makes it (a
@@ -308,6 +310,7 @@ def main(rows: int, parameters: dict[str, str] | None = None, row_bytes: int = R
         demo.RuntimeConfig = original_config
     counters = result.counters
     phases = probe.phases(counters.get("lambda_duration_ms", 0.0) / 1000)
+    pipeline_seconds = None if probe.upload is None or probe.run_end is None else probe.run_end - probe.upload
     function = stack.resources["ParquetWriterFunction"]["Properties"]
     return {
         "rows": rows, "row_bytes": row_bytes, "parameters": parameters,
@@ -316,6 +319,8 @@ def main(rows: int, parameters: dict[str, str] | None = None, row_bytes: int = R
         "phases": {name: {"seconds": _round(seconds),
                           "rows_per_second": round(rows / seconds) if seconds else None}
                    for name, seconds in phases.items()},
+        "pipeline_seconds": _round(pipeline_seconds),
+        "pipeline_rows_per_second": round(rows / pipeline_seconds) if pipeline_seconds else None,
         "setup_seconds": _round(None if probe.upload is None else probe.upload - started),
         "readback_seconds": _round(None if probe.run_end is None else ended - probe.run_end),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
