@@ -163,7 +163,7 @@ def _setting(figures: Mapping[str, Any]) -> str:
 def figures_tables(pipeline: Sequence[Mapping[str, Any]], parquet: Mapping[str, Any]) -> list[str]:
     lines = ["| benchmark | rows | wall s | rows/s | peak RSS MiB |", "|---|---:|---:|---:|---:|"]
     for figures in pipeline:
-        lines.append(f"| pipeline: demo end to end (upload to Parquet), {figures['row_bytes']}-byte rows, "
+        lines.append(f"| pipeline: demo (deploy, upload to Parquet, read back), {figures['row_bytes']}-byte rows, "
                      f"{_setting(figures)} | {figures['rows']:,} | {figures['wall_seconds']:,.1f} "
                      f"| {figures['rows_per_second']:,} | {figures['peak_rss_mib']:,} |")
     for name, title in (("writer", "Parquet writer Lambda: join 20 output files + CSV, write Parquet"),
@@ -175,15 +175,16 @@ def figures_tables(pipeline: Sequence[Mapping[str, Any]], parquet: Mapping[str, 
               "(with several jobs they overlap). Upload to settled: from the upload to the moment the virtual clock "
               "stopped (the pipeline end to end); setup: deploying the stack into moto; read back: the demo reading "
               "the run summary, the dead-letter queue and the Parquet files through moto after the clock stopped.",
-              "", "| rows | jobs | " + " | ".join(PHASE_TITLES.values()) + " | upload to settled | setup "
-              "| read back | results | dead letters | accounted |",
-              "|---:|---:|" + "---:|" * (len(PHASE_TITLES) + 5) + "---|"]
+              "", "| rows | DynamoDB sink | jobs | " + " | ".join(PHASE_TITLES.values()) + " | upload to settled "
+              "| setup | read back | results | dead letters | accounted |",
+              "|---:|---|---:|" + "---:|" * (len(PHASE_TITLES) + 5) + "---|"]
     for figures in pipeline:
         cells = [_seconds(figures["phases"].get(name, {})) for name in PHASE_TITLES]
         cells.append(_seconds({"seconds": figures.get("pipeline_seconds"),
                                "rows_per_second": figures.get("pipeline_rows_per_second")}))
         cells += [_seconds({"seconds": figures.get(key)}) for key in ("setup_seconds", "readback_seconds")]
-        lines.append(f"| {figures['rows']:,} | {figures['jobs']} | " + " | ".join(cells)
+        sink = "on" if _sink_on(figures) else "off"
+        lines.append(f"| {figures['rows']:,} | {sink} | {figures['jobs']} | " + " | ".join(cells)
                      + f" | {figures['results']:,} | {figures['dead_letters']:,} | {figures['accounted']} |")
     lines += ["", f"Parquet writer vs pandas on {parquet['rows']:,} rows ({parquet['input_mib']} MiB CSV, "
               f"{parquet['output_files']} output files of {parquet['output_mib']} MiB in all, moto server in its own "
