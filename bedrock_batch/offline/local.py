@@ -22,6 +22,9 @@ def offline_aws(endpoint: str | None = None) -> Iterator[None]:
         else:
             from moto import mock_aws
 
+            from .moto_speedups import install
+
+            install()
             with mock_aws():
                 yield
     finally:

@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from . import moto_speedups
 from .clock import VirtualClock
 from .definition import StateMachineDefinition
 from .errors import ExecutionAlreadyExists
@@ -66,6 +67,8 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self._gc = _GcThresholds.acquire(self.config.gc_thresholds)
+        if self.config.endpoint_url is None:
+            moto_speedups.install()  # moto in process (when it is not, the patches are never reached)
         self.clock = VirtualClock(self.config.start_time)
         asyncio.set_event_loop(self.clock.loop)
         self.counters = Counters()

@@ -1,0 +1,128 @@
+"""moto in process, without the costs that grow with the square of a queue's or a table's size; same answers.
+
+Three places in moto redo, on every call, work whose cost grows with everything already stored:
+
+* SQS: ``Queue.attributes`` (read by every SendMessage for ``ContentBasedDeduplication``) counts the visible,
+  delayed and in-flight messages, each message reading the clock twice through ``unix_time_millis`` (two datetime
+  constructions). Here each count reads the clock once and compares numbers, as ``Message.visible`` and
+  ``Message.delayed`` do.
+* SQS: ReceiveMessage checks each returned message's retention period through ``get_queue_attributes``, which
+  builds ``Queue.attributes`` (every count) three times per message. Here it reads the queue's
+  ``message_retention_period``, the value ``get_queue_attributes`` returns.
+* DynamoDB: each page of a Scan sorts every item of the table again (``Table.all_items``), then walks the items
+  of every previous page, one key comparison each, to find where the page starts. Here the sorted list is kept
+  with the unsorted one it came from, and reused while the table holds the very same item objects in the same
+  order (a put, a delete or a replaced item makes it sort again; an in-place update cannot change a key). A
+  table Scan (no index, no segments) with an ExclusiveStartKey gets the items from where its page starts, found
+  by bisection with moto's own comparison (``_item_comes_before_dct``, true for a prefix of the sorted items):
+  the walk then starts at the first item it would have kept.
+
+``install()`` patches moto's classes once per process; a moto whose classes do not look as expected is left alone.
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+from typing import Any
+
+_installed = False
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    try:
+        from moto.dynamodb.models.table import Table
+        from moto.sqs import models as sqs_models
+    except ImportError:  # moto not installed: nothing to speed up
+        return
+    _patch_sqs(sqs_models)
+    _patch_dynamodb(Table)
+
+
+def _patch_sqs(sqs_models: Any) -> None:
+    queue_cls, backend_cls = sqs_models.Queue, sqs_models.SQSBackend
+    clock = getattr(sqs_models, "unix_time_millis", None)
+    needed = ("messages", "approximate_number_of_messages_delayed", "approximate_number_of_messages_not_visible")
+    if clock is None or not all(isinstance(queue_cls.__dict__.get(n), property) for n in needed) \
+            or not hasattr(backend_cls, "is_message_valid_based_on_retention_period"):
+        return
+
+    def messages(self: Any) -> list[Any]:
+        # Message.visible: now > visible_at; Message.delayed: now < delayed_until
+        now = sqs_models.unix_time_millis()
+        return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+
+    def delayed(self: Any) -> int:
+        now = sqs_models.unix_time_millis()
+        return sum(1 for m in self._messages if now < m.delayed_until)
+
+    def not_visible(self: Any) -> int:
+        now = sqs_models.unix_time_millis()
+        return sum(1 for m in self._messages if not now > m.visible_at)
+
+    def retained(self: Any, queue_name: str, message: Any) -> bool:
+        retention_period = self.get_queue(queue_name).message_retention_period
+        return not retention_period + message.sent_timestamp / 1000 <= sqs_models.unix_time()
+
+    queue_cls.messages = property(messages)
+    queue_cls.approximate_number_of_messages_delayed = property(delayed)
+    queue_cls.approximate_number_of_messages_not_visible = property(not_visible)
+    backend_cls.is_message_valid_based_on_retention_period = retained
+
+
+def _patch_dynamodb(table_cls: Any) -> None:
+    if not all(n in table_cls.__dict__ for n in ("all_items", "scan", "_item_comes_before_dct")):
+        return
+    same = operator.is_
+    scan = table_cls.scan
+    scan_signature = inspect.signature(scan)
+    if not {"exclusive_start_key", "index_name", "segments"} <= set(scan_signature.parameters):
+        return
+
+    def table_scan(self: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = scan_signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        start = bound.arguments["exclusive_start_key"]
+        segments = bound.arguments["segments"]
+        if start is not None and not bound.arguments["index_name"] and (segments is None or
+                                                                         tuple(segments) == (None, None)):
+            self._offline_scan_start = start
+        try:
+            return scan(self, *args, **kwargs)
+        finally:
+            self.__dict__.pop("_offline_scan_start", None)
+
+    def after_start(self: Any, ordered: list[Any], start: Any) -> list[Any]:
+        """The items from the first one that does not come before or at ``start``."""
+        hash_attrs, range_attrs = [self.hash_key_attr], [self.range_key_attr]
+        lo, hi = 0, len(ordered)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._item_comes_before_dct(ordered[mid], start, hash_attrs, range_attrs, True):
+                lo = mid + 1
+            else:
+                hi = mid
+        return ordered[lo:]
+
+    def all_items(self: Any) -> list[Any]:
+        items: list[Any] = []
+        if self.range_key_attr:
+            for hash_set in self.items.values():
+                items.extend(hash_set.values())
+        else:
+            items.extend(self.items.values())
+        cached = self.__dict__.get("_offline_sorted_items")
+        if cached is not None and len(cached[0]) == len(items) and all(map(same, cached[0], items)):
+            result = cached[1]
+        else:
+            result = sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+            self._offline_sorted_items = (items, result)
+        start = self.__dict__.pop("_offline_scan_start", None)
+        return list(result) if start is None else after_start(self, result, start)
+
+    table_cls.all_items = all_items
+    table_cls.scan = table_scan

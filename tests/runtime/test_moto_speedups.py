@@ -1,0 +1,122 @@
+"""moto_speedups: SQS counts and retention, DynamoDB Scan pages, answered as moto answers without the patches."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from bedrock_batch.offline import moto_speedups
+from bedrock_batch.offline.local import offline_aws
+
+
+@pytest.fixture
+def aws():
+    with offline_aws():
+        moto_speedups.install()
+        yield
+
+
+def _counts(sqs, url):
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed",
+             "ApproximateNumberOfMessagesNotVisible"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return [int(attrs[n]) for n in names]
+
+
+def test_sqs_counts_visible_delayed_and_in_flight_messages(aws):
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    for i in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=600)
+    assert _counts(sqs, url) == [3, 1, 0]
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, VisibilityTimeout=600)["Messages"]
+    assert sorted(m["Body"] for m in got) == ["m0", "m1"]
+    assert _counts(sqs, url) == [1, 1, 2]
+    rest = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in rest] == ["m2"]  # the delayed and the in-flight messages are not received
+    for m in got + rest:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    assert _counts(sqs, url)[0] == 0
+
+
+def test_sqs_messages_past_the_retention_period_are_not_received(aws):
+    from moto.sqs import models
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="r", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="new")
+    sqs.send_message(QueueUrl=url, MessageBody="old")
+    backend = models.sqs_backends["123456789012"]["us-east-1"]
+    old = next(m for m in backend.get_queue("r")._messages if m.body == "old")
+    old.sent_timestamp -= 120_000
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in got] == ["new"]
+
+
+def _scan_all(ddb, table, limit):
+    items, kwargs = [], {"TableName": table, "Limit": limit}
+    while True:
+        page = ddb.scan(**kwargs)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_dynamodb_scan_pages_follow_puts_replacements_and_deletes(aws):
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                {"AttributeName": "sk", "KeyType": "RANGE"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                           {"AttributeName": "sk", "AttributeType": "S"}])
+    for i in (5, 1, 3, 2, 4):
+        ddb.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"S": f"{i}"}, "v": {"N": str(i)}})
+    keys = [it["sk"]["S"] for it in _scan_all(ddb, "t", 2)]
+    assert keys == ["1", "2", "3", "4", "5"]
+
+    first = ddb.scan(TableName="t", Limit=2)
+    ddb.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"S": "25"}, "v": {"N": "25"}})  # between pages
+    ddb.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"S": "3"}, "v": {"N": "33"}})  # replaced
+    ddb.delete_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "4"}})
+    rest = ddb.scan(TableName="t", ExclusiveStartKey=first["LastEvaluatedKey"])["Items"]
+    assert [(it["sk"]["S"], it["v"]["N"]) for it in rest] == [("25", "25"), ("3", "33"), ("5", "5")]
+
+    ddb.update_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "5"}}, UpdateExpression="SET v = :v",
+                    ExpressionAttributeValues={":v": {"N": "55"}})
+    assert [(it["sk"]["S"], it["v"]["N"]) for it in _scan_all(ddb, "t", 10)][-1] == ("5", "55")
+
+
+def test_dynamodb_scan_of_a_table_without_a_range_key(aws):
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(TableName="h", BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    for k in "dbca":
+        ddb.put_item(TableName="h", Item={"pk": {"S": k}})
+    assert [it["pk"]["S"] for it in _scan_all(ddb, "h", 3)] == ["a", "b", "c", "d"]
+    ddb.delete_item(TableName="h", Key={"pk": {"S": "b"}})
+    assert [it["pk"]["S"] for it in _scan_all(ddb, "h", 3)] == ["a", "c", "d"]
+
+
+def test_dynamodb_scan_resumes_after_a_start_key_that_was_deleted(aws):
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(TableName="d", BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                {"AttributeName": "sk", "KeyType": "RANGE"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                           {"AttributeName": "sk", "AttributeType": "N"}])
+    for pk in "ba":
+        for sk in (10, 2, 1):
+            ddb.put_item(TableName="d", Item={"pk": {"S": pk}, "sk": {"N": str(sk)}})
+    seen, kwargs = [], {"TableName": "d", "Limit": 1}
+    while True:
+        page = ddb.scan(**kwargs)
+        for it in page["Items"]:
+            seen.append((it["pk"]["S"], it["sk"]["N"]))
+            ddb.delete_item(TableName="d", Key={"pk": it["pk"], "sk": it["sk"]})
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    assert seen == [("a", "1"), ("a", "2"), ("a", "10"), ("b", "1"), ("b", "2"), ("b", "10")]
