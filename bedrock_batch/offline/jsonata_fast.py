@@ -146,8 +146,9 @@ def _to_boolean(arg: Any) -> bool | None:
     return False
 
 
+# A _Procedure is always a lambda (``function`` expressions make them, ``_jsonata_lambda`` set): get_symbol's "f".
 _SYMBOLS = {str: "s", bool: "b", int: "n", float: "n", dict: "o", list: "a", JList: "a", _Sequence: "a", _Array: "a",
-            type(None): "m"}
+            type(None): "m", _Procedure: "f"}
 
 
 def _validate_signature(signature: Any, args: Any, context: Any) -> Any:
