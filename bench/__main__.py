@@ -291,7 +291,8 @@ def parameter_table(runs: Sequence[tuple[str, str, Mapping[str, Any]]], defaults
         children = sum(cost_model.children_per_map(figures["counters"], figures["rows"], TARGET_ROWS).values())
         step, dynamo = cost.service("Step Functions"), cost.service("DynamoDB")
         default = " (default)" if defaults.get(name) == value else ""
-        delta = "–" if base is None or not figures["parameters"] else f"{(cost.total - base) / base:+.0%}"
+        change = None if base is None or not figures["parameters"] else (cost.total - base) / base
+        delta = "–" if change is None else "±0%" if abs(change) < 0.005 else f"{change:+.0%}"
         table.append(f"| {name} | {value}{default} | {jobs:,} | {children:,.0f} "
                      f"| {cost.line('Standard state transitions').quantity:,.0f} | {_money(step)} | {_money(dynamo)} "
                      f"| {_money(cost.total - step - dynamo)} | **{_money(cost.total)}** | {delta} "
