@@ -85,7 +85,10 @@ ANSWER_FIELDS = {
     "stop_reason": pa.string(),
     "record_id": pa.string(),
 }
-_ROWS_PER_WRITE = 128 * 1024
+# A row group is written once this many rows or bytes are joined: enough for the columns' pages to compress well,
+# little enough not to hold much beside the answers.
+_ROW_GROUP_ROWS = 64 * 1024
+_ROW_GROUP_BYTES = 16 << 20
 
 _s3_client: Any = None
 
@@ -135,9 +138,15 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     finally:
         os.remove(path)
 
+    outputs.answers.release()
     end_row = job.first_row + totals["slice_rows"]
     elsewhere = 0 if missing is None else outputs.rows_without_line(missing.elsewhere_idx, job.first_row, end_row)
-    reasons = outputs.failures(job.first_row, end_row, totals["rows"], reported_elsewhere=elsewhere)
+    failures = outputs.failures(job.first_row, end_row, totals["rows"], reported_elsewhere=elsewhere)
+    reasons = failures.reasons
+    failed_key = None
+    if job.failed_key is not None and failures.records:
+        failed_key = job.failed_key
+        batch_outputs.write_failed(s3(), job.bucket, failed_key, failures.records)
     missing_key = None
     if missing is not None and len(missing.record_ids):
         missing_key = job.missing_key
@@ -153,10 +162,12 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         "ErrorReasons": reasons,
         "Missing": 0 if missing is None else len(missing.record_ids),
         "MissingKey": missing_key,
+        "Failed": 0 if failed_key is None else len(failures.records),
+        "FailedKey": failed_key,
     }
     log.info(
         "wrote s3://%s/%s: %d rows of %d in the slice, %d errors %s, %d rows counted by another output file or as"
-        " missing; %d missing records listed in %s",
+        " missing; %d missing records listed in %s; %d failed records listed in %s",
         job.bucket,
         job.result_key,
         result["Rows"],
@@ -166,6 +177,8 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         elsewhere,
         result["Missing"],
         missing_key,
+        result["Failed"],
+        failed_key,
     )
     return result
 
@@ -198,6 +211,12 @@ class _Job:
                 raise ValueError(f"OutputPrefix {self.output_prefix!r} has no folder to look for the job's outputs in")
             if self.missing_key.endswith(batch_outputs.OUTPUT_SUFFIX):
                 raise ValueError(f"MissingKey {self.missing_key!r} must not end in {batch_outputs.OUTPUT_SUFFIX}")
+        self.failed_key = _optional_key(event, "FailedKey")
+        if self.failed_key is not None:
+            if self.failed_key.endswith(batch_outputs.OUTPUT_SUFFIX):
+                raise ValueError(f"FailedKey {self.failed_key!r} must not end in {batch_outputs.OUTPUT_SUFFIX}")
+            if self.failed_key in (self.result_key, self.missing_key if self.request_prefix is not None else None):
+                raise ValueError(f"FailedKey {self.failed_key!r} must differ from ResultKey and MissingKey")
         count = _whole_number(event, "RecordCount", None)
         self.end_row = None if count is None else self.first_row + count
 
@@ -244,12 +263,11 @@ def _join(
     writer: pq.ParquetWriter,
 ) -> dict[str, int]:
     answers = outputs.answers
-    answer_idx = answers["record_idx"]
-    idx_view = _int64_view(answer_idx)
-    answer_columns = [answers[outputs.kind], answers["input_tokens"], answers["output_tokens"], answers["stop_reason"]]
+    answer_idx = answers.record_idx
+    idx_view = batch_outputs.int64_view(answer_idx)
     totals = {"rows": 0, "slice_rows": 0, "input_tokens": 0, "output_tokens": 0}
     pending: list[pa.RecordBatch] = []
-    pending_rows = 0
+    pending_rows = pending_bytes = 0
     next_answer = 0
     try:
         for first, batch in source.batches:
@@ -266,26 +284,23 @@ def _join(
                 continue
             matched_idx = answer_idx.slice(lo, hi - lo)
             rows = batch.take(pc.subtract(matched_idx, first))
+            del batch
             record_ids = pc.utf8_lpad(pc.cast(matched_idx, pa.string()), width=RECORD_ID_WIDTH, padding="0")
-            arrays = [*rows.columns, *(column.slice(lo, hi - lo) for column in answer_columns), record_ids]
-            out = pa.RecordBatch.from_arrays(arrays, schema=schema)
+            out = pa.RecordBatch.from_arrays([*rows.columns, *answers.take(lo, hi), record_ids], schema=schema)
+            del rows
             totals["rows"] += out.num_rows
             totals["input_tokens"] += pc.sum(out["input_tokens"]).as_py() or 0
             totals["output_tokens"] += pc.sum(out["output_tokens"]).as_py() or 0
             pending.append(out)
             pending_rows += out.num_rows
-            if pending_rows >= _ROWS_PER_WRITE:
+            pending_bytes += out.nbytes
+            del out
+            if pending_rows >= _ROW_GROUP_ROWS or pending_bytes >= _ROW_GROUP_BYTES:
                 writer.write_table(pa.Table.from_batches(pending, schema=schema))
-                pending, pending_rows = [], 0
+                pending, pending_rows, pending_bytes = [], 0, 0
+                pa.default_memory_pool().release_unused()  # hand back the pages of the buffers just freed
     finally:
         source.batches.close()
     if pending:
         writer.write_table(pa.Table.from_batches(pending, schema=schema))
     return totals
-
-
-def _int64_view(array: pa.Array) -> Any:
-    """A zero-copy sequence view of a null-free int64 array, for ``bisect``."""
-    if len(array) == 0:
-        return []
-    return memoryview(array.buffers()[1]).cast("q")[array.offset : array.offset + len(array)]

@@ -20,16 +20,18 @@ import pyarrow.parquet as pq
 from botocore.exceptions import ClientError
 
 if __package__:
-    from .s3_files import PrefixedStream, S3RangeFile
+    from .s3_files import PacedStream, PrefixedStream, S3RangeFile
 else:  # deployed: the function folder is the import root
-    from s3_files import PrefixedStream, S3RangeFile
+    from s3_files import PacedStream, PrefixedStream, S3RangeFile
 
 FORMATS = ("CSV", "JSONL", "PARQUET")
 # Step Functions' CSVDelimiter names are accepted as well as the characters themselves.
 DELIMITER_NAMES = {"COMMA": ",", "TAB": "\t", "SEMICOLON": ";", "PIPE": "|", "SPACE": " "}
 DELIMITERS = frozenset(DELIMITER_NAMES.values())
 
-_BLOCK_SIZE = 16 << 20
+# pyarrow reads CSV and JSON Lines a block at a time, and a row must fit in one: 8 MiB is far beyond any prompt, and
+# the blocks in flight (see PacedStream) are the largest thing held beside the answers.
+_BLOCK_SIZE = 8 << 20
 _PARQUET_BATCH_ROWS = 64 * 1024
 
 
@@ -76,13 +78,19 @@ def _open_csv(body: Any, delimiter: str) -> tuple[pa.Schema, Iterator[tuple[int,
     if not header.strip():
         raise pa.ArrowInvalid("the file is empty: no header row")
     names = pacsv.read_csv(io.BytesIO(header), parse_options=parse_options).column_names
-    reader = pacsv.open_csv(
-        stream,
-        read_options=pacsv.ReadOptions(block_size=_BLOCK_SIZE),
-        parse_options=parse_options,
-        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
-    )
-    return reader.schema, _numbered(reader, stream)
+    paced = PacedStream(stream)
+    try:
+        reader = paced.call(
+            pacsv.open_csv,
+            paced,
+            read_options=pacsv.ReadOptions(block_size=_BLOCK_SIZE),
+            parse_options=parse_options,
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
+        )
+    except BaseException:
+        paced.close()
+        raise
+    return reader.schema, _numbered(reader, paced)
 
 
 def _peek_header(body: Any) -> tuple[bytes, PrefixedStream]:
@@ -106,18 +114,23 @@ def _first_record_end(data: bytes) -> int | None:
 
 
 def _open_jsonl(body: Any) -> tuple[pa.Schema, Iterator[tuple[int, pa.RecordBatch]]]:
-    reader = pajson.open_json(body, read_options=pajson.ReadOptions(block_size=_BLOCK_SIZE))
-    return reader.schema, _numbered(reader, body)
+    paced = PacedStream(body)
+    try:
+        reader = paced.call(pajson.open_json, paced, read_options=pajson.ReadOptions(block_size=_BLOCK_SIZE))
+    except BaseException:
+        paced.close()
+        raise
+    return reader.schema, _numbered(reader, paced)
 
 
-def _numbered(reader: Any, stream: Any) -> Iterator[tuple[int, pa.RecordBatch]]:
+def _numbered(reader: Any, stream: PacedStream) -> Iterator[tuple[int, pa.RecordBatch]]:
     row = 0
     try:
-        for batch in reader:
+        for batch in stream.batches(reader):
             yield row, batch
             row += batch.num_rows
     finally:
-        stream.close()
+        stream.close()  # before the reader goes: its I/O thread may be waiting to read
 
 
 def _open_parquet(

@@ -1,6 +1,7 @@
 """File-like views of S3 objects for pyarrow's readers, so an input is never held whole in memory or on disk.
 
 * ``PrefixedStream`` puts bytes already read back in front of a stream (the CSV header is peeked at first);
+* ``PacedStream`` keeps pyarrow's streaming readers from reading far ahead of the batches taken;
 * ``S3RangeFile`` is a seekable, read-only file served by ranged GETs (Parquet needs its footer first, then only
   the row groups of the slice).
 """
@@ -8,7 +9,14 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+import pyarrow as pa
+
+T = TypeVar("T")
+_PIECE = 1 << 20  # bytes read from S3 at a time
 
 
 class PrefixedStream(io.RawIOBase):
@@ -22,19 +30,104 @@ class PrefixedStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
+    def read(self, size: int = -1) -> bytes:
         if self._prefix:
-            n = min(len(buffer), len(self._prefix))
-            buffer[:n] = self._prefix[:n]
+            n = len(self._prefix) if size < 0 else min(size, len(self._prefix))
+            data = bytes(self._prefix[:n])
             self._prefix = self._prefix[n:]
-            return n
-        data = self._stream.read(len(buffer))
+            return data
+        return self._stream.read(size if size >= 0 else None)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
 
     def close(self) -> None:
         self._stream.close()
         super().close()
+
+
+class PacedStream(io.RawIOBase):
+    """``stream`` as read by a pyarrow streaming reader: at most ``ahead`` reads before the batches taken.
+
+    pyarrow's streaming CSV and JSON readers read their input on an I/O thread, one block a read, up to 32 blocks
+    ahead of the batches taken (512 MiB at 16 MiB blocks) when the consumer is slower than S3. Here a read waits while
+    ``ahead`` reads have not yet been taken as batches. So that it can never deadlock, whatever the number of reads a
+    batch needs, a read goes ahead anyway once the consumer has waited on the reader (see ``call``) for ``stall``
+    seconds without taking a batch. Open the reader with ``call``, take its batches with ``batches``, and close the
+    stream before dropping the reader: that lets go of a read still waiting.
+    """
+
+    def __init__(self, stream: Any, ahead: int = 2, stall: float = 1.0) -> None:
+        super().__init__()
+        self._stream = stream
+        self._ahead, self._stall = ahead, stall
+        self._pace = threading.Condition()
+        self._reads = self._taken = 0
+        self._consumer_waits = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> Any:
+        with self._pace:
+            while not self.closed and self._reads - self._taken >= self._ahead:
+                if not self._pace.wait(self._stall) and self._consumer_waits:
+                    break
+            if self.closed:
+                return b""
+            self._reads += 1
+        if size < 0:
+            return self._stream.read()
+        # Filled piece by piece into a buffer of pyarrow's pool, where the parsers' own buffers come and go: a whole
+        # block read at once from the HTTP response would be copied twice more in the heap, which keeps it after.
+        buffer = pa.allocate_buffer(size)
+        view, filled = memoryview(buffer).cast("B"), 0
+        while filled < size:
+            piece = self._stream.read(min(size - filled, _PIECE))
+            if not piece:
+                break
+            view[filled : filled + len(piece)] = piece
+            filled += len(piece)
+        view.release()
+        return buffer if filled == size else buffer.slice(0, filled)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``function(*args, **kwargs)``, during which the reader may read regardless of the pace."""
+        with self._pace:
+            self._consumer_waits = True
+            self._pace.notify_all()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            with self._pace:
+                self._consumer_waits = False
+
+    def batches(self, reader: Iterable[T]) -> Iterator[T]:
+        """The batches of ``reader`` (which reads this stream), each one letting it read one block further."""
+        batches = iter(reader)
+        while True:
+            batch = self.call(next, batches, None)
+            if batch is None:
+                return
+            with self._pace:
+                self._taken += 1
+                self._pace.notify_all()
+            yield batch
+
+    def close(self) -> None:
+        with self._pace:
+            if self.closed:
+                return
+            super().close()
+            self._pace.notify_all()
+        self._stream.close()
 
 
 class S3RangeFile(io.RawIOBase):

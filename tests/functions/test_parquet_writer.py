@@ -207,6 +207,8 @@ def test_csv_rows_are_joined_with_their_responses_and_keep_every_input_column(s3
         },
         "Missing": 0,
         "MissingKey": None,
+        "Failed": 0,
+        "FailedKey": None,
     }
 
 
