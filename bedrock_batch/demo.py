@@ -158,9 +158,7 @@ def run_demo(input_file: Path, prompt_id: str | None = None, model_id: str | Non
 def _collect(result: DemoResult, runtime: Runtime, stack: OfflineStack, bucket: str, out_dir: Path) -> None:
     dynamodb, s3, sqs = runtime.client("dynamodb"), runtime.client("s3"), runtime.client("sqs")
     table = stack.output("ResultsTableName")
-    pages = dynamodb.get_paginator("scan").paginate(
-        TableName=table, FilterExpression="sk = :s", ExpressionAttributeValues={":s": {"S": "SUMMARY"}})
-    for item in (item for page in pages for item in page["Items"]):
+    for item in _run_summaries(runtime, dynamodb, table):
         result.rows_in += int(item.get("rowsRead", {}).get("N", 0))
         result.resubmitted += int(item.get("resubmitted", {}).get("N", 0))
         result.rejected += int(item.get("rejected", {}).get("N", 0))
@@ -200,6 +198,19 @@ def _collect(result: DemoResult, runtime: Runtime, stack: OfflineStack, bucket: 
         if execution.parent is None and execution.status != "SUCCEEDED":
             result.failures.append({"stateMachine": execution.machine.name, "status": execution.status,
                                     "error": execution.error, "cause": execution.cause})
+
+
+def _run_summaries(runtime: Runtime, dynamodb: Any, table: str) -> list[dict[str, Any]]:
+    """The runs' SUMMARY items: by key when every run ended with its runId, else by a scan (a rejected run)."""
+    roots = [e for e in runtime.executions.values() if e.parent is None and e.machine.type == "STANDARD"]
+    run_ids = {e.output["runId"] for e in roots if isinstance(e.output, dict) and "runId" in e.output}
+    if all(e.status == "SUCCEEDED" for e in roots):
+        items = (dynamodb.get_item(TableName=table, Key={"pk": {"S": f"RUN#{r}"}, "sk": {"S": "SUMMARY"}},
+                                   ConsistentRead=True).get("Item") for r in sorted(run_ids))
+        return [item for item in items if item]
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=table, FilterExpression="sk = :s", ExpressionAttributeValues={":s": {"S": "SUMMARY"}})
+    return [item for page in pages for item in page["Items"]]
 
 
 def print_summary(result: DemoResult) -> None:
