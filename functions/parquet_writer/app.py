@@ -4,10 +4,10 @@ Event (the Step Functions Task payload)::
 
     {"Bucket", "InputKey", "InputFormat": "CSV" | "JSONL" | "PARQUET", "CSVDelimiter": "," (or "\\t", ";", "|", " ",
      or COMMA, TAB, SEMICOLON, PIPE, SPACE), "OutputPrefix", "ResultKey", "RecordIdOffset": 0, "RecordCount"?,
-     "RequestPrefix"?, "MissingKey"?}
+     "RequestPrefix"?, "MissingKey"?, "FailedKey"?}
 
 Returns ``{"ResultKey", "Rows", "Errors", "Columns", "InputTokens", "OutputTokens", "OutputFiles", "ErrorReasons",
-"Missing", "MissingKey"}``.
+"Missing", "MissingKey", "Failed", "FailedKey"}``.
 
 The answers joined are those of the ``*.jsonl.out`` files under ``OutputPrefix``: the job's output folder
 (``batch-output/<job name>/<job id>/``) or one output file in it. The slice is the input rows ``[RecordIdOffset,
@@ -21,6 +21,14 @@ last '/', so every output file of the job counts even when ``OutputPrefix`` name
 one line ``{"recordId": ..., "error": {"errorCode": "MissingFromOutput", "errorMessage": "the batch job ended
 without an output line for this record"}}`` each, to ``MissingKey`` (optional; default ``<output
 folder>/missing.jsonl``, which does not end in .jsonl.out and is never read as output), for the dead-letter queue.
+
+``FailedKey`` (optional, a key in ``Bucket`` that must not end in .jsonl.out) asks for the rows of the slice counted
+under "model error" and "unrecognised model output", for the dead-letter queue when no other sink reads every output
+line. They are written there one line per record, in record order: ``{"recordId": <as in the output>, "error":
+{"errorCode": ..., "errorMessage": ...}}`` with Bedrock's own ``error`` of the record's first error line for a model
+error (``errorCode`` as a string, a number as JSON writes it; "ModelError" and "the batch job reported an error for
+this record" stand in for a field Bedrock left out), and ``{"errorCode": "UnrecognisedModelOutput", "errorMessage":
+"the model output has no recognised answer for this model family"}`` for an unrecognised output.
 
 What the counts mean; a row of the slice is counted in at most one of ``Rows``, ``Errors`` and ``Missing`` (recordIds
 are compared as Bedrock echoes them, verbatim):
@@ -41,14 +49,19 @@ are compared as Bedrock echoes them, verbatim):
 * ``Missing``: the distinct recordIds submitted under ``RequestPrefix`` without any line in any output file of the
   folder; 0 without ``RequestPrefix``. It covers the whole job, not only the slice: every invocation for the same
   job finds the same records, so report them once per job;
-* ``MissingKey``: the key they were written to; null when ``Missing`` is 0, and then no object is written.
+* ``MissingKey``: the key they were written to; null when ``Missing`` is 0, and then no object is written;
+* ``Failed``: the lines written to ``FailedKey``, "model error" plus "unrecognised model output"; 0 without
+  ``FailedKey``;
+* ``FailedKey``: the key they were written to; null when ``Failed`` is 0, and then no object is written.
 
 Why it is built this way: the answers of one job (at most 50,000 records) are small next to the input file, so they
-are read first into one sorted Arrow table; the input is then streamed batch by batch, each batch's rows with an
-answer are picked with one vectorised ``take`` and written straight to a Parquet file in the Lambda's /tmp, which is
-uploaded (multipart) at the end. Memory stays bounded by the answers plus one input batch, and no Python code runs
-per input row; the missing records are found from recordIds alone (see ``missing_records``). Nothing but counts and
-keys is logged: prompts, answers and recordIds never reach the logs.
+are read first, file by file and block by block, keeping only the answers and a few bytes a line (see
+``batch_outputs``); the input is then streamed batch by batch, each batch's rows with an answer are picked with one
+vectorised ``take``, their answers gathered beside them, and written straight to a Parquet file in the Lambda's /tmp,
+a row group every 16 MiB, which is uploaded (multipart) at the end. Memory stays bounded by one copy of the answers
+plus a few input blocks and one row group, and no Python code runs per input row; the missing records are found
+from recordIds alone (see ``missing_records``). Nothing but counts and keys is logged: prompts, answers and recordIds
+never reach the logs.
 """
 
 from __future__ import annotations
@@ -134,11 +147,11 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     try:
         with pq.ParquetWriter(path, schema) as writer:
             totals = _join(source, outputs, job, schema, writer)
+        outputs.answers.release()  # before the upload's buffers come
         s3().upload_file(path, job.bucket, job.result_key)
     finally:
         os.remove(path)
 
-    outputs.answers.release()
     end_row = job.first_row + totals["slice_rows"]
     elsewhere = 0 if missing is None else outputs.rows_without_line(missing.elsewhere_idx, job.first_row, end_row)
     failures = outputs.failures(job.first_row, end_row, totals["rows"], reported_elsewhere=elsewhere)

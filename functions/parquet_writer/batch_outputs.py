@@ -131,8 +131,8 @@ class Answers:
             is_first = pc.not_equal(sorted_idx.slice(1), sorted_idx.slice(0, len(sorted_idx) - 1))
             is_first = pa.concat_arrays([pa.array([True]), is_first])
             sorted_idx, positions = sorted_idx.filter(is_first), positions.filter(is_first)
-        self.record_idx: pa.Array = sorted_idx
-        self.positions: pa.Array = positions
+        self.record_idx: pa.Array = pa.concat_arrays([sorted_idx], memory_pool=_KEPT)
+        self.positions: pa.Array = pa.concat_arrays([positions], memory_pool=_KEPT)
 
     @property
     def num_rows(self) -> int:
@@ -150,6 +150,8 @@ class Answers:
             if end > start:
                 pieces.append(chunk.take(pc.subtract(by_position.slice(start, end - start), chunk_start)))
                 start = end
+                if start == len(by_position):
+                    break
         gathered = pa.concat_batches(pieces) if len(pieces) > 1 else pieces[0]
         return gathered.take(pc.inverse_permutation(order)).columns
 
@@ -316,7 +318,9 @@ class _OutputReader:
             body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"]
             try:
                 blocks = [self._split(batch) for batch in _parse_typed(body, schema)]
-            except pa.ArrowException:
+            except pa.ArrowException as error:
+                if "straddl" in str(error):
+                    break  # a line longer than a block: no schema helps, straight to the slow path
                 continue  # a field of another type than expected: try the next schema, then the slow path
             finally:
                 body.close()

@@ -798,3 +798,262 @@ def test_a_request_prefix_that_cannot_be_checked_raises_a_value_error(s3: Any, e
 
     with pytest.raises(ValueError, match=message):
         app.handler(event(key, **extra), None)
+
+
+# ------------------------------------------------------------------------------------ failed records (FailedKey)
+
+FAILED_KEY = OUTPUT_PREFIX + "records.jsonl.out.failed.jsonl"
+UNRECOGNISED = {
+    "errorCode": "UnrecognisedModelOutput",
+    "errorMessage": "the model output has no recognised answer for this model family",
+}
+
+
+def error_line_with(i: int, error: Any) -> dict:
+    return {"recordId": record_id(i), "modelInput": {"messages": []}, "error": error}
+
+
+def read_failed(s3: Any, key: str = FAILED_KEY) -> list[dict]:
+    body = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
+    return [json.loads(line) for line in body.splitlines()]
+
+
+def test_failed_records_are_written_with_bedrocks_error_and_counted(s3: Any) -> None:
+    key = put_csv(s3, reviews(8))
+    put_outputs(
+        s3,
+        [
+            answer_line(0, converse("a")),
+            error_line(1),
+            answer_line(2, {"images": ["base64..."]}),
+            error_line_with(4, {"errorCode": 429, "errorMessage": "Too many requests"}),
+            error_line_with(4, {"errorCode": 500, "errorMessage": "a later error line of the same record"}),
+            answer_line(5, {"unknown": 1}),
+            error_line_with(5, {"errorCode": 400}),  # an error line wins over an unrecognised output
+            error_line(6),
+            answer_line(6, converse("answered after all")),  # an answer wins over an error line
+        ],
+    )
+
+    result = app.handler(event(key, RecordCount=8, FailedKey=FAILED_KEY), None)
+
+    assert read_failed(s3) == [
+        {"recordId": record_id(1), "error": {"errorCode": "400", "errorMessage": "Malformed input request"}},
+        {"recordId": record_id(2), "error": UNRECOGNISED},
+        {"recordId": record_id(4), "error": {"errorCode": "429", "errorMessage": "Too many requests"}},
+        {
+            "recordId": record_id(5),
+            "error": {"errorCode": "400", "errorMessage": "the batch job reported an error for this record"},
+        },
+    ]
+    assert (result["Failed"], result["FailedKey"]) == (4, FAILED_KEY)
+    assert result["ErrorReasons"] == {
+        "model error": 3,
+        "unrecognised model output": 1,
+        "no output": 2,  # rows 3 and 7: no line at all, not listed
+        "recordId outside the slice": 0,
+    }
+    assert read_result(s3)["review_id"].to_pylist() == ["r0", "r6"]
+
+
+def test_text_error_codes_and_every_file_of_the_prefix_are_listed(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def line_by_line(lines: Any) -> None:
+        raise AssertionError("the per-line fallback was used")
+
+    monkeypatch.setattr(app.batch_outputs, "_parse_lines", line_by_line)
+    key = put_csv(s3, reviews(4))
+    put_outputs(s3, [answer_line(0, converse("a")), error_line(1)], name="part-00000.jsonl.out")
+    throttled = {"errorCode": "ThrottlingException", "errorMessage": "Rate exceeded"}
+    put_outputs(s3, [error_line_with(3, throttled), answer_line(2, llama("c"))], name="part-00001.jsonl.out")
+
+    result = app.handler(event(key, FailedKey=FAILED_KEY), None)
+
+    assert read_failed(s3) == [
+        {"recordId": record_id(1), "error": {"errorCode": "400", "errorMessage": "Malformed input request"}},
+        {"recordId": record_id(3), "error": throttled},
+    ]
+    assert (result["Rows"], result["Failed"], result["OutputFiles"]) == (2, 2, 2)
+
+
+def test_failed_records_read_line_by_line_are_listed_alike(s3: Any) -> None:
+    key = put_csv(s3, reviews(5))
+    lines = [
+        answer_line(0, converse("a")),
+        error_line(1),
+        error_line_with(2, {"errorCode": 503.0, "errorMessage": "Service unavailable"}),
+        answer_line(3, {}),
+    ]
+    body = "".join(json.dumps(line) + "\n" for line in lines) + '{"recordId": "00000000004", "modelOut\n'
+    s3.put_object(Bucket=BUCKET, Key=OUTPUT_PREFIX + "records.jsonl.out", Body=body.encode())
+
+    result = app.handler(event(key, FailedKey=FAILED_KEY), None)
+
+    assert read_failed(s3) == [
+        {"recordId": record_id(1), "error": {"errorCode": "400", "errorMessage": "Malformed input request"}},
+        {"recordId": record_id(2), "error": {"errorCode": "503", "errorMessage": "Service unavailable"}},
+        {"recordId": record_id(3), "error": UNRECOGNISED},
+    ]
+    # row 4's only line is cut short: it carries no recordId, so the row has no output and is not listed
+    assert (result["Failed"], result["ErrorReasons"]["no output"]) == (3, 1)
+
+
+def test_only_the_failed_rows_of_the_slice_are_listed_as_output_echoes_their_record_id(s3: Any) -> None:
+    key = put_csv(s3, reviews(10))
+    put_outputs(
+        s3,
+        [
+            error_line(2),
+            error_line(4),
+            answer_line(5, {}) | {"recordId": "5"},
+            error_line(7),
+            answer_line(6, converse("f")),
+        ],
+    )
+
+    result = app.handler(event(key, RecordIdOffset=4, RecordCount=3, FailedKey=FAILED_KEY), None)
+
+    assert read_failed(s3) == [
+        {"recordId": record_id(4), "error": {"errorCode": "400", "errorMessage": "Malformed input request"}},
+        {"recordId": "5", "error": UNRECOGNISED},
+    ]
+    assert (result["Rows"], result["Failed"], result["ErrorReasons"]["recordId outside the slice"]) == (1, 2, 2)
+
+
+def test_no_failed_record_writes_no_failed_object(s3: Any) -> None:
+    key = put_csv(s3, reviews(3))
+    put_outputs(s3, [answer_line(i, converse(f"a{i}")) for i in range(2)])  # row 2 has no output: not a failure
+
+    result = app.handler(event(key, FailedKey=FAILED_KEY), None)
+
+    assert (result["Failed"], result["FailedKey"], result["ErrorReasons"]["no output"]) == (0, None, 1)
+    assert keys_under(s3, OUTPUT_PREFIX) == [OUTPUT_PREFIX + "records.jsonl.out"]
+
+
+def test_without_failed_key_failures_are_counted_but_not_written(s3: Any) -> None:
+    key = put_csv(s3, reviews(3))
+    put_outputs(s3, [answer_line(0, converse("a")), error_line(1), answer_line(2, {})])
+
+    result = app.handler(event(key), None)
+
+    assert (result["Failed"], result["FailedKey"]) == (0, None)
+    assert (result["ErrorReasons"]["model error"], result["ErrorReasons"]["unrecognised model output"]) == (1, 1)
+    assert keys_under(s3, OUTPUT_PREFIX) == [OUTPUT_PREFIX + "records.jsonl.out"]
+
+
+def test_failed_and_missing_records_go_to_their_own_objects(s3: Any) -> None:
+    key = put_csv(s3, reviews(4))
+    put_requests(s3, range(4))
+    put_outputs(s3, [answer_line(0, converse("a")), error_line(1), answer_line(3, {})])
+
+    result = app.handler(event(key, RequestPrefix=REQUEST_PREFIX, FailedKey=FAILED_KEY), None)
+
+    assert read_missing(s3) == [missing_line(2)]
+    assert [line["recordId"] for line in read_failed(s3)] == [record_id(1), record_id(3)]
+    assert (result["Rows"], result["Errors"], result["Missing"], result["Failed"]) == (1, 2, 1, 2)
+
+
+def test_failed_records_keep_prompts_answers_and_errors_out_of_the_logs(
+    s3: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = put_csv(s3, [["text"], ["SECRET-PROMPT-0"], ["SECRET-PROMPT-1"], ["SECRET-PROMPT-2"]])
+    put_outputs(
+        s3,
+        [
+            answer_line(0, converse("SECRET-RESPONSE")),
+            error_line_with(1, {"errorCode": 400, "errorMessage": "SECRET-ERROR about SECRET-PROMPT-1"}),
+            answer_line(2, {"text": "SECRET-UNRECOGNISED"}),
+        ],
+    )
+
+    with caplog.at_level(logging.DEBUG):
+        result = app.handler(event(key, FailedKey=FAILED_KEY), None)
+
+    assert result["Failed"] == 2
+    assert FAILED_KEY in caplog.text
+    assert "SECRET" not in caplog.text
+    assert record_id(1) not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("failed_key", "message"),
+    [
+        (OUTPUT_PREFIX + "failed.jsonl.out", "must not end in .jsonl.out"),
+        (RESULT_KEY, "must differ"),
+        ("", "FailedKey"),
+        (7, "FailedKey"),
+    ],
+    ids=["read-as-output", "result-key", "empty", "not-a-string"],
+)
+def test_a_failed_key_that_cannot_be_used_raises_a_value_error(s3: Any, failed_key: Any, message: str) -> None:
+    key = put_csv(s3, reviews(2))
+    put_outputs(s3, [answer_line(0, converse("a")), error_line(1)])
+
+    with pytest.raises(ValueError, match=message):
+        app.handler(event(key, FailedKey=failed_key), None)
+
+
+# ------------------------------------------------------------------------------------------------- bounded memory
+
+
+def test_a_line_longer_than_a_block_sends_its_file_straight_to_the_line_by_line_reader(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts = []
+    parse_typed = app.batch_outputs._parse_typed
+
+    def counted(body: Any, schema: pa.Schema) -> Any:
+        attempts.append(schema)
+        return parse_typed(body, schema)
+
+    monkeypatch.setattr(app.batch_outputs, "_BLOCK_SIZE", 4096)
+    monkeypatch.setattr(app.batch_outputs, "_parse_typed", counted)
+    key = put_csv(s3, reviews(3))
+    long_prompt = answer_line(1, converse("b")) | {"modelInput": {"inputText": "x" * 10_000}}
+    put_outputs(s3, [answer_line(0, converse("a")), long_prompt, error_line(2)])
+
+    result = app.handler(event(key, FailedKey=FAILED_KEY), None)
+
+    assert read_result(s3)["response"].to_pylist() == ["a", "b"]
+    assert (result["Rows"], result["Failed"]) == (2, 1)
+    assert len(attempts) == 1  # no other schema is tried: none would fit the line in a block
+
+
+def test_the_input_is_read_at_most_two_blocks_ahead_of_the_batches_taken(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paced = app.input_rows.PacedStream
+    streams = []
+
+    class Watched(paced):
+        def __init__(self, stream: Any) -> None:
+            super().__init__(stream)
+            self.most_ahead = 0
+            streams.append(self)
+
+        def read(self, size: int = -1) -> Any:
+            data = super().read(size)
+            self.most_ahead = max(self.most_ahead, self._reads - self._taken)
+            return data
+
+    monkeypatch.setattr(app.input_rows, "_BLOCK_SIZE", 1024)
+    monkeypatch.setattr(app.input_rows, "PacedStream", Watched)
+    key = put_csv(s3, reviews(2000))  # about 60 blocks
+    put_outputs(s3, [answer_line(i, converse(f"a{i}")) for i in range(0, 2000, 7)])
+
+    result = app.handler(event(key), None)
+
+    assert result["Rows"] == len(range(0, 2000, 7))
+    assert read_result(s3)["review_id"].to_pylist() == [f"r{i}" for i in range(0, 2000, 7)]
+    assert streams and streams[0].most_ahead <= 2
+
+
+def test_a_reader_left_waiting_to_read_ahead_is_let_go_when_the_slice_ends(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app.input_rows, "_BLOCK_SIZE", 1024)
+    key = put_csv(s3, reviews(2000))
+    put_outputs(s3, [answer_line(i, converse(f"a{i}")) for i in range(10)])
+
+    result = app.handler(event(key, RecordCount=10), None)  # stops after the first blocks: the reader is waiting
+
+    assert (result["Rows"], result["Errors"]) == (10, 0)
