@@ -17,7 +17,7 @@ install: $(STAMP)
 
 ## The whole pipeline offline on the bundled sample reviews.
 demo: $(STAMP)
-	$(BIN)/bedrock-batch demo --input samples/reviews.csv --out out
+	$(BIN)/bedrock-batch demo --input samples/reviews.csv --out out --parameter ResultsToDynamoDB=true
 
 ## Tests (runtime conformance, workflows, functions), lint, and the checks on the ASL.
 test: $(STAMP) lint

@@ -16,5 +16,11 @@ def pipeline() -> Iterator[Pipeline]:
 
 
 @pytest.fixture
-def pipeline_with_record_errors() -> Iterator[Pipeline]:
-    yield from make_pipeline(SimulatorConfig(record_error_rate=0.1, seed=3))
+def pipeline_with_dynamodb_sink() -> Iterator[Pipeline]:
+    yield from make_pipeline(ResultsToDynamoDB="true")
+
+
+@pytest.fixture(params=["false", "true"], ids=["dynamodb-sink-off", "dynamodb-sink-on"])
+def pipeline_with_record_errors(request: pytest.FixtureRequest) -> Iterator[Pipeline]:
+    """Both output paths: sink off (the Parquet writer lists failed records) and on (every line is split)."""
+    yield from make_pipeline(SimulatorConfig(record_error_rate=0.1, seed=3), ResultsToDynamoDB=request.param)

@@ -56,7 +56,8 @@ def _documents(count: int) -> str:
 def test_embedding_families_fill_an_embedding_column_of_the_configured_size(
     model_id: str, dimensions: int, body_key: str,
 ) -> None:
-    for p in _pipeline(ModelId=model_id, ModelInvocationType="InvokeModel", EmbeddingDimensions="256"):
+    for p in _pipeline(ModelId=model_id, ModelInvocationType="InvokeModel", EmbeddingDimensions="256",
+                       ResultsToDynamoDB="true"):
         p.drop("docs.csv", _documents(105), prompt_id="embeddings")
         p.settle()
 

@@ -21,7 +21,8 @@ def test_every_row_comes_back_as_a_parquet_row_with_a_response(pipeline: Pipelin
     assert pipeline.dead_letters() == []
 
 
-def test_results_are_stored_in_dynamodb_and_the_run_summary_adds_up(pipeline: Pipeline) -> None:
+def test_results_are_stored_in_dynamodb_and_the_run_summary_adds_up(pipeline_with_dynamodb_sink: Pipeline) -> None:
+    pipeline = pipeline_with_dynamodb_sink
     pipeline.drop("reviews.csv", reviews_csv(250))
     pipeline.settle()
 
@@ -72,7 +73,13 @@ def test_failed_records_go_to_the_dead_letter_queue_with_the_reason(pipeline_wit
     assert {m["recordId"] for m in dead}.isdisjoint({r["record_id"] for r in rows})
     (summary,) = p.summaries()
     assert int(summary["errors"]["N"]) == len(dead)
+    assert int(summary["results"]["N"]) == len(rows)
     assert summary["status"]["S"] == "COMPLETE"
+    if p.stack.stack.parameters["ResultsToDynamoDB"] == "true":
+        assert len(p.result_items()) == len(rows)
+    else:  # no result items, and the output split ran over the failed records only: one batch of them
+        assert p.result_items() == []
+        assert p.runtime.counters.children_by_map["Split the results"] == 1
 
 
 def test_a_repeated_s3_event_starts_no_second_job(pipeline: Pipeline) -> None:
