@@ -141,3 +141,17 @@ def test_eventbridge_put_events_serializes_an_object_detail(rt: Runtime) -> None
     event = json.loads(message["Body"])
     assert event["detail-type"] == "Job Done"
     assert event["detail"] == {"jobId": "j-1", "records": 3}
+
+
+def test_an_update_the_offline_service_cannot_handle_fails_the_task_visibly(rt: Runtime) -> None:
+    """A JSONata value that is undefined drops its field (Developer Guide, transforming-data), so this UpdateItem
+    carries an empty attribute value. AWS answers such a request with a service error (name not known here);
+    moto raises an IndexError on it. Either way the task fails, the Catch sees it and the execution does not hang
+    or die with the exception."""
+    definition = machine({
+        "Count": task("dynamodb:updateItem", {
+            "TableName": TABLE, "Key": {"pk": {"S": "job-3"}}, "UpdateExpression": "ADD n :n",
+            "ExpressionAttributeValues": {":n": {"N": "{% $states.input.missing %}"}}},
+            Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]),
+        "Caught": {"Type": "Pass", "Output": "{% $states.input.Error %}", "End": True}})
+    assert succeeded(run(rt, definition, {})) in {"States.TaskFailed", "DynamoDB.ValidationException"}
