@@ -34,7 +34,7 @@ What the counts mean; a row of the slice is counted in at most one of ``Rows``, 
 are compared as Bedrock echoes them, verbatim):
 
 * ``Rows``: rows of the slice written, those with an answer in the output files read;
-* ``Errors``: the sum of ``ErrorReasons``, whose rows are not written (the dead-letter queue gets them elsewhere):
+* ``Errors``: the sum of ``ErrorReasons``, whose rows are not written (for the dead-letter queue, see ``FailedKey``):
 
   - "model error": rows of the slice without an answer that have an error line in the files read;
   - "unrecognised model output": rows of the slice without an answer whose lines in the files read are all outputs

@@ -31,12 +31,13 @@ class PrefixedStream(io.RawIOBase):
         return True
 
     def read(self, size: int = -1) -> bytes:
-        if self._prefix:
-            n = len(self._prefix) if size < 0 else min(size, len(self._prefix))
-            data = bytes(self._prefix[:n])
-            self._prefix = self._prefix[n:]
+        if size < 0:
+            data, self._prefix = bytes(self._prefix) + self._stream.read(), memoryview(b"")
             return data
-        return self._stream.read(size if size >= 0 else None)
+        if self._prefix:
+            data, self._prefix = bytes(self._prefix[:size]), self._prefix[size:]
+            return data
+        return self._stream.read(size)
 
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(buffer))
