@@ -46,7 +46,8 @@ class Landed:
 @pytest.fixture(scope="module")
 def landed() -> Iterator[Landed]:
     simulator = SimulatorConfig(fail_jobs=frozenset({1}), record_error_rate=0.05, seed=3)
-    for p in make_pipeline(simulator, **SMALL_JOBS):
+    # the DynamoDB sink on: the status scan must page past every result item
+    for p in make_pipeline(simulator, **SMALL_JOBS, ResultsToDynamoDB="true"):
         p.drop("reviews.csv", sample_reviews(500))  # 3 jobs; the first fails and is retried
         p.settle()
         p.drop("small.csv", sample_reviews(150, blank_every=30))  # 1 job, 5 rows rejected

@@ -128,6 +128,8 @@ def call(client: Any, service_model_client: Any, action: str, arguments: Any, pr
         raise StatesError(error_name(prefix, info.get("Code", "Unknown")), info.get("Message", str(err))) from None
     except ParamValidationError as err:
         raise StatesError(error_name(prefix, "Validation"), str(err)) from None
+    except StatesError:  # an offline service's own refusal, already named
+        raise
     except Exception as err:  # noqa: BLE001 - the emulated service itself broke (a moto bug on odd input)
         # AWS would answer such a request with a service error whose exact name is unknown here (often a
         # ValidationException); the task fails as States.TaskFailed so that the execution fails visibly
