@@ -17,6 +17,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from . import status
 from .offline.local import offline_aws
 from .offline.runtime import Runtime, RuntimeConfig
 from .stack.deploy import OfflineStack
@@ -159,15 +160,15 @@ def _collect(result: DemoResult, runtime: Runtime, stack: OfflineStack, bucket: 
     dynamodb, s3, sqs = runtime.client("dynamodb"), runtime.client("s3"), runtime.client("sqs")
     table = stack.output("ResultsTableName")
     for item in _run_summaries(runtime, dynamodb, table):
-        result.rows_in += int(item.get("rowsRead", {}).get("N", 0))
-        result.resubmitted += int(item.get("resubmitted", {}).get("N", 0))
-        result.rejected += int(item.get("rejected", {}).get("N", 0))
-        result.results += int(item.get("results", {}).get("N", 0))
-        result.errors += int(item.get("errors", {}).get("N", 0))
-        result.input_tokens += int(item.get("inputTokens", {}).get("N", 0))
-        result.output_tokens += int(item.get("outputTokens", {}).get("N", 0))
-        result.run_status = item.get("status", {}).get("S", "")
-        result.parquet += [v["S"] for v in item.get("parquet", {}).get("L", [])]
+        result.rows_in += int(item.get("rowsRead", 0))
+        result.resubmitted += int(item.get("resubmitted", 0))
+        result.rejected += int(item.get("rejected", 0))
+        result.results += int(item.get("results", 0))
+        result.errors += int(item.get("errors", 0))
+        result.input_tokens += int(item.get("inputTokens", 0))
+        result.output_tokens += int(item.get("outputTokens", 0))
+        result.run_status = item.get("status", "")
+        result.parquet += item.get("parquet", [])
     queue = stack.output("DeadLetterQueueUrl")
     while True:
         messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
@@ -201,16 +202,15 @@ def _collect(result: DemoResult, runtime: Runtime, stack: OfflineStack, bucket: 
 
 
 def _run_summaries(runtime: Runtime, dynamodb: Any, table: str) -> list[dict[str, Any]]:
-    """The runs' SUMMARY items: by key when every run ended with its runId, else by a scan (a rejected run)."""
+    """The runs' SUMMARY items as plain JSON: by key when every run ended with its runId, else by the status
+    command's scan (a rejected run ends without one)."""
     roots = [e for e in runtime.executions.values() if e.parent is None and e.machine.type == "STANDARD"]
+    if not all(e.status == "SUCCEEDED" for e in roots):
+        return status.scan(dynamodb, table, ["SUMMARY"])
     run_ids = {e.output["runId"] for e in roots if isinstance(e.output, dict) and "runId" in e.output}
-    if all(e.status == "SUCCEEDED" for e in roots):
-        items = (dynamodb.get_item(TableName=table, Key={"pk": {"S": f"RUN#{r}"}, "sk": {"S": "SUMMARY"}},
-                                   ConsistentRead=True).get("Item") for r in sorted(run_ids))
-        return [item for item in items if item]
-    pages = dynamodb.get_paginator("scan").paginate(
-        TableName=table, FilterExpression="sk = :s", ExpressionAttributeValues={":s": {"S": "SUMMARY"}})
-    return [item for page in pages for item in page["Items"]]
+    items = (dynamodb.get_item(TableName=table, Key={"pk": {"S": f"RUN#{r}"}, "sk": {"S": "SUMMARY"}},
+                               ConsistentRead=True).get("Item") for r in sorted(run_ids))
+    return [status.plain_item(item) for item in items if item]
 
 
 def print_summary(result: DemoResult) -> None:

@@ -94,25 +94,30 @@ def plain(value: Any) -> Any:
     return value
 
 
+def plain_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item as the API returns it (typed attribute values), as plain JSON."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {k: plain(deserializer.deserialize(v)) for k, v in item.items()}
+
+
 def scan(dynamodb: Any, table: str, sort_keys: Iterable[str], page_size: int | None = None) -> list[dict[str, Any]]:
     """Every item whose sk is one of ``sort_keys``, as plain dicts, across all scan pages.
 
     ``page_size`` caps the items DynamoDB reads per page (before the filter); by default a page is 1 MB.
     """
-    from boto3.dynamodb.types import TypeDeserializer
     from botocore.exceptions import BotoCoreError, ClientError
 
     keys = sorted(sort_keys)
     values = {f":k{i}": {"S": k} for i, k in enumerate(keys)}
-    deserializer = TypeDeserializer()
     found: list[dict[str, Any]] = []
     try:
         pages = dynamodb.get_paginator("scan").paginate(
             TableName=table, FilterExpression=f"sk IN ({', '.join(values)})", ExpressionAttributeValues=values,
             PaginationConfig={"PageSize": page_size} if page_size else {})
         for page in pages:
-            for item in page["Items"]:
-                found.append({k: plain(deserializer.deserialize(v)) for k, v in item.items()})
+            found += [plain_item(item) for item in page["Items"]]
     except dynamodb.exceptions.ResourceNotFoundException:
         raise StatusError(f"table {table} not found (check --table, or use --stack-name)") from None
     except (ClientError, BotoCoreError) as err:
