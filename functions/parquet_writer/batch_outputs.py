@@ -32,10 +32,10 @@ import pyarrow.json as pajson
 
 if __package__:
     from . import answer_extraction as extraction
-    from .s3_files import PacedStream
+    from .s3_files import PacedStream, json_lines
 else:  # deployed: the function folder is the import root
     import answer_extraction as extraction
-    from s3_files import PacedStream
+    from s3_files import PacedStream, json_lines
 
 log = logging.getLogger(__name__)
 
@@ -328,11 +328,8 @@ class _OutputReader:
             self._schemas.insert(0, schema)
             return _file_parts(blocks)
         log.info("output file %s read line by line", key)
-        body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"]
-        try:
-            return _file_parts([self._split(batch) for batch in _parse_lines(body.iter_lines(chunk_size=1 << 20))])
-        finally:
-            body.close()
+        lines = json_lines(self._s3, self._bucket, key)
+        return _file_parts([self._split(batch) for batch in _parse_lines(lines)])
 
     def _split(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch, pa.RecordBatch]:
         """One block of compacted lines (``_LINE_SCHEMA``) as its lines, answers and errors (lines of the block)."""
@@ -419,16 +416,10 @@ def _compact_lines(
     )
 
 
-def _parse_lines(lines: Iterator[bytes]) -> Iterator[pa.RecordBatch]:
+def _parse_lines(lines: Iterator[Any]) -> Iterator[pa.RecordBatch]:
     columns: dict[str, list] = {name: [] for name in _LINE_SCHEMA.names}
-    for raw in lines:
-        if not raw.strip():
-            continue
-        try:
-            line = json.loads(raw)
-        except ValueError:
-            line = None  # a malformed line cannot be matched to a record: it counts as unmatched
-        if not isinstance(line, dict):
+    for line in lines:
+        if not isinstance(line, dict):  # a malformed line cannot be matched to a record: it counts as unmatched
             line = {"error": "malformed output line"}
         record_id = line.get("recordId")
         is_number = isinstance(record_id, str) and _RECORD_ID.fullmatch(record_id)

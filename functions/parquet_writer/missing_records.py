@@ -26,8 +26,10 @@ import pyarrow.json as pajson
 
 if __package__:
     from . import batch_outputs
+    from .s3_files import json_lines
 else:  # deployed: the function folder is the import root
     import batch_outputs
+    from s3_files import json_lines
 
 log = logging.getLogger(__name__)
 
@@ -98,23 +100,13 @@ def record_ids(s3: Any, bucket: str, key: str) -> pa.Array:
     finally:
         body.close()
     log.info("recordIds of %s read line by line", key)
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-    try:
-        return pa.array(_ids_line_by_line(body.iter_lines(chunk_size=1 << 20)), pa.string())
-    finally:
-        body.close()
+    return pa.array(_ids_line_by_line(json_lines(s3, bucket, key)), pa.string())
 
 
 def _ids_line_by_line(lines: Any) -> list[str]:
     ids = []
-    for raw in lines:
-        if not raw.strip():
-            continue
-        try:
-            line = json.loads(raw)
-        except ValueError:
-            continue  # a malformed line carries no recordId
-        record_id = line.get("recordId") if isinstance(line, dict) else None
+    for line in lines:
+        record_id = line.get("recordId") if isinstance(line, dict) else None  # a malformed line carries none
         if isinstance(record_id, str):
             ids.append(record_id)
     return ids

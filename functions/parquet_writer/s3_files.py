@@ -3,12 +3,14 @@
 * ``PrefixedStream`` puts bytes already read back in front of a stream (the CSV header is peeked at first);
 * ``PacedStream`` keeps pyarrow's streaming readers from reading far ahead of the batches taken;
 * ``S3RangeFile`` is a seekable, read-only file served by ranged GETs (Parquet needs its footer first, then only
-  the row groups of the slice).
+  the row groups of the slice);
+* ``json_lines`` reads a JSON Lines object line by line, for the files pyarrow's reader cannot take.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -164,3 +166,18 @@ class S3RangeFile(io.RawIOBase):
         buffer[: len(data)] = data
         self._position += len(data)
         return len(data)
+
+
+def json_lines(s3: Any, bucket: str, key: str) -> Iterator[Any]:
+    """Each non-blank line of ``s3://bucket/key`` parsed as JSON, None for a line that is not JSON."""
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    try:
+        for raw in body.iter_lines(chunk_size=_PIECE):
+            if not raw.strip():
+                continue
+            try:
+                yield json.loads(raw)
+            except ValueError:
+                yield None
+    finally:
+        body.close()
