@@ -64,13 +64,17 @@ def _scan_all(ddb, table, limit):
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def _create_table(ddb, name: str, sort_key_type: str | None = None) -> None:
+    """An on-demand table keyed by a string ``pk`` and, given its type, a ``sk``."""
+    keys = [("pk", "HASH", "S")] + ([("sk", "RANGE", sort_key_type)] if sort_key_type else [])
+    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": n, "KeyType": k} for n, k, _ in keys],
+                     AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, _, t in keys])
+
+
 def test_dynamodb_scan_pages_follow_puts_replacements_and_deletes(aws):
     ddb = boto3.client("dynamodb", region_name="us-east-1")
-    ddb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                {"AttributeName": "sk", "KeyType": "RANGE"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                           {"AttributeName": "sk", "AttributeType": "S"}])
+    _create_table(ddb, "t", sort_key_type="S")
     for i in (5, 1, 3, 2, 4):
         ddb.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"S": f"{i}"}, "v": {"N": str(i)}})
     keys = [it["sk"]["S"] for it in _scan_all(ddb, "t", 2)]
@@ -90,9 +94,7 @@ def test_dynamodb_scan_pages_follow_puts_replacements_and_deletes(aws):
 
 def test_dynamodb_scan_of_a_table_without_a_range_key(aws):
     ddb = boto3.client("dynamodb", region_name="us-east-1")
-    ddb.create_table(TableName="h", BillingMode="PAY_PER_REQUEST",
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    _create_table(ddb, "h")
     for k in "dbca":
         ddb.put_item(TableName="h", Item={"pk": {"S": k}})
     assert [it["pk"]["S"] for it in _scan_all(ddb, "h", 3)] == ["a", "b", "c", "d"]
@@ -102,11 +104,7 @@ def test_dynamodb_scan_of_a_table_without_a_range_key(aws):
 
 def test_dynamodb_scan_resumes_after_a_start_key_that_was_deleted(aws):
     ddb = boto3.client("dynamodb", region_name="us-east-1")
-    ddb.create_table(TableName="d", BillingMode="PAY_PER_REQUEST",
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                {"AttributeName": "sk", "KeyType": "RANGE"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                           {"AttributeName": "sk", "AttributeType": "N"}])
+    _create_table(ddb, "d", sort_key_type="N")
     for pk in "ba":
         for sk in (10, 2, 1):
             ddb.put_item(TableName="d", Item={"pk": {"S": pk}, "sk": {"N": str(sk)}})
