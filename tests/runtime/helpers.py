@@ -44,6 +44,14 @@ def machine(states: dict[str, Any], start_at: str | None = None, **fields: Any) 
     return {"QueryLanguage": "JSONata", "StartAt": start_at or next(iter(states)), "States": states, **fields}
 
 
+def task_state(resource: str, arguments: Any, **fields: Any) -> dict[str, Any]:
+    """A Task state calling ``resource`` with ``arguments``; it ends the machine unless ``fields`` give a Next."""
+    state = {"Type": "Task", "Resource": resource, "Arguments": arguments, **fields}
+    if "Next" not in state:
+        state["End"] = True
+    return state
+
+
 def processor(states: dict[str, Any] | None = None, execution_type: str = "STANDARD",
               start_at: str | None = None) -> dict[str, Any]:
     """A Distributed Map ItemProcessor; a single Pass state by default."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
-from helpers import machine, offline_runtime, run, succeeded
+from helpers import machine, offline_runtime, run, succeeded, task_state
 
 from bedrock_batch.offline import errors
 from bedrock_batch.offline.bedrock.runtime_api import BedrockRuntimeConfig, RuntimeSimulator
@@ -37,17 +37,11 @@ def faulty(**faults: Any) -> Any:
 
 
 def invoke(model_id: str, body: Any, **fields: Any) -> dict[str, Any]:
-    state = {"Type": "Task", "Resource": INVOKE, "Arguments": {"ModelId": model_id, "Body": body}, **fields}
-    if "Next" not in state:
-        state["End"] = True
-    return state
+    return task_state(INVOKE, {"ModelId": model_id, "Body": body}, **fields)
 
 
 def sdk(action: str, arguments: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    state = {"Type": "Task", "Resource": SDK + action, "Arguments": arguments, **fields}
-    if "Next" not in state:
-        state["End"] = True
-    return state
+    return task_state(SDK + action, arguments, **fields)
 
 
 CATCH_ALL = [{"ErrorEquals": ["States.ALL"], "Next": "Error"}]

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from helpers import BUCKET, get_text, machine, offline_runtime, put_text, run, succeeded
+from helpers import BUCKET, get_text, machine, offline_runtime, put_text, run, succeeded, task_state
 
 from bedrock_batch.offline.errors import DefinitionError
 from bedrock_batch.offline.runtime import Runtime
@@ -22,10 +22,7 @@ def rt() -> Iterator[Runtime]:
 
 
 def task(action: str, arguments: dict, **fields) -> dict:
-    state = {"Type": "Task", "Resource": SDK + action, "Arguments": arguments, **fields}
-    if "Next" not in state:
-        state["End"] = True
-    return state
+    return task_state(SDK + action, arguments, **fields)
 
 
 def catch_error(state: dict) -> dict:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers import machine, offline_runtime, run, succeeded
+from helpers import machine, offline_runtime, run, succeeded, task_state
 
 from bedrock_batch.offline.runtime import Runtime
 
@@ -27,11 +27,7 @@ def rt() -> Iterator[Runtime]:
 
 
 def invoke(function: str, payload: Any = "{% $states.input %}", **fields: Any) -> dict[str, Any]:
-    state = {"Type": "Task", "Resource": INVOKE, "Arguments": {"FunctionName": function, "Payload": payload},
-             **fields}
-    if "Next" not in state:
-        state["End"] = True
-    return state
+    return task_state(INVOKE, {"FunctionName": function, "Payload": payload}, **fields)
 
 
 def test_invoke_result_has_payload_status_code_and_version(rt: Runtime) -> None:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from helpers import machine, offline_runtime, run, succeeded
+from helpers import machine, offline_runtime, run, succeeded, task_state
 
 from bedrock_batch.offline.runtime import Runtime
 
@@ -25,10 +25,7 @@ def rt() -> Iterator[Runtime]:
 
 
 def task(resource: str, arguments: dict, **fields) -> dict:
-    state = {"Type": "Task", "Resource": f"arn:aws:states:::{resource}", "Arguments": arguments, **fields}
-    if "Next" not in state:
-        state["End"] = True
-    return state
+    return task_state(f"arn:aws:states:::{resource}", arguments, **fields)
 
 
 def stored(rt: Runtime, pk: str) -> dict | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
-from helpers import machine, offline_runtime, succeeded
+from helpers import machine, offline_runtime, succeeded, task_state
 
 from bedrock_batch.offline import errors
 from bedrock_batch.offline.execution import Execution
@@ -34,10 +34,7 @@ def rt() -> Iterator[Runtime]:
 
 
 def task(action: str, arguments: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    state = {"Type": "Task", "Resource": SDK + action, "Arguments": arguments, **fields}
-    if "Next" not in state:
-        state["End"] = True
-    return state
+    return task_state(SDK + action, arguments, **fields)
 
 
 def park(**fields: Any) -> dict[str, Any]:
