@@ -24,6 +24,9 @@ BRANCH_FAILED = "States.BranchFailed"
 # States.ALL won't catch States.Runtime errors." DataLimitExceeded is terminal in the same way.
 TERMINAL = frozenset({RUNTIME, DATA_LIMIT_EXCEEDED})
 
+# The interpreter's own errors whose cause AWS prefixes with the state that raised them.
+LOCATED_ERRORS = frozenset({QUERY_EVALUATION_ERROR})
+
 # Payload limit for state input/output and execution input (Developer Guide, service quotas: 256 KiB).
 MAX_PAYLOAD_BYTES = 256 * 1024
 
@@ -31,14 +34,36 @@ MAX_PAYLOAD_BYTES = 256 * 1024
 class StatesError(Exception):
     """An error raised inside an execution, with the ``Error`` and ``Cause`` a Catch receives."""
 
-    def __init__(self, error: str, cause: str = "") -> None:
-        super().__init__(f"{error}: {cause}" if cause else error)
+    def __init__(self, error: str | None, cause: str | None = "", located: bool = False) -> None:
+        super().__init__(f"{error}: {cause}" if cause else str(error))
         self.error = error
         self.cause = cause
+        # Whether the cause already says where it happened, or must pass through as it is (a Fail state's own
+        # Cause, a task's resource's answer): the interpreter's own errors get the state prefix once, at the
+        # innermost state (see ``locate``).
+        self.located = located
 
     def as_output(self) -> dict[str, str]:
-        """The error output a Catch passes on (``$states.errorOutput``)."""
-        return {"Error": self.error, "Cause": self.cause}
+        """The error output a Catch passes on (``$states.errorOutput``); a Fail state may leave either out."""
+        out = {}
+        if self.error is not None:
+            out["Error"] = self.error
+        if self.cause is not None:
+            out["Cause"] = self.cause
+        return out
+
+    def locate(self, state_name: str, entered_event_id: int) -> None:
+        """Prefix an evaluation error's cause with the state that raised it, as AWS does in the failure.
+
+        Recorded AWS executions (facts.md): "An error occurred while executing the state '<name>' (entered at
+        the event id #<n>). " before the cause of a States.QueryEvaluationError.
+        """
+        if self.located:
+            return
+        self.located = True
+        if self.error in LOCATED_ERRORS:
+            self.cause = (f"An error occurred while executing the state '{state_name}' (entered at the event id "
+                          f"#{entered_event_id}). {self.cause}")
 
 
 class ExecutionAlreadyExists(ValueError):

@@ -76,7 +76,8 @@ class Execution:
             out["output"] = json.dumps(self.output)
         if self.error is not None:
             out["error"] = self.error
-            out["cause"] = self.cause or ""
+        if self.cause is not None:
+            out["cause"] = self.cause
         return out
 
     def result(self) -> dict[str, Any]:
@@ -133,7 +134,7 @@ async def run_program(frame: Frame, program: Program, program_input: Any) -> Any
 async def run_state(frame: Frame, state: State, state_input: Any) -> Transition:
     execution = frame.execution
     history = execution.history
-    history.add(f"{state.type_name}StateEntered", name=state.name, input=state_input)
+    entered_id = history.add(f"{state.type_name}StateEntered", name=state.name, input=state_input)
     execution.transitions += 1
     entered = frame.runtime.clock.iso()
     attempts = [0] * len(state.retriers)
@@ -146,6 +147,7 @@ async def run_state(frame: Frame, state: State, state_input: Any) -> Transition:
             history.add(f"{state.type_name}StateExited", name=state.name, output=transition.output)
             return transition
         except StatesError as err:
+            err.locate(state.name, entered_id)
             retrier = next((i for i, r in enumerate(state.retriers) if errors.matches(r.error_equals, err.error)), None)
             if retrier is not None and attempts[retrier] < state.retriers[retrier].max_attempts:
                 delay = state.retriers[retrier].delay(attempts[retrier], execution.rng)
@@ -159,9 +161,13 @@ async def run_state(frame: Frame, state: State, state_input: Any) -> Transition:
             if catcher is None:
                 raise
             bindings["states"]["errorOutput"] = err.as_output()
-            output = catcher.output.evaluate(bindings) if catcher.output else err.as_output()
-            if catcher.assign:
-                frame.scope.assign({n: t.evaluate(bindings) for n, t in catcher.assign.items()})
+            try:
+                output = catcher.output.evaluate(bindings) if catcher.output else err.as_output()
+                if catcher.assign:
+                    frame.scope.assign({n: t.evaluate(bindings) for n, t in catcher.assign.items()})
+            except StatesError as catch_err:
+                catch_err.locate(state.name, entered_id)
+                raise
             history.add(f"{state.type_name}StateExited", name=state.name, output=output, caught=err.error)
             return Transition(output, catcher.next)
 

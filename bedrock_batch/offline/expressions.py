@@ -117,14 +117,21 @@ def _to_json(value: Any) -> Any:
 
 
 class Expression:
-    """One ``{% %}`` expression, compiled once."""
+    """One ``{% %}`` expression, compiled once.
 
-    __slots__ = ("source", "where", "_compiled")
+    ``where`` places it for definition errors ("State 'X', field 'Arguments'"); ``field`` is the path AWS names
+    in an evaluation error, relative to the state, with ``/`` before each key and ``[i]`` for each index
+    (``Arguments/Input/pushLocation``).
+    """
 
-    def __init__(self, source: str, where: str) -> None:
+    __slots__ = ("source", "body", "where", "field", "_compiled")
+
+    def __init__(self, source: str, where: str, field: str = "") -> None:
         self.source = source
         self.where = where
+        self.field = field
         body = source[2:-2].strip()
+        self.body = body
         if not body:
             raise DefinitionError(f"{where}: the JSONata expression is empty")
         try:
@@ -150,34 +157,87 @@ class Expression:
             return False, None
         return True, _to_json(result)
 
+    def value(self, bindings: Mapping[str, Any]) -> Any:
+        """The expression's value; nothing (undefined) fails the state, wherever the expression sits in a field.
+
+        Recorded AWS executions (facts.md, "undefined JSONata results"): States.QueryEvaluationError, raised
+        before any service is called, naming the expression and the field.
+        """
+        defined, value = self.evaluate(bindings)
+        if not defined:
+            raise StatesError(
+                QUERY_EVALUATION_ERROR,
+                f"The JSONata expression '{self.body}' specified for the field '{self.field}' returned nothing "
+                "(undefined).",
+            )
+        return value
+
+    def unexpected_type(self, expected: str, value: Any) -> StatesError:
+        """AWS's error for a field whose expression returns a value of the wrong JSON type (``Items``...)."""
+        shown = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return StatesError(
+            QUERY_EVALUATION_ERROR,
+            f"The JSONata expression '{self.body}' specified for the field '{self.field}' returned an unexpected "
+            f"result type. Expected '{expected}', but was '{json_type(value)}' for value: {shown}",
+        )
+
+
+def json_type(value: Any) -> str:
+    """A value's JSON type, as AWS's messages name it (never Python's ``int`` or ``NoneType``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
 
 class Template:
-    """A field's value: JSON whose strings may be ``{% %}`` expressions at any depth."""
+    """A field's value: JSON whose strings may be ``{% %}`` expressions at any depth.
 
-    __slots__ = ("where", "_node", "_constant")
+    ``field`` is the field's AWS path relative to the state (``Arguments``, ``Catch[1]/Output``,
+    ``ItemReader/Arguments``); nested expressions extend it with ``/key`` and ``[i]``.
+    """
 
-    def __init__(self, value: Any, where: str) -> None:
+    __slots__ = ("where", "field", "_node", "_constant")
+
+    def __init__(self, value: Any, where: str, field: str = "") -> None:
         self.where = where
+        self.field = field
         self._constant = not _has_expression(value)
-        self._node = value if self._constant else _compile(value, where)
+        self._node = value if self._constant else _compile(value, where, field)
 
     @property
     def is_constant(self) -> bool:
         return self._constant
 
+    @property
+    def expression(self) -> Expression | None:
+        """The expression when the whole field is one, for messages about the type of its value."""
+        return self._node if isinstance(self._node, Expression) else None
+
     def evaluate(self, bindings: Mapping[str, Any]) -> Any:
         if self._constant:
             return self._node
         if isinstance(self._node, Expression):
-            defined, value = self._node.evaluate(bindings)
-            if not defined:
-                # AWS fails the state when a field's whole expression returns nothing.
-                raise StatesError(
-                    QUERY_EVALUATION_ERROR,
-                    f"{self.where}: the JSONata expression {self._node.source} returned no value (undefined)",
-                )
-            return value
+            return self._node.value(bindings)
         return _evaluate(self._node, bindings)
+
+    def unexpected_type(self, expected: str, value: Any) -> StatesError:
+        """The error for a value of the wrong JSON type: AWS's wording when the field is one expression."""
+        if isinstance(self._node, Expression):
+            return self._node.unexpected_type(expected, value)
+        shown = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return StatesError(
+            QUERY_EVALUATION_ERROR,
+            f"The value of the field '{self.field}' has an unexpected type. Expected '{expected}', but was "
+            f"'{json_type(value)}' for value: {shown}",
+        )
 
     def expressions(self) -> list[Expression]:
         found: list[Expression] = []
@@ -195,33 +255,24 @@ def _has_expression(value: Any) -> bool:
     return False
 
 
-def _compile(value: Any, where: str) -> Any:
+def _compile(value: Any, where: str, field: str) -> Any:
     if is_expression(value):
-        return Expression(value, where)
+        return Expression(value, where, field)
     if isinstance(value, dict):
-        return {k: _compile(v, f"{where}.{k}") for k, v in value.items()}
+        return {k: _compile(v, f"{where}.{k}", f"{field}/{k}") for k, v in value.items()}
     if isinstance(value, list):
-        return [_compile(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [_compile(v, f"{where}[{i}]", f"{field}[{i}]") for i, v in enumerate(value)]
     return value
 
 
-_UNDEFINED = object()
-
-
 def _evaluate(node: Any, bindings: Mapping[str, Any]) -> Any:
+    """A field's JSON with each expression replaced by its value; one that returns nothing fails the state."""
     if isinstance(node, Expression):
-        defined, value = node.evaluate(bindings)
-        return value if defined else _UNDEFINED
+        return node.value(bindings)
     if isinstance(node, dict):
-        out = {}
-        for k, v in node.items():
-            value = _evaluate(v, bindings)
-            # A nested expression that yields nothing drops its key, as in a JSONata object constructor.
-            if value is not _UNDEFINED:
-                out[k] = value
-        return out
+        return {k: _evaluate(v, bindings) for k, v in node.items()}
     if isinstance(node, list):
-        return [v for v in (_evaluate(v, bindings) for v in node) if v is not _UNDEFINED]
+        return [_evaluate(v, bindings) for v in node]
     return node
 
 

@@ -44,11 +44,13 @@ class History:
         self.counts: Counter[str] = Counter()
         self._last_id = 0
 
-    def add(self, type_: str, **details: Any) -> None:
+    def add(self, type_: str, **details: Any) -> int:
+        """Record one event; returns its id (a state's error cause names the id of its entered event)."""
         self.counts[type_] += 1
         self._last_id += 1
         if self.keep_events:
             self.events.append(HistoryEvent(self._last_id, self._last_id - 1, self._clock.datetime(), type_, details))
+        return self._last_id
 
     def types(self) -> list[str]:
         return [e.type for e in self.events]

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from jsonata.utils import Utils
+
+NULL = Utils.NULL_VALUE
+
 RESERVED = frozenset({"states"})
 
 
@@ -29,5 +33,9 @@ class VariableScope:
         return merged
 
     def assign(self, values: dict[str, Any]) -> None:
-        """Assign in this scope: an inner scope's assignments never leak into its parent."""
-        self.values.update(values)
+        """Assign in this scope: an inner scope's assignments never leak into its parent.
+
+        A variable assigned null holds null, not undefined (recorded AWS executions): JSONata reads a bound
+        ``None`` as undefined, so null is kept as JSONata's own null value.
+        """
+        self.values.update({k: NULL if v is None else v for k, v in values.items()})

@@ -141,14 +141,30 @@ def test_eventbridge_put_events_serializes_an_object_detail(rt: Runtime) -> None
 
 
 def test_an_update_the_offline_service_cannot_handle_fails_the_task_visibly(rt: Runtime) -> None:
-    """A JSONata value that is undefined drops its field (Developer Guide, transforming-data), so this UpdateItem
-    carries an empty attribute value. AWS answers such a request with a service error (name not known here);
+    """An UpdateItem whose number attribute is empty: AWS answers it with a service error (name not known here);
     moto raises an IndexError on it. Either way the task fails, the Catch sees it and the execution does not hang
     or die with the exception."""
     definition = machine({
         "Count": task("dynamodb:updateItem", {
             "TableName": TABLE, "Key": {"pk": {"S": "job-3"}}, "UpdateExpression": "ADD n :n",
-            "ExpressionAttributeValues": {":n": {"N": "{% $states.input.missing %}"}}},
+            "ExpressionAttributeValues": {":n": {"N": "{% '' %}"}}},
             Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]),
         "Caught": {"Type": "Pass", "Output": "{% $states.input.Error %}", "End": True}})
     assert succeeded(run(rt, definition, {})) in {"States.TaskFailed", "DynamoDB.ValidationException"}
+
+
+def test_an_undefined_argument_fails_the_state_before_the_service_is_called(rt: Runtime) -> None:
+    """Recorded AWS executions (facts.md, "undefined JSONata results"): an expression nested in Arguments that
+    returns nothing fails the state with States.QueryEvaluationError naming the expression and the field path,
+    before any service is called: the item is never written."""
+    definition = machine({
+        "Count": task("dynamodb:putItem", {
+            "TableName": TABLE, "Item": {"pk": {"S": "job-4"}, "n": {"N": "{% $states.input.missing %}"}}},
+            Catch=[{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Caught"}]),
+        "Caught": {"Type": "Pass", "Output": "{% $states.input %}", "End": True}})
+    output = run(rt, definition, {}).output
+    assert output["Error"] == "States.QueryEvaluationError"
+    assert output["Cause"].endswith(
+        "The JSONata expression '$states.input.missing' specified for the field 'Arguments/Item/n/N' returned "
+        "nothing (undefined).")
+    assert stored(rt, "job-4") is None

@@ -32,10 +32,21 @@ class ParseContext:
     query_language: str
     path: str  # e.g. "State 'Build records'" or "State 'Map' > ItemProcessor > State 'Pass'"
     execution_type: str = "STANDARD"  # of the program being parsed: EXPRESS forbids .sync and .waitForTaskToken
+    # Where a field sits within its state, as AWS names it in evaluation errors: "" for the state's own fields,
+    # "Catch[1]/" or "Choices[0]/" inside a clause or rule, "ItemReader/" inside a Map's reader.
+    field_prefix: str = ""
 
     def at(self, state_name: str) -> ParseContext:
         prefix = f"{self.path} > " if self.path else ""
         return ParseContext(self.query_language, f"{prefix}State '{state_name}'", self.execution_type)
+
+    def within(self, field: str) -> ParseContext:
+        """The context of a nested part of this state: a Catch clause, a Choice rule, ItemReader.ReaderConfig."""
+        return ParseContext(self.query_language, f"{self.path}, {field}", self.execution_type,
+                            f"{self.field_prefix}{field.replace('.', '/')}/")
+
+    def field_path(self, field: str) -> str:
+        return f"{self.field_prefix}{field}"
 
     def error(self, message: str, field: str | None = None) -> DefinitionError:
         where = f"{self.path}, field '{field}'" if field else self.path
@@ -51,7 +62,7 @@ class Transition:
 def template(raw: dict[str, Any], field: str, ctx: ParseContext) -> Template | None:
     if field not in raw:
         return None
-    return Template(raw[field], f"{ctx.path}, field '{field}'")
+    return Template(raw[field], f"{ctx.path}, field '{field}'", ctx.field_path(field))
 
 
 def number_field(raw: dict[str, Any], field: str, ctx: ParseContext, minimum: float = 0,
@@ -65,7 +76,7 @@ def number_field(raw: dict[str, Any], field: str, ctx: ParseContext, minimum: fl
         if not ok or (integer and value != int(value)):
             kind = "an integer" if integer else "a number"
             raise ctx.error(f"must be {kind} >= {minimum} or a JSONata expression, got {value!r}", field)
-    return Template(value, f"{ctx.path}, field '{field}'")
+    return Template(value, f"{ctx.path}, field '{field}'", ctx.field_path(field))
 
 
 def evaluate_number(tpl: Template | None, bindings: dict[str, Any], default: float | None, minimum: float = 0,
@@ -73,10 +84,12 @@ def evaluate_number(tpl: Template | None, bindings: dict[str, Any], default: flo
     if tpl is None:
         return default
     value = tpl.evaluate(bindings)
-    if not isinstance(value, int | float) or isinstance(value, bool) or value < minimum or (
-        integer and value != int(value)
-    ):
-        raise StatesError(errors.QUERY_EVALUATION_ERROR, f"{tpl.where}: expected a number >= {minimum}, got {value!r}")
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise tpl.unexpected_type("integer" if integer else "number", value)
+    if value < minimum or (integer and value != int(value)):
+        kind = "an integer" if integer else "a number"
+        raise StatesError(errors.QUERY_EVALUATION_ERROR,
+                          f"The value {value:g} of the field '{tpl.field}' must be {kind} >= {minimum:g}")
     return int(value) if integer else value
 
 
@@ -89,7 +102,8 @@ def parse_assign(raw: dict[str, Any], ctx: ParseContext) -> dict[str, Template] 
     for name in assign:
         if name in RESERVED or not name.isidentifier():
             raise ctx.error(f"invalid variable name {name!r}", "Assign")
-    return {name: Template(value, f"{ctx.path}, field 'Assign.{name}'") for name, value in assign.items()}
+    return {name: Template(value, f"{ctx.path}, field 'Assign.{name}'", ctx.field_path(f"Assign/{name}"))
+            for name, value in assign.items()}
 
 
 @dataclass
@@ -174,7 +188,7 @@ def parse_catch(raw: dict[str, Any], ctx: ParseContext) -> list[Catcher]:
             raise ctx.error(f"unknown fields {sorted(unknown)}", field)
         if not isinstance(entry.get("Next"), str):
             raise ctx.error("a catcher needs a Next state", field)
-        sub = ParseContext(ctx.query_language, f"{ctx.path}, {field}", ctx.execution_type)
+        sub = ctx.within(field)
         catchers.append(Catcher(names, entry["Next"], template(entry, "Output", sub), parse_assign(entry, sub)))
     return catchers
 

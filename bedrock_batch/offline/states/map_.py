@@ -9,6 +9,7 @@ ItemBatcher, ResultWriter, ToleratedFailurePercentage/Count; children cannot rea
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
@@ -87,10 +88,16 @@ class MapState(State):
         return self.finish(frame, bindings, result, self.next)
 
     def source_items(self, state_input: Any, bindings: dict[str, Any]) -> list[Any]:
-        items = self.items.evaluate(bindings) if self.items is not None else state_input
+        # Recorded AWS executions: Items of another type is "... returned an unexpected result type. Expected
+        # 'array', but was 'object' for value: ..."; without Items, "Map state input must be an array but was: 1".
+        if self.items is None:
+            if not isinstance(state_input, list):
+                raise StatesError(errors.QUERY_EVALUATION_ERROR, "Map state input must be an array but was: "
+                                  + json.dumps(state_input, separators=(",", ":"), ensure_ascii=False))
+            return state_input
+        items = self.items.evaluate(bindings)
         if not isinstance(items, list):
-            raise StatesError(errors.QUERY_EVALUATION_ERROR,
-                              f"{self.ctx.path}: the items to iterate must be an array, got {type(items).__name__}")
+            raise self.items.unexpected_type("array", items)
         return items
 
     def select(self, item: Any, index: int, bindings: dict[str, Any]) -> Any:
@@ -155,7 +162,7 @@ class WriterSpec:
 
 
 def _sub(ctx: ParseContext, field: str) -> ParseContext:
-    return ParseContext(ctx.query_language, f"{ctx.path}, {field}", ctx.execution_type)
+    return ctx.within(field)
 
 
 def _parse_reader(raw: Any, ctx: ParseContext) -> ReaderSpec | None:

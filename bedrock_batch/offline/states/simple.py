@@ -30,7 +30,7 @@ class PassState(State):
 class ChoiceRule:
     def __init__(self, raw: dict[str, Any], index: int, ctx: ParseContext) -> None:
         field = f"Choices[{index}]"
-        sub = ParseContext(ctx.query_language, f"{ctx.path}, {field}", ctx.execution_type)
+        sub = ctx.within(field)
         extra = set(raw) - {"Condition", "Next", "Output", "Assign", "Comment"}
         if extra:
             raise ctx.error(f"unknown fields {sorted(extra)}; a JSONata rule has Condition and Next", field)
@@ -41,7 +41,7 @@ class ChoiceRule:
             raise ctx.error("Condition must be a JSONata expression or a boolean", f"{field}.Condition")
         if not isinstance(raw.get("Next"), str):
             raise ctx.error("a choice rule needs a Next state", field)
-        self.condition = Template(condition, f"{sub.path}, field 'Condition'")
+        self.condition = Template(condition, f"{sub.path}, field 'Condition'", sub.field_path("Condition"))
         self.next: str = raw["Next"]
         self.output = template(raw, "Output", sub)
         self.assign = parse_assign(raw, sub)
@@ -69,8 +69,7 @@ class ChoiceState(State):
         for rule in self.rules:
             verdict = rule.condition.evaluate(bindings)
             if not isinstance(verdict, bool):
-                raise StatesError(errors.QUERY_EVALUATION_ERROR,
-                                  f"{rule.condition.where}: a Condition must return a boolean, got {verdict!r}")
+                raise rule.condition.unexpected_type("boolean", verdict)
             if verdict:
                 # A matching rule's Output replaces the state's; the state's Assign applies whichever rule
                 # matches (state-choice), together with the rule's own (the rule's value wins a shared name).
@@ -103,7 +102,19 @@ class WaitState(State):
             delay = float(evaluate_number(self.seconds, bindings, 0, minimum=0) or 0)
         else:
             assert self.timestamp is not None
-            when = _parse_timestamp(self.timestamp.evaluate(bindings), self.timestamp.where)
+            value = self.timestamp.evaluate(bindings)
+            try:
+                when = _parse_timestamp(value, self.timestamp.where)
+            except StatesError:
+                # Recorded AWS executions: "... cannot be parsed as an ISO-8601 extended offset date-time format
+                # string: 2016-12-05 21:29:29Z".
+                if not isinstance(value, str):
+                    raise self.timestamp.unexpected_type("string", value) from None
+                body = self.timestamp.expression.body if self.timestamp.expression else ""
+                raise StatesError(errors.QUERY_EVALUATION_ERROR,
+                                  f"The JSONata expression '{body}' specified for the field 'Timestamp' returned a "
+                                  f"value that cannot be parsed as an ISO-8601 extended offset date-time format "
+                                  f"string: {value}") from None
             delay = max(0.0, when.timestamp() - frame.runtime.clock.now())
         await asyncio.sleep(delay)
         return self.finish(frame, bindings, state_input, self.next)
@@ -151,8 +162,11 @@ class FailState(State):
         self.cause = template(raw, "Cause", ctx)
 
     async def run(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> Transition:
-        error = self.error.evaluate(bindings) if self.error else ""  # AWS leaves Error empty
-        cause = self.cause.evaluate(bindings) if self.cause else ""
-        if not isinstance(error, str) or not isinstance(cause, str):
-            raise StatesError(errors.QUERY_EVALUATION_ERROR, f"{self.ctx.path}: Error and Cause must be strings")
-        raise StatesError(error, cause)
+        # Recorded AWS executions: a Fail state with only Error (or only Cause) leaves the other out of the
+        # failure; it is absent, not "".
+        error = self.error.evaluate(bindings) if self.error else None
+        cause = self.cause.evaluate(bindings) if self.cause else None
+        for tpl, value in ((self.error, error), (self.cause, cause)):
+            if tpl is not None and not isinstance(value, str):
+                raise tpl.unexpected_type("string", value)
+        raise StatesError(error, cause, located=True)
