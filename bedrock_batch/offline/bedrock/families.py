@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .backends import ModelBackend, count_tokens
+from .catalog import catalogue
 
 DEFAULT_MAX_TOKENS = 512
 _GEO_PREFIXES = ("us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca.")
@@ -274,11 +275,18 @@ FAMILIES = (CONVERSE, ANTHROPIC_CLAUDE, AMAZON_NOVA, META_LLAMA, TITAN_EMBED_TEX
 def family_for(model_id: str, invocation_type: str | None = "InvokeModel") -> Family | None:
     """The response format for a model id (plain, geo inference profile ``us.``/``eu.``/``apac.``/``global.``, or ARN).
 
+    A model in the catalogue (``models.json``) answers in the family it names there (Converse: any text model).
+
     With ``Converse`` every text model answers in the Converse format; embedding models have no Converse form. An
     application-inference-profile ARN hides the model, so only Converse can be simulated for it. ``None`` means the
     simulator has no response format for it: its records become error lines.
     """
     model = base_model_id(model_id)
+    known = catalogue().models.get(model)
+    if known is not None:  # models.json names the format; the rules below cover ids it does not list
+        if invocation_type == "Converse":
+            return CONVERSE if "TEXT" in known.output else None
+        return next((family for family in FAMILIES if family.name == known.family), None)
     embedding = "embed" in model
     if invocation_type == "Converse":
         return None if embedding else CONVERSE

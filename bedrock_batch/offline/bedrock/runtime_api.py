@@ -6,8 +6,9 @@ in a batch job is exactly what ``InvokeModel`` returns for its ``modelInput``. R
 ``bedrock-runtime`` service model as the client would (``ParamValidationError``); failures are
 ``botocore.exceptions.ClientError`` with the API's error codes (API Reference, InvokeModel and Converse, "Errors"):
 
-- ``ValidationException`` (400): a body that is not JSON, a body the model rejects (a family's ``RecordError``), an
-  unsupported content type, a model id with no simulated format (or an embedding model called with Converse);
+- ``ValidationException`` (400): a model id the catalogue (``models.json``) does not know, a body that is not JSON,
+  a body the model rejects (a family's ``RecordError``), an unsupported content type, a model id with no simulated
+  format (or an embedding model called with Converse);
 - ``ThrottlingException`` (429), ``ModelErrorException`` (424) ...: injected by ``BedrockRuntimeConfig``.
 
 Faults are deterministic: ``runtime_throttle_rate = 0.25`` throttles exactly every 4th call, so a test can count on
@@ -31,8 +32,9 @@ from botocore.validate import validate_parameters
 
 from ..clock import VirtualClock
 from .backends import DeterministicBackend, ModelBackend
+from .catalog import catalogue
 from .families import CONVERSE, RecordError, family_for
-from .simulator import client_error
+from .simulator import INVALID_MODEL_MESSAGE, client_error
 
 # API Reference (botocore bedrock-runtime model): the HTTP status of each InvokeModel / Converse error.
 HTTP_STATUS = {
@@ -97,8 +99,12 @@ class RuntimeSimulator:
         clock: VirtualClock | None = None,
         config: BedrockRuntimeConfig | None = None,
         backend: ModelBackend | None = None,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
     ) -> None:
         self.clock = clock
+        self.region = region
+        self.account_id = account_id
         self.config = config or BedrockRuntimeConfig()
         self.backend: ModelBackend = backend or DeterministicBackend(self.config.seed)
         self.calls = 0  # every call that passed parameter validation
@@ -115,6 +121,7 @@ class RuntimeSimulator:
         _validate(op, params)
         model_id = params["modelId"]
         self._admit(op, model_id)
+        self._check_model(op, model_id)
         for field in ("contentType", "accept"):
             value = params.get(field)
             if value is not None and value.split(";")[0].strip().lower() not in _JSON_TYPES:
@@ -155,6 +162,7 @@ class RuntimeSimulator:
         _validate(op, params)
         model_id = params["modelId"]
         self._admit(op, model_id)
+        self._check_model(op, model_id)
         if family_for(model_id, "Converse") is None:
             self._fail(
                 op,
@@ -188,6 +196,12 @@ class RuntimeSimulator:
         self._admitted += 1
         if _steps(self._admitted, cfg.runtime_error_rate):
             self._fail(op, model_id, cfg.runtime_error_code, cfg.runtime_error_message)
+
+    def _check_model(self, op: str, model_id: str) -> None:
+        """A model or inference profile id the catalogue (models.json) does not know is a ValidationException, as
+        on AWS (API Reference, InvokeModel/Converse errors)."""
+        if catalogue().resolve(model_id, self.region, self.account_id) is None:
+            self._fail(op, model_id, "ValidationException", INVALID_MODEL_MESSAGE)
 
     def _run(self, op: str, model_id: str, family: Any, body: dict[str, Any]) -> Any:
         key = f"{self.config.seed}:{op}:{self.calls}:{model_id}"

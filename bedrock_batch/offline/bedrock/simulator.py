@@ -34,6 +34,7 @@ from botocore.exceptions import ClientError
 
 from ..clock import VirtualClock
 from .backends import DeterministicBackend, ModelBackend
+from .catalog import catalogue
 from .families import RecordError, family_for
 from .faults import SimulatorConfig, selects
 
@@ -57,6 +58,18 @@ MODEL_ID_PATTERN = (
     r"([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2})|(([0-9a-zA-Z][_-]?)+)"
 )
 TAG_PATTERN = r"[a-zA-Z0-9\s._:/=+@-]*"
+# GetFoundationModel's modelIdentifier and GetInferenceProfile's inferenceProfileIdentifier (botocore model).
+FOUNDATION_MODEL_ID_PATTERN = (
+    r"(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}::foundation-model/[a-z0-9-]{1,63}[.]{1}([a-z0-9-]{1,63}[.]){0,2}"
+    r"[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2})|([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})"
+    r"([:][a-z0-9-]{1,63}){0,2})"
+)
+INFERENCE_PROFILE_ID_PATTERN = (
+    r"(arn:aws(|-us-gov|-cn|-iso|-iso-b):bedrock:(|[0-9a-z-]{0,20}):(|[0-9]{12}):(inference-profile|"
+    r"application-inference-profile)/)?[a-zA-Z0-9-:.]+"
+)
+# The message AWS gives for a model id that names no model (InvokeModel, Converse, GetFoundationModel ...).
+INVALID_MODEL_MESSAGE = "The provided model identifier is invalid."
 
 _HTTP_STATUS = {
     "ValidationException": 400,
@@ -201,6 +214,7 @@ class BatchSimulator:
             self._throttled += 1
             raise client_error("ThrottlingException", "Too many requests, please wait before trying again.", op)
         self._validate_create(kwargs, op)
+        self._check_batch_model(kwargs["modelId"], op)
         role_arn = kwargs["roleArn"]
         if role_arn in cfg.access_denied_role_arns:
             raise client_error(
@@ -296,6 +310,28 @@ class BatchSimulator:
         if end < len(jobs):
             result["nextToken"] = base64.urlsafe_b64encode(f"offset:{end}".encode()).decode()
         return {**result, **self._metadata()}
+
+    def get_foundation_model(self, *, modelIdentifier: str) -> dict[str, Any]:
+        """API_GetFoundationModel: ``modelDetails`` of a model id or foundation-model ARN in the catalogue."""
+        op = "GetFoundationModel"
+        self._check_identifier(modelIdentifier, "modelIdentifier", FOUNDATION_MODEL_ID_PATTERN, op)
+        model = catalogue().foundation_model(modelIdentifier, self.region)
+        if model is None:
+            raise client_error("ValidationException", INVALID_MODEL_MESSAGE, op)
+        return {"modelDetails": catalogue().model_details(model, self.region), **self._metadata()}
+
+    def get_inference_profile(self, *, inferenceProfileIdentifier: str) -> dict[str, Any]:
+        """API_GetInferenceProfile: a system-defined (cross-Region) profile usable from this Region.
+
+        The simulator has no application inference profiles, so their ARNs are not found either.
+        """
+        op = "GetInferenceProfile"
+        identifier = inferenceProfileIdentifier
+        self._check_identifier(identifier, "inferenceProfileIdentifier", INFERENCE_PROFILE_ID_PATTERN, op)
+        resolved = catalogue().inference_profile(identifier, self.region, self.account_id)
+        if resolved is None:
+            raise client_error("ResourceNotFoundException", f"Inference profile {identifier} not found.", op)
+        return {**catalogue().profile_details(resolved, self.region, self.account_id), **self._metadata()}
 
     def stop_model_invocation_job(self, *, jobIdentifier: str) -> dict[str, Any]:
         op = "StopModelInvocationJob"
@@ -413,6 +449,26 @@ class BatchSimulator:
             plural = "s" if len(errors) > 1 else ""
             raise client_error(
                 "ValidationException", f"{len(errors)} validation error{plural} detected: " + "; ".join(errors), op
+            )
+
+    def _check_batch_model(self, model_id: str, op: str) -> None:
+        """The model must exist (in this Region, for a profile) and support batch inference (User Guide,
+        batch-inference-supported); the catalogue says which do."""
+        resolved = catalogue().resolve(model_id, self.region, self.account_id)
+        if resolved is None:
+            raise client_error("ValidationException", INVALID_MODEL_MESSAGE, op)
+        if not resolved.model.batch:
+            raise client_error(
+                "ValidationException", f"The model {model_id} does not support batch inference.", op
+            )
+
+    def _check_identifier(self, value: Any, where: str, pattern: str, op: str) -> None:
+        if not isinstance(value, str) or not 1 <= len(value) <= 2048 or not re.fullmatch(pattern, value):
+            raise client_error(
+                "ValidationException",
+                f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy constraint: "
+                f"Member must satisfy regular expression pattern: {pattern}",
+                op,
             )
 
     def _quota_message(self, model_id: str) -> str:
@@ -752,7 +808,7 @@ class BatchSimulator:
     def _event_model_id(self, model_id: str) -> str:
         if not self.config.event_model_id_as_arn or model_id.startswith("arn:"):
             return model_id
-        if model_id.split(".", 1)[0] in ("us", "eu", "apac", "global", "us-gov", "jp", "au", "ca"):
+        if catalogue().split_profile(model_id) is not None:
             return f"arn:aws:bedrock:{self.region}:{self.account_id}:inference-profile/{model_id}"
         return f"arn:aws:bedrock:{self.region}::foundation-model/{model_id}"
 
@@ -790,7 +846,8 @@ class BatchSimulator:
             "clientRequestToken": job.token,
             "roleArn": job.role_arn,
             "status": job.status,
-            "message": job.message,
+            # botocore: "If the batch inference job failed, this field contains a message" (and when stopped)
+            "message": job.message if job.status in ("Failed", "Stopped") else None,
             "submitTime": when(job.submit_time),
             "lastModifiedTime": when(job.last_modified),
             "endTime": when(job.end_time),
