@@ -11,6 +11,7 @@ no ``arn:aws:bedrock:<region>::foundation-model/us.<model>``.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +100,14 @@ def test_the_bedrock_service_role_lists_only_the_job_prefixes() -> None:
 def test_no_grant_names_a_foundation_model_by_its_profile_id() -> None:
     text = json.dumps(_statements(_stack(PROFILE)))
     assert f"foundation-model/{PROFILE}" not in text
+
+
+@pytest.mark.parametrize(("model_id", "accepted"), [
+    (MODEL, True), (PROFILE, True), ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", True),
+    ("us-gov.anthropic.claude-3-haiku-20240307-v1:0", True), ("cohere.embed-english-v3", True),
+    # the grants could not be derived from an ARN, nor the model from a fourth dot-separated part
+    (f"arn:aws:bedrock:{REGION}::foundation-model/{MODEL}", False), ("a.b.c.d", False),
+])
+def test_model_id_takes_a_model_or_an_inference_profile_id(model_id: str, accepted: bool) -> None:
+    pattern = _stack(MODEL).template["Parameters"]["ModelId"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, model_id)) is accepted
