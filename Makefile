@@ -3,9 +3,13 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
-STACK  ?= bedrock-batch
+# Stack name and Region: those of samconfig.toml (what `sam deploy` and `sam deploy --guided` use) unless given,
+# as in `make deploy STACK=reviews-prod REGION=eu-west-1`.
+STACK  ?=
+REGION ?=
+STACK_ARGS := $(if $(STACK),--stack-name $(STACK)) $(if $(REGION),--region $(REGION))
 
-.PHONY: install demo test lint bench build validate deploy delete clean
+.PHONY: install demo test lint security bench build validate deploy deploy-guided publish-prompts delete clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +27,22 @@ demo: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/pytest -q
 
+## ruff, and cfn-lint with the Serverless Rules (cfn-lint-serverless). Suppressions sit in the template's Metadata.
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
+
+# checkov pins its own boto3 and more, so it lives in a venv of its own (not part of `make test`).
+CHECKOV_VENV := .venv-checkov
+CHECKOV      := $(CHECKOV_VENV)/bin/checkov
+
+$(CHECKOV):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==3.3.30
+
+## Security scan of the template; each skipped check has its reason in the resource's Metadata.
+security: $(CHECKOV)
+	$(CHECKOV) -f template.yaml --framework cloudformation serverless --compact --quiet --skip-download
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
@@ -49,12 +66,29 @@ build: $(SAM)
 validate: $(SAM)
 	$(SAM) validate --lint --region us-east-1
 
+## One command deploys a working stack: sam deploy, then prompts/templates.json into its bucket (every text run
+## reads config/prompt-templates.json there). First time: `make deploy-guided` asks for the stack name, Region and
+## parameters and saves them in samconfig.toml, which later `make deploy` runs read.
 deploy: build $(STAMP)
-	$(SAM) deploy --stack-name $(STACK)
-	$(BIN)/bedrock-batch publish-prompts --stack-name $(STACK)
+	$(SAM) deploy $(STACK_ARGS)
+	$(BIN)/bedrock-batch publish-prompts $(STACK_ARGS)
 
-delete: $(SAM)
-	$(SAM) delete --stack-name $(STACK)
+deploy-guided: build $(STAMP)
+	$(SAM) deploy --guided $(STACK_ARGS)
+	$(BIN)/bedrock-batch publish-prompts $(STACK_ARGS)
+
+## After editing prompts/templates.json, or after a bare `sam deploy`.
+publish-prompts: $(STAMP)
+	$(BIN)/bedrock-batch publish-prompts $(STACK_ARGS)
+
+# sam delete reads [default.delete.parameters] and [default.global.parameters] only, not the stack name a guided
+# deploy saved under [default.deploy.parameters]: pass the one publish-prompts would use.
+DEPLOYED_ARGS = $(shell $(BIN)/python -c "from pathlib import Path; from bedrock_batch.stack.samconfig import \
+	deploy_target; t = deploy_target(Path('samconfig.toml')); print('--stack-name', t.stack_name, \
+	*(['--region', t.region] if t.region else []))")
+
+delete: $(SAM) $(STAMP)
+	$(SAM) delete $(if $(STACK),$(STACK_ARGS),$(DEPLOYED_ARGS))
 
 clean:
 	rm -rf out .aws-sam .pytest_cache

@@ -66,12 +66,20 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _publish_prompts(args: argparse.Namespace) -> int:
-    """After ``sam deploy``: put prompts/templates.json where the input workflow reads it."""
+    """After ``sam deploy``: put prompts/templates.json where the input workflow reads it.
+
+    The stack name and Region default to those ``sam deploy`` used (samconfig.toml), so that ``make deploy`` and
+    ``make deploy-guided`` publish to the stack they just deployed."""
     import boto3
 
-    outputs = boto3.client("cloudformation").describe_stacks(StackName=args.stack_name)["Stacks"][0]["Outputs"]
+    from .stack.samconfig import deploy_target
+
+    target = deploy_target(Path(args.config_file))
+    stack_name, region = args.stack_name or target.stack_name, args.region or target.region
+    session = boto3.session.Session(region_name=region)
+    outputs = session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]["Outputs"]
     bucket = next(o["OutputValue"] for o in outputs if o["OutputKey"] == "DataBucketName")
-    boto3.client("s3").upload_file(args.templates, bucket, "config/prompt-templates.json")
+    session.client("s3").upload_file(args.templates, bucket, "config/prompt-templates.json")
     print(f"s3://{bucket}/config/prompt-templates.json")
     return 0
 
@@ -120,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.set_defaults(func=_demo)
 
     publish = sub.add_parser("publish-prompts", help="upload prompts/templates.json to a deployed stack's bucket")
-    publish.add_argument("--stack-name", default="bedrock-batch")
+    publish.add_argument("--stack-name", help="default: stack_name in --config-file, else bedrock-batch")
+    publish.add_argument("--region", help="default: region in --config-file, else the AWS CLI's")
+    publish.add_argument("--config-file", default="samconfig.toml", help="the SAM CLI configuration sam deploy used")
     publish.add_argument("--templates", default="prompts/templates.json")
     publish.set_defaults(func=_publish_prompts)
 
