@@ -122,3 +122,15 @@ class _VirtualLoop(asyncio.SelectorEventLoop):
 
     def time(self) -> float:
         return self._virtual_clock.monotonic()
+
+
+def current_time() -> float:
+    """Seconds since the epoch: the virtual time when a virtual clock's loop is running here, else the real time.
+
+    What code that runs on the loop (a state's JSONata ``$now()``, for one) reads without being handed the clock.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return time.time()
+    return loop._virtual_clock.now() if isinstance(loop, _VirtualLoop) else time.time()  # noqa: SLF001

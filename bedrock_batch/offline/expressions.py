@@ -18,8 +18,11 @@ from typing import Any
 
 from jsonata.utils import Utils
 
+from . import jsonata_syntax
 from .errors import QUERY_EVALUATION_ERROR, DefinitionError, StatesError
 from .jsonata_fast import FastJsonata
+from .jsonata_functions import error_text, json_type
+from .jsonata_functions import js_number as jsonata_number
 
 _HASH_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
 
@@ -29,33 +32,49 @@ def is_expression(value: Any) -> bool:
 
 
 # -- the Step Functions functions ----------------------------------------------------------------------------
+# Their errors name JSON types (json_type: number, string, null...), as JSONata's do, never Python's.
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) \
+        and value == int(value)
+
+
 def _partition(array: Any, size: Any) -> list[list[Any]]:
     if not isinstance(array, list):
-        raise StatesError(QUERY_EVALUATION_ERROR, "$partition: the first argument must be an array")
-    if not isinstance(size, int | float) or size <= 0 or size != int(size):
-        raise StatesError(QUERY_EVALUATION_ERROR, "$partition: the chunk size must be a positive integer")
+        raise StatesError(QUERY_EVALUATION_ERROR,
+                          f"$partition: the first argument must be an array, not {json_type(array)}")
+    if not _is_integer(size) or size <= 0:
+        raise StatesError(QUERY_EVALUATION_ERROR, "$partition: the chunk size must be a positive integer, not "
+                          + (f"{json_type(size)}" if not isinstance(size, int | float) or isinstance(size, bool)
+                             else jsonata_number(size)))
     n = int(size)
     return [list(array[i : i + n]) for i in range(0, len(array), n)]
 
 
-def _range(start: Any, end: Any, step: Any = 1) -> list[int]:
-    """``$range(start, end, step)``: the end is inclusive, as the Developer Guide's example shows."""
+def _range(start: Any, end: Any, step: Any = 1) -> Any:
+    """``$range(start, end, step)``: the end is inclusive, as the Developer Guide's example shows.
+
+    A range of one number is that number (a JSONata sequence of one item is its item, as AWS returns it).
+    """
     for v in (start, end, step):
-        if not isinstance(v, int | float) or v != int(v):
-            raise StatesError(QUERY_EVALUATION_ERROR, "$range: arguments must be integers")
+        if not _is_integer(v):
+            raise StatesError(QUERY_EVALUATION_ERROR, f"$range: arguments must be integers, not {json_type(v)}"
+                              if not isinstance(v, int | float) or isinstance(v, bool)
+                              else f"$range: arguments must be integers, not {jsonata_number(v)}")
     if step == 0:
         raise StatesError(QUERY_EVALUATION_ERROR, "$range: step cannot be 0")
     stop = int(end) + (1 if step > 0 else -1)
-    return list(range(int(start), stop, int(step)))
+    numbers = list(range(int(start), stop, int(step)))
+    return numbers[0] if len(numbers) == 1 else numbers
 
 
 def _hash(data: Any, algorithm: Any) -> str:
     if not isinstance(data, str):
-        raise StatesError(QUERY_EVALUATION_ERROR, "$hash: the data must be a string")
-    name = _HASH_ALGORITHMS.get(algorithm)
+        raise StatesError(QUERY_EVALUATION_ERROR, f"$hash: the data must be a string, not {json_type(data)}")
+    name = _HASH_ALGORITHMS.get(algorithm) if isinstance(algorithm, str) else None
     if name is None:
         allowed = ", ".join(_HASH_ALGORITHMS)
-        raise StatesError(QUERY_EVALUATION_ERROR, f"$hash: unsupported algorithm {algorithm!r}; use one of {allowed}")
+        given = json.dumps(algorithm) if isinstance(algorithm, str) else json_type(algorithm)
+        raise StatesError(QUERY_EVALUATION_ERROR, f"$hash: unsupported algorithm {given}; use one of {allowed}")
     return hashlib.new(name, data.encode()).hexdigest()
 
 
@@ -71,7 +90,7 @@ def _uuid() -> str:
 
 def _parse(text: Any) -> Any:
     if not isinstance(text, str):
-        raise StatesError(QUERY_EVALUATION_ERROR, "$parse: the argument must be a JSON string")
+        raise StatesError(QUERY_EVALUATION_ERROR, f"$parse: the argument must be a JSON string, not {json_type(text)}")
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
@@ -82,13 +101,26 @@ def _no_eval(*_: Any) -> None:
     raise StatesError(QUERY_EVALUATION_ERROR, "$eval is not supported in Step Functions")
 
 
+def _arity(name: str, function: Any, least: int, most: int) -> Any:
+    """``function``, refusing a call with too few or too many arguments in JSONata's terms (not a Python TypeError)."""
+
+    def checked(*args: Any) -> Any:
+        if not least <= len(args) <= most:
+            wanted = str(least) if least == most else f"{least} to {most}"
+            raise StatesError(QUERY_EVALUATION_ERROR,
+                              f"${name}: takes {wanted} argument{'' if most == 1 else 's'}, {len(args)} given")
+        return function(*args)
+
+    return checked
+
+
 _FUNCTIONS = {
-    "partition": _partition,
-    "range": _range,
-    "hash": _hash,
-    "random": _random,
-    "uuid": _uuid,
-    "parse": _parse,
+    "partition": _arity("partition", _partition, 2, 2),
+    "range": _arity("range", _range, 2, 3),
+    "hash": _arity("hash", _hash, 2, 2),
+    "random": _arity("random", _random, 0, 1),
+    "uuid": _arity("uuid", _uuid, 0, 0),
+    "parse": _arity("parse", _parse, 1, 1),
     "eval": _no_eval,
 }
 
@@ -135,24 +167,30 @@ class Expression:
         if not body:
             raise DefinitionError(f"{where}: the JSONata expression is empty")
         try:
+            jsonata_syntax.check(body)  # what JSONata 2.0.6 does not have (?? and ?:), refused as AWS refuses it
             self._compiled = FastJsonata(body)
         except Exception as err:  # jsonata raises JException for syntax errors
-            raise DefinitionError(f"{where}: invalid JSONata {source!r}: {err}") from None
+            raise DefinitionError(f"{where}: invalid JSONata {source!r}: {error_text(err)}") from None
         if self._compiled.errors:
-            raise DefinitionError(f"{where}: invalid JSONata {source!r}: {self._compiled.errors[0]}")
+            raise DefinitionError(f"{where}: invalid JSONata {source!r}: {error_text(self._compiled.errors[0])}")
         self._compiled.set_validate_input(False)
         self._compiled.set_output_convert_nulls(False)
         for name, fn in _FUNCTIONS.items():
             self._compiled.register_lambda(name, fn)
 
-    def evaluate(self, bindings: Mapping[str, Any]) -> tuple[bool, Any]:
-        """Returns ``(defined, value)``: JSONata's "undefined" is kept apart from null."""
+    def evaluate(self, bindings: Mapping[str, Any], input: Any = None) -> tuple[bool, Any]:
+        """Returns ``(defined, value)``: JSONata's "undefined" is kept apart from null.
+
+        ``input`` is ``$`` (a state's fields have none: they read ``$states``).
+        """
         try:
-            result = self._compiled.evaluate(None, bindings)
+            result = self._compiled.evaluate(input, bindings)
         except StatesError:
             raise
         except Exception as err:
-            raise StatesError(QUERY_EVALUATION_ERROR, f"{self.where}: {self.source}: {err}") from None
+            # The JSONata error code and message (T1006: Attempted to invoke a non-function), as AWS's cause has them.
+            raise StatesError(QUERY_EVALUATION_ERROR, f"{self.where}: an error occurred while evaluating the JSONata "
+                              f"expression {self.source}: {error_text(err)}") from None
         if result is None:
             return False, None
         return True, _to_json(result)

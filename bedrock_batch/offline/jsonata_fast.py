@@ -35,6 +35,9 @@ from jsonata import jexception, parser, timebox
 from jsonata.jsonata import Jsonata
 from jsonata.utils import Utils
 
+from . import jsonata_functions
+from .jsonata_functions import EvaluationTime
+
 Functions = _functions.Functions
 JException = jexception.JException
 JList = Utils.JList
@@ -46,10 +49,38 @@ _current_milli_time = timebox.Timebox.current_milli_time
 
 Node = Callable[[Any, Any], Any]
 
+# How many tail calls one evaluation may make. A tail call runs in a loop (the parser turns it into a thunk), so a
+# tail recursion that never ends would never fail; JSONata stops such runaway expressions with U1001.
+MAX_TAIL_CALLS = 1_000_000
+_STACK_OVERFLOW = ("Stack overflow error: Check for non-terminating recursive function.  "
+                   "Consider rewriting as tail-recursive.")
+_TOO_MANY_TAIL_CALLS = "Expression evaluation timeout: Check for infinite loop"
+
+
+class RunawayError(JException):
+    """JSONata's U1001: a recursion too deep for the stack, or a tail recursion that does not end."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("U1001", -1)
+        self.args = (message,)
+
+
+def _combine_surrogates(text: str) -> str:
+    """A string literal's ``\uD834\uDD1E`` as the one character it encodes (the tokenizer leaves the two halves).
+
+    JavaScript strings hold UTF-16 code units, and JSONata counts characters by code point (``$length``,
+    ``$substring``): the pair is one character there, as it is in a JSON input.
+    """
+    if not any("\ud800" <= c <= "\udfff" for c in text):
+        return text
+    return text.encode("utf-16-be", "surrogatepass").decode("utf-16-be", "surrogatepass")
+
 
 class _Mode:
     # > 0 while an expression that may use the debug callbacks runs through the interpreter
     interpreted = 0
+    # tail calls made by the evaluation under way (a comparator may run on another instance: counted here, once)
+    tail_calls = 0
 
 
 class FastFrame(Jsonata.Frame):
@@ -263,9 +294,28 @@ class FastJsonata(Jsonata):
     def __init__(self, expr: str, *args: Any, **kwargs: Any) -> None:
         self._interpret = expr is None or "__evaluate_" in expr
         super().__init__(expr, *args, **kwargs)
+        # JSONata 2.0.6's own versions of the functions jsonata-python computes otherwise (jsonata_functions).
+        for name, function in jsonata_functions.OVERRIDES.items():
+            self.register_function(name, function)
 
     # -- entry points ------------------------------------------------------------------------------------------
     def evaluate(self, input: Any, bindings: Any = None) -> Any:
+        """``Jsonata.evaluate``; ``$now()`` and ``$millis()`` read the time once, here, as JSONata does."""
+        saved_time, saved_calls = EvaluationTime.millis, _Mode.tail_calls
+        EvaluationTime.millis = EvaluationTime.read()
+        _Mode.tail_calls = 0
+        try:
+            return self._evaluate_guarded(input, bindings)
+        except RecursionError:
+            raise RunawayError(_STACK_OVERFLOW) from None
+        except JException as err:
+            if _caused_by_recursion(err):
+                raise RunawayError(_STACK_OVERFLOW) from None
+            raise
+        finally:
+            EvaluationTime.millis, _Mode.tail_calls = saved_time, saved_calls
+
+    def _evaluate_guarded(self, input: Any, bindings: Any = None) -> Any:
         items = None if bindings is None else bindings.bindings if isinstance(bindings, Jsonata.Frame) else bindings
         interpret = (self._interpret or _mentions_callbacks(self.environment)
                      or (items is not None and ("__evaluate_entry" in items or "__evaluate_exit" in items)))
@@ -394,6 +444,8 @@ class FastJsonata(Jsonata):
     # -- literals, names and variables -------------------------------------------------------------------------
     def _literal(self, expr: Any) -> Node:
         value = expr.value if expr.value is not None else NULL
+        if value.__class__ is str:
+            value = _combine_surrogates(value)
         return lambda input, environment: value
 
     def _name(self, expr: Any) -> Node:
@@ -661,7 +713,7 @@ class FastJsonata(Jsonata):
 
             return comparison
         if op == "&":
-            string = Functions.string
+            string = jsonata_functions.Functions206.string  # JSONata 2.0.6's $string
 
             def concat(input: Any, environment: Any) -> Any:
                 lhs = lhs_node(input, environment)
@@ -921,6 +973,9 @@ class FastJsonata(Jsonata):
     def _trampoline(self, result: Any, input: Any, environment: Any) -> Any:
         """The rest of ``apply``: tail calls returned as thunks are run until a value comes back."""
         while isinstance(result, Symbol) and result._jsonata_lambda and result.thunk:
+            _Mode.tail_calls += 1
+            if _Mode.tail_calls > MAX_TAIL_CALLS:
+                raise RunawayError(_TOO_MANY_TAIL_CALLS)
             next_ = self.eval(result.body.procedure, result.input, result.environment)
             if result.body.procedure.type == "variable" and isinstance(next_, Symbol):
                 next_.token = result.body.procedure.value
@@ -1090,8 +1145,19 @@ def _literal_string(expr: Any) -> str | None:
     """The key of an object constructor when it is a plain string literal (no predicate, group or flags)."""
     if (getattr(expr, "type", None) == "string" and isinstance(expr.value, str)
             and not getattr(expr, "predicate", None) and getattr(expr, "group", None) is None):
-        return expr.value
+        return _combine_surrogates(expr.value)
     return None
+
+
+def _caused_by_recursion(err: BaseException) -> bool:
+    """Whether a RecursionError set off this error (the interpreter turns some errors into its own)."""
+    seen = 0
+    cause = err.__cause__ or err.__context__
+    while cause is not None and seen < 20:
+        if isinstance(cause, RecursionError):
+            return True
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    return False
 
 
 def _mentions_callbacks(frame: Any) -> bool:
