@@ -189,8 +189,8 @@ class Expression:
             raise
         except Exception as err:
             # The JSONata error code and message (T1006: Attempted to invoke a non-function), as AWS's cause has them.
-            raise StatesError(QUERY_EVALUATION_ERROR, f"{self.where}: an error occurred while evaluating the JSONata "
-                              f"expression {self.source}: {error_text(err)}") from None
+            raise StatesError(QUERY_EVALUATION_ERROR, f"An error occurred while evaluating the JSONata expression "
+                              f"'{self.body}' specified for the field '{self.field}': {error_text(err)}") from None
         if result is None:
             return False, None
         return True, _to_json(result)
