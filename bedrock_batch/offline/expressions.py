@@ -216,23 +216,8 @@ class Expression:
         return StatesError(
             QUERY_EVALUATION_ERROR,
             f"The JSONata expression '{self.body}' specified for the field '{self.field}' returned an unexpected "
-            f"result type. Expected '{expected}', but was '{json_type(value)}' for value: {shown}",
+            f"result type. Expected '{expected}', but was '{json_type(_NULL if value is None else value)}' for value: {shown}",
         )
-
-
-def json_type(value: Any) -> str:
-    """A value's JSON type, as AWS's messages name it (never Python's ``int`` or ``NoneType``)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 class Template:
@@ -274,7 +259,7 @@ class Template:
         return StatesError(
             QUERY_EVALUATION_ERROR,
             f"The value of the field '{self.field}' has an unexpected type. Expected '{expected}', but was "
-            f"'{json_type(value)}' for value: {shown}",
+            f"'{json_type(_NULL if value is None else value)}' for value: {shown}",
         )
 
     def expressions(self) -> list[Expression]:
