@@ -216,8 +216,13 @@ class Expression:
         return StatesError(
             QUERY_EVALUATION_ERROR,
             f"The JSONata expression '{self.body}' specified for the field '{self.field}' returned an unexpected "
-            f"result type. Expected '{expected}', but was '{json_type(_NULL if value is None else value)}' for value: {shown}",
+            f"result type. Expected '{expected}', but was '{_json_type(value)}' for value: {shown}",
         )
+
+
+def _json_type(value: Any) -> str:
+    """The JSON type of a plain JSON value (None is null here, not JSONata's undefined)."""
+    return json_type(_NULL if value is None else value)
 
 
 class Template:
@@ -259,7 +264,7 @@ class Template:
         return StatesError(
             QUERY_EVALUATION_ERROR,
             f"The value of the field '{self.field}' has an unexpected type. Expected '{expected}', but was "
-            f"'{json_type(_NULL if value is None else value)}' for value: {shown}",
+            f"'{_json_type(value)}' for value: {shown}",
         )
 
     def expressions(self) -> list[Expression]:
