@@ -17,14 +17,14 @@ RUNTIME_START = 1_767_225_600.0  # the virtual clock's start in runtime tests (c
 
 
 def _value(expression: str, input_=None):
-    defined, value = Expression("{% " + expression + " %}", "State 'S', field 'Output'").evaluate({}, input=input_)
+    defined, value = Expression("{% " + expression + " %}", "State 'S', field 'Output'", "Output").evaluate({}, input=input_)
     assert defined
     return value
 
 
 def _failure(expression: str) -> str:
     with pytest.raises(StatesError) as failed:
-        Expression("{% " + expression + " %}", "State 'S', field 'Output'").evaluate({})
+        Expression("{% " + expression + " %}", "State 'S', field 'Output'", "Output").evaluate({})
     assert failed.value.error == errors.QUERY_EVALUATION_ERROR
     return failed.value.cause
 
@@ -147,7 +147,7 @@ def test_the_cause_has_the_jsonata_error_code_and_message(expression, code):
     """JSONata errors carry a code (docs.jsonata.org, jsonata-js errorCodes); the cause keeps it with the message."""
     cause = _failure(expression)
     assert f"{code}: " in cause
-    assert "State 'S', field 'Output'" in cause
+    assert "specified for the field 'Output'" in cause
 
 
 @pytest.mark.parametrize(("expression", "fragment"), [
