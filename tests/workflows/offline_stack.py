@@ -92,9 +92,11 @@ class Pipeline:
 
 
 def make_pipeline(simulator: SimulatorConfig | None = None, model_backend: Any = None,
-                  **parameters: str) -> Iterator[Pipeline]:
+                  runtime_options: dict[str, Any] | None = None, **parameters: str) -> Iterator[Pipeline]:
+    """A deployed offline stack with template ``parameters``; ``runtime_options`` are RuntimeConfig fields."""
     with offline_aws():
-        runtime = Runtime(RuntimeConfig(simulator=simulator, model_backend=model_backend, seed=7))
+        config = RuntimeConfig(simulator=simulator, model_backend=model_backend, seed=7, **(runtime_options or {}))
+        runtime = Runtime(config)
         stack = OfflineStack(Stack.from_file(REPO / "template.yaml", overrides=parameters), runtime).deploy()
         stack.upload_prompts(REPO / "prompts" / "templates.json")
         try:
