@@ -17,7 +17,8 @@ RUNTIME_START = 1_767_225_600.0  # the virtual clock's start in runtime tests (c
 
 
 def _value(expression: str, input_=None):
-    defined, value = Expression("{% " + expression + " %}", "State 'S', field 'Output'", "Output").evaluate({}, input=input_)
+    expr = Expression("{% " + expression + " %}", "State 'S', field 'Output'", "Output")
+    defined, value = expr.evaluate({}, input=input_)
     assert defined
     return value
 

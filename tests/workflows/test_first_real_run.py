@@ -10,7 +10,7 @@ Every test ends with the product's invariant: rows in = Parquet rows + dead lett
 from __future__ import annotations
 
 import pytest
-from offline_stack import Pipeline, make_pipeline
+from offline_stack import make_pipeline
 from test_scale import accounted
 
 from bedrock_batch.demo import sample_reviews
