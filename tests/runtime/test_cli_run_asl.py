@@ -114,3 +114,24 @@ def test_console_script_prints_the_same_object(tmp_path):
                                 "--functions-dir", str(tmp_path)],
                                capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert json.loads(completed.stdout) == {"status": "SUCCEEDED", "output": {"a": 1}, "error": None, "cause": None}
+
+
+def test_an_undefined_value_is_reported_with_aws_error_name_and_cause(tmp_path):
+    """Recorded AWS executions (facts.md): States.QueryEvaluationError, the state prefix, the expression and the
+    field path."""
+    code, result = _run_asl(tmp_path, _machine({
+        "Start the push": {"Type": "Pass", "Output": {"Input": {"pushLocation": "{% $states.input.pushLocation %}"}},
+                           "End": True}}), "--input", "{}")
+    assert code != 0
+    assert result["status"] == "FAILED" and result["error"] == "States.QueryEvaluationError"
+    assert result["cause"] == (
+        "An error occurred while executing the state 'Start the push' (entered at the event id #2). The JSONata "
+        "expression '$states.input.pushLocation' specified for the field 'Output/Input/pushLocation' returned "
+        "nothing (undefined).")
+
+
+def test_a_fail_state_with_only_an_error_reports_no_cause(tmp_path):
+    """Recorded AWS executions: a Fail state with only Error leaves the cause out (not "")."""
+    code, result = _run_asl(tmp_path, _machine({"Stop": {"Type": "Fail", "Error": "Only.Error"}}))
+    assert code != 0
+    assert result == {"status": "FAILED", "output": None, "error": "Only.Error", "cause": None}

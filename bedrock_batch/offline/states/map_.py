@@ -21,14 +21,17 @@ if TYPE_CHECKING:
     from ..definition import Program
     from ..execution import Frame
 
-DISTRIBUTED_ONLY = ("ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailurePercentage",
-                    "ToleratedFailureCount", "Label")
+DISTRIBUTED_ONLY = ("ItemReader", "ItemBatcher", "ResultWriter", "Label")
+# Recorded AWS executions: an inline Map accepts these too. Whether AWS then tolerates failed iterations is not
+# confirmed; the stricter reading is taken: the fields are accepted and any failed iteration fails the inline Map
+# (docs/fidelity.md).
+TOLERANCE = ("ToleratedFailurePercentage", "ToleratedFailureCount")
 
 
 class MapState(State):
     type_name = "Map"
     fields = frozenset({"ItemProcessor", "Items", "ItemSelector", "MaxConcurrency", "Retry", "Catch",
-                        *DISTRIBUTED_ONLY})
+                        *DISTRIBUTED_ONLY, *TOLERANCE})
 
     def __init__(self, name: str, raw: dict[str, Any], ctx: ParseContext) -> None:
         super().__init__(name, raw, ctx)
