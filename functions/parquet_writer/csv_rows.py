@@ -30,12 +30,26 @@ _BATCH_CHARS = 8 << 20
 
 @dataclass
 class RaggedRows:
-    """Rows whose field count differs from the header's: padded (``short``) or cut (``long``), never refused."""
+    """Rows of ``[first_row, end_row)`` whose field count differs from the header's: padded or cut, never refused.
 
-    short: int = 0
-    long: int = 0
-    first_short: list[int] = field(default_factory=list)  # row numbers (from 0, header excluded), at most 5
-    first_long: list[int] = field(default_factory=list)
+    Rows are numbered from 0, the header excluded, as the reader's items and the batch jobs' recordIds are.
+    """
+
+    first_row: int = 0
+    end_row: int | None = None
+    short: int = 0  # padded with empty strings
+    long: int = 0  # extra fields skipped
+    examples: list[int] = field(default_factory=list)  # the first few such rows
+
+    def note(self, row_no: int, fields: int, width: int) -> None:
+        if row_no < self.first_row or (self.end_row is not None and row_no >= self.end_row):
+            return
+        if fields < width:
+            self.short += 1
+        else:
+            self.long += 1
+        if len(self.examples) < 5:
+            self.examples.append(row_no)
 
 
 class CsvDialect:
@@ -121,19 +135,20 @@ def text_lines(body: Any) -> Iterator[str]:
         yield pending
 
 
-def read_rows(body: Any, delimiter: str) -> tuple[pa.Schema, Iterator[pa.RecordBatch], RaggedRows]:
+def read_rows(
+    body: Any, delimiter: str, ragged: RaggedRows | None = None
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     """The header's columns (all strings) and the rows after it in batches, each row as wide as the header.
 
-    ``RaggedRows`` is filled in as the batches are taken. An empty file or bytes that are not UTF-8 raise
-    ``pa.ArrowInvalid`` (a ValueError), which ``input_rows`` reports naming the object.
+    ``ragged``, when given, counts the rows padded or cut as the batches are taken. An empty file or bytes that are
+    not UTF-8 raise ``pa.ArrowInvalid`` (a ValueError), which ``input_rows`` reports naming the object.
     """
     records = CsvDialect(delimiter).records(text_lines(body))
     header = next(records, None)
     if header is None:
         raise pa.ArrowInvalid("the file is empty, no header row")
     schema = pa.schema([pa.field(name, pa.string()) for name in header])
-    ragged = RaggedRows()
-    return schema, _batches(records, schema, ragged), ragged
+    return schema, _batches(records, schema, ragged if ragged is not None else RaggedRows())
 
 
 def _batches(records: Iterator[list[str]], schema: pa.Schema, ragged: RaggedRows) -> Iterator[pa.RecordBatch]:
@@ -143,16 +158,8 @@ def _batches(records: Iterator[list[str]], schema: pa.Schema, ragged: RaggedRows
     for row_no, row in enumerate(records):
         if len(row) != width:
             # example-csv-parse-dist-map: missing fields are empty strings, extra fields are skipped.
-            if len(row) < width:
-                ragged.short += 1
-                if len(ragged.first_short) < 5:
-                    ragged.first_short.append(row_no)
-                row = row + [""] * (width - len(row))
-            else:
-                ragged.long += 1
-                if len(ragged.first_long) < 5:
-                    ragged.first_long.append(row_no)
-                row = row[:width]
+            ragged.note(row_no, len(row), width)
+            row = (row + [""] * (width - len(row))) if len(row) < width else row[:width]
         rows.append(row)
         chars += sum(map(len, row))
         if len(rows) >= _BATCH_ROWS or chars >= _BATCH_CHARS:

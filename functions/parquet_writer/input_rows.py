@@ -40,6 +40,7 @@ _PARQUET_BATCH_ROWS = 64 * 1024
 class InputRows:
     schema: pa.Schema
     batches: Iterator[tuple[int, pa.RecordBatch]]  # (number of the batch's first row, batch), in file order
+    ragged: csv_rows.RaggedRows | None = None  # CSV: the slice's rows padded or cut, counted as batches are taken
 
 
 def open_input(
@@ -50,13 +51,14 @@ def open_input(
     fmt = input_format.upper()
     if fmt not in FORMATS:
         raise ValueError(f"cannot read {where}: InputFormat {input_format!r} is not one of {', '.join(FORMATS)}")
+    ragged = csv_rows.RaggedRows(first_row, end_row) if fmt == "CSV" else None
     try:
         if fmt == "PARQUET":
             schema, batches = _open_parquet(s3, bucket, key, first_row, end_row)
         else:
             body = _get_body(s3, bucket, key)
             try:
-                schema, batches = _open_csv(body, delimiter) if fmt == "CSV" else _open_jsonl(body)
+                schema, batches = _open_csv(body, delimiter, ragged) if fmt == "CSV" else _open_jsonl(body)
             except BaseException:
                 body.close()
                 raise
@@ -66,16 +68,18 @@ def open_input(
         raise
     except pa.ArrowException as error:
         raise ValueError(f"cannot read {where} as {fmt}: {_without_data(error)}") from None
-    return InputRows(schema, _guarded(batches, where, fmt))
+    return InputRows(schema, _guarded(batches, where, fmt), ragged)
 
 
 def _get_body(s3: Any, bucket: str, key: str) -> Any:
     return s3.get_object(Bucket=bucket, Key=key)["Body"]
 
 
-def _open_csv(body: Any, delimiter: str) -> tuple[pa.Schema, Iterator[tuple[int, pa.RecordBatch]]]:
+def _open_csv(
+    body: Any, delimiter: str, ragged: csv_rows.RaggedRows | None
+) -> tuple[pa.Schema, Iterator[tuple[int, pa.RecordBatch]]]:
     """Rows as Step Functions' CSV reader gives them (ragged rows padded or cut, see ``csv_rows``), not pyarrow's."""
-    schema, batches, _ = csv_rows.read_rows(body, delimiter)
+    schema, batches = csv_rows.read_rows(body, delimiter, ragged)
     return schema, _numbered_rows(batches, body)
 
 

@@ -41,7 +41,8 @@ def reader_items(data: bytes, delimiter_name: str) -> list[dict[str, str]]:
 
 
 def writer_rows(data: bytes, delimiter: str) -> tuple[list[dict[str, str]], Any]:
-    schema, batches, ragged = csv_rows.read_rows(_Body(data), delimiter)
+    ragged = csv_rows.RaggedRows()
+    schema, batches = csv_rows.read_rows(_Body(data), delimiter, ragged)
     table = pa.Table.from_batches(list(batches), schema=schema)
     return table.to_pylist(), ragged
 
@@ -58,7 +59,17 @@ def test_short_rows_are_padded_and_long_rows_cut_and_counted() -> None:
         {"a": "1", "b": "2", "c": ""},
     ]
     assert rows == reader_items(data, "COMMA")
-    assert (ragged.short, ragged.long, ragged.first_short, ragged.first_long) == (2, 1, [0, 3], [1])
+    assert (ragged.short, ragged.long, ragged.examples) == (2, 1, [0, 1, 3])
+
+
+def test_only_the_rows_of_the_slice_are_counted_as_ragged() -> None:
+    data = b"a,b\n1\n1,2,3\n1\n1,2\n1,2,3\n"
+    ragged = csv_rows.RaggedRows(first_row=1, end_row=3)
+
+    _, batches = csv_rows.read_rows(_Body(data), ",", ragged)
+    list(batches)
+
+    assert (ragged.short, ragged.long, ragged.examples) == (1, 1, [1, 2])
 
 
 @pytest.mark.parametrize(
@@ -96,7 +107,7 @@ def test_batches_are_cut_by_rows_and_keep_the_file_order(monkeypatch: pytest.Mon
     monkeypatch.setattr(csv_rows, "_BATCH_ROWS", 3)
     data = ("n\n" + "".join(f"{i}\n" for i in range(10))).encode()
 
-    schema, batches, _ = csv_rows.read_rows(_Body(data), ",")
+    _, batches = csv_rows.read_rows(_Body(data), ",")
 
     sizes = [batch.num_rows for batch in batches]
     assert sizes == [3, 3, 3, 1]

@@ -209,6 +209,7 @@ def test_csv_rows_are_joined_with_their_responses_and_keep_every_input_column(s3
         "MissingKey": None,
         "Failed": 0,
         "FailedKey": None,
+        "RaggedRows": {"Short": 0, "Long": 0},
     }
 
 
@@ -279,6 +280,20 @@ def test_csv_with_other_delimiters_is_split_on_that_delimiter(s3: Any, delimiter
         {"id": "1", "text": "two, words", "response": "a"},
         {"id": "2", "text": "x", "response": "b"},
     ]
+
+
+def test_ragged_rows_are_counted_in_the_slice_only_and_logged_without_their_contents(
+    s3: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = put_csv(s3, [["id", "text"], ["r0"], ["r1", "SECRET", "x"], ["r2"], ["r3", "t"], ["r4", "SECRET", "x"]])
+    put_outputs(s3, [answer_line(i, converse("a")) for i in range(1, 3)])
+
+    with caplog.at_level(logging.DEBUG):
+        result = app.handler(event(key, RecordIdOffset=1, RecordCount=2), None)
+
+    assert result["RaggedRows"] == {"Short": 1, "Long": 1}
+    assert read_result(s3)["text"].to_pylist() == ["SECRET", ""]
+    assert "1 rows of the slice had fewer fields" in caplog.text and "SECRET" not in caplog.text
 
 
 def test_csv_values_that_look_numeric_stay_strings(s3: Any) -> None:
@@ -522,6 +537,7 @@ def test_ragged_csv_rows_are_padded_or_cut_like_the_distributed_map_reader(s3: A
     result = app.handler(event(key), None)
 
     assert result["Rows"] == 6 and result["Errors"] == 0
+    assert result["RaggedRows"] == {"Short": 2, "Long": 1}
     table = read_result(s3)
     assert table.column_names[:3] == ["id", "text", "stars"]
     assert table.select(["id", "text", "stars"]).to_pylist() == [
