@@ -7,7 +7,11 @@ Event (the Step Functions Task payload)::
      "RequestPrefix"?, "MissingKey"?, "FailedKey"?}
 
 Returns ``{"ResultKey", "Rows", "Errors", "Columns", "InputTokens", "OutputTokens", "OutputFiles", "ErrorReasons",
-"Missing", "MissingKey", "Failed", "FailedKey"}``.
+"Missing", "MissingKey", "Failed", "FailedKey", "RaggedRows"}``.
+
+A CSV is read with the Distributed Map CSV reader's rules (``csv_rows``): a row with fewer fields than the header
+gets empty strings, a row with more loses the extra ones, as the reader gave them to the workflow that built the
+prompts. ``RaggedRows`` ``{"Short", "Long"}`` counts such rows of the slice (0 and 0 for JSONL and Parquet).
 
 The answers joined are those of the ``*.jsonl.out`` files under ``OutputPrefix``: the job's output folder
 (``batch-output/<job name>/<job id>/``) or one output file in it. The slice is the input rows ``[RecordIdOffset,
@@ -160,6 +164,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if job.failed_key is not None and failures.records:
         failed_key = job.failed_key
         batch_outputs.write_failed(s3(), job.bucket, failed_key, failures.records)
+    ragged = source.ragged or input_rows.csv_rows.RaggedRows()
     missing_key = None
     if missing is not None and len(missing.record_ids):
         missing_key = job.missing_key
@@ -177,7 +182,18 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         "MissingKey": missing_key,
         "Failed": 0 if failed_key is None else len(failures.records),
         "FailedKey": failed_key,
+        "RaggedRows": {"Short": ragged.short, "Long": ragged.long},
     }
+    if ragged.short or ragged.long:
+        log.warning(
+            "s3://%s/%s: %d rows of the slice had fewer fields than the header (padded with empty strings) and %d"
+            " more (extra fields skipped), as Step Functions' CSV reader reads them; first such rows (from 0): %s",
+            job.bucket,
+            job.input_key,
+            ragged.short,
+            ragged.long,
+            ragged.examples,
+        )
     log.info(
         "wrote s3://%s/%s: %d rows of %d in the slice, %d errors %s, %d rows counted by another output file or as"
         " missing; %d missing records listed in %s; %d failed records listed in %s",

@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 from botocore.exceptions import ClientError
 
 if __package__:
-    from .s3_files import PacedStream, PrefixedStream, S3RangeFile
+    from . import csv_rows
+    from .s3_files import PacedStream, S3RangeFile
 else:  # deployed: the function folder is the import root
-    from s3_files import PacedStream, PrefixedStream, S3RangeFile
+    import csv_rows
+    from s3_files import PacedStream, S3RangeFile
 
 FORMATS = ("CSV", "JSONL", "PARQUET")
 # Step Functions' CSVDelimiter names are accepted as well as the characters themselves.
@@ -39,6 +40,7 @@ _PARQUET_BATCH_ROWS = 64 * 1024
 class InputRows:
     schema: pa.Schema
     batches: Iterator[tuple[int, pa.RecordBatch]]  # (number of the batch's first row, batch), in file order
+    ragged: csv_rows.RaggedRows | None = None  # CSV: the slice's rows padded or cut, counted as batches are taken
 
 
 def open_input(
@@ -49,13 +51,14 @@ def open_input(
     fmt = input_format.upper()
     if fmt not in FORMATS:
         raise ValueError(f"cannot read {where}: InputFormat {input_format!r} is not one of {', '.join(FORMATS)}")
+    ragged = csv_rows.RaggedRows(first_row, end_row) if fmt == "CSV" else None
     try:
         if fmt == "PARQUET":
             schema, batches = _open_parquet(s3, bucket, key, first_row, end_row)
         else:
             body = _get_body(s3, bucket, key)
             try:
-                schema, batches = _open_csv(body, delimiter) if fmt == "CSV" else _open_jsonl(body)
+                schema, batches = _open_csv(body, delimiter, ragged) if fmt == "CSV" else _open_jsonl(body)
             except BaseException:
                 body.close()
                 raise
@@ -65,52 +68,29 @@ def open_input(
         raise
     except pa.ArrowException as error:
         raise ValueError(f"cannot read {where} as {fmt}: {_without_data(error)}") from None
-    return InputRows(schema, _guarded(batches, where, fmt))
+    return InputRows(schema, _guarded(batches, where, fmt), ragged)
 
 
 def _get_body(s3: Any, bucket: str, key: str) -> Any:
     return s3.get_object(Bucket=bucket, Key=key)["Body"]
 
 
-def _open_csv(body: Any, delimiter: str) -> tuple[pa.Schema, Iterator[tuple[int, pa.RecordBatch]]]:
-    parse_options = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
-    header, stream = _peek_header(body)
-    if not header.strip():
-        raise pa.ArrowInvalid("the file is empty: no header row")
-    names = pacsv.read_csv(io.BytesIO(header), parse_options=parse_options).column_names
-    paced = PacedStream(stream)
+def _open_csv(
+    body: Any, delimiter: str, ragged: csv_rows.RaggedRows | None
+) -> tuple[pa.Schema, Iterator[tuple[int, pa.RecordBatch]]]:
+    """Rows as Step Functions' CSV reader gives them (ragged rows padded or cut, see ``csv_rows``), not pyarrow's."""
+    schema, batches = csv_rows.read_rows(body, delimiter, ragged)
+    return schema, _numbered_rows(batches, body)
+
+
+def _numbered_rows(batches: Iterator[pa.RecordBatch], body: Any) -> Iterator[tuple[int, pa.RecordBatch]]:
+    row = 0
     try:
-        reader = paced.call(
-            pacsv.open_csv,
-            paced,
-            read_options=pacsv.ReadOptions(block_size=_BLOCK_SIZE),
-            parse_options=parse_options,
-            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
-        )
-    except BaseException:
-        paced.close()
-        raise
-    return reader.schema, _numbered(reader, paced)
-
-
-def _peek_header(body: Any) -> tuple[bytes, PrefixedStream]:
-    """The first CSV record (the header, quoted newlines included) and a stream that still starts with it."""
-    seen = b""
-    while True:
-        chunk = body.read(64 * 1024)
-        seen += chunk
-        end = _first_record_end(seen)
-        if end is not None or not chunk:
-            return seen[: end or len(seen)], PrefixedStream(seen, body)
-
-
-def _first_record_end(data: bytes) -> int | None:
-    newline = data.find(b"\n")
-    while newline >= 0:
-        if data.count(b'"', 0, newline) % 2 == 0:
-            return newline + 1
-        newline = data.find(b"\n", newline + 1)
-    return None
+        for batch in batches:
+            yield row, batch
+            row += batch.num_rows
+    finally:
+        body.close()
 
 
 def _open_jsonl(body: Any) -> tuple[pa.Schema, Iterator[tuple[int, pa.RecordBatch]]]:

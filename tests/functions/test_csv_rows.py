@@ -1,0 +1,118 @@
+"""The Parquet writer's CSV rows are the Distributed Map CSV reader's items, value for value.
+
+Issue "The stack works on its first real AWS run", point 6: the writer must accept whatever the reader accepts and
+number the rows the same way, or the answers of row i are joined with another row. The reader's rules are the
+Developer Guide's (example-csv-parse-dist-map), as the offline ItemReader implements them: a short row is padded
+with empty strings, a long row's extra fields are skipped.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import random
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from bedrock_batch.offline.distributed.item_reader import DELIMITERS, _csv_items
+
+FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "parquet_writer"
+_spec = importlib.util.spec_from_file_location("parquet_writer_csv_rows", FUNCTION_DIR / "csv_rows.py")
+csv_rows = sys.modules[_spec.name] = importlib.util.module_from_spec(_spec)  # dataclasses look the module up
+_spec.loader.exec_module(csv_rows)
+
+
+class _Body(io.BytesIO):
+    """An S3 body: read(n) for the writer, iter_chunks for the offline reader; small pieces to cut lines apart."""
+
+    def iter_chunks(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        while chunk := self.read(min(chunk_size, 7)):
+            yield chunk
+
+
+def reader_items(data: bytes, delimiter_name: str) -> list[dict[str, str]]:
+    config = {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": delimiter_name}
+    return list(_csv_items(_Body(data), config, "s3://b/k", "pad"))
+
+
+def writer_rows(data: bytes, delimiter: str) -> tuple[list[dict[str, str]], Any]:
+    ragged = csv_rows.RaggedRows()
+    schema, batches = csv_rows.read_rows(_Body(data), delimiter, ragged)
+    table = pa.Table.from_batches(list(batches), schema=schema)
+    return table.to_pylist(), ragged
+
+
+def test_short_rows_are_padded_and_long_rows_cut_and_counted() -> None:
+    data = b'a,b,c\n1\n1,2,3,4,5\n"x,y",,\n1,2\n'
+
+    rows, ragged = writer_rows(data, ",")
+
+    assert rows == [
+        {"a": "1", "b": "", "c": ""},
+        {"a": "1", "b": "2", "c": "3"},
+        {"a": "x,y", "b": "", "c": ""},
+        {"a": "1", "b": "2", "c": ""},
+    ]
+    assert rows == reader_items(data, "COMMA")
+    assert (ragged.short, ragged.long, ragged.examples) == (2, 1, [0, 1, 3])
+
+
+def test_only_the_rows_of_the_slice_are_counted_as_ragged() -> None:
+    data = b"a,b\n1\n1,2,3\n1\n1,2\n1,2,3\n"
+    ragged = csv_rows.RaggedRows(first_row=1, end_row=3)
+
+    _, batches = csv_rows.read_rows(_Body(data), ",", ragged)
+    list(batches)
+
+    assert (ragged.short, ragged.long, ragged.examples) == (1, 1, [1, 2])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'h1,h2\n"multi\nline, quoted",x\n"open quote at the end',
+        'h1,h2\nsay ""hi"",ok\n"a ""b"" c",d\n',
+        "h1,h2\nback\\\\slash,\\,comma\\\"quote\\n\n",
+        'h1,h2\r\n"crlf\r\ninside",x\r\n\r\nlast,row\r\n',
+        'h1,h2\n"closed"then text,x\n\\\n',
+        '"head,er",h2,"h""3"\n1,2,3\n',
+        "h1,h2\n\n\n,\n",
+    ],
+    ids=["multiline", "doubled-quotes", "backslashes", "crlf", "text-after-quote", "quoted-header", "blank-lines"],
+)
+def test_tricky_files_read_the_same_as_the_item_reader(text: str) -> None:
+    rows, _ = writer_rows(text.encode(), ",")
+    assert rows == reader_items(text.encode(), "COMMA")
+
+
+@pytest.mark.parametrize("delimiter_name", sorted(DELIMITERS))
+def test_random_ragged_files_read_the_same_as_the_item_reader(delimiter_name: str) -> None:
+    delimiter = DELIMITERS[delimiter_name]
+    pieces = ["a", "bc", " ", '"', '""', "\\", "\n", "\r\n", ",", ";", "|", "\t", "é", "ß字"]
+    rng = random.Random(delimiter_name)
+    for _ in range(200):
+        header = delimiter.join(f"c{i}" for i in range(rng.randint(1, 4)))
+        body = "".join(rng.choice(pieces + [delimiter] * 3) for _ in range(rng.randint(0, 60)))
+        data = (header + "\n" + body).encode()
+        rows, _ = writer_rows(data, delimiter)
+        assert rows == reader_items(data, delimiter_name), data
+
+
+def test_batches_are_cut_by_rows_and_keep_the_file_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csv_rows, "_BATCH_ROWS", 3)
+    data = ("n\n" + "".join(f"{i}\n" for i in range(10))).encode()
+
+    _, batches = csv_rows.read_rows(_Body(data), ",")
+
+    sizes = [batch.num_rows for batch in batches]
+    assert sizes == [3, 3, 3, 1]
+
+
+def test_an_empty_file_has_no_header() -> None:
+    with pytest.raises(pa.ArrowInvalid, match="no header"):
+        csv_rows.read_rows(_Body(b""), ",")
