@@ -285,3 +285,24 @@ def test_the_on_demand_child_cannot_outlast_the_express_limit() -> None:
     worst = slowest_record + _worst_case_seconds(child["Add up the usage"])
     assert slowest_record == 255 and worst == 273
     assert worst < EXPRESS_LIMIT
+
+
+def test_a_child_over_the_payload_limit_sends_every_record_to_the_dead_letter_queue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If a child still fails (here: a payload limit lowered to 50,000 bytes, under the 195 KB nine Titan answers
+    weigh), nothing is published: every record of the job is dead-lettered with the map's error, none is lost."""
+    from bedrock_batch.offline import errors
+
+    for p in _pipeline(ModelId="amazon.titan-embed-text-v2:0", ModelInvocationType="InvokeModel"):
+        monkeypatch.setattr(errors, "MAX_PAYLOAD_BYTES", 50_000)  # once deployed: the definitions check it too
+        p.drop("docs.csv", _documents(ROWS), prompt_id="embeddings")
+        p.settle()
+
+        assert any(child.error == "States.DataLimitExceeded" for child in p.children)
+        letters = p.dead_letters()
+        assert len(letters) == ROWS and {m["errorCode"] for m in letters} == {"JobOnDemandFailed"}
+        assert all("States.ExceedToleratedFailureThreshold" in m["errorMessage"] for m in letters)
+        assert p.parquet_rows() == []
+        summary = _summary(p)
+        assert _number(summary, "errors") == ROWS and _number(summary, "missing") == 0
