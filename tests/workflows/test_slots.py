@@ -54,13 +54,35 @@ def job_item(p: Pipeline, name: str) -> dict[str, Any]:
         TableName=p.stack.output("ResultsTableName"), Key={"pk": {"S": f"JOB#{name}"}, "sk": {"S": "JOB"}})["Item"]
 
 
-def run_until(p: Pipeline, done: Callable[[], bool], step: float = 30.0) -> None:
-    """Move the virtual clock on, a step at a time, until ``done()``."""
+def run_until(p: Pipeline, done: Callable[[Pipeline], bool], step: float = 30.0) -> None:
+    """Move the virtual clock on, a step at a time, until ``done(p)``."""
     async def wait() -> None:
-        while not done():
+        while not done(p):
             await asyncio.sleep(step)
 
     p.runtime.clock.run(wait())
+
+
+def refuse_to_describe_the_first_job(p: Pipeline, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Bedrock answers AccessDeniedException to GetModelInvocationJob for the first job polled (named in the list
+    returned), as it would with a role missing the permission for it."""
+    get_job = p.runtime.bedrock.get_model_invocation_job
+    first: list[str] = []
+
+    def refuse(*, jobIdentifier: str) -> dict[str, Any]:
+        job = get_job(jobIdentifier=jobIdentifier)
+        if not first:
+            first.append(job["jobName"])
+        if job["jobName"] == first[0]:
+            raise client_error("AccessDeniedException", "not allowed", "GetModelInvocationJob")
+        return job
+
+    monkeypatch.setattr(p.runtime.bedrock, "get_model_invocation_job", refuse)
+    return first
+
+
+def first_job_holds_its_slot(p: Pipeline) -> bool:
+    return len(p.jobs()) == 1 and bool(leases(p))
 
 
 def submitted(p: Pipeline) -> dict[str, float]:
@@ -73,19 +95,7 @@ def test_a_job_workflow_that_fails_after_taking_its_slot_gives_it_back(monkeypat
     GetModelInvocationJob is refused for it, so its workflow fails while polling; with one slot, the second job
     still runs, without waiting for a lease to expire."""
     for p in one_slot(SimulatorConfig(lose_events=frozenset({1}))):
-        bedrock = p.runtime.bedrock
-        get_job = bedrock.get_model_invocation_job
-        first: list[str] = []
-
-        def refuse_the_first_job(*, jobIdentifier: str) -> dict[str, Any]:
-            job = get_job(jobIdentifier=jobIdentifier)
-            if not first:
-                first.append(job["jobName"])
-            if job["jobName"] == first[0]:
-                raise client_error("AccessDeniedException", "not allowed", "GetModelInvocationJob")
-            return job
-
-        monkeypatch.setattr(bedrock, "get_model_invocation_job", refuse_the_first_job)
+        first = refuse_to_describe_the_first_job(p, monkeypatch)
         p.drop("reviews.csv", sample_reviews(400))  # two jobs of 200 rows
         p.settle()
 
@@ -136,7 +146,7 @@ def test_the_slot_of_a_stopped_job_workflow_is_reclaimed_when_its_lease_expires(
     before the first wait, has run out."""
     for p in one_slot():
         p.drop("reviews.csv", sample_reviews(400))
-        run_until(p, lambda: len(p.jobs()) == 1 and bool(leases(p)))
+        run_until(p, first_job_holds_its_slot)
         (holder,) = leases(p)
         (execution,) = [e for e in p.executions("-job") if e.name == holder]
         lease_end = leases(p)[holder]
