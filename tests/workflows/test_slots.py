@@ -183,3 +183,20 @@ def test_a_job_that_never_finds_a_slot_gives_up_well_inside_the_history_limit() 
         assert {m["errorCode"] for m in dead} == {"JobNoSlot"}
         assert job_item(p, execution.name)["status"]["S"] == "NoSlot"
         assert set(leases(p)) == {"bb-ghost-000"}
+
+
+def test_jobs_racing_for_the_last_slot_never_both_take_it() -> None:
+    """The take is a compare-and-swap on the item's version: of two jobs that read the same free slot, one claim
+    fails its condition and reads again. Seven jobs started together race for two slots; races happen, the cap
+    holds, and every lease is given back."""
+    for p in make_pipeline(**{**ONE_SLOT, "MaxConcurrentJobs": "2"}):
+        p.drop("a.csv", sample_reviews(800))
+        p.drop("b.csv", sample_reviews(600))
+        p.settle()
+
+        lost = [event for execution in p.executions("-job") for event in execution.history.events
+                if event.details.get("name") == "Claim the slot" and event.details.get("caught")]
+        assert lost and {event.details["caught"] for event in lost} == {"DynamoDb.ConditionalCheckFailedException"}
+        assert len(p.jobs()) == 7
+        assert p.runtime.bedrock.max_in_flight_seen() <= 2
+        assert leases(p) == {}
