@@ -5,6 +5,7 @@ Developer Guide, "States" (concepts-states) and "Handling errors" (concepts-erro
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -92,6 +93,11 @@ def parse_assign(raw: dict[str, Any], ctx: ParseContext) -> dict[str, Template] 
     return {name: Template(value, f"{ctx.path}, field 'Assign.{name}'") for name, value in assign.items()}
 
 
+# A retry wait without MaxDelaySeconds stops growing here: two years, longer than a Standard execution may run
+# (one year, service quotas), so any wait this long ends the execution with its timeout whatever the exact value.
+MAX_RETRY_DELAY_SECONDS = 2 * 366 * 24 * 3600
+
+
 @dataclass
 class Retrier:
     error_equals: list[str]
@@ -102,10 +108,16 @@ class Retrier:
     jitter: str
 
     def delay(self, attempt: int, rng: random.Random) -> float:
-        """The wait before retry number ``attempt`` (0-based): interval x rate^attempt, capped, maybe jittered."""
-        wait = self.interval_seconds * (self.backoff_rate**attempt)
-        if self.max_delay_seconds is not None:
-            wait = min(wait, self.max_delay_seconds)
+        """The wait before retry number ``attempt`` (0-based): interval x rate^attempt, capped, maybe jittered.
+
+        The growth is compared in log space, so a retrier with a large MaxAttempts never overflows a float; past
+        MaxDelaySeconds (or MAX_RETRY_DELAY_SECONDS, longer than any execution may run) the wait stops growing.
+        """
+        cap = MAX_RETRY_DELAY_SECONDS if self.max_delay_seconds is None else self.max_delay_seconds
+        if math.log(self.interval_seconds) + attempt * math.log(self.backoff_rate) >= math.log(cap):
+            wait = float(cap)
+        else:
+            wait = min(self.interval_seconds * self.backoff_rate**attempt, cap)
         if self.jitter == "FULL":
             wait = rng.uniform(0, wait)
         return wait
