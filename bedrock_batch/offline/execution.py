@@ -207,11 +207,10 @@ async def run_execution(execution: Execution, scope: VariableScope | None = None
         limit = min(limit, execution.machine.definition.timeout_seconds)
     try:
         check_payload(execution.input, "the execution input", execution.input_size)
-        execution.output = await asyncio.wait_for(
-            run_program(frame, execution.machine.definition.program, execution.input), limit
-        )
-        execution.status = "SUCCEEDED"
-        history.add("ExecutionSucceeded", output=execution.output)
+        output = await asyncio.wait_for(run_program(frame, execution.machine.definition.program, execution.input),
+                                        limit)
+        history.add("ExecutionSucceeded", output=output)  # past the history limit, this raises States.Runtime
+        execution.status, execution.output = "SUCCEEDED", output
     except StatesError as err:
         execution.status, execution.error, execution.cause = "FAILED", err.error, err.cause
         history.add("ExecutionFailed", error=err.error, cause=err.cause)
