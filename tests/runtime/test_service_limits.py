@@ -89,3 +89,40 @@ def test_a_distributed_map_child_has_a_history_of_its_own(runtime):
     assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
     assert "Error" not in results[0]
     assert (results[1]["Error"], results[1]["Cause"]) == (errors.RUNTIME, HISTORY_LIMIT_CAUSE)
+
+
+def _wait(seconds: int) -> dict:
+    return machine({"Pause": {"Type": "Wait", "Seconds": seconds, "End": True}})
+
+
+def test_an_express_execution_times_out_after_five_minutes(runtime):
+    """Developer Guide, service-quotas and concepts-state-machine-executions: an Express execution runs at most
+    five minutes; past that it is TIMED_OUT with States.Timeout, even when the definition's TimeoutSeconds is
+    longer."""
+    assert run(runtime, _wait(299), type_="EXPRESS").status == "SUCCEEDED"
+    execution = run(runtime, {**_wait(301), "TimeoutSeconds": 3600}, type_="EXPRESS")
+    assert (execution.status, execution.error) == ("TIMED_OUT", errors.TIMEOUT)
+    assert execution.stop - execution.start == 300
+
+
+def test_a_standard_execution_times_out_after_a_year(runtime):
+    """Developer Guide, service-quotas: a Standard execution that runs longer than one year fails with
+    States.Timeout (status TIMED_OUT, an ExecutionTimedOut event); 365 days, the shorter reading of a year."""
+    year = 365 * 24 * 3600
+    assert run(runtime, _wait(year - 1)).status == "SUCCEEDED"
+    execution = run(runtime, _wait(year + 1))
+    assert (execution.status, execution.error) == ("TIMED_OUT", errors.TIMEOUT)
+    assert execution.stop - execution.start == year
+    assert history_types(runtime, execution)[-1] == "ExecutionTimedOut"
+    assert runtime.describe_execution(execution.arn)["error"] == errors.TIMEOUT
+
+
+def test_an_express_distributed_map_child_times_out_after_five_minutes(runtime):
+    """Developer Guide, service-quotas: Express child executions of a Distributed Map have the five-minute
+    limit too; a child that waits longer fails as TIMED_OUT with States.Timeout."""
+    child = processor({"Pause": {"Type": "Wait", "Seconds": "{% $states.input %}", "End": True}}, "EXPRESS")
+    execution = run(runtime, machine({"Each": distributed_map(child, Items=[10, 600], ToleratedFailureCount=1)}))
+    results = execution.output
+    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
+    assert results[0] == 10
+    assert results[1]["Error"] == errors.TIMEOUT and results[1]["Status"] == "TIMED_OUT"
