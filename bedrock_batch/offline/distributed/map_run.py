@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..errors import StatesError
+from ..execution import check_payload
 from ..states.base import evaluate_number
 from . import item_batcher, item_reader, result_writer
 from .result_writer import ChildResult
@@ -100,6 +101,10 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
     error: StatesError | None = None
     try:
         for index, (child_input, input_size) in enumerate(_inputs(state, frame, state_input, bindings)):
+            # A child's input over the limit fails the Map state (terminal), not just that child: measured here
+            # once (the batcher's size when it has one), and the child's own check reuses the size.
+            input_size = check_payload(child_input, f"the input of child execution {index} of state '{state.name}'",
+                                       input_size)
             await gate.acquire()
             if stop.is_set():
                 gate.release()

@@ -47,6 +47,7 @@ class ParseContext:
 class Transition:
     output: Any
     next: str | None  # None ends the program
+    size: int | None = None  # the output's payload size, when the state has measured it already
 
 
 def template(raw: dict[str, Any], field: str, ctx: ParseContext) -> Template | None:
@@ -248,14 +249,18 @@ class State:
         raise NotImplementedError
 
     def finish(self, frame: Frame, bindings: dict[str, Any], default_output: Any, next_state: str | None,
-               output: Template | None = None, assign: dict[str, Template] | None = None) -> Transition:
-        """Evaluate Output and Assign against the same bindings (both see the variables as on entry)."""
+               output: Template | None = None, assign: dict[str, Template] | None = None,
+               default_size: int | None = None) -> Transition:
+        """Evaluate Output and Assign against the same bindings (both see the variables as on entry).
+
+        ``default_size``: the measured size of ``default_output``, kept when it becomes the output unchanged.
+        """
         output = self.output if output is None else output
         assign = self.assign if assign is None else assign
         result = output.evaluate(bindings) if output is not None else default_output
         if assign:
             frame.scope.assign({name: tpl.evaluate(bindings) for name, tpl in assign.items()})
-        return Transition(result, next_state)
+        return Transition(result, next_state, default_size if output is None else None)
 
     def find_catcher(self, error: StatesError) -> Catcher | None:
         for catcher in self.catchers:
