@@ -126,3 +126,16 @@ def test_an_express_distributed_map_child_times_out_after_five_minutes(runtime):
     assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
     assert results[0] == 10
     assert results[1]["Error"] == errors.TIMEOUT and results[1]["Status"] == "TIMED_OUT"
+
+
+def test_distributed_map_children_in_flight_are_capped_at_ten_thousand(runtime, monkeypatch):
+    """Developer Guide, concepts-asl-use-map-state-distributed: a Distributed Map runs at most 10,000 child
+    executions at once; a larger MaxConcurrency does not raise that. Checked with the cap lowered to 2: five
+    children of 10 seconds each, MaxConcurrency 5, take three rounds."""
+    from bedrock_batch.offline.distributed import map_run
+
+    monkeypatch.setattr(map_run, "DISTRIBUTED_MAX_CONCURRENCY", 2)
+    child = processor({"Pause": {"Type": "Wait", "Seconds": 10, "End": True}})
+    execution = run(runtime, machine({"Each": distributed_map(child, Items=[1, 2, 3, 4, 5], MaxConcurrency=5)}))
+    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
+    assert execution.stop - execution.start == 30

@@ -63,7 +63,9 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
     label = state.label or state.name.replace(" ", "")
     map_run_arn = f"{parent.machine.arn.replace(':stateMachine:', ':mapRun:')}/{label}:{run_id}"
     child_machine = runtime.child_machine(parent.machine, state, label)
-    limit = evaluate_number(state.max_concurrency, bindings, 0) or DISTRIBUTED_MAX_CONCURRENCY
+    # concepts-asl-use-map-state-distributed: at most 10,000 children run at once, whatever MaxConcurrency says.
+    limit = min(evaluate_number(state.max_concurrency, bindings, 0) or DISTRIBUTED_MAX_CONCURRENCY,
+                DISTRIBUTED_MAX_CONCURRENCY)
     tolerated_count = evaluate_number(state.tolerated_count, bindings, None)
     tolerated_pct = evaluate_number(state.tolerated_percentage, bindings, None, integer=False)
     writer = state.writer
