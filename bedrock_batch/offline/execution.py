@@ -143,7 +143,7 @@ async def run_state(frame: Frame, state: State, state_input: Any) -> Transition:
         bindings = frame.bindings(state, state_input, entered, retry_count)
         try:
             transition = await state.run(frame, state_input, bindings)
-            check_payload(transition.output, f"the output of state '{state.name}'")
+            check_payload(transition.output, f"the output of state '{state.name}'", transition.size)
             history.add(f"{state.type_name}StateExited", name=state.name, output=transition.output)
             return transition
         except StatesError as err:
@@ -163,6 +163,7 @@ async def run_state(frame: Frame, state: State, state_input: Any) -> Transition:
             bindings["states"]["errorOutput"] = err.as_output()
             try:
                 output = catcher.output.evaluate(bindings) if catcher.output else err.as_output()
+                check_payload(output, f"the output of state '{state.name}'")  # the next state's input
                 if catcher.assign:
                     frame.scope.assign({n: t.evaluate(bindings) for n, t in catcher.assign.items()})
             except StatesError as catch_err:
@@ -190,16 +191,41 @@ async def gather_or_stop_all(coroutines: list[Any]) -> list[Any]:
         raise
 
 
-def check_payload(value: Any, what: str, size: int | None = None) -> None:
+def check_payload(value: Any, what: str, size: int | None = None) -> int:
     """Payloads are at most 256 KiB (service quotas); exceeding it is States.DataLimitExceeded, which is terminal.
 
-    ``size``: the payload's size when already measured (a batch from the ItemBatcher).
+    ``size``: the payload's size when already measured (a batch from the ItemBatcher). Returns the size.
     """
     if size is None:
         size = payload_size(value)
     if size > errors.MAX_PAYLOAD_BYTES:
         limit = errors.MAX_PAYLOAD_BYTES
         raise StatesError(errors.DATA_LIMIT_EXCEEDED, f"{what} is {size} bytes, over the {limit}-byte limit")
+    return size
+
+
+def bounded_payload_size(value: Any) -> int:
+    """``payload_size``, but an array is measured item by item and only until it passes the limit: an over-limit
+    result of a Map with 100,000 iterations costs no more serialising than the limit's worth."""
+    if not isinstance(value, list) or not value:
+        return payload_size(value)
+    size = 1  # "[", then each item with the "," or "]" after it
+    for item in value:
+        size += payload_size(item) + 1
+        if size > errors.MAX_PAYLOAD_BYTES:
+            break
+    return size
+
+
+def check_result(state_name: str, value: Any, size: int | None = None) -> int:
+    """A Task's, Map's or Parallel's result is limited like any payload, before Output sees it; the cause is the
+    one AWS gives (recorded in public issue threads). Returns the size, for the output check to reuse."""
+    if size is None:
+        size = bounded_payload_size(value)
+    if size > errors.MAX_PAYLOAD_BYTES:
+        raise StatesError(errors.DATA_LIMIT_EXCEEDED, f"The state/task '{state_name}' returned a result with a size "
+                                                      "exceeding the maximum number of bytes service limit.")
+    return size
 
 
 async def run_execution(execution: Execution, scope: VariableScope | None = None) -> None:
@@ -213,11 +239,10 @@ async def run_execution(execution: Execution, scope: VariableScope | None = None
         limit = min(limit, execution.machine.definition.timeout_seconds)
     try:
         check_payload(execution.input, "the execution input", execution.input_size)
-        execution.output = await asyncio.wait_for(
-            run_program(frame, execution.machine.definition.program, execution.input), limit
-        )
-        execution.status = "SUCCEEDED"
-        history.add("ExecutionSucceeded", output=execution.output)
+        output = await asyncio.wait_for(run_program(frame, execution.machine.definition.program, execution.input),
+                                        limit)
+        history.add("ExecutionSucceeded", output=output)  # past the history limit, this raises States.Runtime
+        execution.status, execution.output = "SUCCEEDED", output
     except StatesError as err:
         execution.status, execution.error, execution.cause = "FAILED", err.error, err.cause
         history.add("ExecutionFailed", error=err.error, cause=err.cause)

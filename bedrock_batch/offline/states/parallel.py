@@ -37,9 +37,11 @@ class ParallelState(State):
         return self.branches
 
     async def run(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> Transition:
-        from ..execution import gather_or_stop_all, run_program
+        from ..execution import check_payload, check_result, gather_or_stop_all, run_program
 
         branch_input = self.arguments.evaluate(bindings) if self.arguments is not None else state_input
+        if self.arguments is not None:  # each branch's input
+            check_payload(branch_input, f"the arguments of state '{self.name}'")
         history = frame.execution.history
         history.add("ParallelStateStarted", name=self.name)
         try:
@@ -47,6 +49,7 @@ class ParallelState(State):
         except BaseException:
             history.add("ParallelStateFailed", name=self.name)
             raise
+        size = check_result(self.name, results)
         history.add("ParallelStateSucceeded", name=self.name)
         bindings["states"]["result"] = results
-        return self.finish(frame, bindings, results, self.next)
+        return self.finish(frame, bindings, results, self.next, default_size=size)

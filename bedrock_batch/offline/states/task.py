@@ -43,6 +43,8 @@ class TaskState(State):
             raise ctx.error("HeartbeatSeconds must be smaller than TimeoutSeconds", "HeartbeatSeconds")
 
     async def run(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> Transition:
+        from ..execution import check_payload, check_result
+
         history = frame.execution.history
         token = None
         if self.integration.pattern == TOKEN:
@@ -51,6 +53,8 @@ class TaskState(State):
         # Without Arguments, the task receives the state input (the JSONPath default for Parameters; AWS does
         # not document the JSONata default).
         arguments = self.arguments.evaluate(bindings) if self.arguments is not None else state_input
+        if self.arguments is not None:  # without Arguments, the state input, which is within the limit already
+            check_payload(arguments, f"the arguments of state '{self.name}'")
         timeout = evaluate_number(self.timeout, bindings, DEFAULT_TIMEOUT_SECONDS, minimum=1)
         heartbeat = evaluate_number(self.heartbeat, bindings, None, minimum=1)
         call = TaskCall(frame, self.name, self.resource, self.integration.service, self.integration.action,
@@ -65,9 +69,10 @@ class TaskState(State):
         except StatesError as err:
             history.add("TaskFailed", resource=self.resource, error=err.error, cause=err.cause)
             raise
+        size = check_result(self.name, result)
         history.add("TaskSucceeded", resource=self.resource, output=result)
         bindings["states"]["result"] = result
-        return self.finish(frame, bindings, result, self.next)
+        return self.finish(frame, bindings, result, self.next, default_size=size)
 
     async def _call(self, call: TaskCall, heartbeat: float | None) -> Any:
         try:
