@@ -4,10 +4,19 @@ Event (the Step Functions Task payload)::
 
     {"Bucket", "InputKey", "InputFormat": "CSV" | "JSONL" | "PARQUET", "CSVDelimiter": "," (or "\\t", ";", "|", " ",
      or COMMA, TAB, SEMICOLON, PIPE, SPACE), "OutputPrefix", "ResultKey", "RecordIdOffset": 0, "RecordCount"?,
-     "RequestPrefix"?, "MissingKey"?, "FailedKey"?}
+     "RequestPrefix"?, "MissingKey"?, "FailedKey"?, "OutputSchema"?, "StructuredKey"?}
 
 Returns ``{"ResultKey", "Rows", "Errors", "Columns", "InputTokens", "OutputTokens", "OutputFiles", "ErrorReasons",
-"Missing", "MissingKey", "Failed", "FailedKey", "RaggedRows"}``.
+"Missing", "MissingKey", "Failed", "FailedKey", "StructuredRows", "StructuredKey", "RaggedRows"}``.
+
+``OutputSchema`` (optional, the prompt template's ``output_schema``, a JSON Schema object or its JSON text) asks for
+structured answers (see ``structured``): each answer's JSON is extracted and validated, each top-level property is
+written as its own typed column after ``record_id`` (``response`` keeps the raw text), and a row whose answer does
+not fit is not written but counted under "invalid structured answer" and listed in ``FailedKey`` as ``{"recordId",
+"error": {"errorCode": "InvalidStructuredAnswer", "errorMessage": <the reason>}, "answer": <the raw answer, at most
+16 KiB>}``. ``StructuredKey`` (optional, with ``OutputSchema``) asks for the written rows as JSON lines ``{"recordId",
+"response", "attributes"}``, the properties as DynamoDB attribute values, for the DynamoDB sink; ``StructuredRows``
+counts them (0 and a null key when none is written).
 
 A CSV is read with the Distributed Map CSV reader's rules (``csv_rows``): a row with fewer fields than the header
 gets empty strings, a row with more loses the extra ones, as the reader gave them to the workflow that built the
@@ -82,12 +91,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 if __package__:
-    from . import batch_outputs, input_rows, missing_records
+    from . import batch_outputs, input_rows, missing_records, structured
     from .answer_extraction import EMBEDDING_TYPE
 else:  # deployed: the function folder is the import root
     import batch_outputs
     import input_rows
     import missing_records
+    import structured
     from answer_extraction import EMBEDDING_TYPE
 
 log = logging.getLogger("parquet_writer")
@@ -145,12 +155,15 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     source = input_rows.open_input(
         s3(), job.bucket, job.input_key, job.input_format, job.delimiter, job.first_row, job.end_row
     )
-    schema = _result_schema(source.schema, outputs.kind)
+    checker = None
+    if job.output_schema is not None and outputs.kind == "response":
+        checker = structured.StructuredOutput(job.output_schema)
+    schema = _result_schema(source.schema, outputs.kind, checker.fields if checker else [])
     fd, path = tempfile.mkstemp(suffix=".parquet")
     os.close(fd)
     try:
         with pq.ParquetWriter(path, schema) as writer:
-            totals = _join(source, outputs, job, schema, writer)
+            totals = _join(source, outputs, job, schema, writer, checker)
         outputs.answers.release()  # before the upload's buffers come
         s3().upload_file(path, job.bucket, job.result_key)
     finally:
@@ -158,12 +171,18 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
     end_row = job.first_row + totals["slice_rows"]
     elsewhere = 0 if missing is None else outputs.rows_without_line(missing.elsewhere_idx, job.first_row, end_row)
-    failures = outputs.failures(job.first_row, end_row, totals["rows"], reported_elsewhere=elsewhere)
-    reasons = failures.reasons
+    invalid = checker.invalid if checker else []
+    failures = outputs.failures(job.first_row, end_row, totals["rows"] + len(invalid), reported_elsewhere=elsewhere)
+    reasons = failures.reasons if checker is None else {**failures.reasons, structured.INVALID_REASON: len(invalid)}
+    failed_records = structured.merge_failed(failures.records, invalid) if invalid else failures.records
     failed_key = None
-    if job.failed_key is not None and failures.records:
+    if job.failed_key is not None and failed_records:
         failed_key = job.failed_key
-        batch_outputs.write_failed(s3(), job.bucket, failed_key, failures.records)
+        batch_outputs.write_failed(s3(), job.bucket, failed_key, failed_records)
+    structured_key = None
+    if checker is not None and job.structured_key is not None and checker.items:
+        structured_key = job.structured_key
+        structured.write_lines(s3(), job.bucket, structured_key, checker.items)
     ragged = source.ragged or input_rows.csv_rows.RaggedRows()
     missing_key = None
     if missing is not None and len(missing.record_ids):
@@ -180,8 +199,10 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         "ErrorReasons": reasons,
         "Missing": 0 if missing is None else len(missing.record_ids),
         "MissingKey": missing_key,
-        "Failed": 0 if failed_key is None else len(failures.records),
+        "Failed": 0 if failed_key is None else len(failed_records),
         "FailedKey": failed_key,
+        "StructuredRows": 0 if structured_key is None else len(checker.items),
+        "StructuredKey": structured_key,
         "RaggedRows": {"Short": ragged.short, "Long": ragged.long},
     }
     if ragged.short or ragged.long:
@@ -246,6 +267,10 @@ class _Job:
                 raise ValueError(f"FailedKey {self.failed_key!r} must not end in {batch_outputs.OUTPUT_SUFFIX}")
             if self.failed_key in (self.result_key, self.missing_key if self.request_prefix is not None else None):
                 raise ValueError(f"FailedKey {self.failed_key!r} must differ from ResultKey and MissingKey")
+        self.output_schema = event.get("OutputSchema")  # a prompt template's output_schema, or null
+        self.structured_key = _optional_key(event, "StructuredKey")
+        if self.structured_key is not None and self.structured_key.endswith(batch_outputs.OUTPUT_SUFFIX):
+            raise ValueError(f"StructuredKey {self.structured_key!r} must not end in {batch_outputs.OUTPUT_SUFFIX}")
         count = _whole_number(event, "RecordCount", None)
         self.end_row = None if count is None else self.first_row + count
 
@@ -270,9 +295,10 @@ def _whole_number(event: dict[str, Any], name: str, default: int | None) -> int 
     return number
 
 
-def _result_schema(input_schema: pa.Schema, kind: str) -> pa.Schema:
+def _result_schema(input_schema: pa.Schema, kind: str, structured_fields: list[pa.Field] = ()) -> pa.Schema:
     """Every input column, then the answer columns; an input column that clashes with one gets an ``input_`` prefix."""
     answer_fields = [pa.field(name, ANSWER_FIELDS[name]) for name in (kind, *list(ANSWER_FIELDS)[2:])]
+    answer_fields += structured_fields
     taken = {field.name for field in answer_fields}
     fields = []
     for field in input_schema:
@@ -290,8 +316,10 @@ def _join(
     job: _Job,
     schema: pa.Schema,
     writer: pq.ParquetWriter,
+    checker: structured.StructuredOutput | None = None,
 ) -> dict[str, int]:
     answers = outputs.answers
+    answer_schema = schema if checker is None else pa.schema(list(schema)[: len(schema) - len(checker.fields)])
     answer_idx = answers.record_idx
     idx_view = batch_outputs.int64_view(answer_idx)
     totals = {"rows": 0, "slice_rows": 0, "input_tokens": 0, "output_tokens": 0}
@@ -315,11 +343,13 @@ def _join(
             rows = batch.take(pc.subtract(matched_idx, first))
             del batch
             record_ids = pc.utf8_lpad(pc.cast(matched_idx, pa.string()), width=RECORD_ID_WIDTH, padding="0")
-            out = pa.RecordBatch.from_arrays([*rows.columns, *answers.take(lo, hi), record_ids], schema=schema)
+            out = pa.RecordBatch.from_arrays([*rows.columns, *answers.take(lo, hi), record_ids], schema=answer_schema)
             del rows
-            totals["rows"] += out.num_rows
             totals["input_tokens"] += pc.sum(out["input_tokens"]).as_py() or 0
             totals["output_tokens"] += pc.sum(out["output_tokens"]).as_py() or 0
+            if checker is not None:  # an answer that does not fit the output schema goes to the failed records
+                out = checker.split(out, keep_items=job.structured_key is not None)
+            totals["rows"] += out.num_rows
             pending.append(out)
             pending_rows += out.num_rows
             pending_bytes += out.nbytes

@@ -209,6 +209,8 @@ def test_csv_rows_are_joined_with_their_responses_and_keep_every_input_column(s3
         "MissingKey": None,
         "Failed": 0,
         "FailedKey": None,
+        "StructuredRows": 0,
+        "StructuredKey": None,
         "RaggedRows": {"Short": 0, "Long": 0},
     }
 

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .backends import ModelBackend, count_tokens
+from . import structured
+from .backends import ModelBackend, count_tokens, truncate_to_tokens
 from .catalog import catalogue
 
 DEFAULT_MAX_TOKENS = 512
@@ -121,6 +122,16 @@ def _messages(body: dict[str, Any], typed: bool) -> tuple[str, str]:
     return "\n".join(texts), prompt
 
 
+def _generate(backend: ModelBackend, all_text: str, prompt: str, limit: int) -> tuple[str, int]:
+    """The answer text: JSON fitting the schema when the prompt asks for one (see ``structured``), else free text."""
+    text, out = backend.generate(prompt, limit)
+    schema = structured.requested_schema(all_text)
+    if schema is None:
+        return text, out
+    text = truncate_to_tokens(structured.answer(schema, prompt, text), limit)
+    return text, count_tokens(text)
+
+
 def _stop(output_tokens: int, max_tokens: int, stopped: str, truncated: str) -> str:
     return truncated if output_tokens >= max_tokens else stopped
 
@@ -133,7 +144,7 @@ def _converse(model_id: str, body: dict[str, Any], backend: ModelBackend, key: s
     config = body.get("inferenceConfig") or {}
     _need(isinstance(config, dict), "inferenceConfig: must be an object")
     limit = _max_tokens(config.get("maxTokens"), "inferenceConfig.maxTokens")
-    text, out = backend.generate(prompt, limit)
+    text, out = _generate(backend, all_text, prompt, limit)
     inp = count_tokens(all_text)
     return Invocation(
         {
@@ -151,7 +162,7 @@ def _claude(model_id: str, body: dict[str, Any], backend: ModelBackend, key: str
     _need(isinstance(body.get("anthropic_version"), str), "anthropic_version: Field required")
     limit = _max_tokens(body.get("max_tokens"), "max_tokens", default=None)
     all_text, prompt = _messages(body, typed=True)
-    text, out = backend.generate(prompt, limit)
+    text, out = _generate(backend, all_text, prompt, limit)
     inp = count_tokens(all_text)
     model_name = re.sub(r"-v\d+(:\d+)?$", "", base_model_id(model_id).removeprefix("anthropic."))
     return Invocation(
@@ -175,7 +186,7 @@ def _nova(model_id: str, body: dict[str, Any], backend: ModelBackend, key: str) 
     config = body.get("inferenceConfig") or {}
     _need(isinstance(config, dict), "inferenceConfig: must be an object")
     limit = _max_tokens(config.get("maxTokens", config.get("max_new_tokens")), "inferenceConfig.maxTokens")
-    text, out = backend.generate(prompt, limit)
+    text, out = _generate(backend, all_text, prompt, limit)
     inp = count_tokens(all_text)
     return Invocation(
         {
@@ -198,7 +209,7 @@ def _llama(model_id: str, body: dict[str, Any], backend: ModelBackend, key: str)
     prompt = body.get("prompt")
     _need(isinstance(prompt, str) and prompt != "", "Malformed input request: required key [prompt] not found")
     limit = _max_tokens(body.get("max_gen_len"), "max_gen_len")
-    text, out = backend.generate(prompt, limit)
+    text, out = _generate(backend, prompt, prompt, limit)
     inp = count_tokens(prompt)
     return Invocation(
         {

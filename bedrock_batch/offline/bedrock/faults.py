@@ -83,6 +83,10 @@ class SimulatorConfig:
     """When true the draw also depends on the job id, so a record retried in a later job may succeed."""
     record_error_code: int = 500
     record_error_message: str = "The system encountered an unexpected error during processing. Try again."
+    invalid_structured_rate: float = 0.0
+    """Fraction of records whose request asks for JSON fitting a schema (a prompt template's ``output_schema``) that
+    are answered with something that does not fit it (prose, a missing property, a value outside its enum, JSON cut
+    short), drawn per recordId from a hash and ``seed``; the others get JSON that fits."""
     throttle_creates: int = 0
     """The first N CreateModelInvocationJob calls raise ThrottlingException."""
     quota_errors: int = 0

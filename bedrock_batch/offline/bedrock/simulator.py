@@ -33,6 +33,7 @@ from typing import Any, NamedTuple
 from botocore.exceptions import ClientError
 
 from ..clock import VirtualClock
+from . import structured
 from .backends import DeterministicBackend, ModelBackend
 from .catalog import catalogue
 from .families import RecordError, family_for
@@ -458,9 +459,7 @@ class BatchSimulator:
         if resolved is None:
             raise client_error("ValidationException", INVALID_MODEL_MESSAGE, op)
         if not resolved.model.batch:
-            raise client_error(
-                "ValidationException", f"The model {model_id} does not support batch inference.", op
-            )
+            raise client_error("ValidationException", f"The model {model_id} does not support batch inference.", op)
 
     def _check_identifier(self, value: Any, where: str, pattern: str, op: str) -> None:
         if not isinstance(value, str) or not 1 <= len(value) <= 2048 or not re.fullmatch(pattern, value):
@@ -753,8 +752,22 @@ class BatchSimulator:
                 except RecordError as exc:
                     error = (exc.code, exc.message)
                 else:
+                    self._maybe_invalid_structured(record, result.output)
                     return {**base, "modelOutput": result.output}, True, result.input_tokens, result.output_tokens
         return {**base, "error": {"errorCode": error[0], "errorMessage": error[1]}}, False, 0, 0
+
+    def _maybe_invalid_structured(self, record: _Record, model_output: dict[str, Any]) -> None:
+        """At ``invalid_structured_rate``, a request asking for JSON that fits a schema gets an answer that does not."""
+        cfg = self.config
+        if cfg.invalid_structured_rate <= 0:
+            return
+        digest = hashlib.sha256(f"{cfg.seed}:structured:{record.record_id}".encode()).digest()
+        if int.from_bytes(digest[:8], "big") / 2**64 >= cfg.invalid_structured_rate:
+            return
+        schema = structured.requested_schema(structured.request_text(record.model_input))
+        if schema is not None:
+            text = structured.invalid_answer(schema, record.record_id, "the review reads as mostly positive")
+            structured.replace_text(model_output, text)
 
     def _injected_error(self, job: _Job, record: _Record) -> tuple[int, str] | None:
         cfg = self.config
