@@ -95,7 +95,8 @@ class DemoResult:
     def verdict(self) -> tuple[str, int]:
         """The one line that ends the run, and its exit code: 0 done, 1 rows unaccounted or incomplete, 2 refused."""
         if self.refused:
-            return f"refused: {self.reason or 'the input workflow stopped before any job'}", 2
+            reason = self.reason.strip().splitlines()[0] if self.reason.strip() else ""
+            return f"refused: {reason or 'the input workflow stopped before any job'}", 2
         counts = (f"{self.rows_in_file:,} rows in = {self.parquet_rows:,} results + {self.dead_letters:,} "
                   "dead letters")
         if self.all_failed:
@@ -366,7 +367,7 @@ def print_summary(result: DemoResult) -> int:
     width = max(len(label) for label, _ in summary_lines(result))
     for label, value in summary_lines(result):
         console.print(escape(f"{label + ':':<{width + 1}} {value}"))
-    for failure in result.failures:
+    for failure in [] if result.refused else result.failures:
         console.print(escape(f"{failure['stateMachine']} {failure['status']}: {failure['error']}: "
                              f"{failure['cause']}"), style="red")
     line, code = result.verdict()
