@@ -87,8 +87,11 @@ def _demo(args: argparse.Namespace) -> int:
     from .offline.bedrock import SimulatorConfig
 
     simulator = SimulatorConfig(record_error_rate=args.record_error_rate)
+    state = Path(args.state) if args.state else None
+    if state is not None and state.exists() and not state.is_dir():
+        raise UserError(f"--state {state}: is a file; give a folder to keep the offline table in")
     result = run_demo(source, prompt_id=args.prompt_id, out_dir=out, parameters=parameters,
-                      show_progress=not args.json, simulator=simulator)
+                      show_progress=not args.json, simulator=simulator, state_dir=state)
     if args.json:
         print(as_json(result))
         return result.verdict()[1]
@@ -129,6 +132,12 @@ def _ingest(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from .status import run as run_status
 
+    if args.state:
+        from .saved_state import restored
+
+        with restored(Path(args.state)) as table:
+            args.table = table
+            return run_status(args)
     return run_status(args)
 
 
@@ -218,7 +227,9 @@ def _main(argv: list[str] | None = None) -> int:
     demo.add_argument("--max-concurrent-jobs", type=int, help="template parameter MaxConcurrentJobs")
     demo.add_argument("--record-error-rate", type=float, default=0.02,
                       help="share of records the simulated Bedrock job fails (they land in the dead-letter queue)")
-    demo.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    demo.add_argument("--json", action="store_true", help="print one JSON object instead of the summary lines")
+    demo.add_argument("--state", metavar="DIR",
+                      help="keep the results table here, for `bedrock-batch status --state DIR` afterwards")
     demo.set_defaults(func=_demo)
 
     publish = sub.add_parser("publish-prompts", help="upload prompts/templates.json to a deployed stack's bucket")

@@ -76,6 +76,7 @@ class DemoResult:
     dead_letter_codes: dict[str, int] = field(default_factory=dict)
     dead_letter_samples: dict[str, str] = field(default_factory=dict)  # one message per error code
     dead_letters_file: str = ""
+    state_file: str = ""  # --state: the saved results table, for bedrock-batch status --state
     counters: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -216,7 +217,7 @@ class _Progress:
 def run_demo(input_file: Path, prompt_id: str | None = None, model_id: str | None = None,
              out_dir: Path = Path("out"), parameters: dict[str, str] | None = None,
              template: Path = REPO / "template.yaml", prompts: Path = REPO / "prompts" / "templates.json",
-             show_progress: bool = True, simulator: Any = None) -> DemoResult:
+             show_progress: bool = True, simulator: Any = None, state_dir: Path | None = None) -> DemoResult:
     started = time.perf_counter()
     overrides = dict(parameters or {})
     if model_id:
@@ -236,6 +237,10 @@ def run_demo(input_file: Path, prompt_id: str | None = None, model_id: str | Non
             with _Progress(runtime, stack.output("ResultsTableName"), show_progress):
                 runtime.run_until_idle()
             _collect(result, runtime, stack, bucket, out_dir)
+            if state_dir is not None:
+                from .saved_state import save
+
+                result.state_file = str(save(state_dir, runtime.client("dynamodb"), stack.output("ResultsTableName")))
         finally:
             runtime.close()
     result.wall_seconds = round(time.perf_counter() - started, 3)
@@ -355,6 +360,9 @@ def summary_lines(result: DemoResult) -> list[tuple[str, str]]:
     lines += [("Parquet", path) for path in result.parquet]
     if result.dead_letters:
         lines.append(("Dead letters file", result.dead_letters_file))
+    if result.state_file:
+        state = str(Path(result.state_file).parent)
+        lines.append(("Saved state", f"{result.state_file}  (bedrock-batch status --state {state})"))
     return lines
 
 

@@ -278,6 +278,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--table", help="the results table")
     target.add_argument("--stack-name", help="a deployed stack: its ResultsTableName output is the table")
+    target.add_argument("--state", help="offline: the folder a `bedrock-batch demo --state DIR` saved its table in")
     parser.add_argument("--json", action="store_true",
                         help='print one JSON object: {"runs": [...]} or {"run": {...}, "jobs": [...]}')
 

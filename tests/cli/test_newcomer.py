@@ -149,3 +149,24 @@ def test_a_run_whose_records_all_failed_exits_1(tmp_path: Path, inputs: Path) ->
     result = json.loads(completed.stdout)
     assert result["all_failed"] and result["exit_code"] == 1 and "every record failed" in result["verdict"]
     assert result["dead_letters"] == ROWS
+
+
+def test_status_lists_the_run_a_demo_just_made_offline(tmp_path: Path, inputs: Path) -> None:
+    state = tmp_path / "state"
+    demo = cli(tmp_path, "demo", "--input", str(inputs / "reviews.csv"), "--out", str(tmp_path / "out"),
+               "--state", str(state), "--json")
+    assert demo.returncode == 0, demo.stderr
+    run_id = json.loads(demo.stdout)["run_ids"][0]
+    listed = cli(tmp_path, "status", "--state", str(state), "--json")
+    assert listed.returncode == 0, listed.stderr
+    runs = json.loads(listed.stdout)["runs"]
+    assert [r["runId"] for r in runs] == [run_id]
+    assert runs[0]["rowsRead"] == ROWS and runs[0]["status"] == "COMPLETE"
+    one = cli(tmp_path, "status", run_id, "--state", str(state))
+    assert one.returncode == 0 and run_id in one.stdout
+
+
+def test_status_without_a_saved_state_is_one_line(tmp_path: Path) -> None:
+    completed = cli(tmp_path, "status", "--state", str(tmp_path / "nothing"))
+    assert completed.returncode == 2
+    assert "run bedrock-batch demo --state" in one_line(completed)
