@@ -1,5 +1,8 @@
 # Everything installs itself into .venv on first use.
-PYTHON ?= python3.11
+# The newest of Python 3.13, 3.12 and 3.11 that runs (on PATH, or installed by pyenv) unless PYTHON is given.
+PYTHON ?= $(shell for v in 3.13 3.12 3.11; do \
+	for p in python$$v $$(ls -d $$(pyenv root 2>/dev/null)/versions/$$v*/bin/python$$v 2>/dev/null | sort -V | tail -1); do \
+	$$p -c '' 2>/dev/null && { echo $$p; exit 0; }; done; done; echo python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
@@ -12,7 +15,7 @@ STACK_ARGS := $(if $(STACK),--stack-name $(STACK)) $(if $(REGION),--region $(REG
 .PHONY: install demo test lint security bench build validate deploy deploy-guided publish-prompts delete clean
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)

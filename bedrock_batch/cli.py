@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+from .errors import UserError
+
+#: Set to see the traceback of an unexpected error (a bug), instead of its one-line report.
+DEBUG_VARIABLE = "BEDROCK_BATCH_DEBUG"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad flag reported on one line (what is wrong, then where to read the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"{message}; see {self.prog} --help")
 
 
 def _run_asl(args: argparse.Namespace) -> int:
@@ -14,7 +27,8 @@ def _run_asl(args: argparse.Namespace) -> int:
     from .offline.local import offline_aws, preload_s3
     from .offline.runtime import Runtime, RuntimeConfig
 
-    input_text = Path(args.input_file).read_text() if args.input_file else args.input
+    definition = _read_text(args.definition, "the definition")
+    input_text = _read_text(args.input_file, "--input-file") if args.input_file else args.input
     try:
         execution_input = json.loads(input_text)
     except json.JSONDecodeError as err:
@@ -30,7 +44,7 @@ def _run_asl(args: argparse.Namespace) -> int:
             if functions.is_dir():
                 for folder in sorted(p for p in functions.iterdir() if (p / "app.py").is_file()):
                     runtime.register_function_dir(folder)
-            machine = runtime.create_state_machine(args.name, Path(args.definition).read_text(), args.type)
+            machine = runtime.create_state_machine(args.name, definition, args.type)
             execution = runtime.run(machine.arn, execution_input)
             result: dict[str, Any] = execution.result()
         except DefinitionError as err:
@@ -41,28 +55,47 @@ def _run_asl(args: argparse.Namespace) -> int:
     return 0 if result["status"] == "SUCCEEDED" else 1
 
 
+def _read_text(path: str, what: str) -> str:
+    file = Path(path)
+    if not file.is_file():
+        raise UserError(f"{what} {path}: " + ("is a folder; give a file" if file.is_dir() else "no such file"))
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise UserError(f"{what} {path}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
+
+
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import as_json, print_summary, run_demo
+    from .demo import REPO, as_json, print_summary, run_demo
+    from .flags import check_parameters, check_rate, parse_assignments
 
-    source = Path(args.input)
+    source, out = Path(args.input), Path(args.out)
     if not source.is_file():
-        print(f"bedrock-batch demo: {source} is not a file", file=sys.stderr)
-        return 2
-    from .offline.bedrock import SimulatorConfig
-
-    simulator = SimulatorConfig(record_error_rate=args.record_error_rate)
-    parameters = dict(p.split("=", 1) for p in args.parameter)
+        what = "is a folder" if source.is_dir() else "no such file"
+        raise UserError(f"--input {source}: {what}; give a .csv, .tsv, .ssv, .psv, .jsonl or .parquet file")
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: is a file; give a folder for the Parquet results")
+    check_rate(args.record_error_rate, "--record-error-rate")
+    parameters = parse_assignments(args.parameter)
     for name, value in (("MaxRecordsPerJob", args.max_records_per_job), ("MinRecordsPerJob", args.min_records_per_job),
                         ("MaxConcurrentJobs", args.max_concurrent_jobs)):
         if value is not None:
             parameters[name] = str(value)
-    result = run_demo(source, prompt_id=args.prompt_id, model_id=args.model_id, out_dir=Path(args.out),
-                      parameters=parameters, show_progress=not args.json, simulator=simulator)
+    if args.model_id:
+        parameters["ModelId"] = args.model_id
+    check_parameters(parameters, REPO / "template.yaml")
+    from .offline.bedrock import SimulatorConfig
+
+    simulator = SimulatorConfig(record_error_rate=args.record_error_rate)
+    state = Path(args.state) if args.state else None
+    if state is not None and state.exists() and not state.is_dir():
+        raise UserError(f"--state {state}: is a file; give a folder to keep the offline table in")
+    result = run_demo(source, prompt_id=args.prompt_id, out_dir=out, parameters=parameters,
+                      show_progress=not args.json, simulator=simulator, state_dir=state)
     if args.json:
         print(as_json(result))
-    else:
-        print_summary(result)
-    return 0 if result.accounted else 1
+        return result.verdict()[1]
+    return print_summary(result)
 
 
 def _publish_prompts(args: argparse.Namespace) -> int:
@@ -72,13 +105,19 @@ def _publish_prompts(args: argparse.Namespace) -> int:
     ``make deploy-guided`` publish to the stack they just deployed."""
     import boto3
 
+    from .ingest import resolve_bucket
     from .stack.samconfig import deploy_target
 
+    templates = _read_text(args.templates, "--templates")
+    try:
+        json.loads(templates)
+    except json.JSONDecodeError as err:
+        raise UserError(f"--templates {args.templates}: line {err.lineno} column {err.colno}: {err.msg}; "
+                        "fix the JSON") from None
     target = deploy_target(Path(args.config_file))
     stack_name, region = args.stack_name or target.stack_name, args.region or target.region
     session = boto3.session.Session(region_name=region)
-    outputs = session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]["Outputs"]
-    bucket = next(o["OutputValue"] for o in outputs if o["OutputKey"] == "DataBucketName")
+    bucket = resolve_bucket(stack_name, session.client("cloudformation"))
     session.client("s3").upload_file(args.templates, bucket, "config/prompt-templates.json")
     print(f"s3://{bucket}/config/prompt-templates.json")
     return 0
@@ -93,11 +132,74 @@ def _ingest(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from .status import run as run_status
 
+    if args.state:
+        from .saved_state import restored
+
+        with restored(Path(args.state)) as table:
+            args.table = table
+            return run_status(args)
     return run_status(args)
 
 
+def _aws_error(err: Exception) -> str:
+    """A botocore error as what to do: credentials, Region, endpoint, or what AWS refused."""
+    from botocore.exceptions import (
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+    )
+
+    if isinstance(err, (NoCredentialsError, PartialCredentialsError)):
+        return ("no AWS credentials: run `aws configure` or `aws sso login`, or set AWS_PROFILE "
+                "(offline, without an account: bedrock-batch demo)")
+    if isinstance(err, NoRegionError):
+        return "no AWS Region: set AWS_REGION (or pass --region where the command has it, or add one to your profile)"
+    if isinstance(err, EndpointConnectionError):
+        return f"cannot reach {err.kwargs.get('endpoint_url', 'AWS')}: check the network, AWS_ENDPOINT_URL and --region"
+    if isinstance(err, ClientError):
+        error = err.response.get("Error", {})
+        code, message = error.get("Code", "Error"), error.get("Message", "")
+        hints = {"NoSuchBucket": "check --bucket or the stack's DataBucketName output",
+                 "ResourceNotFoundException": "check --table, --stack-name and --region",
+                 "AccessDenied": "use credentials allowed to do this", "ExpiredToken": "refresh your credentials"}
+        hint = hints.get(code, "check the names, --stack-name and --region")
+        return f"AWS refused {err.operation_name}: {code}: {message}; {hint}"
+    return f"AWS: {err}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bedrock-batch", description=__doc__)
+    """Run one command; whatever goes wrong is one line on stderr and an exit code, never a traceback."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    command = next((a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")), "")
+    prog = f"bedrock-batch {command}".strip()
+    try:
+        return _main(argv)
+    except UserError as err:
+        message, code = str(err), err.exit_code
+        if not message.startswith("bedrock-batch"):
+            message = f"{prog}: {message}"
+    except KeyboardInterrupt:
+        message, code = f"{prog}: interrupted (Ctrl-C); nothing runs on offline; a deployed run goes on", 130
+    except (BotoCoreError, ClientError) as err:
+        message, code = f"{prog}: {_aws_error(err)}", 2
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        message, code = f"{prog}: {where}{err.strerror or err}", 2
+    except Exception as err:
+        if os.environ.get(DEBUG_VARIABLE):
+            raise
+        message = (f"{prog}: unexpected error {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''} "
+                   f"(a bug: set {DEBUG_VARIABLE}=1 for the traceback and report it)")
+        code = 1
+    print(" ".join(message.split()), file=sys.stderr)
+    return code
+
+
+def _main(argv: list[str] | None = None) -> int:
+    parser = _Parser(prog="bedrock-batch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run-asl", help="run one state machine definition offline and print its result as JSON")
@@ -113,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     run.set_defaults(func=_run_asl)
 
     demo = sub.add_parser("demo", help="run the whole pipeline offline on a local file")
-    demo.add_argument("--input", default="samples/reviews.csv", help="a CSV file with a header row")
+    demo.add_argument("--input", default="samples/reviews.csv",
+                      help="a .csv, .tsv, .ssv, .psv (with a header row), .jsonl or .parquet file")
     demo.add_argument("--prompt-id", help="a prompt id from prompts/templates.json (default: the template's)")
     demo.add_argument("--model-id", help="a Bedrock model id (default: the template's ModelId)")
     demo.add_argument("--out", default="out", help="where to write the Parquet results")
@@ -124,7 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--max-concurrent-jobs", type=int, help="template parameter MaxConcurrentJobs")
     demo.add_argument("--record-error-rate", type=float, default=0.02,
                       help="share of records the simulated Bedrock job fails (they land in the dead-letter queue)")
-    demo.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    demo.add_argument("--json", action="store_true", help="print one JSON object instead of the summary lines")
+    demo.add_argument("--state", metavar="DIR",
+                      help="keep the results table here, for `bedrock-batch status --state DIR` afterwards")
     demo.set_defaults(func=_demo)
 
     publish = sub.add_parser("publish-prompts", help="upload prompts/templates.json to a deployed stack's bucket")

@@ -2,7 +2,8 @@
 
 The template is deployed into moto, the file is uploaded under ``inputs/``, and the virtual clock runs until
 everything the upload set in motion has settled: the input workflow, the simulated Bedrock batch job, the
-output workflow and the Parquet writer. Then the results are read back from where they landed.
+output workflow and the Parquet writer. Then the results are read back from where they landed, and the run gets
+one verdict and one exit code (see ``DemoResult.verdict``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,12 +21,26 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from . import status
+from .offline.distributed.item_reader import read_object
+from .offline.errors import StatesError
 from .offline.local import offline_aws
 from .offline.runtime import Runtime, RuntimeConfig
 from .stack.deploy import OfflineStack
 from .stack.template import Stack
 
 REPO = Path(__file__).resolve().parents[1]
+#: How the input workflow reads each extension (its "Choose the reader" state): the same ItemReader counts the rows.
+READERS: dict[str, dict[str, str]] = {
+    ".csv": {"InputType": "CSV", "CSVDelimiter": "COMMA"},
+    ".tsv": {"InputType": "CSV", "CSVDelimiter": "TAB"},
+    ".ssv": {"InputType": "CSV", "CSVDelimiter": "SEMICOLON"},
+    ".psv": {"InputType": "CSV", "CSVDelimiter": "PIPE"},
+    ".jsonl": {"InputType": "JSONL"},
+    ".parquet": {"InputType": "PARQUET"},
+}
+#: Job states in which a job holds one of the MaxConcurrentJobs slots.
+IN_FLIGHT = frozenset({"Submitted", "Validating", "Scheduled", "InProgress", "Stopping"})
+DEAD_LETTERS_FILE = "dead-letters.jsonl"
 
 
 @dataclass
@@ -48,16 +65,54 @@ class DemoResult:
     virtual_seconds: float = 0.0
     wall_seconds: float = 0.0
     max_jobs_in_flight: int = 0
+    run_ids: list[str] = field(default_factory=list)
+    reason: str = ""
+    results_to_dynamodb: bool = False
+    on_demand_rows: int = 0
+    on_demand_input_tokens: int = 0
+    on_demand_output_tokens: int = 0
+    estimated_cost: float = 0.0
+    on_demand_cost: float = 0.0  # what every token would have cost on demand
+    dead_letter_codes: dict[str, int] = field(default_factory=dict)
+    dead_letter_samples: dict[str, str] = field(default_factory=dict)  # one message per error code
+    dead_letters_file: str = ""
+    state_file: str = ""  # --state: the saved results table, for bedrock-batch status --state
     counters: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def refused(self) -> bool:
+        """The pipeline stopped before any job: nothing was asked of Bedrock."""
+        return self.run_status == "REJECTED" or (self.jobs == 0 and bool(self.reason))
+
+    @property
     def accounted(self) -> bool:
-        return self.rows_in_file == self.parquet_rows + self.dead_letters and self.rows_in == self.rows_in_file
+        return (not self.refused and self.rows_in_file == self.parquet_rows + self.dead_letters
+                and self.rows_in == self.rows_in_file)
+
+    @property
+    def all_failed(self) -> bool:
+        return not self.refused and self.rows_in_file > 0 and self.parquet_rows == 0
+
+    def verdict(self) -> tuple[str, int]:
+        """The one line that ends the run, and its exit code: 0 done, 1 rows unaccounted or incomplete, 2 refused."""
+        if self.refused:
+            reason = self.reason.strip().splitlines()[0] if self.reason.strip() else ""
+            return f"refused: {reason or 'the input workflow stopped before any job'}", 2
+        counts = (f"{self.rows_in_file:,} rows in = {self.parquet_rows:,} results + {self.dead_letters:,} "
+                  "dead letters")
+        if self.all_failed:
+            return f"{counts}: every record failed (see {self.dead_letters_file or 'the dead-letter queue'})", 1
+        if not self.accounted:
+            return f"{counts}: rows unaccounted for ({self.rows_in:,} read by the workflow)", 1
+        if self.run_status != "COMPLETE" or self.failures:
+            return f"{counts}: the run is incomplete (status {self.run_status or 'unknown'})", 1
+        return f"{counts}: every row accounted for", 0
 
     def as_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "counters"}
-        out["accounted"] = self.accounted
-        out["counters"] = self.counters
+        line, code = self.verdict()
+        out.update(accounted=self.accounted, refused=self.refused, all_failed=self.all_failed, verdict=line,
+                   exit_code=code, counters=self.counters)
         return out
 
 
@@ -80,64 +135,94 @@ def sample_reviews(rows: int, blank_every: int = 0) -> str:
     return out.getvalue()
 
 
-def count_rows(path: Path) -> int:
-    """Data rows in a CSV file with a header row, as the ItemReader reads them (blank lines skipped)."""
-    with path.open(newline="", encoding="utf-8") as f:
-        return sum(1 for row in csv.reader(f) if row) - 1 if path.stat().st_size else 0
+def count_rows(s3: Any, bucket: str, key: str) -> int:
+    """Rows of the uploaded file as the input workflow's ItemReader reads them (the same reader, same rules).
+
+    0 when the reader cannot read the file: the workflow refuses it too, and says why."""
+    config = READERS.get(Path(key).suffix.lower())
+    if config is None:
+        return 0
+    try:
+        return sum(1 for _ in read_object(s3, bucket, key, config))
+    except StatesError:
+        return 0
 
 
 class _Progress:
-    """What the pipeline is doing, shown while the virtual clock runs."""
+    """What the pipeline is doing, shown on stderr while the virtual clock runs.
 
-    def __init__(self, runtime: Runtime, enabled: bool) -> None:
+    On a terminal, one line redrawn in place; otherwise one plain line per change (no colour, no wrapping), so a
+    log or a script reads it line by line."""
+
+    def __init__(self, runtime: Runtime, table: str, enabled: bool) -> None:
         self.runtime = runtime
+        self.table = table
         self.enabled = enabled
         self._live: Any = None
         self._last = ""
+        self._checked = 0.0
 
     def __enter__(self) -> _Progress:
         if self.enabled:
             from rich.console import Console
             from rich.live import Live
 
-            self._live = Live("", console=Console(stderr=True), refresh_per_second=8, transient=False)
-            self._live.__enter__()
+            console = Console(stderr=True, highlight=False)
+            if console.is_terminal:
+                self._live = Live("", console=console, refresh_per_second=8, transient=False)
+                self._live.__enter__()
             self.runtime.clock.add_idle_hook(self.update)
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        if self.enabled:
+            self.update(force=True)
         if self._live is not None:
-            self.update()
             self._live.__exit__(*exc)
+            self._live = None
 
-    def update(self) -> bool:
+    def line(self) -> str:
         runtime = self.runtime
-        running: dict[str, int] = {}
-        for execution in runtime.executions.values():
-            if execution.status == "RUNNING" and execution.parent is None:
-                running[execution.machine.name] = running.get(execution.machine.name, 0) + 1
+        rows_read = requests = answered = planned = 0
+        for item in status.scan(runtime.client("dynamodb"), self.table, ["SUMMARY"]):
+            rows_read += int(item.get("rowsRead", 0))
+            requests += int(item.get("rowsIn", 0))
+            answered += int(item.get("results", 0))
+            planned += int(item.get("jobsPlanned", 0))
         jobs = runtime.bedrock.list_model_invocation_jobs().get("invocationJobSummaries", [])
+        running = sum(1 for j in jobs if j["status"] in IN_FLIGHT)
+        waiting = max(0, planned - len(jobs))
+        done = Counter(j["status"] for j in jobs if j["status"] not in IN_FLIGHT)
+        ended = ", ".join(f"{n:,} {s}" for s, n in sorted(done.items()))
         hours = runtime.clock.monotonic() / 3600
-        parts = [f"[bold]virtual time[/] {hours:6.2f} h"]
-        parts += [f"[cyan]{name}[/] running: {n}" for name, n in sorted(running.items())]
-        parts += [f"[magenta]job {j['jobName']}[/]: {j['status']}" for j in jobs]
-        parts.append(f"child executions: {sum(runtime.counters.child_executions.values())}")
-        text = "  |  ".join(parts)
+        return (f"virtual time {hours:,.2f} h | rows read {rows_read:,} | requests built {requests:,} | "
+                f"jobs running {running:,}, waiting {waiting:,}" + (f", ended {ended}" if ended else "")
+                + f" | records answered {answered:,}")
+
+    def update(self, force: bool = False) -> bool:
+        now = time.monotonic()
+        if not force and now - self._checked < 0.2:
+            return False
+        self._checked = now
+        text = self.line()
         if text != self._last:
             self._last = text
-            self._live.update(text)
+            if self._live is not None:
+                self._live.update(text)
+            else:
+                print(text, file=sys.stderr, flush=True)
         return False
 
 
 def run_demo(input_file: Path, prompt_id: str | None = None, model_id: str | None = None,
              out_dir: Path = Path("out"), parameters: dict[str, str] | None = None,
              template: Path = REPO / "template.yaml", prompts: Path = REPO / "prompts" / "templates.json",
-             show_progress: bool = True, simulator: Any = None) -> DemoResult:
+             show_progress: bool = True, simulator: Any = None, state_dir: Path | None = None) -> DemoResult:
     started = time.perf_counter()
     overrides = dict(parameters or {})
     if model_id:
         overrides["ModelId"] = model_id
-    result = DemoResult(rows_in_file=count_rows(input_file))
+    result = DemoResult()
     with offline_aws():
         runtime = Runtime(RuntimeConfig(simulator=simulator))
         try:
@@ -146,10 +231,16 @@ def run_demo(input_file: Path, prompt_id: str | None = None, model_id: str | Non
             bucket = stack.output("DataBucketName")
             prompt = prompt_id or stack.stack.parameters["DefaultPromptId"]
             s3 = runtime.client("s3")
-            s3.put_object(Bucket=bucket, Key=f"inputs/{prompt}/{input_file.name}", Body=input_file.read_bytes())
-            with _Progress(runtime, show_progress):
+            key = f"inputs/{prompt}/{input_file.name}"
+            s3.put_object(Bucket=bucket, Key=key, Body=input_file.read_bytes())
+            result.rows_in_file = count_rows(s3, bucket, key)
+            with _Progress(runtime, stack.output("ResultsTableName"), show_progress):
                 runtime.run_until_idle()
             _collect(result, runtime, stack, bucket, out_dir)
+            if state_dir is not None:
+                from .saved_state import save
+
+                result.state_file = str(save(state_dir, runtime.client("dynamodb"), stack.output("ResultsTableName")))
         finally:
             runtime.close()
     result.wall_seconds = round(time.perf_counter() - started, 3)
@@ -157,9 +248,11 @@ def run_demo(input_file: Path, prompt_id: str | None = None, model_id: str | Non
 
 
 def _collect(result: DemoResult, runtime: Runtime, stack: OfflineStack, bucket: str, out_dir: Path) -> None:
-    dynamodb, s3, sqs = runtime.client("dynamodb"), runtime.client("s3"), runtime.client("sqs")
-    table = stack.output("ResultsTableName")
-    for item in _run_summaries(runtime, dynamodb, table):
+    dynamodb, s3 = runtime.client("dynamodb"), runtime.client("s3")
+    parameters = stack.stack.parameters
+    result.results_to_dynamodb = parameters.get("ResultsToDynamoDB") == "true"
+    for item in _run_summaries(runtime, dynamodb, stack.output("ResultsTableName")):
+        result.run_ids.append(str(item.get("runId", str(item.get("pk", "")).removeprefix("RUN#"))))
         result.rows_in += int(item.get("rowsRead", 0))
         result.resubmitted += int(item.get("resubmitted", 0))
         result.rejected += int(item.get("rejected", 0))
@@ -167,24 +260,23 @@ def _collect(result: DemoResult, runtime: Runtime, stack: OfflineStack, bucket: 
         result.errors += int(item.get("errors", 0))
         result.input_tokens += int(item.get("inputTokens", 0))
         result.output_tokens += int(item.get("outputTokens", 0))
+        result.on_demand_rows += int(item.get("onDemand", 0))
+        result.on_demand_input_tokens += int(item.get("onDemandInputTokens", 0))
+        result.on_demand_output_tokens += int(item.get("onDemandOutputTokens", 0))
+        result.estimated_cost += float(item.get("estimatedCost", 0))
         result.run_status = item.get("status", "")
+        result.reason = item.get("reason", result.reason)
         result.parquet += item.get("parquet", [])
-    queue = stack.output("DeadLetterQueueUrl")
-    while True:
-        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            break
-        result.dead_letters += len(messages)
-        for m in messages:
-            sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+    result.on_demand_cost = round((result.input_tokens * float(parameters["OnDemandInputTokenPrice"])
+                                   + result.output_tokens * float(parameters["OnDemandOutputTokenPrice"])) / 1e6, 6)
     jobs = runtime.bedrock.list_model_invocation_jobs().get("invocationJobSummaries", [])
     result.jobs = len(jobs)
-    for job in jobs:
-        result.job_states[job["status"]] = result.job_states.get(job["status"], 0) + 1
+    result.job_states = dict(sorted(Counter(job["status"] for job in jobs).items()))
     result.max_jobs_in_flight = runtime.bedrock.max_in_flight_seen()
     out_dir.mkdir(parents=True, exist_ok=True)
+    _drain_dead_letters(result, runtime.client("sqs"), stack.output("DeadLetterQueueUrl"), out_dir)
     local = []
-    for key in result.parquet:
+    for key in sorted(result.parquet):
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         path = out_dir / key.replace("/", "_")
         path.write_bytes(body)
@@ -199,6 +291,29 @@ def _collect(result: DemoResult, runtime: Runtime, stack: OfflineStack, bucket: 
         if execution.parent is None and execution.status != "SUCCEEDED":
             result.failures.append({"stateMachine": execution.machine.name, "status": execution.status,
                                     "error": execution.error, "cause": execution.cause})
+            if not result.reason and result.jobs == 0:
+                result.reason = f"{execution.error}: {execution.cause}"
+
+
+def _drain_dead_letters(result: DemoResult, sqs: Any, queue: str, out_dir: Path) -> None:
+    """Every dead letter to ``<out>/dead-letters.jsonl`` (one message body a line), counted by error code."""
+    path = out_dir / DEAD_LETTERS_FILE
+    codes: Counter[str] = Counter()
+    with path.open("w", encoding="utf-8") as out:
+        while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                try:
+                    body = json.loads(message["Body"])
+                except json.JSONDecodeError:
+                    body = {"errorCode": "Unreadable", "errorMessage": message["Body"]}
+                code = str(body.get("errorCode") or "Unknown")
+                codes[code] += 1
+                result.dead_letter_samples.setdefault(code, str(body.get("errorMessage", "")))
+                out.write(json.dumps(body, ensure_ascii=False) + "\n")
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    result.dead_letters = sum(codes.values())
+    result.dead_letter_codes = dict(codes.most_common())
+    result.dead_letters_file = str(path)
 
 
 def _run_summaries(runtime: Runtime, dynamodb: Any, table: str) -> list[dict[str, Any]]:
@@ -213,34 +328,59 @@ def _run_summaries(runtime: Runtime, dynamodb: Any, table: str) -> list[dict[str
     return [status.plain_item(item) for item in items if item]
 
 
-def print_summary(result: DemoResult) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    table = Table(title="Bedrock batch run (offline)", show_header=False)
-    rows = [
-        ("Rows in the file", result.rows_in_file),
-        ("Rows read by the workflow", result.rows_in),
-        ("Results (Parquet rows)", f"{result.parquet_rows}  ({result.results} stored in DynamoDB)"),
-        ("Dead-letter queue", f"{result.dead_letters}  ({result.rejected} invalid rows, {result.errors} model errors)"),
-        ("Batch jobs", f"{result.jobs}  " + ", ".join(f"{k}: {v}" for k, v in sorted(result.job_states.items()))
-         + f"  (at most {result.max_jobs_in_flight} in flight, {result.resubmitted} rows resubmitted)"),
-        ("Tokens in / out", f"{result.input_tokens:,} / {result.output_tokens:,}"),
-        ("State transitions", f"{result.state_transitions:,}  ({result.child_executions} child executions)"),
-        ("Run status", result.run_status),
-        ("Virtual time", f"{result.virtual_seconds / 3600:.2f} h  (wall {result.wall_seconds:.1f} s)"),
+def summary_lines(result: DemoResult) -> list[tuple[str, str]]:
+    """The summary as (label, value) pairs: one fact a line, numbers with thousands separators."""
+    if result.results_to_dynamodb:
+        results = f"{result.parquet_rows:,}  ({result.results:,} also stored in DynamoDB)"
+    else:
+        results = f"{result.parquet_rows:,}"
+    states = ", ".join(f"{k}: {v:,}" for k, v in result.job_states.items())
+    lines = [
+        ("Run id", ", ".join(result.run_ids) or "-"),
+        ("Rows in the file", f"{result.rows_in_file:,}"),
+        ("Rows read by the workflow", f"{result.rows_in:,}"),
+        ("Results (Parquet rows)", results),
+        ("Dead letters", f"{result.dead_letters:,}  ({result.rejected:,} invalid rows, {result.errors:,} model "
+                         "errors)"),
     ]
-    for name, value in rows:
-        table.add_row(name, str(value))
-    console.print(table)
-    for path in result.parquet:
-        console.print(f"Parquet: [bold]{path}[/]")
-    for failure in result.failures:
-        console.print(f"[red]{failure['stateMachine']} {failure['status']}: {failure['error']}: {failure['cause']}[/]")
-    verdict = "[green]every row accounted for[/]" if result.accounted else "[red]rows unaccounted for[/]"
-    console.print(f"{result.rows_in_file} rows in = {result.parquet_rows} results + {result.dead_letters} "
-                  f"in the dead-letter queue: {verdict}")
+    for code, count in result.dead_letter_codes.items():
+        lines.append((f"  {code}", f"{count:,}, e.g. {result.dead_letter_samples.get(code, '')}"))
+    if result.on_demand_rows:
+        lines.append(("Answered on demand", f"{result.on_demand_rows:,} rows at full price (tokens in / out "
+                                            f"{result.on_demand_input_tokens:,} / {result.on_demand_output_tokens:,})"))
+    lines += [
+        ("Batch jobs", f"{result.jobs:,}" + (f"  ({states})" if states else "")
+         + f", at most {result.max_jobs_in_flight:,} in flight, {result.resubmitted:,} rows resubmitted"),
+        ("Tokens in / out", f"{result.input_tokens:,} / {result.output_tokens:,}"),
+        ("Estimated cost", f"${result.estimated_cost:,.4f}  (on demand it would be ${result.on_demand_cost:,.4f})"),
+        ("State transitions", f"{result.state_transitions:,}  ({result.child_executions:,} child executions)"),
+        ("Run status", result.run_status or "-"),
+        ("Virtual time", f"{result.virtual_seconds / 3600:,.2f} h  (wall {result.wall_seconds:,.1f} s)"),
+    ]
+    lines += [("Parquet", path) for path in result.parquet]
+    if result.dead_letters:
+        lines.append(("Dead letters file", result.dead_letters_file))
+    if result.state_file:
+        state = str(Path(result.state_file).parent)
+        lines.append(("Saved state", f"{result.state_file}  (bedrock-batch status --state {state})"))
+    return lines
+
+
+def print_summary(result: DemoResult) -> int:
+    """Print the summary and the verdict on stdout; return the exit code. Plain lines, no colour off a terminal."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(highlight=False, soft_wrap=True)
+    width = max(len(label) for label, _ in summary_lines(result))
+    for label, value in summary_lines(result):
+        console.print(escape(f"{label + ':':<{width + 1}} {value}"))
+    for failure in [] if result.refused else result.failures:
+        console.print(escape(f"{failure['stateMachine']} {failure['status']}: {failure['error']}: "
+                             f"{failure['cause']}"), style="red")
+    line, code = result.verdict()
+    console.print(escape(line), style="green" if code == 0 else "red")
+    return code
 
 
 def as_json(result: DemoResult) -> str:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .errors import UserError
+
 #: The extensions the input state machine routes on, and each CSV flavour's delimiter.
 CSV_DELIMITERS = {".csv": ",", ".tsv": "\t", ".ssv": ";", ".psv": "|"}
 SUFFIXES = (*CSV_DELIMITERS, ".jsonl", ".parquet")
@@ -34,7 +36,7 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _PROMPT_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
-class IngestError(Exception):
+class IngestError(UserError):
     """A problem the user can fix (a bad source, a missing split, no rows): reported on one line, exit code 2."""
 
 
@@ -232,13 +234,14 @@ def ingest_file(path: Path, s3: Any, bucket: str, prompt_id: str) -> Uploaded:
 def resolve_bucket(stack_name: str, cloudformation: Any = None) -> str:
     """The data bucket of a deployed stack: its ``DataBucketName`` output, as ``publish-prompts`` reads it."""
     import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError
 
     client = cloudformation or boto3.client("cloudformation")
     try:
         stacks = client.describe_stacks(StackName=stack_name)["Stacks"]
-    except (ClientError, BotoCoreError) as err:
-        raise IngestError(f"stack {stack_name}: {err}") from None
+    except ClientError as err:  # credentials, Region, network: the command's one-line report
+        raise IngestError(f"stack {stack_name}: {err.response.get('Error', {}).get('Message', err)}; "
+                     "check --stack-name and the Region (AWS_REGION)") from None
     outputs = stacks[0].get("Outputs", []) if stacks else []
     bucket = next((o["OutputValue"] for o in outputs if o["OutputKey"] == "DataBucketName"), None)
     if not bucket:

@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from .errors import UserError
+
 #: Attributes of a job item that are plumbing, not status: the task tokens the workflows wait on.
 HIDDEN_JOB_FIELDS = frozenset({"taskToken", "resultsToken"})
 
@@ -55,7 +57,7 @@ SUMMARY_FIELDS = [
 ]
 
 
-class StatusError(Exception):
+class StatusError(UserError):
     """A problem the user can fix (unknown run, unknown stack or table): one line on stderr, exit code 2."""
 
 
@@ -63,13 +65,14 @@ class StatusError(Exception):
 def resolve_table(stack_name: str, cloudformation: Any = None) -> str:
     """The results table of a deployed stack: its ``ResultsTableName`` output."""
     import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError
 
     client = cloudformation or boto3.client("cloudformation")
     try:
         stacks = client.describe_stacks(StackName=stack_name)["Stacks"]
-    except (ClientError, BotoCoreError) as err:
-        raise StatusError(f"stack {stack_name}: {err}") from None
+    except ClientError as err:  # credentials, Region, network: the command's one-line report
+        raise StatusError(f"stack {stack_name}: {err.response.get('Error', {}).get('Message', err)}; "
+                     "check --stack-name and the Region (AWS_REGION)") from None
     outputs = stacks[0].get("Outputs", []) if stacks else []
     table = next((o["OutputValue"] for o in outputs if o["OutputKey"] == "ResultsTableName"), None)
     if not table:
@@ -275,6 +278,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--table", help="the results table")
     target.add_argument("--stack-name", help="a deployed stack: its ResultsTableName output is the table")
+    target.add_argument("--state", help="offline: the folder a `bedrock-batch demo --state DIR` saved its table in")
     parser.add_argument("--json", action="store_true",
                         help='print one JSON object: {"runs": [...]} or {"run": {...}, "jobs": [...]}')
 

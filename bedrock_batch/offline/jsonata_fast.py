@@ -66,7 +66,7 @@ class RunawayError(JException):
 
 
 def _combine_surrogates(text: str) -> str:
-    """A string literal's ``\uD834\uDD1E`` as the one character it encodes (the tokenizer leaves the two halves).
+    """A string literal's ``\\uD834\\uDD1E`` as the one character it encodes (the tokenizer leaves the two halves).
 
     JavaScript strings hold UTF-16 code units, and JSONata counts characters by code point (``$length``,
     ``$substring``): the pair is one character there, as it is in a JSON input.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import importlib.util
+import inspect
 import random
 import sys
 from collections.abc import Callable
@@ -221,8 +222,16 @@ class Runtime:
 
     def stop_execution(self, arn: str) -> None:
         execution = self.executions[arn]
-        if execution.task is not None and not execution.task.done():
-            execution.task.cancel()
+        task = execution.task
+        if task is None or task.done():
+            return
+        if inspect.getcoroutinestate(task.get_coro()) == inspect.CORO_CREATED:
+            # Not started yet (Python 3.12 runs a new task's first step later than 3.11 did): a cancel now is thrown
+            # before run_execution's try, so the execution would never close and run_until_idle would spin on it.
+            # The task's first step is already queued, so a cancel queued after it lands once the execution runs.
+            self.clock.call_soon(task.cancel)
+        else:
+            task.cancel()
 
     def describe_execution(self, arn: str) -> dict[str, Any]:
         return self.executions[arn].describe()

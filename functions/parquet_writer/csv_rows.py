@@ -26,6 +26,8 @@ _PIECE = 1 << 20  # bytes read from S3 at a time
 # A batch is cut at this many rows or characters: enough to amortise the Arrow conversion, small next to the answers.
 _BATCH_ROWS = 64 * 1024
 _BATCH_CHARS = 8 << 20
+# A field may be as long as a row (the csv module stops at 128 KiB by default and would crash on it).
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
 
 
 @dataclass

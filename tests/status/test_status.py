@@ -251,10 +251,9 @@ def test_resolve_table_reads_the_results_table_output() -> None:
 
 def test_table_or_stack_name_is_required_and_not_both(capsys: pytest.CaptureFixture[str]) -> None:
     for argv in ([], ["--table", "t", "--stack-name", "s"]):
-        with pytest.raises(SystemExit) as exit_:
-            cli_main(["status", *argv])
-        assert exit_.value.code == 2
-    capsys.readouterr()
+        assert cli_main(["status", *argv]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and error.startswith("bedrock-batch status: ") and "--table" in error
 
 
 def test_find_run_prefers_an_exact_id_then_the_newest_run_of_a_key_then_a_unique_prefix(

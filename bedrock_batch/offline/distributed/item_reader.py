@@ -26,6 +26,8 @@ from ..errors import StatesError
 
 DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
 INPUT_TYPES = {"CSV", "JSON", "JSONL", "PARQUET", "MANIFEST"}
+# A field may be as long as a row (the csv module stops at 128 KiB by default and would crash on it).
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
 
 
 def _fail(message: str) -> StatesError:
