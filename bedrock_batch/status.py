@@ -8,6 +8,10 @@ and the output workflow adds the counts and tokens to both. This command reads t
     bedrock-batch status 3f2a --stack-name bedrock-batch       one run (id, id prefix or input key) and its jobs
     bedrock-batch status ... --json                            the same as one JSON object, plain numbers
 
+A job's progress is what Bedrock last reported for it (GetModelInvocationJob's record counts, read by the job
+workflow at each poll and when the job ends, and saved on the job item as ``progress``): records processed of the
+total, how many succeeded and failed, and the share done. A count is absent until Bedrock knows it.
+
 The table has no index on these items, so the command scans it (paginated, with a filter). The scan reads the
 whole table, result items included when ``ResultsToDynamoDB`` is on: on a large table each call costs read
 capacity in proportion to the table's size. Only boto3's default clients are used, so the same command reads
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Iterable
 from decimal import Decimal
@@ -138,9 +143,15 @@ def as_run(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def as_job(item: dict[str, Any]) -> dict[str, Any]:
-    """A job item: ``name`` from the key, the task tokens and keys dropped."""
+    """A job item: ``name`` from the key, the task tokens and keys dropped, the share of records done added to its
+    progress (``percent``, rounded down to a tenth, so that 100 means every record)."""
     job = {"name": str(item["pk"]).removeprefix("JOB#")}
     job.update((k, v) for k, v in item.items() if k not in ("pk", "sk") and k not in HIDDEN_JOB_FIELDS)
+    progress = job.get("progress")
+    if isinstance(progress, dict):
+        done, total = progress.get("processedRecordCount"), progress.get("totalRecordCount")
+        if isinstance(done, int) and isinstance(total, int) and total > 0:
+            progress["percent"] = math.floor(1000 * done / total) / 10
     return job
 
 
@@ -193,6 +204,38 @@ def _time(value: Any) -> str:
     date, _, clock = value.partition("T")
     zone = "Z" if clock.endswith("Z") else ""
     return f"{date} {clock.split('.')[0].removesuffix('Z')}{zone}"
+
+
+def _progress(job: dict[str, Any]) -> str:
+    """``1,234/5,000 (1,200 ok, 34 errors) 24.6%``: what Bedrock last reported; ``-`` for what it has not."""
+    progress = job.get("progress") or {}
+    total = progress.get("totalRecordCount")
+    if total is None:
+        return "-"
+    shown = f"{_count(progress.get('processedRecordCount'))}/{_count(total)}"
+    if "successRecordCount" in progress or "errorRecordCount" in progress:
+        shown += (f" ({_count(progress.get('successRecordCount', 0))} ok,"
+                  f" {_count(progress.get('errorRecordCount', 0))} errors)")
+    if "percent" in progress:
+        shown += f" {progress['percent']:g}%"
+    return shown
+
+
+def _job_status(job: dict[str, Any]) -> str:
+    """The job item's status, or Bedrock's latest while the job runs (the item says Submitted until it ends)."""
+    status = _text(job.get("status"))
+    live = (job.get("progress") or {}).get("status")
+    if live and "endedAt" not in job and live != job.get("status"):
+        status = str(live)
+    if job.get("finalStatus") and job["finalStatus"] != job.get("status"):
+        status += f" (final {job['finalStatus']})"
+    return status
+
+
+def _stuck(job: dict[str, Any]) -> str:
+    if not job.get("stuckIn"):
+        return "-"
+    return f"{job['stuckIn']} since {_time(job['stuckSince'])}" if job.get("stuckSince") else str(job["stuckIn"])
 
 
 def _cost(value: Any) -> str:
@@ -258,15 +301,13 @@ def print_run(run: dict[str, Any], jobs: list[dict[str, Any]]) -> None:
 
     table = Table(title=f"Jobs of run {run['runId']} ({len(jobs)} items, {run.get('jobsPlanned', '?')} planned)")
     for name, justify in [("job", "left"), ("attempt", "right"), ("status", "left"), ("records", "right"),
-                          ("answered", "right"), ("failed", "right"), ("message", "left"), ("stuck in", "left")]:
-        table.add_column(name, justify=justify, no_wrap=name == "job")
+                          ("progress (Bedrock)", "right"), ("answered", "right"), ("failed", "right"),
+                          ("message", "left"), ("stuck in", "left")]:
+        table.add_column(name, justify=justify, no_wrap=name in ("job", "progress (Bedrock)"))
     for job in jobs:
-        status = _text(job.get("status"))
-        if job.get("finalStatus") and job["finalStatus"] != job.get("status"):
-            status += f" (final {job['finalStatus']})"
         table.add_row(*(Text(cell) for cell in (
-            job["name"], _count(job.get("attempt")), status, _count(job.get("records")), _count(job.get("answered")),
-            _count(job.get("failed")), _text(job.get("message")), _text(job.get("stuckIn")))))
+            job["name"], _count(job.get("attempt")), _job_status(job), _count(job.get("records")), _progress(job),
+            _count(job.get("answered")), _count(job.get("failed")), _text(job.get("message")), _stuck(job))))
     console = _console()
     console.print(summary)
     console.print(table)

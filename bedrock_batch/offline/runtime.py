@@ -267,6 +267,12 @@ class Runtime:
     def run_until_idle(self) -> None:
         self.clock.run(self.wait_idle())
 
+    def run_for(self, seconds: float) -> None:
+        """Run what is due in the next ``seconds`` of virtual time, then stop there, mid-flight: executions and
+        simulated jobs carry on from that instant at the next run. For looking at a run while it runs. What falls
+        due at that very instant may be left for the next run."""
+        self.clock.run(asyncio.sleep(seconds))
+
     def run(self, machine_arn: str, input_: Any = None, name: str | None = None) -> Execution:
         """Start an execution and run the clock until everything it set in motion has settled."""
         execution = self.start_execution(machine_arn, input_, name)

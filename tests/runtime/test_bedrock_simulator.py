@@ -384,3 +384,88 @@ def test_list_filters_sorts_and_pages(bedrock_env):
     page3 = sim.list_model_invocation_jobs(maxResults=2, nextToken=page2["nextToken"])
     names = [j["jobName"] for p in (page1, page2, page3) for j in p["invocationJobSummaries"]]
     assert names == ["adhoc-4", "nightly-3", "adhoc-2", "nightly-1", "adhoc-0"] and "nextToken" not in page3
+
+
+# -- progress counts -----------------------------------------------------------------------------------
+
+
+COUNTS = ("totalRecordCount", "processedRecordCount", "successRecordCount", "errorRecordCount")
+
+
+def counts(sim, arn: str) -> dict[str, int]:
+    job = sim.get_model_invocation_job(jobIdentifier=arn)
+    return {k: job[k] for k in COUNTS if k in job}
+
+
+def test_record_counts_grow_while_in_progress_and_match_the_output(bedrock_env):
+    """API_GetModelInvocationJob totalRecordCount, processedRecordCount, successRecordCount, errorRecordCount
+    ("the number of records that have been processed in the batch inference job"), and batch-inference-monitor
+    ("track a job's status by comparing the total number of records and number of records that have already been
+    processed"). Stricter reading: a count is absent until it is known, the total from validation on, the others
+    from InProgress; the success/error split is the output's, record for record."""
+    sim = bedrock_env.sim(SimulatorConfig(record_error_rate=0.2, seed=3))
+    bedrock_env.put_jsonl("input/a.jsonl", bedrock_env.rows(60))
+    bedrock_env.put_jsonl("input/b.jsonl", bedrock_env.rows(60))
+    arn = bedrock_env.create(sim)
+    assert counts(sim, arn) == {}  # Submitted: nothing read yet
+    bedrock_env.advance(60 + 300 + 1)
+    assert sim.get_model_invocation_job(jobIdentifier=arn)["status"] == "Scheduled"
+    assert counts(sim, arn) == {"totalRecordCount": 120}
+    bedrock_env.advance(600)
+    assert counts(sim, arn) == dict.fromkeys(COUNTS, 0) | {"totalRecordCount": 120}  # InProgress, just started
+    seen = []
+    for _ in range(5):  # the hour in progress, in steps of 12 minutes
+        bedrock_env.advance(719)
+        now = counts(sim, arn)
+        assert now["successRecordCount"] + now["errorRecordCount"] == now["processedRecordCount"] < 120
+        seen.append(now)
+    processed = [c["processedRecordCount"] for c in seen]
+    assert processed == sorted(processed) and processed[0] > 0 and len(set(processed)) == 5
+    assert [c["errorRecordCount"] for c in seen] == sorted(c["errorRecordCount"] for c in seen)
+    job = bedrock_env.finish(sim, arn)
+    assert job["status"] == "Completed" and job["processedRecordCount"] == 120
+    files, manifest = bedrock_env.output(arn)
+    lines = files["a.jsonl.out"] + files["b.jsonl.out"]
+    errors = sum(1 for line in lines if "error" in line)
+    assert job["errorRecordCount"] == manifest["errorRecordCount"] == errors >= seen[-1]["errorRecordCount"] > 0
+    assert job["successRecordCount"] == manifest["successRecordCount"] == 120 - errors
+    # the records counted as errors mid-job are the first processed ones that the output shows as errors
+    first = seen[2]["processedRecordCount"]
+    assert seen[2]["errorRecordCount"] == sum(1 for line in lines[:first] if "error" in line)
+
+
+def test_a_partial_job_counts_up_to_its_share_and_a_stopped_job_keeps_its_count(bedrock_env):
+    """PartiallyCompleted and Stopping: processedRecordCount never goes past what the output will hold, and does
+    not move once a stop is asked for (batch-inference-stop: charged for the records already processed)."""
+    sim = bedrock_env.sim(SimulatorConfig(partial_jobs={"part"}, partial_fraction=0.5))
+    bedrock_env.put_jsonl("input/a.jsonl", bedrock_env.rows(100))
+    part = bedrock_env.create(sim, jobName="part")
+    bedrock_env.advance(60 + 300 + 600 + 3599)
+    assert 45 <= counts(sim, part)["processedRecordCount"] <= 50
+    job = bedrock_env.finish(sim, part)
+    assert job["status"] == "PartiallyCompleted" and job["processedRecordCount"] == 50
+    sim = bedrock_env.sim()
+    stop = bedrock_env.create(sim, jobName="stop")
+    bedrock_env.advance(60 + 300 + 600 + 1800)
+    sim.stop_model_invocation_job(jobIdentifier=stop)
+    at_stop = counts(sim, stop)
+    bedrock_env.advance(30)
+    assert counts(sim, stop) == at_stop and at_stop["processedRecordCount"] == 50
+    assert bedrock_env.finish(sim, stop)["processedRecordCount"] == 50
+
+
+def test_a_stalled_job_stops_counting_and_expires_partially_completed(bedrock_env):
+    """The stall_jobs fault: the job stays InProgress with processedRecordCount frozen at its stall point until
+    timeoutDurationInHours runs out (ModelInvocationJobStatus PartiallyCompleted, "could not be processed in time")."""
+    sim = bedrock_env.sim(SimulatorConfig(stall_jobs={1}, stall_fraction=0.3))
+    bedrock_env.put_jsonl("input/a.jsonl", bedrock_env.rows(100))
+    arn = bedrock_env.create(sim, timeoutDurationInHours=24)
+    bedrock_env.advance(60 + 300 + 600 + 3600 + 60)
+    frozen = counts(sim, arn)
+    assert frozen["processedRecordCount"] == 30
+    bedrock_env.advance(10 * 3600)
+    assert sim.get_model_invocation_job(jobIdentifier=arn)["status"] == "InProgress" and counts(sim, arn) == frozen
+    job = bedrock_env.finish(sim, arn)
+    assert job["status"] == "PartiallyCompleted" and job["processedRecordCount"] == 30
+    assert job["endTime"] == job["jobExpirationTime"]
+    assert len(bedrock_env.output(arn)[0]["a.jsonl.out"]) == 30

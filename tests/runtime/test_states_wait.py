@@ -61,3 +61,22 @@ def test_wait_seconds_that_is_not_a_non_negative_integer_fails_the_state(run_sta
     execution = run_states({"Pause": {"Type": "Wait", "Seconds": seconds, "End": True}})
     assert execution.status == "FAILED"
     assert execution.error == "States.QueryEvaluationError"
+
+
+def test_run_for_stops_the_clock_mid_execution_and_the_run_carries_on(runtime, asl):
+    """The runtime's run_for: look at a run while it runs. Two Waits of an hour: after 90 minutes the execution is
+    in the second one; the next run_for carries on from there to the end, on the same virtual clock."""
+    states = {
+        "First hour": {"Type": "Wait", "Seconds": 3600, "Next": "Second hour"},
+        "Second hour": {"Type": "Wait", "Seconds": 3600, "End": True},
+    }
+    machine = runtime.create_state_machine("run-for", asl(states))
+    execution = runtime.start_execution(machine.arn, {})
+    runtime.run_for(5400)
+    assert runtime.clock.monotonic() == 5400
+    assert execution.status == "RUNNING"
+    entered = [e["name"] for e in runtime.get_execution_history(execution.arn)
+               if e["type"] == "WaitStateEntered"]
+    assert entered == ["First hour", "Second hour"]
+    runtime.run_for(1801)
+    assert execution.status == "SUCCEEDED" and execution.stop - execution.start == 7200

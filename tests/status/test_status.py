@@ -270,3 +270,38 @@ def test_find_run_prefers_an_exact_id_then_the_newest_run_of_a_key_then_a_unique
     with pytest.raises(status.StatusError, match="no run 'zz'"):
         status.find_run(runs, "zz")
     assert [r["runId"] for r in status.newest_first(runs)] == ["abd3", "abc2", "abc1"]
+
+
+# -- a job's progress ----------------------------------------------------------------------------------------------
+def test_a_jobs_progress_shows_counts_with_thousands_separators_and_a_share_rounded_down() -> None:
+    """The progress map the job workflow saves from GetModelInvocationJob: what Bedrock has not reported is not
+    made up, and 100% is only shown when every record is processed."""
+    def job(**progress: Any) -> dict[str, Any]:
+        return status.as_job({"pk": "JOB#j", "sk": "JOB", "status": "Submitted", "progress": progress})
+
+    running = job(status="InProgress", totalRecordCount=50_000, processedRecordCount=12_345,
+                  successRecordCount=12_000, errorRecordCount=345)
+    assert running["progress"]["percent"] == 24.6
+    assert status._progress(running) == "12,345/50,000 (12,000 ok, 345 errors) 24.6%"
+    assert status._job_status(running) == "InProgress"
+    assert status._progress(job(status="InProgress", totalRecordCount=50_000, processedRecordCount=49_999,
+                                successRecordCount=49_999, errorRecordCount=0)).endswith(" 99.9%")
+    scheduled = job(status="Scheduled", totalRecordCount=50_000)
+    assert status._progress(scheduled) == "-/50,000" and "percent" not in scheduled["progress"]
+    assert status._progress(job()) == status._progress(status.as_job({"pk": "JOB#j", "sk": "JOB"})) == "-"
+    ended = status.as_job({"pk": "JOB#j", "sk": "JOB", "status": "Completed", "endedAt": "2026-01-01T00:00:00Z",
+                           "progress": {"status": "Completed", "totalRecordCount": 100, "processedRecordCount": 100}})
+    assert status._job_status(ended) == "Completed" and status._progress(ended) == "100/100 100%"
+
+
+def test_every_job_that_ran_keeps_bedrocks_final_counts(landed: Landed, capsys: pytest.CaptureFixture[str]) -> None:
+    """The job workflow reads the counts once more when the job ends: a completed job's agree with what the output
+    workflow counted; the failed attempt keeps the status Bedrock gave it."""
+    jobs = run_json(capsys, landed.run_ids[REVIEWS], "--table", landed.table)["jobs"]
+    failed, *completed = jobs
+    assert failed["progress"]["status"] == "Failed" and failed["progress"]["totalRecordCount"] == 200
+    for job in completed:
+        progress = job["progress"]
+        assert progress["status"] == "Completed" and progress["percent"] == 100
+        assert progress["totalRecordCount"] == progress["processedRecordCount"] == job["records"]
+        assert (progress["successRecordCount"], progress["errorRecordCount"]) == (job["answered"], job.get("failed", 0))

@@ -101,6 +101,10 @@ class SimulatorConfig:
     """Share of records a PartiallyCompleted job processes; the rest are absent from the output."""
     stop_jobs: JobSelector = field(default_factory=frozenset)
     """These jobs are stopped (as if by a user) halfway through InProgress."""
+    stall_jobs: JobSelector = field(default_factory=frozenset)
+    """These jobs stop making progress at ``stall_fraction`` of their records and stay InProgress until their
+    timeout, then end PartiallyCompleted with what they processed (a job stuck in the service)."""
+    stall_fraction: float = 0.5
     lose_events: JobSelector = field(default_factory=frozenset)
     """EventBridge state-change events of these jobs are not emitted (Bedrock delivers them best effort)."""
     emit_events: bool = True

@@ -130,6 +130,27 @@ class _Record:
 
 
 @dataclass
+class _Answers:
+    """The answers of a job's records processed so far, in record order: computed once, as the job progresses.
+
+    GetModelInvocationJob's success and error counts during InProgress come from them, and the output reuses them,
+    so the counts always agree with the output and no record is answered twice. The lines are spooled (to disk
+    past 32 MB); ``ends`` holds the byte offset after each record's line.
+    """
+
+    # closed by close(), when the job ends: it outlives any one call
+    lines: Any = field(default_factory=lambda: tempfile.SpooledTemporaryFile(max_size=32 * 2**20))  # noqa: SIM115
+    ends: list[int] = field(default_factory=list)
+    success: int = 0
+    error: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+    def close(self) -> None:
+        self.lines.close()
+
+
+@dataclass
 class _Job:
     ordinal: int
     job_id: str
@@ -155,6 +176,7 @@ class _Job:
     started_at: float | None = None
     duration: float = 0.0
     processed_at_stop: int | None = None
+    answers: _Answers | None = None
     handle: Any = None
     expiry: Any = None
 
@@ -523,6 +545,8 @@ class BatchSimulator:
             self._schedule(job, job.duration / 2, lambda j: self._finish_as(j, "Failed", cfg.fail_message))
         elif selects(cfg.stop_jobs, job.ordinal, job.name):
             self._schedule(job, job.duration / 2, self._stop)
+        elif selects(cfg.stall_jobs, job.ordinal, job.name):
+            job.handle = None  # never completes: the expiry timer ends it
         else:
             self._schedule(job, job.duration, self._complete)
 
@@ -563,10 +587,17 @@ class BatchSimulator:
         self._finish_as(job, "Stopped")
 
     def _progress(self, job: _Job) -> int:
+        """Records processed by now: they grow evenly over the job's time InProgress up to what it will process
+        (all of them, or a partial job's share), and a stalled job's stop growing at its stall point."""
         if job.started_at is None or job.duration <= 0:
             return 0
+        cfg = self.config
+        total = len(job.records)
         share = (self.clock.now() - job.started_at) / job.duration
-        return max(0, min(len(job.records), math.floor(len(job.records) * share)))
+        if selects(cfg.stall_jobs, job.ordinal, job.name):
+            return max(0, min(math.floor(total * cfg.stall_fraction), math.floor(total * share)))
+        target = math.floor(total * cfg.partial_fraction) if selects(cfg.partial_jobs, job.ordinal, job.name) else total
+        return max(0, min(target, math.floor(target * share)))
 
     def _finish_as(self, job: _Job, status: str, message: str | None = None) -> None:
         for attr in ("handle", "expiry"):
@@ -574,6 +605,9 @@ class BatchSimulator:
             if handle is not None:
                 handle.cancel()
                 setattr(job, attr, None)
+        if job.answers is not None:
+            job.answers.close()
+            job.answers = None
         job.message = message
         job.end_time = self.clock.now()
         self._change(job, status)
@@ -701,34 +735,64 @@ class BatchSimulator:
     def _write_output(self, job: _Job, processed: int) -> None:
         """Write ``<out>/<jobId>/<file>.out`` for the first ``processed`` records, and ``manifest.json.out``.
 
-        Answers are computed in output order and streamed to a spooled temporary file, so a 50,000-record embedding
-        job (about a gigabyte of JSON) holds its output once, as bytes, never as Python objects.
+        Answers come from the job's spooled answers (``_answered``), so a 50,000-record embedding job (about a
+        gigabyte of JSON) holds its output once, as bytes, never as Python objects.
         """
         cfg = self.config
         bucket, prefix = _parse_s3_uri(job.output_config["s3OutputDataConfig"]["s3Uri"])
         folder = f"{prefix.rstrip('/')}/{job.job_id}/" if prefix.strip("/") else f"{job.job_id}/"
-        counts = {"success": 0, "error": 0, "in": 0, "out": 0}
-        for name, group in itertools.groupby(job.records[:processed], key=lambda r: r.file):
-            ordered = list(group)
-            if cfg.shuffle_output:
+        answers = self._answered(job, processed)
+        start = 0
+        for name, group in itertools.groupby(range(processed), key=lambda i: job.records[i].file):
+            end = list(group)[-1]
+            answers.lines.seek(answers.ends[start - 1] if start else 0)
+            body = answers.lines.read(answers.ends[end] - (answers.ends[start - 1] if start else 0))
+            if cfg.shuffle_output:  # the same permutation as shuffling the records: it depends on the count only
+                ordered = body.splitlines(keepends=True)
                 random.Random(f"{cfg.seed}:{job.job_id}:{name}").shuffle(ordered)
-            with tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024) as body:
-                for record in ordered:
-                    line, ok, tokens_in, tokens_out = self._answer(job, record)
-                    body.write(json.dumps(line).encode("utf-8") + b"\n")
-                    counts["success" if ok else "error"] += 1
-                    counts["in"] += tokens_in
-                    counts["out"] += tokens_out
-                body.seek(0)
-                self._put(bucket, f"{folder}{name}.out", body.read())
+                body = b"".join(ordered)
+            self._put(bucket, f"{folder}{name}.out", body)
+            start = end + 1
         job.counts = {
             "totalRecordCount": len(job.records),
             "processedRecordCount": processed,
-            "successRecordCount": counts["success"],
-            "errorRecordCount": counts["error"],
+            "successRecordCount": answers.success,
+            "errorRecordCount": answers.error,
         }
-        manifest = {**job.counts, "inputTokenCount": counts["in"], "outputTokenCount": counts["out"]}
+        manifest = {**job.counts, "inputTokenCount": answers.tokens_in, "outputTokenCount": answers.tokens_out}
         self._put(bucket, f"{folder}manifest.json.out", json.dumps(manifest).encode("utf-8"))
+
+    def _answered(self, job: _Job, processed: int) -> _Answers:
+        """The job's answers, extended to its first ``processed`` records (processed never goes back)."""
+        if job.answers is None:
+            job.answers = _Answers()
+        answers = job.answers
+        answers.lines.seek(0, 2)
+        for record in job.records[len(answers.ends) : processed]:
+            line, ok, tokens_in, tokens_out = self._answer(job, record)
+            answers.lines.write(json.dumps(line).encode("utf-8") + b"\n")
+            answers.ends.append(answers.lines.tell())
+            if ok:
+                answers.success += 1
+            else:
+                answers.error += 1
+            answers.tokens_in += tokens_in
+            answers.tokens_out += tokens_out
+        return answers
+
+    def _live_counts(self, job: _Job) -> dict[str, int]:
+        """GetModelInvocationJob's counts while the job runs: the total from validation on, and from InProgress
+        the records processed so far, split into successes and errors exactly as the output will be."""
+        processed = job.processed_at_stop if job.status == "Stopping" else self._progress(job)
+        if job.status not in ("InProgress", "Stopping") or processed is None:
+            return job.counts
+        answers = self._answered(job, processed)
+        return {
+            "totalRecordCount": len(job.records),
+            "processedRecordCount": processed,
+            "successRecordCount": answers.success,
+            "errorRecordCount": answers.error,
+        }
 
     def _put(self, bucket: str, key: str, data: bytes) -> None:
         """put_object with a precomputed CRC32: otherwise botocore streams the body aws-chunked with a trailing
@@ -870,7 +934,7 @@ class BatchSimulator:
             "timeoutDurationInHours": job.timeout_hours,
             "jobExpirationTime": when(job.expiration),
             "modelInvocationType": job.invocation_type,
-            **job.counts,
+            **self._live_counts(job),
         }
         return {k: v for k, v in described.items() if v is not None}
 
