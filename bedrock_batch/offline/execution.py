@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .definition import Program, StateMachineDefinition
+from .distributed.map_run import run_map_run
 from .errors import StatesError
 from .history import History
 from .states.base import State, Transition
 from .variables import VariableScope
 
 if TYPE_CHECKING:
-    from .runtime import Runtime
+    from .protocols import Runtime
 
 # Maximum execution duration (Developer Guide, service quotas): one year for Standard, five minutes for Express.
 MAX_DURATION = {"STANDARD": 365 * 24 * 3600.0, "EXPRESS": 300.0}
@@ -118,6 +119,17 @@ class Frame:
     def child(self) -> Frame:
         """A Parallel branch or an inline Map iteration: a new scope that reads this one."""
         return Frame(self.runtime, self.execution, VariableScope(self.scope))
+
+    # What states run through their frame (protocols.Frame), so that states need not import this module.
+    async def run_program(self, program: Program, program_input: Any) -> Any:
+        return await run_program(self, program, program_input)
+
+    @staticmethod
+    async def gather_or_stop_all(coroutines: list[Any]) -> list[Any]:
+        return await gather_or_stop_all(coroutines)
+
+    async def run_map_run(self, state: Any, state_input: Any, bindings: dict[str, Any]) -> Any:
+        return await run_map_run(state, self, state_input, bindings)
 
 
 async def run_program(frame: Frame, program: Program, program_input: Any) -> Any:

@@ -21,7 +21,7 @@ from . import item_batcher, item_reader, result_writer
 from .result_writer import ChildResult
 
 if TYPE_CHECKING:
-    from ..execution import Frame
+    from ..protocols import Frame
     from ..states.map_ import MapState
 
 DISTRIBUTED_MAX_CONCURRENCY = 10_000

@@ -18,8 +18,7 @@ from ..expressions import Template, is_expression
 from .base import ParseContext, State, Transition, evaluate_number, number_field, template
 
 if TYPE_CHECKING:
-    from ..definition import Program
-    from ..execution import Frame
+    from ..protocols import Frame, Program
 
 DISTRIBUTED_ONLY = ("ItemReader", "ItemBatcher", "ResultWriter", "Label")
 # Recorded AWS executions: an inline Map accepts these too. Whether AWS then tolerates failed iterations is not
@@ -35,8 +34,6 @@ class MapState(State):
 
     def __init__(self, name: str, raw: dict[str, Any], ctx: ParseContext) -> None:
         super().__init__(name, raw, ctx)
-        from ..definition import Program  # definition imports the state registry
-
         processor = raw.get("ItemProcessor")
         if not isinstance(processor, dict):
             raise ctx.error("a Map needs an ItemProcessor", "ItemProcessor")
@@ -56,7 +53,7 @@ class MapState(State):
                 if field in raw:
                     raise ctx.error("is only valid in a Distributed Map", field)
         body = {k: v for k, v in processor.items() if k != "ProcessorConfig"}
-        self.processor = Program(body, ParseContext(ctx.query_language, f"{ctx.path} > ItemProcessor", self.child_type))
+        self.processor = ctx.program(body, f"{ctx.path} > ItemProcessor", self.child_type)
         items = raw.get("Items")
         if items is not None and not (isinstance(items, list) or is_expression(items)):
             raise ctx.error("must be an array or a JSONata expression", "Items")
@@ -82,9 +79,7 @@ class MapState(State):
 
     async def run(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> Transition:
         if self.mode == "DISTRIBUTED":
-            from ..distributed.map_run import run_map_run
-
-            result = await run_map_run(self, frame, state_input, bindings)
+            result = await frame.run_map_run(self, state_input, bindings)
         else:
             result = await self._run_inline(frame, state_input, bindings)
         bindings["states"]["result"] = result
@@ -111,8 +106,6 @@ class MapState(State):
         return self.item_selector.evaluate(bindings)
 
     async def _run_inline(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> list[Any]:
-        from ..execution import gather_or_stop_all, run_program
-
         items = self.source_items(state_input, bindings)
         selected = [self.select(item, i, bindings) for i, item in enumerate(items)]
         bindings["states"]["context"].pop("Map", None)
@@ -124,12 +117,12 @@ class MapState(State):
         async def iteration(index: int, value: Any) -> Any:
             async with gate:
                 history.add("MapIterationStarted", index=index)
-                result = await run_program(frame.child(), self.processor, value)
+                result = await frame.child().run_program(self.processor, value)
                 history.add("MapIterationSucceeded", index=index)
                 return result
 
         try:
-            results = await gather_or_stop_all([iteration(i, v) for i, v in enumerate(selected)])
+            results = await frame.gather_or_stop_all([iteration(i, v) for i, v in enumerate(selected)])
         except BaseException:
             history.add("MapStateFailed", name=self.name)
             raise

@@ -16,7 +16,7 @@ from ..integrations import SYNC, SYNC2, TOKEN, TaskCall, resolve
 from .base import ParseContext, State, Transition, evaluate_number, number_field, template
 
 if TYPE_CHECKING:
-    from ..execution import Frame
+    from ..protocols import Frame
 
 DEFAULT_TIMEOUT_SECONDS = 99999999
 
