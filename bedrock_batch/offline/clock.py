@@ -119,6 +119,10 @@ class _VirtualLoop(asyncio.SelectorEventLoop):
     def __init__(self, clock: VirtualClock) -> None:
         self._virtual_clock = clock
         super().__init__(_JumpingSelector(clock))
+        # asyncio runs a timer once time() + _clock_resolution passes its due time. The monotonic clock's 1 ns is
+        # below a float's precision once virtual time reaches months (2^-28 s at a year), so a timer due at the
+        # very instant the clock jumps to would never run; one microsecond holds for centuries of virtual time.
+        self._clock_resolution = 1e-6
 
     def time(self) -> float:
         return self._virtual_clock.monotonic()

@@ -19,6 +19,7 @@ from .definition import Program, StateMachineDefinition
 from .distributed.map_run import run_map_run
 from .errors import StatesError
 from .history import History
+from .payloads import bounded_payload_size, check_payload, check_result, payload_size  # noqa: F401  (also here)
 from .states.base import State, Transition
 from .variables import VariableScope
 
@@ -155,7 +156,7 @@ async def run_state(frame: Frame, state: State, state_input: Any) -> Transition:
         bindings = frame.bindings(state, state_input, entered, retry_count)
         try:
             transition = await state.run(frame, state_input, bindings)
-            check_payload(transition.output, f"the output of state '{state.name}'")
+            check_payload(transition.output, f"the output of state '{state.name}'", transition.size)
             history.add(f"{state.type_name}StateExited", name=state.name, output=transition.output)
             return transition
         except StatesError as err:
@@ -175,6 +176,7 @@ async def run_state(frame: Frame, state: State, state_input: Any) -> Transition:
             bindings["states"]["errorOutput"] = err.as_output()
             try:
                 output = catcher.output.evaluate(bindings) if catcher.output else err.as_output()
+                check_payload(output, f"the output of state '{state.name}'")  # the next state's input
                 if catcher.assign:
                     frame.scope.assign({n: t.evaluate(bindings) for n, t in catcher.assign.items()})
             except StatesError as catch_err:
@@ -182,12 +184,6 @@ async def run_state(frame: Frame, state: State, state_input: Any) -> Transition:
                 raise
             history.add(f"{state.type_name}StateExited", name=state.name, output=output, caught=err.error)
             return Transition(output, catcher.next)
-
-
-def payload_size(value: Any) -> int:
-    """The size of a payload: its compact JSON in UTF-8 bytes."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return len(text) if text.isascii() else len(text.encode())
 
 
 async def gather_or_stop_all(coroutines: list[Any]) -> list[Any]:
@@ -202,18 +198,6 @@ async def gather_or_stop_all(coroutines: list[Any]) -> list[Any]:
         raise
 
 
-def check_payload(value: Any, what: str, size: int | None = None) -> None:
-    """Payloads are at most 256 KiB (service quotas); exceeding it is States.DataLimitExceeded, which is terminal.
-
-    ``size``: the payload's size when already measured (a batch from the ItemBatcher).
-    """
-    if size is None:
-        size = payload_size(value)
-    if size > errors.MAX_PAYLOAD_BYTES:
-        limit = errors.MAX_PAYLOAD_BYTES
-        raise StatesError(errors.DATA_LIMIT_EXCEEDED, f"{what} is {size} bytes, over the {limit}-byte limit")
-
-
 async def run_execution(execution: Execution, scope: VariableScope | None = None) -> None:
     """Run a whole execution to a final status; never raises for a failure of the workflow itself."""
     runtime = execution.runtime
@@ -225,11 +209,10 @@ async def run_execution(execution: Execution, scope: VariableScope | None = None
         limit = min(limit, execution.machine.definition.timeout_seconds)
     try:
         check_payload(execution.input, "the execution input", execution.input_size)
-        execution.output = await asyncio.wait_for(
-            run_program(frame, execution.machine.definition.program, execution.input), limit
-        )
-        execution.status = "SUCCEEDED"
-        history.add("ExecutionSucceeded", output=execution.output)
+        output = await asyncio.wait_for(run_program(frame, execution.machine.definition.program, execution.input),
+                                        limit)
+        history.add("ExecutionSucceeded", output=output)  # past the history limit, this raises States.Runtime
+        execution.status, execution.output = "SUCCEEDED", output
     except StatesError as err:
         execution.status, execution.error, execution.cause = "FAILED", err.error, err.cause
         history.add("ExecutionFailed", error=err.error, cause=err.cause)

@@ -13,7 +13,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import errors
 from .clock import VirtualClock
+from .errors import StatesError
+
+# Developer Guide, bp-history-limit and service quotas: a Standard execution's history holds at most 25,000 events.
+# Once it has 24,999, event 25,000 may be ExecutionSucceeded; any other event fails the execution instead, with
+# ExecutionFailed as event 25,000 (States.Runtime, the cause below, recorded from AWS executions).
+MAX_HISTORY_EVENTS = 25_000
+HISTORY_LIMIT_CAUSE = f"The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
+# The events that close an execution, the only ones that may be event 25,000.
+_CLOSING = frozenset({"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"})
 
 
 @dataclass
@@ -35,17 +45,24 @@ class HistoryEvent:
 
 
 class History:
-    """One execution's events; Express executions keep counters only, as AWS keeps no history for them."""
+    """One execution's events; Express executions keep counters only, as AWS keeps no history for them.
 
-    def __init__(self, clock: VirtualClock, keep_events: bool = True) -> None:
+    ``max_events``: the history limit (Standard executions); adding an event past it raises ``States.Runtime``,
+    which no Retry or Catch can recover from: every later event would be past the limit as well.
+    """
+
+    def __init__(self, clock: VirtualClock, keep_events: bool = True, max_events: int | None = None) -> None:
         self._clock = clock
         self.keep_events = keep_events
+        self.max_events = max_events
         self.events: list[HistoryEvent] = []
         self.counts: Counter[str] = Counter()
         self._last_id = 0
 
     def add(self, type_: str, **details: Any) -> int:
         """Record one event; returns its id (a state's error cause names the id of its entered event)."""
+        if self.max_events is not None and self._last_id + 1 >= self.max_events and type_ not in _CLOSING:
+            raise StatesError(errors.RUNTIME, HISTORY_LIMIT_CAUSE)
         self.counts[type_] += 1
         self._last_id += 1
         if self.keep_events:

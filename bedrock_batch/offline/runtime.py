@@ -25,7 +25,7 @@ from .clock import VirtualClock
 from .definition import StateMachineDefinition
 from .errors import ExecutionAlreadyExists
 from .execution import Execution, StateMachine, new_execution_name, run_execution
-from .history import Counters, History
+from .history import MAX_HISTORY_EVENTS, Counters, History
 from .integrations.task_tokens import TaskTokens
 
 
@@ -203,7 +203,10 @@ class Runtime:
             # a closed execution's name cannot be reused, whatever the input (API Reference, StartExecution)
             raise ExecutionAlreadyExists(f"ExecutionAlreadyExists: {arn}")
         keep = machine.type == "STANDARD" or self.config.keep_express_history
-        execution = Execution(self, machine, arn, name, input_, machine.type, History(self.clock, keep),
+        # Express executions keep no history, so only Standard ones (Distributed Map children included, each
+        # with a history of its own) meet the history limit.
+        max_events = MAX_HISTORY_EVENTS if machine.type == "STANDARD" else None
+        execution = Execution(self, machine, arn, name, input_, machine.type, History(self.clock, keep, max_events),
                               parent=parent, start=self.clock.now(), rng=random.Random(self._rng.random()),
                               input_size=input_size)
         self.counters.executions[machine.type] += 1

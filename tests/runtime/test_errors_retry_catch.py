@@ -269,3 +269,31 @@ def test_terminal_errors_are_not_matched_by_states_all(error_name):
     """Developer Guide, concepts-error-handling: States.ALL cannot catch States.DataLimitExceeded or States.Runtime."""
     assert not errors.matches(["States.ALL"], error_name)
     assert errors.matches(["States.ALL"], "States.Timeout")
+
+
+def test_a_retrier_with_a_huge_max_attempts_never_overflows():
+    """Developer Guide, concepts-error-handling: MaxAttempts may be large (up to 99999999) and BackoffRate
+    multiplies the wait each time; the wait stops growing at MaxDelaySeconds, or at a cap longer than any
+    execution may run (service quotas: one year), instead of overflowing a float after ~1,000 attempts."""
+    import random
+
+    from bedrock_batch.offline.states.base import MAX_RETRY_DELAY_SECONDS, Retrier
+
+    rng = random.Random(0)
+    unbounded = Retrier(["States.ALL"], 1, 100_000, 2.0, None, "NONE")
+    assert unbounded.delay(99_999, rng) == MAX_RETRY_DELAY_SECONDS
+    assert unbounded.delay(10, rng) == 1024
+    capped = Retrier(["States.ALL"], 3, 100_000, 2.0, 60, "FULL")
+    assert 0 <= capped.delay(99_999, rng) <= 60
+
+
+def test_two_thousand_retries_with_backoff_rate_two_succeed(runtime, run_states):
+    """Developer Guide, concepts-error-handling: retries go on until MaxAttempts; 2,000 failed attempts with
+    BackoffRate 2 (2^2000 overflows a float) and MaxDelaySeconds 1 wait one second each, then the task succeeds."""
+    calls = _scripted(runtime, [Throttled] * 2000 + ["done"])
+    execution = run_states({"Call": _work(End=True, Retry=[
+        {"ErrorEquals": ["Throttled"], "MaxAttempts": 100_000, "BackoffRate": 2, "MaxDelaySeconds": 1}])})
+    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
+    assert execution.output == "done"
+    assert len(calls) == 2001
+    assert calls[-1] - calls[-2] == 1

@@ -6,7 +6,7 @@ through ``protocols.py``). Each module is parsed with ``ast``; nothing is import
 
 The layers, bottom to top (a module may import its own layer and those below):
 
-- foundation: error names, the virtual clock, variables, JSONata, history; the moto speed-ups
+- foundation: error names, the virtual clock, variables, JSONata, history, payload sizes; the moto speed-ups
 - protocols: what states and integrations need from the execution loop and the runtime, as ``typing.Protocol``
 - simulators: the Bedrock batch and on-demand simulators (clock and botocore only)
 - integrations: the Task integrations, reaching the runtime through the protocols
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2] / "bedrock_batch" / "offline"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("", "errors", "clock", "variables", "jsonata_syntax", "jsonata_functions", "jsonata_fast",
-                    "expressions", "history", "moto_speedups")),
+                    "expressions", "history", "payloads", "moto_speedups")),
     ("protocols", ("protocols",)),
     ("simulators", ("bedrock",)),
     ("integrations", ("integrations",)),

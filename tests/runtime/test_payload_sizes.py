@@ -10,9 +10,24 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore.exceptions import ClientError
+from helpers import (
+    BUCKET,
+    distributed_map,
+    machine,
+    object_reader,
+    offline_runtime,
+    processor,
+    put_jsonl,
+    run,
+    s3_writer,
+    succeeded,
+    task_state,
+)
 
+from bedrock_batch.offline import errors
 from bedrock_batch.offline.distributed import item_batcher, result_writer
-from bedrock_batch.offline.execution import check_payload, payload_size
+from bedrock_batch.offline.execution import bounded_payload_size, check_payload, payload_size
 
 ITEMS = [
     {"index": 0, "row": {"text": "plain ascii", "n": 1}},
@@ -74,3 +89,122 @@ def _old_chunks(values, output_type, max_bytes):
 def test_result_files_are_the_same_bytes(output_type, max_bytes) -> None:
     values = ITEMS * 5
     assert result_writer._chunks(values, output_type, max_bytes) == _old_chunks(values, output_type, max_bytes)
+
+
+# -- where the limit applies (Developer Guide, service-quotas: "Maximum input or output size for a task, state, or
+# execution: 256 KiB of data as a UTF-8 encoded string"); States.DataLimitExceeded is terminal (concepts-error-
+# handling: States.ALL does not catch it) --------------------------------------------------------------------------
+BIG = 300_000  # characters: over the 262,144-byte limit
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+CATCH_ALL = [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]
+CAUGHT = {"Caught": {"Type": "Pass", "End": True}}
+RESULT_CAUSE = "returned a result with a size exceeding the maximum number of bytes service limit."
+
+
+@pytest.fixture
+def rt():
+    with offline_runtime() as runtime:
+        runtime.register_lambda("big", lambda event, _ctx: "x" * event.get("n", BIG))
+        yield runtime
+
+
+def _failed(execution, cause_part: str) -> None:
+    assert (execution.status, execution.error) == ("FAILED", "States.DataLimitExceeded"), execution.cause
+    assert cause_part in execution.cause
+
+
+def test_bounded_size_is_exact_under_the_limit_and_stops_over_it() -> None:
+    for value in [[], [1], ITEMS, "text", {"k": ITEMS}]:
+        assert bounded_payload_size(value) == payload_size(value)
+    huge = ["y" * 1000] * 10_000
+    assert errors.MAX_PAYLOAD_BYTES < bounded_payload_size(huge) < errors.MAX_PAYLOAD_BYTES + 1100
+
+
+def test_task_arguments_are_limited_before_the_call(rt) -> None:
+    """service-quotas: a Task's input (its Arguments, what the service receives) is at most 256 KiB; the call is
+    not made, and a Catch on States.ALL does not catch the error."""
+    calls = []
+    rt.register_lambda("spy", lambda event, _ctx: calls.append(event))
+    execution = run(rt, machine({"Call": task_state(LAMBDA_INVOKE, {"FunctionName": "spy", "Payload": {
+        "pad": f"{{% $pad('', {BIG}, 'x') %}}"}}, Next="Caught", Catch=CATCH_ALL), **CAUGHT}))
+    _failed(execution, "the arguments of state 'Call'")
+    assert calls == []
+
+
+def test_a_task_result_is_limited_even_when_output_shrinks_it(rt) -> None:
+    """service-quotas: a task's result is at most 256 KiB, before Output; the cause is the one AWS gives
+    ("The state/task '<name>' returned a result with a size exceeding the maximum number of bytes service limit.",
+    recorded in public issue threads)."""
+    execution = run(rt, machine({"Call": task_state(LAMBDA_INVOKE, {"FunctionName": "big"},
+                                                    Output="{% $length($states.result.Payload) %}")}))
+    _failed(execution, f"The state/task 'Call' {RESULT_CAUSE}")
+    small = run(rt, machine({"Call": task_state(LAMBDA_INVOKE, {"FunctionName": "big", "Payload": {"n": 1000}},
+                                                Output="{% $length($states.result.Payload) %}")}))
+    assert succeeded(small) == 1000
+
+
+def test_a_catcher_output_is_limited(rt) -> None:
+    """service-quotas: a Catch's Output is the next state's input, limited like any state output."""
+    execution = run(rt, machine({
+        "Try": {"Type": "Parallel", "Branches": [machine({"Boom": {"Type": "Fail", "Error": "Boom"}})],
+                "Catch": [{"ErrorEquals": ["Boom"], "Output": f"{{% $pad('', {BIG}, 'x') %}}", "Next": "Caught"}],
+                "End": True},
+        **CAUGHT}))
+    _failed(execution, "the output of state 'Try'")
+
+
+def test_an_inline_map_result_and_iteration_inputs_are_limited(rt) -> None:
+    """state-map-inline and service-quotas: the Map's result (the array of iteration outputs) is limited before
+    Output; each iteration's input, as ItemSelector shapes it, is a state input and limited too."""
+    pad = {"Type": "Pass", "Output": "{% $pad('', 100000, 'x') %}", "End": True}
+    result = run(rt, machine({"Each": {"Type": "Map", "Items": [1, 2, 3], "ItemProcessor": machine({"Pad": pad}),
+                                       "Output": "{% $count($states.result) %}", "End": True}}))
+    _failed(result, f"The state/task 'Each' {RESULT_CAUSE}")
+    selected = run(rt, machine({"Each": {"Type": "Map", "Items": [1], "End": True,
+                                         "ItemSelector": f"{{% $pad('', {BIG}, 'x') %}}",
+                                         "ItemProcessor": machine({"Noop": {"Type": "Pass", "End": True}})}}))
+    _failed(selected, "the input of iteration 0 of state 'Each'")
+
+
+def test_a_parallel_result_is_limited(rt) -> None:
+    """service-quotas: a Parallel's result (the array of branch outputs) is limited before Output."""
+    branch = machine({"Pad": {"Type": "Pass", "Output": "{% $pad('', 150000, 'x') %}", "End": True}})
+    execution = run(rt, machine({"Both": {"Type": "Parallel", "Branches": [branch, branch],
+                                          "Output": "{% $count($states.result) %}", "End": True}}))
+    _failed(execution, f"The state/task 'Both' {RESULT_CAUSE}")
+
+
+def test_a_distributed_map_result_is_limited_unless_written_to_s3(rt) -> None:
+    """state-map-distributed, input-output-resultwriter: without a ResultWriter the child outputs come back as the
+    state's result, limited to 256 KiB; with one, the result is the small manifest reference."""
+    child = processor({"Pad": {"Type": "Pass", "Output": "{% $pad('', 100000, 'x') %}", "End": True}})
+    inline = run(rt, machine({"Each": distributed_map(child, Items=[1, 2, 3],
+                                                      Output="{% $count($states.result) %}")}))
+    _failed(inline, f"The state/task 'Each' {RESULT_CAUSE}")
+    written = run(rt, machine({"Each": distributed_map(child, Items=[1, 2, 3], ResultWriter=s3_writer())}))
+    assert succeeded(written)["ResultWriterDetails"]["Bucket"] == BUCKET
+
+
+def test_a_child_input_over_the_limit_fails_the_distributed_map(rt) -> None:
+    """service-quotas (execution input) and state-map-distributed: a child execution's input over 256 KiB (here
+    a row read from S3) fails the Map state with States.DataLimitExceeded; it is no tolerated child failure."""
+    put_jsonl(rt, "rows.jsonl", [{"text": "small"}, {"text": "x" * BIG}])
+    execution = run(rt, machine({"Each": distributed_map(ItemReader=object_reader("rows.jsonl", "JSONL"),
+                                                         ToleratedFailurePercentage=100)}))
+    _failed(execution, "the input of child execution 1 of state 'Each'")
+
+
+def test_the_api_refuses_over_limit_output_and_input(rt) -> None:
+    """API Reference, SendTaskSuccess ``output`` and StartExecution ``input``: at most 262,144 (the service model's
+    length constraint); a longer value is refused with ValidationException, as AWS refuses any member that fails
+    a constraint. Measured in UTF-8 bytes (service-quotas counts bytes), the stricter reading."""
+    api = rt.service("stepfunctions")
+    over = json.dumps("é" * 140_000)  # 140,002 characters, 280,002 bytes
+    with pytest.raises(ClientError) as info:
+        api.send_task_success(taskToken="any", output=over)
+    assert info.value.response["Error"]["Code"] == "ValidationException"
+    assert "Value at 'output' failed to satisfy constraint" in info.value.response["Error"]["Message"]
+    arn = rt.create_state_machine("limited", machine({"Noop": {"Type": "Pass", "End": True}})).arn
+    with pytest.raises(ClientError) as info:
+        api.start_execution(stateMachineArn=arn, input=over)
+    assert info.value.response["Error"]["Code"] == "ValidationException"

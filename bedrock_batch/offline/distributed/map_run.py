@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..errors import StatesError
+from ..payloads import check_payload
 from ..states.base import evaluate_number
 from . import item_batcher, item_reader, result_writer
 from .result_writer import ChildResult
@@ -62,7 +63,9 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
     label = state.label or state.name.replace(" ", "")
     map_run_arn = f"{parent.machine.arn.replace(':stateMachine:', ':mapRun:')}/{label}:{run_id}"
     child_machine = runtime.child_machine(parent.machine, state, label)
-    limit = evaluate_number(state.max_concurrency, bindings, 0) or DISTRIBUTED_MAX_CONCURRENCY
+    # concepts-asl-use-map-state-distributed: at most 10,000 children run at once, whatever MaxConcurrency says.
+    limit = min(evaluate_number(state.max_concurrency, bindings, 0) or DISTRIBUTED_MAX_CONCURRENCY,
+                DISTRIBUTED_MAX_CONCURRENCY)
     tolerated_count = evaluate_number(state.tolerated_count, bindings, None)
     tolerated_pct = evaluate_number(state.tolerated_percentage, bindings, None, integer=False)
     writer = state.writer
@@ -100,6 +103,10 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
     error: StatesError | None = None
     try:
         for index, (child_input, input_size) in enumerate(_inputs(state, frame, state_input, bindings)):
+            # A child's input over the limit fails the Map state (terminal), not just that child: measured here
+            # once (the batcher's size when it has one), and the child's own check reuses the size.
+            input_size = check_payload(child_input, f"the input of child execution {index} of state '{state.name}'",
+                                       input_size)
             await gate.acquire()
             if stop.is_set():
                 gate.release()

@@ -13,6 +13,10 @@ raises ``botocore.exceptions.ClientError`` with the API's error codes (API Refer
   from an earlier run).
 - StartExecution: ``InvalidArn``, ``StateMachineDoesNotExist``, ``InvalidName``, ``InvalidExecutionInput``,
   ``ExecutionAlreadyExists``.
+- SendTaskSuccess ``output`` and StartExecution ``input`` over 262,144 (the service model's length constraint, the
+  payload limit of service-quotas): ``ValidationException``, as AWS answers any constraint a member fails
+  ("1 validation error detected: Value at 'output' failed to satisfy constraint: ..."; the value of a sensitive
+  member is not echoed). Measured in UTF-8 bytes, the stricter reading of the limit (the model counts characters).
 - DescribeExecution / StopExecution: ``InvalidArn``, ``ExecutionDoesNotExist``.
 
 In a workflow, ``sdk.call`` turns these into ``Sfn.TaskTimedOutException``, ``Sfn.InvalidTokenException``,
@@ -37,6 +41,7 @@ from botocore.exceptions import ClientError
 from botocore.model import ServiceModel
 from botocore.validate import validate_parameters
 
+from .. import errors
 from ..errors import ExecutionAlreadyExists, StatesError
 
 if TYPE_CHECKING:
@@ -61,6 +66,14 @@ def _error(code: str, message: str, operation: str, status: int = 400) -> Client
     return ClientError(response, operation)
 
 
+def _check_length(text: str, member: str, op: str) -> None:
+    """A payload member (SendTaskSuccess output, StartExecution input) is refused over the 256 KiB limit."""
+    limit = errors.MAX_PAYLOAD_BYTES
+    if len(text) > limit or (not text.isascii() and len(text.encode()) > limit):
+        raise _error("ValidationException", f"1 validation error detected: Value at '{member}' failed to satisfy "
+                     f"constraint: Member must have length less than or equal to {limit}", op)
+
+
 def _ok() -> dict[str, Any]:
     return {"ResponseMetadata": {"HTTPStatusCode": 200}}
 
@@ -82,6 +95,7 @@ class StepFunctionsApi:
     def send_task_success(self, **params: Any) -> dict[str, Any]:
         op = "SendTaskSuccess"
         self._validate(op, params)
+        _check_length(params["output"], "output", op)
         try:
             output = json.loads(params["output"])
         except json.JSONDecodeError as err:
@@ -131,6 +145,8 @@ class StepFunctionsApi:
         if name is not None and (not 1 <= len(name) <= 80 or _BAD_NAME.search(name)):
             raise _error("InvalidName", f"Invalid Name: '{name}'", op)
         raw_input = params.get("input")
+        if raw_input is not None:
+            _check_length(raw_input, "input", op)
         try:
             execution_input = {} if raw_input is None else json.loads(raw_input)
         except json.JSONDecodeError as err:

@@ -5,6 +5,7 @@ Developer Guide, "States" (concepts-states) and "Handling errors" (concepts-erro
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ class ParseContext:
 class Transition:
     output: Any
     next: str | None  # None ends the program
+    size: int | None = None  # the output's payload size, when the state has measured it already
 
 
 def template(raw: dict[str, Any], field: str, ctx: ParseContext) -> Template | None:
@@ -118,6 +120,11 @@ def parse_assign(raw: dict[str, Any], ctx: ParseContext) -> dict[str, Template] 
             for name, value in assign.items()}
 
 
+# A retry wait without MaxDelaySeconds stops growing here: two years, longer than a Standard execution may run
+# (one year, service quotas), so any wait this long ends the execution with its timeout whatever the exact value.
+MAX_RETRY_DELAY_SECONDS = 2 * 366 * 24 * 3600
+
+
 @dataclass
 class Retrier:
     error_equals: list[str]
@@ -128,10 +135,16 @@ class Retrier:
     jitter: str
 
     def delay(self, attempt: int, rng: random.Random) -> float:
-        """The wait before retry number ``attempt`` (0-based): interval x rate^attempt, capped, maybe jittered."""
-        wait = self.interval_seconds * (self.backoff_rate**attempt)
-        if self.max_delay_seconds is not None:
-            wait = min(wait, self.max_delay_seconds)
+        """The wait before retry number ``attempt`` (0-based): interval x rate^attempt, capped, maybe jittered.
+
+        The growth is compared in log space, so a retrier with a large MaxAttempts never overflows a float; past
+        MaxDelaySeconds (or MAX_RETRY_DELAY_SECONDS, longer than any execution may run) the wait stops growing.
+        """
+        cap = MAX_RETRY_DELAY_SECONDS if self.max_delay_seconds is None else self.max_delay_seconds
+        if math.log(self.interval_seconds) + attempt * math.log(self.backoff_rate) >= math.log(cap):
+            wait = float(cap)
+        else:
+            wait = min(self.interval_seconds * self.backoff_rate**attempt, cap)
         if self.jitter == "FULL":
             wait = rng.uniform(0, wait)
         return wait
@@ -262,14 +275,18 @@ class State:
         raise NotImplementedError
 
     def finish(self, frame: Frame, bindings: dict[str, Any], default_output: Any, next_state: str | None,
-               output: Template | None = None, assign: dict[str, Template] | None = None) -> Transition:
-        """Evaluate Output and Assign against the same bindings (both see the variables as on entry)."""
+               output: Template | None = None, assign: dict[str, Template] | None = None,
+               default_size: int | None = None) -> Transition:
+        """Evaluate Output and Assign against the same bindings (both see the variables as on entry).
+
+        ``default_size``: the measured size of ``default_output``, kept when it becomes the output unchanged.
+        """
         output = self.output if output is None else output
         assign = self.assign if assign is None else assign
         result = output.evaluate(bindings) if output is not None else default_output
         if assign:
             frame.scope.assign({name: tpl.evaluate(bindings) for name, tpl in assign.items()})
-        return Transition(result, next_state)
+        return Transition(result, next_state, default_size if output is None else None)
 
     def find_catcher(self, error: StatesError) -> Catcher | None:
         for catcher in self.catchers:

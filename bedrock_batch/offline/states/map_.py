@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from ..errors import StatesError
 from ..expressions import Template, is_expression
+from ..payloads import check_payload, check_result
 from .base import ParseContext, State, Transition, evaluate_number, number_field, template
 
 if TYPE_CHECKING:
@@ -82,8 +83,11 @@ class MapState(State):
             result = await frame.run_map_run(self, state_input, bindings)
         else:
             result = await self._run_inline(frame, state_input, bindings)
+        size = None
+        if self.writer is None or self.writer.resource is None:  # a result held in the state, not written to S3
+            size = check_result(self.name, result)
         bindings["states"]["result"] = result
-        return self.finish(frame, bindings, result, self.next)
+        return self.finish(frame, bindings, result, self.next, default_size=size)
 
     def source_items(self, state_input: Any, bindings: dict[str, Any]) -> list[Any]:
         # Recorded AWS executions: Items of another type is "... returned an unexpected result type. Expected
@@ -109,6 +113,9 @@ class MapState(State):
         items = self.source_items(state_input, bindings)
         selected = [self.select(item, i, bindings) for i, item in enumerate(items)]
         bindings["states"]["context"].pop("Map", None)
+        if self.item_selector is not None:  # without it, each iteration's input is part of the state input
+            for i, value in enumerate(selected):
+                check_payload(value, f"the input of iteration {i} of state '{self.name}'")
         limit = evaluate_number(self.max_concurrency, bindings, 0) or len(selected) or 1
         gate = asyncio.Semaphore(limit)
         history = frame.execution.history

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..payloads import check_payload, check_result
 from .base import ParseContext, State, Transition, template
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ class ParallelState(State):
 
     async def run(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> Transition:
         branch_input = self.arguments.evaluate(bindings) if self.arguments is not None else state_input
+        if self.arguments is not None:  # each branch's input
+            check_payload(branch_input, f"the arguments of state '{self.name}'")
         history = frame.execution.history
         history.add("ParallelStateStarted", name=self.name)
         try:
@@ -43,6 +46,7 @@ class ParallelState(State):
         except BaseException:
             history.add("ParallelStateFailed", name=self.name)
             raise
+        size = check_result(self.name, results)
         history.add("ParallelStateSucceeded", name=self.name)
         bindings["states"]["result"] = results
-        return self.finish(frame, bindings, results, self.next)
+        return self.finish(frame, bindings, results, self.next, default_size=size)

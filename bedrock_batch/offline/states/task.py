@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from ..errors import StatesError
 from ..integrations import SYNC, SYNC2, TOKEN, TaskCall, resolve
+from ..payloads import check_payload, check_result
 from .base import ParseContext, State, Transition, evaluate_number, number_field, template
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ class TaskState(State):
         # Without Arguments, the task receives the state input (the JSONPath default for Parameters; AWS does
         # not document the JSONata default).
         arguments = self.arguments.evaluate(bindings) if self.arguments is not None else state_input
+        if self.arguments is not None:  # without Arguments, the state input, which is within the limit already
+            check_payload(arguments, f"the arguments of state '{self.name}'")
         timeout = evaluate_number(self.timeout, bindings, DEFAULT_TIMEOUT_SECONDS, minimum=1)
         heartbeat = evaluate_number(self.heartbeat, bindings, None, minimum=1)
         call = TaskCall(frame, self.name, self.resource, self.integration.service, self.integration.action,
@@ -65,9 +68,10 @@ class TaskState(State):
         except StatesError as err:
             history.add("TaskFailed", resource=self.resource, error=err.error, cause=err.cause)
             raise
+        size = check_result(self.name, result)
         history.add("TaskSucceeded", resource=self.resource, output=result)
         bindings["states"]["result"] = result
-        return self.finish(frame, bindings, result, self.next)
+        return self.finish(frame, bindings, result, self.next, default_size=size)
 
     async def _call(self, call: TaskCall, heartbeat: float | None) -> Any:
         try:
