@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DefinitionError
+from .states import STATE_TYPES
 from .states.base import ParseContext, State
 
 JSONATA = "JSONata"
@@ -21,8 +22,6 @@ class Program:
     """A ``StartAt`` and its ``States``: a whole machine, a Parallel branch or a Map's ItemProcessor."""
 
     def __init__(self, raw: dict[str, Any], ctx: ParseContext) -> None:
-        from .states import STATE_TYPES  # the registry imports state modules that import this one
-
         if not isinstance(raw.get("States"), dict) or not raw["States"]:
             raise ctx.error("States must be a non-empty object")
         self.start_at: str = raw.get("StartAt", "")
@@ -80,7 +79,7 @@ class StateMachineDefinition:
         if timeout is not None and (not isinstance(timeout, int) or timeout <= 0):
             raise DefinitionError("TimeoutSeconds must be a positive integer")
         self.timeout_seconds: int | None = timeout
-        self.program = Program(raw, ParseContext(self.query_language, "", execution_type))
+        self.program = Program(raw, ParseContext(self.query_language, "", execution_type, parse_program=Program))
 
     @classmethod
     def from_json(cls, text: str | bytes | dict[str, Any], execution_type: str = "STANDARD") -> StateMachineDefinition:

@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .definition import Program, StateMachineDefinition
+from .distributed.map_run import run_map_run
 from .errors import StatesError
 from .history import History
+from .payloads import bounded_payload_size, check_payload, check_result, payload_size  # noqa: F401  (also here)
 from .states.base import State, Transition
 from .variables import VariableScope
 
 if TYPE_CHECKING:
-    from .runtime import Runtime
+    from .protocols import Runtime
 
 # Maximum execution duration (Developer Guide, service quotas): one year for Standard, five minutes for Express.
 MAX_DURATION = {"STANDARD": 365 * 24 * 3600.0, "EXPRESS": 300.0}
@@ -119,6 +121,17 @@ class Frame:
         """A Parallel branch or an inline Map iteration: a new scope that reads this one."""
         return Frame(self.runtime, self.execution, VariableScope(self.scope))
 
+    # What states run through their frame (protocols.Frame), so that states need not import this module.
+    async def run_program(self, program: Program, program_input: Any) -> Any:
+        return await run_program(self, program, program_input)
+
+    @staticmethod
+    async def gather_or_stop_all(coroutines: list[Any]) -> list[Any]:
+        return await gather_or_stop_all(coroutines)
+
+    async def run_map_run(self, state: Any, state_input: Any, bindings: dict[str, Any]) -> Any:
+        return await run_map_run(state, self, state_input, bindings)
+
 
 async def run_program(frame: Frame, program: Program, program_input: Any) -> Any:
     """Run from StartAt until a state ends the program; returns its output or raises its StatesError."""
@@ -173,12 +186,6 @@ async def run_state(frame: Frame, state: State, state_input: Any) -> Transition:
             return Transition(output, catcher.next)
 
 
-def payload_size(value: Any) -> int:
-    """The size of a payload: its compact JSON in UTF-8 bytes."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return len(text) if text.isascii() else len(text.encode())
-
-
 async def gather_or_stop_all(coroutines: list[Any]) -> list[Any]:
     """Run together; the first failure stops the others (Parallel branches, inline Map iterations) and is raised."""
     tasks = [asyncio.ensure_future(c) for c in coroutines]
@@ -189,43 +196,6 @@ async def gather_or_stop_all(coroutines: list[Any]) -> list[Any]:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
-
-
-def check_payload(value: Any, what: str, size: int | None = None) -> int:
-    """Payloads are at most 256 KiB (service quotas); exceeding it is States.DataLimitExceeded, which is terminal.
-
-    ``size``: the payload's size when already measured (a batch from the ItemBatcher). Returns the size.
-    """
-    if size is None:
-        size = payload_size(value)
-    if size > errors.MAX_PAYLOAD_BYTES:
-        limit = errors.MAX_PAYLOAD_BYTES
-        raise StatesError(errors.DATA_LIMIT_EXCEEDED, f"{what} is {size} bytes, over the {limit}-byte limit")
-    return size
-
-
-def bounded_payload_size(value: Any) -> int:
-    """``payload_size``, but an array is measured item by item and only until it passes the limit: an over-limit
-    result of a Map with 100,000 iterations costs no more serialising than the limit's worth."""
-    if not isinstance(value, list) or not value:
-        return payload_size(value)
-    size = 1  # "[", then each item with the "," or "]" after it
-    for item in value:
-        size += payload_size(item) + 1
-        if size > errors.MAX_PAYLOAD_BYTES:
-            break
-    return size
-
-
-def check_result(state_name: str, value: Any, size: int | None = None) -> int:
-    """A Task's, Map's or Parallel's result is limited like any payload, before Output sees it; the cause is the
-    one AWS gives (recorded in public issue threads). Returns the size, for the output check to reuse."""
-    if size is None:
-        size = bounded_payload_size(value)
-    if size > errors.MAX_PAYLOAD_BYTES:
-        raise StatesError(errors.DATA_LIMIT_EXCEEDED, f"The state/task '{state_name}' returned a result with a size "
-                                                      "exceeding the maximum number of bytes service limit.")
-    return size
 
 
 async def run_execution(execution: Execution, scope: VariableScope | None = None) -> None:

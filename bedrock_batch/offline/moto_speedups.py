@@ -17,30 +17,71 @@ Three places in moto redo, on every call, work whose cost grows with everything 
   by bisection with moto's own comparison (``_item_comes_before_dct``, true for a prefix of the sorted items):
   the walk then starts at the first item it would have kept.
 
-``install()`` patches moto's classes once per process; a moto whose classes do not look as expected is left alone.
+moto has no setting for any of this (``moto.settings`` and its ``MOTO_*`` variables: none touches SQS counting
+or DynamoDB Scan), and the runtime needs moto in process, so this is the one place that patches a dependency's
+internals. ``install()`` is its only entry; it patches only a moto version in ``CHECKED_MOTO_VERSIONS`` (the pin in
+pyproject.toml), and only when the patched classes still look as expected: any other moto runs unpatched, with a
+warning, and gives the same answers, more slowly. tests/runtime/test_moto_speedups.py runs each scenario with
+and without the patches (``uninstall()``) and compares the answers.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import inspect
 import operator
+import warnings
 from typing import Any
 
+# Each patch below was read against moto's source of these versions, and the tests pass on them.
+CHECKED_MOTO_VERSIONS = ("5.2.5",)
+
 _installed = False
+_ABSENT = object()
+_originals: list[tuple[Any, str, Any]] = []  # (class, attribute, moto's own value) for uninstall()
 
 
-def install() -> None:
+def install() -> bool:
+    """Patch moto's SQS Queue/SQSBackend and DynamoDB Table once per process; True if the patches are in place.
+
+    Checked against moto 5.2.5 only (``CHECKED_MOTO_VERSIONS``); on another version, or without moto, nothing is
+    patched, and a patch whose moto class does not look as expected is skipped.
+    """
     global _installed
     if _installed:
-        return
+        return bool(_originals)
     _installed = True
     try:
+        version = importlib.metadata.version("moto")
         from moto.dynamodb.models.table import Table
         from moto.sqs import models as sqs_models
-    except ImportError:  # moto not installed: nothing to speed up
-        return
+    except (ImportError, importlib.metadata.PackageNotFoundError):  # moto not installed: nothing to speed up
+        return False
+    if version not in CHECKED_MOTO_VERSIONS:
+        warnings.warn(f"moto_speedups: moto {version} is not one of {', '.join(CHECKED_MOTO_VERSIONS)}; moto runs "
+                      "unpatched (same answers, slower on large queues and tables)", RuntimeWarning, stacklevel=2)
+        return False
     _patch_sqs(sqs_models)
     _patch_dynamodb(Table)
+    return bool(_originals)
+
+
+def uninstall() -> None:
+    """Put moto's own code back (for tests that compare the answers with and without the patches)."""
+    global _installed
+    while _originals:
+        cls, name, value = _originals.pop()
+        if value is _ABSENT:
+            delattr(cls, name)
+        else:
+            setattr(cls, name, value)
+    _installed = False
+_ABSENT = object()
+
+
+def _set(cls: Any, name: str, value: Any) -> None:
+    _originals.append((cls, name, cls.__dict__.get(name, _ABSENT)))
+    setattr(cls, name, value)
 
 
 def _patch_sqs(sqs_models: Any) -> None:
@@ -68,10 +109,10 @@ def _patch_sqs(sqs_models: Any) -> None:
         retention_period = self.get_queue(queue_name).message_retention_period
         return not retention_period + message.sent_timestamp / 1000 <= sqs_models.unix_time()
 
-    queue_cls.messages = property(messages)
-    queue_cls.approximate_number_of_messages_delayed = property(delayed)
-    queue_cls.approximate_number_of_messages_not_visible = property(not_visible)
-    backend_cls.is_message_valid_based_on_retention_period = retained
+    _set(queue_cls, "messages", property(messages))
+    _set(queue_cls, "approximate_number_of_messages_delayed", property(delayed))
+    _set(queue_cls, "approximate_number_of_messages_not_visible", property(not_visible))
+    _set(backend_cls, "is_message_valid_based_on_retention_period", retained)
 
 
 def _patch_dynamodb(table_cls: Any) -> None:
@@ -124,5 +165,5 @@ def _patch_dynamodb(table_cls: Any) -> None:
         start = self.__dict__.pop("_offline_scan_start", None)
         return list(result) if start is None else after_start(self, result, start)
 
-    table_cls.all_items = all_items
-    table_cls.scan = table_scan
+    _set(table_cls, "all_items", all_items)
+    _set(table_cls, "scan", table_scan)

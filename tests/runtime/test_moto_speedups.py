@@ -1,19 +1,68 @@
-"""moto_speedups: SQS counts and retention, DynamoDB Scan pages, answered as moto answers without the patches."""
+"""moto_speedups: SQS counts and retention, DynamoDB Scan pages, answered as moto answers without the patches.
+
+Each scenario runs twice, with the patches and with moto's own code (``uninstall()``), and expects the same answers.
+"""
 
 from __future__ import annotations
 
+import importlib.metadata
+import warnings
+
 import boto3
 import pytest
+from moto import mock_aws
 
 from bedrock_batch.offline import moto_speedups
-from bedrock_batch.offline.local import offline_aws
 
 
-@pytest.fixture
-def aws():
-    with offline_aws():
+@pytest.fixture(params=["patched", "moto"])
+def aws(request, monkeypatch):
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                       ("AWS_DEFAULT_REGION", "us-east-1")):
+        monkeypatch.setenv(key, value)
+    moto_speedups.uninstall()
+    if request.param == "patched":
+        assert moto_speedups.install()
+    try:
+        with mock_aws():
+            yield request.param
+    finally:
+        moto_speedups.uninstall()
+        moto_speedups.install()  # as the rest of the suite runs
+
+
+def test_install_patches_the_checked_moto_version_and_uninstall_restores_moto():
+    from moto.dynamodb.models.table import Table
+    from moto.sqs.models import Queue
+
+    assert importlib.metadata.version("moto") in moto_speedups.CHECKED_MOTO_VERSIONS
+    moto_speedups.uninstall()
+    own_scan, own_messages = Table.scan, Queue.__dict__["messages"]
+    try:
+        assert moto_speedups.install()
+        assert Table.scan is not own_scan and Queue.__dict__["messages"] is not own_messages
+        moto_speedups.uninstall()
+        assert Table.scan is own_scan and Queue.__dict__["messages"] is own_messages
+    finally:
         moto_speedups.install()
-        yield
+
+
+def test_another_moto_version_runs_unpatched_with_a_warning(monkeypatch):
+    from moto.dynamodb.models.table import Table
+
+    moto_speedups.uninstall()
+    own_scan = Table.scan
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "99.0.0")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert moto_speedups.install() is False
+        assert any("moto 99.0.0" in str(w.message) for w in caught)
+        assert Table.scan is own_scan
+    finally:
+        monkeypatch.undo()
+        moto_speedups.uninstall()
+        moto_speedups.install()
 
 
 def _counts(sqs, url):

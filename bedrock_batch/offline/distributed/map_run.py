@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..errors import StatesError
-from ..execution import check_payload
+from ..payloads import check_payload
 from ..states.base import evaluate_number
 from . import item_batcher, item_reader, result_writer
 from .result_writer import ChildResult
 
 if TYPE_CHECKING:
-    from ..execution import Frame
+    from ..protocols import Frame
     from ..states.map_ import MapState
 
 DISTRIBUTED_MAX_CONCURRENCY = 10_000

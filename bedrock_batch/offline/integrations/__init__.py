@@ -9,35 +9,13 @@ Developer Guide, integrate-services and connect-to-resource: the generic ``arn:a
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from ..errors import DefinitionError
+from . import aws_sdk, bedrock_invoke, lambda_, services, stepfunctions  # noqa: F401  (they register themselves)
+from .base import OPTIMIZED, REQUEST_RESPONSE, SYNC, SYNC2, TOKEN, Handler, TaskCall, optimized
 
-if TYPE_CHECKING:
-    from ..execution import Frame
-
-REQUEST_RESPONSE, SYNC, SYNC2, TOKEN = "", "sync", "sync:2", "waitForTaskToken"
-
-
-@dataclass
-class TaskCall:
-    frame: Frame
-    state_name: str
-    resource: str
-    service: str
-    action: str
-    pattern: str
-    arguments: Any
-    token: str | None = None
-
-    @property
-    def runtime(self) -> Any:
-        return self.frame.runtime
-
-
-Handler = Callable[[TaskCall], Awaitable[Any]]
+__all__ = ["REQUEST_RESPONSE", "SYNC", "SYNC2", "TOKEN", "Handler", "Resolved", "TaskCall", "optimized", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -48,27 +26,13 @@ class Resolved:
     pattern: str
 
 
-_OPTIMIZED: dict[tuple[str, str], tuple[Handler, frozenset[str]]] = {}
 _AWS_SDK = re.compile(r"^arn:aws:states:::aws-sdk:([a-z0-9-]+):([a-zA-Z0-9]+)(?:\.(\w+(?::2)?))?$")
 _OPTIMIZED_ARN = re.compile(r"^arn:aws:states:::([a-z0-9-]+):([a-zA-Z0-9]+)(?:\.(\w+(?::2)?))?$")
 _LAMBDA_ARN = re.compile(r"^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(?::[\w$-]+)?$")
 
 
-def optimized(service: str, actions: list[str], patterns: list[str]) -> Callable[[Handler], Handler]:
-    """Register an optimized integration for ``arn:aws:states:::<service>:<action>[.<pattern>]``."""
-
-    def register(handler: Handler) -> Handler:
-        for action in actions:
-            _OPTIMIZED[(service, action)] = (handler, frozenset(patterns))
-        return handler
-
-    return register
-
-
 def resolve(resource: str, where: str) -> Resolved:
     """Find the integration for a Task's Resource, or refuse the definition as CreateStateMachine would."""
-    from . import aws_sdk, bedrock_invoke, lambda_, services, stepfunctions  # noqa: F401  (they register themselves)
-
     if _LAMBDA_ARN.match(resource):
         return Resolved(lambda_.invoke_by_arn, "lambda", "invoke", REQUEST_RESPONSE)
     match = _AWS_SDK.match(resource)
@@ -81,7 +45,7 @@ def resolve(resource: str, where: str) -> Resolved:
     match = _OPTIMIZED_ARN.match(resource)
     if match:
         service, action, pattern = match.group(1), match.group(2), match.group(3) or REQUEST_RESPONSE
-        entry = _OPTIMIZED.get((service, action))
+        entry = OPTIMIZED.get((service, action))
         if entry is None:
             raise DefinitionError(f"{where}: the resource {resource!r} is not a supported integration")
         handler, patterns = entry

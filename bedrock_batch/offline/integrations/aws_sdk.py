@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import TaskCall
+from .base import TaskCall
 from .sdk import BOTO3_SERVICE, call, operation_name, sdk_error_prefix
 
 

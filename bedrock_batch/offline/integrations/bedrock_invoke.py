@@ -18,7 +18,7 @@ import json
 from typing import Any
 
 from ..errors import StatesError
-from . import REQUEST_RESPONSE, TaskCall, optimized
+from .base import REQUEST_RESPONSE, TaskCall, optimized
 from .sdk import call
 
 _UNSUPPORTED = ("Input", "Output")

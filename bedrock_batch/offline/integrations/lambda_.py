@@ -16,7 +16,7 @@ import traceback
 from typing import Any
 
 from ..errors import StatesError
-from . import REQUEST_RESPONSE, TOKEN, TaskCall, optimized
+from .base import REQUEST_RESPONSE, TOKEN, TaskCall, optimized
 
 
 class LambdaContext:

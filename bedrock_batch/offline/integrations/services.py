@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from ..errors import StatesError
-from . import REQUEST_RESPONSE, TOKEN, TaskCall, optimized
+from .base import REQUEST_RESPONSE, TOKEN, TaskCall, optimized
 from .sdk import call, operation_name
 
 

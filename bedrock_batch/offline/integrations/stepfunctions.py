@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import errors
 from ..errors import ExecutionAlreadyExists, StatesError
-from . import REQUEST_RESPONSE, SYNC, SYNC2, TOKEN, TaskCall, optimized
+from .base import REQUEST_RESPONSE, SYNC, SYNC2, TOKEN, TaskCall, optimized
 
 
 @optimized("states", ["startExecution"], [REQUEST_RESPONSE, SYNC, SYNC2, TOKEN])

@@ -45,7 +45,7 @@ from .. import errors
 from ..errors import ExecutionAlreadyExists, StatesError
 
 if TYPE_CHECKING:
-    from ..runtime import Runtime
+    from ..protocols import Runtime
 
 _TOKEN_BYTES = 48  # TaskTokens.issue: 48 random bytes, URL-safe base64
 _EXECUTION_ARN = re.compile(r"^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:(execution|express):[^:]+:.+$")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from ..expressions import Template, is_expression
 from ..variables import RESERVED
 
 if TYPE_CHECKING:
-    from ..execution import Frame
+    from ..protocols import Frame, Program
 
 # Fields that exist only in JSONPath states; a JSONata state that has one is refused (transforming-data).
 JSONPATH_ONLY = frozenset({"InputPath", "Parameters", "ResultSelector", "ResultPath", "OutputPath", "Result",
@@ -36,15 +37,26 @@ class ParseContext:
     # Where a field sits within its state, as AWS names it in evaluation errors: "" for the state's own fields,
     # "Catch[1]/" or "Choices[0]/" inside a clause or rule, "ItemReader/" inside a Map's reader.
     field_prefix: str = ""
+    # The parser of a whole program (definition.Program), for the programs a state holds (Parallel branches, a
+    # Map's ItemProcessor): states sit below the definition that registers them, so they are handed it.
+    parse_program: Callable[[dict[str, Any], ParseContext], Program] | None = None
 
     def at(self, state_name: str) -> ParseContext:
         prefix = f"{self.path} > " if self.path else ""
-        return ParseContext(self.query_language, f"{prefix}State '{state_name}'", self.execution_type)
+        return ParseContext(self.query_language, f"{prefix}State '{state_name}'", self.execution_type,
+                            parse_program=self.parse_program)
 
     def within(self, field: str) -> ParseContext:
         """The context of a nested part of this state: a Catch clause, a Choice rule, ItemReader.ReaderConfig."""
         return ParseContext(self.query_language, f"{self.path}, {field}", self.execution_type,
-                            f"{self.field_prefix}{field.replace('.', '/')}/")
+                            f"{self.field_prefix}{field.replace('.', '/')}/", self.parse_program)
+
+    def program(self, raw: dict[str, Any], path: str, execution_type: str) -> Program:
+        """Parse a program nested at ``path`` (a Parallel branch, a Map's ItemProcessor) of ``execution_type``."""
+        if self.parse_program is None:
+            raise TypeError("ParseContext.parse_program is not set: parse definitions with definition.Program")
+        return self.parse_program(raw, ParseContext(self.query_language, path, execution_type,
+                                                    parse_program=self.parse_program))
 
     def field_path(self, field: str) -> str:
         return f"{self.field_prefix}{field}"

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from ..errors import StatesError
 from ..expressions import Template, is_expression
+from ..payloads import check_payload, check_result
 from .base import ParseContext, State, Transition, evaluate_number, number_field, template
 
 if TYPE_CHECKING:
-    from ..definition import Program
-    from ..execution import Frame
+    from ..protocols import Frame, Program
 
 DISTRIBUTED_ONLY = ("ItemReader", "ItemBatcher", "ResultWriter", "Label")
 # Recorded AWS executions: an inline Map accepts these too. Whether AWS then tolerates failed iterations is not
@@ -35,8 +35,6 @@ class MapState(State):
 
     def __init__(self, name: str, raw: dict[str, Any], ctx: ParseContext) -> None:
         super().__init__(name, raw, ctx)
-        from ..definition import Program  # definition imports the state registry
-
         processor = raw.get("ItemProcessor")
         if not isinstance(processor, dict):
             raise ctx.error("a Map needs an ItemProcessor", "ItemProcessor")
@@ -56,7 +54,7 @@ class MapState(State):
                 if field in raw:
                     raise ctx.error("is only valid in a Distributed Map", field)
         body = {k: v for k, v in processor.items() if k != "ProcessorConfig"}
-        self.processor = Program(body, ParseContext(ctx.query_language, f"{ctx.path} > ItemProcessor", self.child_type))
+        self.processor = ctx.program(body, f"{ctx.path} > ItemProcessor", self.child_type)
         items = raw.get("Items")
         if items is not None and not (isinstance(items, list) or is_expression(items)):
             raise ctx.error("must be an array or a JSONata expression", "Items")
@@ -82,15 +80,11 @@ class MapState(State):
 
     async def run(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> Transition:
         if self.mode == "DISTRIBUTED":
-            from ..distributed.map_run import run_map_run
-
-            result = await run_map_run(self, frame, state_input, bindings)
+            result = await frame.run_map_run(self, state_input, bindings)
         else:
             result = await self._run_inline(frame, state_input, bindings)
         size = None
         if self.writer is None or self.writer.resource is None:  # a result held in the state, not written to S3
-            from ..execution import check_result
-
             size = check_result(self.name, result)
         bindings["states"]["result"] = result
         return self.finish(frame, bindings, result, self.next, default_size=size)
@@ -116,14 +110,10 @@ class MapState(State):
         return self.item_selector.evaluate(bindings)
 
     async def _run_inline(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> list[Any]:
-        from ..execution import gather_or_stop_all, run_program
-
         items = self.source_items(state_input, bindings)
         selected = [self.select(item, i, bindings) for i, item in enumerate(items)]
         bindings["states"]["context"].pop("Map", None)
         if self.item_selector is not None:  # without it, each iteration's input is part of the state input
-            from ..execution import check_payload
-
             for i, value in enumerate(selected):
                 check_payload(value, f"the input of iteration {i} of state '{self.name}'")
         limit = evaluate_number(self.max_concurrency, bindings, 0) or len(selected) or 1
@@ -134,12 +124,12 @@ class MapState(State):
         async def iteration(index: int, value: Any) -> Any:
             async with gate:
                 history.add("MapIterationStarted", index=index)
-                result = await run_program(frame.child(), self.processor, value)
+                result = await frame.child().run_program(self.processor, value)
                 history.add("MapIterationSucceeded", index=index)
                 return result
 
         try:
-            results = await gather_or_stop_all([iteration(i, v) for i, v in enumerate(selected)])
+            results = await frame.gather_or_stop_all([iteration(i, v) for i, v in enumerate(selected)])
         except BaseException:
             history.add("MapStateFailed", name=self.name)
             raise

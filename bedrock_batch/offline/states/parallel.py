@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..payloads import check_payload, check_result
 from .base import ParseContext, State, Transition, template
 
 if TYPE_CHECKING:
-    from ..definition import Program
-    from ..execution import Frame
+    from ..protocols import Frame, Program
 
 
 class ParallelState(State):
@@ -22,13 +22,11 @@ class ParallelState(State):
 
     def __init__(self, name: str, raw: dict[str, Any], ctx: ParseContext) -> None:
         super().__init__(name, raw, ctx)
-        from ..definition import Program  # definition imports the state registry
-
         branches = raw.get("Branches")
         if not isinstance(branches, list) or not branches:
             raise ctx.error("must be a non-empty list of branches", "Branches")
         self.branches = [
-            Program(branch, ParseContext(ctx.query_language, f"{ctx.path} > Branches[{i}]", ctx.execution_type))
+            ctx.program(branch, f"{ctx.path} > Branches[{i}]", ctx.execution_type)
             for i, branch in enumerate(branches)
         ]
         self.arguments = template(raw, "Arguments", ctx)
@@ -37,15 +35,14 @@ class ParallelState(State):
         return self.branches
 
     async def run(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> Transition:
-        from ..execution import check_payload, check_result, gather_or_stop_all, run_program
-
         branch_input = self.arguments.evaluate(bindings) if self.arguments is not None else state_input
         if self.arguments is not None:  # each branch's input
             check_payload(branch_input, f"the arguments of state '{self.name}'")
         history = frame.execution.history
         history.add("ParallelStateStarted", name=self.name)
         try:
-            results = await gather_or_stop_all([run_program(frame.child(), b, branch_input) for b in self.branches])
+            branches = [frame.child().run_program(b, branch_input) for b in self.branches]
+            results = await frame.gather_or_stop_all(branches)
         except BaseException:
             history.add("ParallelStateFailed", name=self.name)
             raise

@@ -15,7 +15,7 @@ from ..expressions import Template, is_expression
 from .base import ParseContext, State, Transition, evaluate_number, number_field, parse_assign, template
 
 if TYPE_CHECKING:
-    from ..execution import Frame
+    from ..protocols import Frame
 
 
 class PassState(State):

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from ..errors import StatesError
 from ..integrations import SYNC, SYNC2, TOKEN, TaskCall, resolve
+from ..payloads import check_payload, check_result
 from .base import ParseContext, State, Transition, evaluate_number, number_field, template
 
 if TYPE_CHECKING:
-    from ..execution import Frame
+    from ..protocols import Frame
 
 DEFAULT_TIMEOUT_SECONDS = 99999999
 
@@ -43,8 +44,6 @@ class TaskState(State):
             raise ctx.error("HeartbeatSeconds must be smaller than TimeoutSeconds", "HeartbeatSeconds")
 
     async def run(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> Transition:
-        from ..execution import check_payload, check_result
-
         history = frame.execution.history
         token = None
         if self.integration.pattern == TOKEN:
