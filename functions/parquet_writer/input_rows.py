@@ -169,7 +169,10 @@ class _IndexUpdate:
                 f"pyarrow read rows {self._first_row} to {parsed_end} where the row scanner counted to {scanner.row}:"
                 f" delete s3://{self._bucket}/{self._prefix} and report it"
             )
-        checkpoints = [row_index.Checkpoint(row, byte, self._header, self._schema) for row, byte in scanner.marks]
+        header = self._header if self._header is not None else scanner.header_bytes  # read by now from byte 0
+        if header is None and self._schema is None:
+            return  # a CSV checkpoint without the header could not be read from
+        checkpoints = [row_index.Checkpoint(row, byte, header, self._schema) for row, byte in scanner.marks]
         written = row_index.write_checkpoints(self._s3, self._bucket, self._prefix, checkpoints)
         log.info(
             "input read: %d bytes downloaded, rows %d to %d parsed; %d row index checkpoints written",

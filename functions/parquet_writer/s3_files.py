@@ -214,6 +214,7 @@ class ScannedStream(io.RawIOBase):
                 scanner.finish()
                 break
             scanner.feed(piece)
+            self._position += len(piece)
             if scanner.row >= row and not scanner.lost:
                 at = next(byte for mark_row, byte in scanner.marks if mark_row == row)
                 window_start = start - len(previous)
