@@ -1,6 +1,7 @@
 """The Parquet writer Lambda against a plain pandas join, on N rows in S3; prints one JSON line.
 
-Run as ``python -m bench.parquet_writer ROWS`` (``make bench`` uses 1,000,000). The data: a SimpleCoT-like input
+Run as ``python -m bench.parquet_writer ROWS`` (``make bench`` uses 1,000,000); ``ROWS --slices`` measures one
+writer per job slice (the row index), ``ROWS --csv-rows`` the CSV reader alone. The data: a SimpleCoT-like input
 CSV (about 600 bytes a row) and the job output as ``.jsonl.out`` files of 50,000 Converse-shaped lines each
 (``recordId``, the echoed ``modelInput``, ``modelOutput`` with the answer and token usage; 1% of the lines are
 record errors), the record ids shuffled across files, as Bedrock does not keep input order.
@@ -239,8 +240,128 @@ def main(rows: int) -> dict[str, Any]:
     }
 
 
+# -- one writer per job slice, as the output workflow calls it ----------------------------------------------------
+def measure_slices(s3: Any, rows: int, order: str) -> dict[str, Any]:
+    """Every job's writer in turn (``order``: ``in-order`` or ``reverse``), each over its slice of LINES_PER_FILE
+    rows: seconds and input bytes downloaded per invocation, in this one process (a warm Lambda)."""
+    app = load_writer()
+    firsts = list(range(0, rows, LINES_PER_FILE))
+    if order == "reverse":
+        firsts.reverse()
+    invocations = []
+    app._s3_client = counter = _InputCounter(s3)
+    for first in firsts:
+        counter.bytes_read = 0
+        started = time.perf_counter()
+        answer = app.handler({"Bucket": BUCKET, "InputKey": INPUT_KEY, "InputFormat": "CSV", "CSVDelimiter": ",",
+                              "OutputPrefix": OUTPUT_PREFIX, "ResultKey": f"results/bench/{order}-{first}.parquet",
+                              "RecordIdOffset": first, "RecordCount": min(LINES_PER_FILE, rows - first)})
+        invocations.append({"first_row": first, "rows_out": answer["Rows"],
+                            "seconds": round(time.perf_counter() - started, 2),
+                            "input_mib_read": round(counter.bytes_read / 2**20, 1)})
+    return {"invocations": invocations, "input_mib_read": round(sum(i["input_mib_read"] for i in invocations), 1),
+            "seconds": round(sum(i["seconds"] for i in invocations), 2)}
+
+
+class _InputCounter:
+    """The S3 client, counting the bytes read from the input object's GET bodies."""
+
+    def __init__(self, client: Any) -> None:
+        self._client, self.bytes_read = client, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def get_object(self, **kwargs: Any) -> Any:
+        response = self._client.get_object(**kwargs)
+        if kwargs["Key"] == INPUT_KEY:
+            body, counter = response["Body"], self
+
+            class Counted:
+                def read(self, size: int = -1) -> bytes:
+                    data = body.read() if size is None or size < 0 else body.read(size)
+                    counter.bytes_read += len(data)
+                    return data
+
+                def close(self) -> None:
+                    body.close()
+
+            response["Body"] = Counted()
+        return response
+
+
+def main_slices(rows: int) -> dict[str, Any]:
+    """``python -m bench.parquet_writer ROWS --slices``: the writers of every slice, in order, then again last job
+    first against a fresh upload (another ETag, so no row index left by the first order), on moto in process."""
+    import boto3
+    from moto import mock_aws
+
+    with tempfile.TemporaryDirectory() as tmp, mock_aws():
+        data = generate(rows, Path(tmp))
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        for path in data["outputs"]:
+            s3.upload_file(str(path), BUCKET, OUTPUT_PREFIX + path.name)
+        results: dict[str, Any] = {"rows": rows, "input_mib": round(data["csv_bytes"] / 2**20, 1),
+                                   "slice_rows": LINES_PER_FILE}
+        for order in ("in-order", "reverse"):
+            with data["csv"].open("rb") as f:
+                s3.put_object(Bucket=BUCKET, Key=INPUT_KEY, Body=f.read() + (b"" if order == "in-order" else b"\n"))
+            results[order] = measure_slices(s3, rows, order)
+    return results
+
+
+# -- the CSV parser alone ----------------------------------------------------------------------------------------
+def main_csv_rows(rows: int) -> dict[str, Any]:
+    """``python -m bench.parquet_writer ROWS --csv-rows``: the writer's CSV reader alone on the generated CSV, in
+    memory: parsing every row (the slice), delimiting every row without building values (the rows before a slice,
+    when no checkpoint is near), and pyarrow's CSV reader for scale (it cannot read ragged rows as Step Functions
+    does). Best of three runs each, seconds and rows/s."""
+    import io
+
+    import pyarrow.csv as pacsv
+
+    sys.path.insert(0, str(FUNCTION_DIR))  # as Lambda imports it
+    try:
+        import csv_rows  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(FUNCTION_DIR))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = generate(rows, Path(tmp))["csv"].read_bytes()
+
+    def parse() -> int:
+        _, batches = csv_rows.read_rows(io.BytesIO(data), ",")
+        return sum(batch.num_rows for batch in batches)
+
+    def delimit() -> int:
+        counted = []
+        _, batches = csv_rows.read_rows(io.BytesIO(data), ",", first_row=rows, passed=counted.append)
+        assert not list(batches)
+        return len(counted)
+
+    def pyarrow_csv() -> int:
+        options = pacsv.ParseOptions(newlines_in_values=True)
+        return pacsv.read_csv(io.BytesIO(data), parse_options=options).num_rows
+
+    results: dict[str, Any] = {"rows": rows, "csv_mib": round(len(data) / 2**20, 1)}
+    for name, run in (("csv_rows_parse", parse), ("csv_rows_delimit", delimit), ("pyarrow_read_csv", pyarrow_csv)):
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            assert run() == rows
+            best = min(best, time.perf_counter() - started)
+        results[name] = {"seconds": round(best, 2), "rows_per_s": round(rows / best),
+                         "mib_per_s": round(len(data) / 2**20 / best)}
+    return results
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "--measure":
         print(json.dumps(measure(sys.argv[2], sys.argv[3])))
+    elif sys.argv[2:] == ["--slices"]:
+        print(json.dumps(main_slices(int(sys.argv[1]))))
+    elif sys.argv[2:] == ["--csv-rows"]:
+        print(json.dumps(main_csv_rows(int(sys.argv[1]))))
     else:
         print(json.dumps(main(int(sys.argv[1]))))

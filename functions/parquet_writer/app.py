@@ -70,9 +70,13 @@ are compared as Bedrock echoes them, verbatim):
 Why it is built this way: the answers of one job (at most 50,000 records) are small next to the input file, so they
 are read first, file by file and block by block, keeping only the answers and a few bytes a line (see
 ``batch_outputs``); the input is then streamed batch by batch, each batch's rows with an answer are picked with one
-vectorised ``take``, their answers gathered beside them, and written straight to a Parquet file in the Lambda's /tmp,
-a row group every 16 MiB, which is uploaded (multipart) at the end. Memory stays bounded by one copy of the answers
-plus a few input blocks and one row group, and no Python code runs per input row; the missing records are found
+vectorised ``take``, their answers gathered beside them, and written as Parquet, a row group every 16 MiB, straight
+into a multipart upload of 8 MiB parts (``S3UploadStream``: nothing is written to /tmp, so the Lambda's ephemeral
+storage bounds nothing). The input is read from the shared row index's checkpoint before the slice, not from row 0
+(see ``row_index``), so a job's writer downloads about its slice, not the file before it. Memory stays bounded by
+one copy of the answers plus a few input blocks, one row group and one part. For JSON Lines and Parquet no Python
+code runs per input row but the row scanner's regular-expression match; CSV rows are delimited and parsed in Python
+(``csv_rows``), because pyarrow's reader cannot read them as Step Functions' does. The missing records are found
 from recordIds alone (see ``missing_records``). Nothing but counts and keys is logged: prompts, answers and recordIds
 never reach the logs.
 """
@@ -82,7 +86,6 @@ from __future__ import annotations
 import bisect
 import logging
 import os
-import tempfile
 from typing import Any
 
 import boto3
@@ -93,12 +96,14 @@ import pyarrow.parquet as pq
 if __package__:
     from . import batch_outputs, input_rows, missing_records, structured
     from .answer_extraction import EMBEDDING_TYPE
+    from .s3_files import S3UploadStream
 else:  # deployed: the function folder is the import root
     import batch_outputs
     import input_rows
     import missing_records
     import structured
     from answer_extraction import EMBEDDING_TYPE
+    from s3_files import S3UploadStream
 
 log = logging.getLogger("parquet_writer")
 log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
@@ -159,15 +164,15 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if job.output_schema is not None and outputs.kind == "response":
         checker = structured.StructuredOutput(job.output_schema)
     schema = _result_schema(source.schema, outputs.kind, checker.fields if checker else [])
-    fd, path = tempfile.mkstemp(suffix=".parquet")
-    os.close(fd)
+    result_file = S3UploadStream(s3(), job.bucket, job.result_key)
     try:
-        with pq.ParquetWriter(path, schema) as writer:
+        with pq.ParquetWriter(result_file, schema) as writer:
             totals = _join(source, outputs, job, schema, writer, checker)
-        outputs.answers.release()  # before the upload's buffers come
-        s3().upload_file(path, job.bucket, job.result_key)
-    finally:
-        os.remove(path)
+        outputs.answers.release()  # before the upload's last part is sent
+        result_file.commit()
+    except BaseException:
+        result_file.abort()
+        raise
 
     end_row = job.first_row + totals["slice_rows"]
     elsewhere = 0 if missing is None else outputs.rows_without_line(missing.elsewhere_idx, job.first_row, end_row)

@@ -6,18 +6,23 @@ a ragged CSV passed validation, the jobs ran and pyarrow's CSV reader then refus
 The Developer Guide, example-csv-parse-dist-map, gives the rules, which pyarrow's reader cannot follow: a row with
 fewer fields than the header gets empty strings for the missing ones, a row with more has the extra ones skipped
 (``invalid_row_handler`` can only skip or refuse a row, and skipping would shift every later row); a repeated double
-quote keeps one in unquoted fields too; a backslash escapes the next character. So the file is parsed here, line by
-line as it streams in, with the rules of the offline reader (``bedrock_batch/offline/distributed/item_reader.py``,
-``_CsvDialect``); ``tests/functions/test_csv_rows.py`` checks both give the same rows.
+quote keeps one in unquoted fields too; a backslash escapes the next character; only ``\\n`` ends a line. So the
+file is parsed here, line by line as it streams in, with the rules of the offline reader
+(``bedrock_batch/offline/distributed/item_reader.py``, ``_CsvDialect``); ``tests/functions/test_csv_rows.py`` checks
+both give the same rows.
+
+The same dialect also finds where each record starts, in bytes, without building the values of the records before
+the slice: that is what the shared row index (``row_index``) records, so a read can start at a checkpoint in the
+middle of the file (``Start``) and still see the reader's rows.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import pyarrow as pa
@@ -54,14 +59,27 @@ class RaggedRows:
             self.examples.append(row_no)
 
 
+@dataclass(frozen=True)
+class Start:
+    """Where a read starts: row ``row`` begins at byte ``byte``; ``columns``, the header, when that is after it."""
+
+    row: int = 0
+    byte: int = 0
+    columns: tuple[str, ...] | None = None  # None: the read starts at the file start, with the header
+
+
 class CsvDialect:
     """Step Functions' rules for text delimited files (Developer Guide, example-csv-parse-dist-map).
 
     Fields in double quotes may hold the delimiter and newlines; a repeated double quote keeps one, in quoted
     and unquoted fields alike (the guide's example reads ``{""MyKey"":""MyValue""}`` as ``{"MyKey":"MyValue"}``);
     a backslash escapes a backslash, a double quote or the delimiter, and is dropped before any other character.
-    A blank line is not a record. Python's csv module keeps ``""`` in unquoted fields and ignores backslashes,
-    hence this small parser, which uses the csv module (in C) for the records it reads the same way.
+    A line ends at ``\\n`` (a ``\\r`` before it is dropped; a lone ``\\r`` is data); a blank line is not a record.
+    Python's csv module keeps ``""`` in unquoted fields and ignores backslashes, hence this small parser, which
+    uses the csv module (in C) for the records it reads the same way.
+
+    It is the one place that decides where a record ends: the writer parses its slice with it and, to reach the
+    slice, delimits the records before it with it too, only without building their values.
     """
 
     _QUOTED = re.compile(r'"((?:[^"\\]|""|\\[\s\S])*+)"')  # possessive: a doubled quote never closes
@@ -71,29 +89,64 @@ class CsvDialect:
         self.delimiter = delimiter
         self._plain = re.compile(r"(?:[^" + re.escape(delimiter) + r"\\]|\\[\s\S])*+\\?")
 
-    def records(self, lines: Iterator[str]) -> Iterator[list[str]]:
-        """One list of fields per record; a record goes on over newlines inside double quotes."""
-        pending = ""
-        for line in lines:
-            pending += line
-            text = pending[:-1].removesuffix("\r") if pending.endswith("\n") else pending
-            if not text:
-                pending = ""
-                continue
-            fields = self.split(text)
-            if fields is None:
-                continue  # inside a quoted field: the newline is part of it
-            pending = ""
-            yield fields
-        if pending:
-            yield self.split(pending, final=True) or []
+    def records(
+        self, pieces: Iterable[bytes], byte: int = 0, delimit: range = range(0)
+    ) -> Iterator[tuple[int, list[str] | None]]:
+        """``(end, fields)`` for each record in the bytes ``pieces``, whose first byte is byte ``byte`` of the file.
 
-    def split(self, text: str, final: bool = False) -> list[str] | None:
-        """The fields of one record, or None while a quoted field is still open (unless ``final``)."""
+        ``end`` is where the record's line end ends: the next record, or the blank lines before it, start there.
+        A record goes on over newlines inside double quotes. The records whose number in this stream (from 0) is in
+        ``delimit`` are only delimited: ``fields`` is None, and their bytes are not decoded (the rest must be UTF-8:
+        ``UnicodeDecodeError`` otherwise).
+        """
+        index = 0
+        pending = ""  # the text of a record whose quoted field is still open, its newlines included
+        rest = b""  # the start of a line that the end of a piece cut
+        for piece in chain(pieces, (None,)):
+            if piece is not None:
+                lines = piece.split(b"\n")
+                if rest:
+                    lines[0] = rest + lines[0]
+                rest, newline = lines.pop(), 1
+            elif rest:  # the end: what is left is a last line without a line end
+                lines, newline = [rest], 0
+            else:
+                break
+            for line in lines:
+                byte += len(line) + newline
+                only_delimit = index in delimit
+                if only_delimit and not pending and b'"' not in line:
+                    # no double quote, so no quoted field: the line is a whole record (as split says), or blank
+                    if newline and (not line or line == b"\r"):
+                        continue
+                    index += 1
+                    yield byte, None
+                    continue
+                whole = pending + line.decode("utf-8", "surrogateescape" if only_delimit else "strict")
+                text = whole.removesuffix("\r") if newline else whole
+                if not text:
+                    continue  # a blank line is not a record
+                fields = self.split(text, values=not only_delimit)
+                if fields is None:
+                    pending = whole + "\n" if newline else whole  # inside a quoted field: the newline is data
+                    continue
+                pending = ""
+                index += 1
+                yield byte, None if only_delimit else fields
+        if pending:  # a quoted field still open at the end of the file
+            values = index not in delimit
+            yield byte, self.split(pending, final=True, values=values) if values else None
+
+    def split(self, text: str, final: bool = False, values: bool = True) -> list[str] | None:
+        """The fields of one record, or None while a quoted field is still open (unless ``final``).
+
+        Without ``values`` only the record's end is sought: an empty list says the record is whole.
+        """
         if '"' not in text and "\\" not in text:
-            return text.split(self.delimiter)
-        if '""' not in text and "\\" not in text and text.count('"') % 2 == 0:
-            return next(csv.reader([text], delimiter=self.delimiter))
+            return text.split(self.delimiter) if values else []
+        # no doubled quote, no backslash, no lone CR (csv refuses one unquoted, where it is data): csv agrees
+        if '""' not in text and "\\" not in text and "\r" not in text and text.count('"') % 2 == 0:
+            return next(csv.reader([text], delimiter=self.delimiter)) if values else []
         fields, pos, end = [], 0, len(text)
         while True:
             value = ""
@@ -102,11 +155,11 @@ class CsvDialect:
                 if quoted is None and not final:
                     return None
                 if quoted is not None:
-                    value, pos = self._unescape(quoted.group(1)), quoted.end()
+                    value, pos = self._unescape(quoted.group(1)) if values else "", quoted.end()
             plain = self._plain.match(text, pos)
             assert plain is not None  # it matches the empty string
-            value += self._unescape(plain.group(0))
-            fields.append(value)
+            if values:
+                fields.append(value + self._unescape(plain.group(0)))
             pos = plain.end()
             if pos >= end:
                 return fields
@@ -118,46 +171,81 @@ class CsvDialect:
         return self._UNESCAPE.sub(lambda m: '"' if m.group(0) == '""' else m.group(1), raw)
 
 
-def text_lines(body: Any) -> Iterator[str]:
-    """The body as UTF-8 text, line by line (each with its ``\\n``), read a piece at a time."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    pending = ""
-    line_no = 0
-    while piece := body.read(_PIECE):
-        try:
-            pending += decoder.decode(piece)
-        except UnicodeDecodeError:
-            raise pa.ArrowInvalid(f"not valid UTF-8 after line {line_no + pending.count(chr(10))}") from None
-        *complete, pending = pending.split("\n")
-        line_no += len(complete)
-        for line in complete:
-            yield line + "\n"
-    pending += decoder.decode(b"", final=True)
-    if pending:
-        yield pending
-
-
 def read_rows(
-    body: Any, delimiter: str, ragged: RaggedRows | None = None
+    body: Any,
+    delimiter: str,
+    ragged: RaggedRows | None = None,
+    *,
+    start: Start = Start(),
+    first_row: int = 0,
+    end_row: int | None = None,
+    passed: Callable[[int], object] | None = None,
 ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
-    """The header's columns (all strings) and the rows after it in batches, each row as wide as the header.
+    """The header's columns (all strings) and rows ``[first_row, end_row)`` in batches, each row as wide as the
+    header (``end_row`` None: to the end of the file).
 
-    ``ragged``, when given, counts the rows padded or cut as the batches are taken. An empty file or bytes that are
-    not UTF-8 raise ``pa.ArrowInvalid`` (a ValueError), which ``input_rows`` reports naming the object.
+    ``body`` holds the file from ``start`` on: the file start by default, or a place where a row starts (a
+    checkpoint of ``row_index``) with the header's columns. The rows before ``first_row`` are only delimited;
+    ``passed(byte)`` is called at the end of every row read, with the byte where the next row starts. Reading stops
+    at the end of row ``end_row - 1``. ``ragged``, when given, counts the rows padded or cut as the batches are
+    taken. An empty file or bytes that are not UTF-8 raise ``pa.ArrowInvalid`` (a ValueError), which
+    ``input_rows`` reports naming the object.
     """
-    records = CsvDialect(delimiter).records(text_lines(body))
-    header = next(records, None)
-    if header is None:
-        raise pa.ArrowInvalid("the file is empty, no header row")
-    schema = pa.schema([pa.field(name, pa.string()) for name in header])
-    return schema, _batches(records, schema, ragged if ragged is not None else RaggedRows())
+    if first_row < start.row:
+        raise ValueError(f"cannot read from row {first_row} a file read from row {start.row}")
+    header_first = int(start.columns is None)
+    delimit = range(header_first, header_first + first_row - start.row)
+    records = CsvDialect(delimiter).records(_pieces(body), start.byte, delimit)
+    columns = start.columns
+    if columns is None:
+        try:
+            header = next(records, None)
+        except UnicodeDecodeError:
+            raise pa.ArrowInvalid("the header row is not valid UTF-8") from None
+        if header is None:
+            raise pa.ArrowInvalid("the file is empty, no header row")
+        columns = header[1]
+    schema = pa.schema([pa.field(name, pa.string()) for name in columns])
+    rows = _rows(records, start.row, end_row, passed)
+    return schema, _batches(rows, first_row, schema, ragged if ragged is not None else RaggedRows())
 
 
-def _batches(records: Iterator[list[str]], schema: pa.Schema, ragged: RaggedRows) -> Iterator[pa.RecordBatch]:
+def _pieces(body: Any) -> Iterator[bytes]:
+    while piece := body.read(_PIECE):
+        yield piece
+
+
+def _rows(
+    records: Iterator[tuple[int, list[str] | None]],
+    row: int,
+    end_row: int | None,
+    passed: Callable[[int], object] | None,
+) -> Iterator[list[str]]:
+    """The fields of the rows parsed, from row ``row`` (the first record) to ``end_row``."""
+    try:
+        if end_row is not None and row >= end_row:
+            return
+        for end, fields in records:
+            if passed is not None:
+                passed(end)
+            row += 1
+            if fields is not None:
+                yield fields
+            if row == end_row:
+                return
+    except UnicodeDecodeError:
+        raise pa.ArrowInvalid(f"row {row} (from 0, header excluded) is not valid UTF-8") from None
+    finally:
+        records.close()
+
+
+def _batches(
+    records: Iterator[list[str]], first_row: int, schema: pa.Schema, ragged: RaggedRows
+) -> Iterator[pa.RecordBatch]:
     width = len(schema)
     rows: list[list[str]] = []
     chars = 0
-    for row_no, row in enumerate(records):
+    for row_no, row in enumerate(records, start=first_row):
         if len(row) != width:
             # example-csv-parse-dist-map: missing fields are empty strings, extra fields are skipped.
             ragged.note(row_no, len(row), width)

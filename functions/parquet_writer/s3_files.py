@@ -1,10 +1,11 @@
 """File-like views of S3 objects for pyarrow's readers, so an input is never held whole in memory or on disk.
 
-* ``PrefixedStream`` puts bytes already read back in front of a stream (the CSV header is peeked at first);
 * ``PacedStream`` keeps pyarrow's streaming readers from reading far ahead of the batches taken;
 * ``S3RangeFile`` is a seekable, read-only file served by ranged GETs (Parquet needs its footer first, then only
   the row groups of the slice);
-* ``json_lines`` reads a JSON Lines object line by line, for the files pyarrow's reader cannot take.
+* ``json_lines`` reads a JSON Lines object line by line, for the files pyarrow's reader cannot take;
+* ``ScannedStream`` is a JSON Lines body from a row index checkpoint, that ends where the slice does;
+* ``S3UploadStream`` is a write-only file that lands in S3 as a multipart upload (the Parquet result).
 """
 
 from __future__ import annotations
@@ -19,36 +20,6 @@ import pyarrow as pa
 
 T = TypeVar("T")
 _PIECE = 1 << 20  # bytes read from S3 at a time
-
-
-class PrefixedStream(io.RawIOBase):
-    """``prefix`` followed by the rest of ``stream``."""
-
-    def __init__(self, prefix: bytes, stream: Any) -> None:
-        super().__init__()
-        self._prefix = memoryview(prefix)
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        if size < 0:
-            data, self._prefix = bytes(self._prefix) + self._stream.read(), memoryview(b"")
-            return data
-        if self._prefix:
-            data, self._prefix = bytes(self._prefix[:size]), self._prefix[size:]
-            return data
-        return self._stream.read(size)
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        self._stream.close()
-        super().close()
 
 
 class PacedStream(io.RawIOBase):
@@ -181,3 +152,158 @@ def json_lines(s3: Any, bucket: str, key: str) -> Iterator[Any]:
                 yield None
     finally:
         body.close()
+
+
+class ScannedStream(io.RawIOBase):
+    """The body of a ranged GET of JSON Lines as it passes ``scanner`` (a ``row_index.JsonLinesScanner``); it ends
+    where the scanner's stop row starts, so that pyarrow parses the slice and nothing after it.
+
+    ``skip_to`` reads and scans, without returning them, the bytes before a row; ``first_bytes`` keeps the first
+    bytes read (from the file start, for JSON Lines' schema) when asked.
+    """
+
+    def __init__(self, body: Any, scanner: Any, keep_first: int = 0) -> None:
+        super().__init__()
+        self._body, self._scanner = body, scanner
+        self._position = scanner.byte  # in the object, of the next byte returned
+        self._ahead = b""  # read and scanned, not yet returned
+        self._eof = False
+        self._keep_first = keep_first
+        self.first_bytes = bytearray()
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def skip_to(self, row: int) -> None:
+        """Scan up to where ``row`` starts (the scanner's ``mark_row``); the next read returns the bytes from there."""
+        scanner, previous = self._scanner, b""
+        while scanner.row < row and not scanner.done:
+            start = self._position
+            piece = self._read_piece(_PIECE)
+            if not piece:
+                scanner.finish()
+                break
+            scanner.feed(piece)
+            self._position += len(piece)
+            if scanner.row >= row and not scanner.lost:
+                at = next(byte for mark_row, byte in scanner.marks if mark_row == row)
+                window_start = start - len(previous)
+                self._ahead = (previous + piece)[at - window_start :]
+                self._position = at
+                return
+            previous = piece
+        if scanner.lost or scanner.row < row:
+            raise ValueError(f"the file ends before row {row}" if not scanner.lost else "the rows could not be scanned")
+
+    def read(self, size: int = -1) -> bytes:
+        if self._ahead:
+            size = len(self._ahead) if size < 0 else size
+            data, self._ahead = self._ahead[:size], self._ahead[size:]
+            self._position += len(data)
+            return self._truncated(data)
+        if self._eof:
+            return b""
+        stop = self._scanner.stop_byte
+        if stop is not None and self._position >= stop:
+            return self._end()
+        piece = self._read_piece(_PIECE if size < 0 else min(size, _PIECE))
+        if not piece:
+            self._scanner.finish()
+            self._eof = True
+            return b""
+        self._scanner.feed(piece)
+        self._position += len(piece)
+        return self._truncated(piece)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _truncated(self, data: bytes) -> bytes:
+        """``data`` (which ends at ``self._position``) up to the stop byte, if the scanner has found it."""
+        stop = self._scanner.stop_byte
+        if stop is None or self._position <= stop:
+            return data
+        keep = len(data) - (self._position - stop)
+        self._position = stop
+        self._ahead = b""
+        self._end()
+        return data[: max(keep, 0)]
+
+    def _end(self) -> bytes:
+        self._eof = True
+        self._body.close()  # the rest of the object is not downloaded
+        return b""
+
+    def _read_piece(self, size: int) -> bytes:
+        piece = self._body.read(size)
+        self.bytes_read += len(piece)
+        if len(self.first_bytes) < self._keep_first:
+            self.first_bytes += piece[: self._keep_first - len(self.first_bytes)]
+        return piece
+
+    def close(self) -> None:
+        if not self.closed:
+            self._body.close()
+        super().close()
+
+
+class S3UploadStream(io.RawIOBase):
+    """A write-only file that lands in ``s3://bucket/key``: a multipart upload of ``part_size`` parts, or one
+    PutObject when everything written fits in one part. Nothing touches the disk; at most one part is held.
+
+    ``commit`` makes the object; ``abort`` (or never committing) leaves none. ``close`` does neither, because
+    pyarrow closes the file it writes to when it is done, whether it is done well or not.
+    """
+
+    def __init__(self, s3: Any, bucket: str, key: str, part_size: int = 8 << 20) -> None:
+        super().__init__()
+        self._s3, self._bucket, self._key, self._part_size = s3, bucket, key, part_size
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+        self._written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._written
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self._buffer += view
+        self._written += len(view)
+        while len(self._buffer) >= self._part_size:
+            self._upload_part(self._part_size)
+        return len(view)
+
+    def commit(self) -> None:
+        if self._upload_id is None:
+            self._s3.put_object(Bucket=self._bucket, Key=self._key, Body=bytes(self._buffer))
+        else:
+            if self._buffer or not self._parts:
+                self._upload_part(len(self._buffer))
+            self._s3.complete_multipart_upload(
+                Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
+            )
+        self._buffer = bytearray()
+
+    def abort(self) -> None:
+        self._buffer = bytearray()
+        if self._upload_id is not None:
+            upload_id, self._upload_id = self._upload_id, None
+            self._s3.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=upload_id)
+
+    def _upload_part(self, size: int) -> None:
+        if self._upload_id is None:
+            self._upload_id = self._s3.create_multipart_upload(Bucket=self._bucket, Key=self._key)["UploadId"]
+        number = len(self._parts) + 1
+        body = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        etag = self._s3.upload_part(
+            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=body
+        )["ETag"]
+        self._parts.append({"PartNumber": number, "ETag": etag})

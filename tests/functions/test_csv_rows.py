@@ -77,30 +77,86 @@ def test_only_the_rows_of_the_slice_are_counted_as_ragged() -> None:
     [
         'h1,h2\n"multi\nline, quoted",x\n"open quote at the end',
         'h1,h2\nsay ""hi"",ok\n"a ""b"" c",d\n',
-        "h1,h2\nback\\\\slash,\\,comma\\\"quote\\n\n",
+        'h1,h2\nback\\\\slash,\\,comma\\"quote\\n\n',
         'h1,h2\r\n"crlf\r\ninside",x\r\n\r\nlast,row\r\n',
         'h1,h2\n"closed"then text,x\n\\\n',
         '"head,er",h2,"h""3"\n1,2,3\n',
         "h1,h2\n\n\n,\n",
+        'h1,h2\nx \r y,"q"\n"a\rb",c\r\n\r',
     ],
-    ids=["multiline", "doubled-quotes", "backslashes", "crlf", "text-after-quote", "quoted-header", "blank-lines"],
+    ids=[
+        "multiline",
+        "doubled-quotes",
+        "backslashes",
+        "crlf",
+        "text-after-quote",
+        "quoted-header",
+        "blank-lines",
+        "lone-cr",
+    ],
 )
 def test_tricky_files_read_the_same_as_the_item_reader(text: str) -> None:
     rows, _ = writer_rows(text.encode(), ",")
     assert rows == reader_items(text.encode(), "COMMA")
 
 
+def _random_file(rng: random.Random, delimiter: str) -> bytes:
+    pieces = ["a", "bc", " ", '"', '""', "\\", "\n", "\r\n", "\r", ",", ";", "|", "\t", "é", "ß字"]
+    header = delimiter.join(f"c{i}" for i in range(rng.randint(1, 4)))
+    return (header + "\n" + "".join(rng.choice(pieces + [delimiter] * 3) for _ in range(rng.randint(0, 60)))).encode()
+
+
 @pytest.mark.parametrize("delimiter_name", sorted(DELIMITERS))
 def test_random_ragged_files_read_the_same_as_the_item_reader(delimiter_name: str) -> None:
     delimiter = DELIMITERS[delimiter_name]
-    pieces = ["a", "bc", " ", '"', '""', "\\", "\n", "\r\n", ",", ";", "|", "\t", "é", "ß字"]
     rng = random.Random(delimiter_name)
     for _ in range(200):
-        header = delimiter.join(f"c{i}" for i in range(rng.randint(1, 4)))
-        body = "".join(rng.choice(pieces + [delimiter] * 3) for _ in range(rng.randint(0, 60)))
-        data = (header + "\n" + body).encode()
+        data = _random_file(rng, delimiter)
         rows, _ = writer_rows(data, delimiter)
         assert rows == reader_items(data, delimiter_name), data
+
+
+@pytest.mark.parametrize("delimiter_name", sorted(DELIMITERS))
+def test_records_only_delimited_end_where_parsed_records_end_and_a_read_from_there_goes_on_alike(
+    delimiter_name: str,
+) -> None:
+    """The row index's checkpoints are where records end when they are only delimited (no values built); a read
+    started there, with the header's columns, must give the item reader's rows from there on."""
+    delimiter = DELIMITERS[delimiter_name]
+    dialect = csv_rows.CsvDialect(delimiter)
+    rng = random.Random("delimit" + delimiter_name)
+    for _ in range(200):
+        data = _random_file(rng, delimiter)
+        pieces = [data[i : i + 5] for i in range(0, len(data), 5)]
+        parsed = list(dialect.records(pieces))
+        delimited = list(dialect.records(pieces, delimit=range(1, len(data) + 1)))
+        assert [end for end, _ in delimited] == [end for end, _ in parsed], data
+        assert all(fields is None for _, fields in delimited[1:]), data
+        if not parsed:
+            continue
+        columns = tuple(parsed[0][1])
+        items = reader_items(data, delimiter_name)
+        for row, (end, _) in enumerate(parsed):  # record `row` (the header first) ends where row `row` starts
+            start = csv_rows.Start(row, end, columns)
+            _, batches = csv_rows.read_rows(_Body(data[end:]), delimiter, start=start, first_row=row)
+            rows = pa.Table.from_batches(list(batches), schema=pa.schema([(c, pa.string()) for c in columns]))
+            assert rows.to_pylist() == items[row:], (data, row)
+
+
+def test_a_slice_is_read_up_to_its_end_and_the_rows_before_it_are_not_decoded() -> None:
+    data = "h\nr0 \xe9\n".encode("latin-1") + b"r1\nr2\nr3 \xff\n"  # rows 0 and 3 are not UTF-8
+    ends: list[int] = []
+
+    _, batches = csv_rows.read_rows(_Body(data), ",", first_row=1, end_row=3, passed=ends.append)
+
+    assert [row for batch in batches for row in batch["h"].to_pylist()] == ["r1", "r2"]
+    assert ends == [data.index(b"r1"), data.index(b"r2"), data.index(b"r3")]
+
+
+def test_a_row_that_is_not_utf8_is_named_by_its_number() -> None:
+    _, batches = csv_rows.read_rows(_Body(b"h\nok\nbad \xff\n"), ",")
+    with pytest.raises(pa.ArrowInvalid, match="row 1 "):
+        list(batches)
 
 
 def test_batches_are_cut_by_rows_and_keep_the_file_order(monkeypatch: pytest.MonkeyPatch) -> None:

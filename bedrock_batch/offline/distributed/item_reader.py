@@ -92,8 +92,9 @@ class _CsvDialect:
         """The fields of one record, or None while a quoted field is still open (unless ``final``)."""
         if '"' not in text and "\\" not in text:
             return text.split(self.delimiter)
-        if '""' not in text and "\\" not in text and text.count('"') % 2 == 0:
-            # No doubled quote and no backslash: the csv module agrees with the rules, in C.
+        if '""' not in text and "\\" not in text and "\r" not in text and text.count('"') % 2 == 0:
+            # No doubled quote, no backslash, no lone CR (the csv module refuses one in an unquoted field, where
+            # it is data): the csv module agrees with the rules, in C.
             return next(csv.reader([text], delimiter=self.delimiter))
         fields, pos, end = [], 0, len(text)
         while True:
