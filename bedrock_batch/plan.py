@@ -84,6 +84,7 @@ class Plan:
     price_note: str = ""
     quotas: list[dict[str, Any]] = field(default_factory=list)
     parameters: dict[str, str] = field(default_factory=dict)
+    bedrock_calls: dict[str, int] = field(default_factory=dict)  # the model look-up only, by design
     wall_seconds: float = 0.0
 
     @property
@@ -127,7 +128,8 @@ class Plan:
             "cost_batch_usd_max": self.cost(on_demand_only=False, upper=True),
             "cost_on_demand_usd_max": self.cost(on_demand_only=True, upper=True),
             "prices": asdict(self.prices) if self.prices else None, "price_note": self.price_note,
-            "quotas": self.quotas, "parameters": self.parameters, "wall_seconds": self.wall_seconds,
+            "quotas": self.quotas, "parameters": self.parameters,
+            "bedrock_calls": self.bedrock_calls, "wall_seconds": self.wall_seconds,
             "exit_code": self.exit_code,
         }
 
@@ -303,6 +305,7 @@ def make_plan(input_file: Path, prompt_id: str | None = None, parameters: dict[s
             item = dynamodb.get_item(TableName=table, Key={"pk": {"S": f"JOB#{job.name}"}, "sk": {"S": "JOB"}},
                                      ConsistentRead=True).get("Item", {})
             job.records = int(item.get("records", {}).get("N", "0"))
+        plan.bedrock_calls = {k: v for k, v in runtime.counters.api_calls.items() if k.startswith("bedrock")}
         plan.refused = sorted((_refusal(b) for b in dead_letters(runtime.client("sqs"),
                                                                  stack.output("DeadLetterQueueUrl"))
                                if b.get("errorCode") == "InvalidRow"), key=lambda r: r["row"])
