@@ -105,8 +105,10 @@ def _plan(args: argparse.Namespace) -> int:
 
     source = _input_file(args.file, "FILE")
     check_rate(args.output_share, "--output-share")
+    if args.sample is not None and args.sample < 1:
+        raise UserError(f"--sample {args.sample}: a number of rows, at least 1 (e.g. --sample 20000)")
     plan = make_plan(source, prompt_id=args.prompt_id, parameters=_stack_parameters(args),
-                     output_share=args.output_share, show_progress=not args.json)
+                     output_share=args.output_share, show_progress=not args.json, sample=args.sample)
     if args.json:
         print(json.dumps(plan.as_dict()))
         return plan.exit_code
@@ -270,6 +272,9 @@ def _main(argv: list[str] | None = None) -> int:
     _add_stack_flags(plan)
     plan.add_argument("--output-share", type=float, default=0.25,
                       help="typical answer length as a share of MaxTokens, for the typical output tokens and cost")
+    plan.add_argument("--sample", type=int, metavar="N",
+                      help="run the workflows on the first N rows only and scale their figures to every row "
+                           "(every row is still counted); for files of a million rows")
     plan.add_argument("--json", action="store_true", help="print one JSON object instead of the summary lines")
     plan.set_defaults(func=_plan)
 

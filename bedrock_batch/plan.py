@@ -84,6 +84,8 @@ class Plan:
     price_note: str = ""
     quotas: list[dict[str, Any]] = field(default_factory=list)
     parameters: dict[str, str] = field(default_factory=dict)
+    sample: int = 0  # --sample: the workflows ran on the first N rows; the rest is scaled from them
+    refused_estimate: int = 0  # --sample: refused rows in the whole file, scaled from the sample
     bedrock_calls: dict[str, int] = field(default_factory=dict)  # the model look-up only, by design
     wall_seconds: float = 0.0
 
@@ -129,7 +131,9 @@ class Plan:
             "cost_on_demand_usd_max": self.cost(on_demand_only=True, upper=True),
             "prices": asdict(self.prices) if self.prices else None, "price_note": self.price_note,
             "quotas": self.quotas, "parameters": self.parameters,
-            "bedrock_calls": self.bedrock_calls, "wall_seconds": self.wall_seconds,
+            "bedrock_calls": self.bedrock_calls,
+            "sample": self.sample or None, "refused_estimate": self.refused_estimate if self.sample else None,
+            "wall_seconds": self.wall_seconds,
             "exit_code": self.exit_code,
         }
 
@@ -271,17 +275,90 @@ def _quotas(plan: Plan) -> list[dict[str, Any]]:
     ]
 
 
+# -- --sample: the workflows on the first N rows, the figures scaled to the whole file ----------------------------
+_DELIMITERS = {".csv": ",", ".tsv": "\t", ".ssv": ";", ".psv": "|"}
+
+
+def write_sample(source: Path, folder: Path, rows: int) -> Path:
+    """The first ``rows`` rows of ``source`` (header kept), under the same name, so the same prompt applies."""
+    import csv
+
+    target = folder / source.name
+    suffix = source.suffix.lower()
+    if suffix in _DELIMITERS:
+        with source.open(newline="", encoding="utf-8") as f, target.open("w", newline="", encoding="utf-8") as out:
+            reader = csv.reader(f, delimiter=_DELIMITERS[suffix])
+            writer = csv.writer(out, delimiter=_DELIMITERS[suffix], lineterminator="\n")
+            for i, row in enumerate(reader):
+                if i > rows:
+                    break
+                writer.writerow(row)
+    elif suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        batches = []
+        for batch in pq.ParquetFile(source).iter_batches(batch_size=min(rows, 65536)):
+            batches.append(batch)
+            if sum(b.num_rows for b in batches) >= rows:
+                break
+        pq.write_table(pa.Table.from_batches(batches).slice(0, rows), target)
+    else:
+        with source.open(encoding="utf-8") as f, target.open("w", encoding="utf-8") as out:
+            for i, line in enumerate(f):
+                if i >= rows:
+                    break
+                out.write(line)
+    return target
+
+
+def _planned_jobs(runtime: Any, stack: Any, rows: int, job_name: str) -> list[dict[str, Any]]:
+    """The jobs the input workflow's own "Plan the jobs" state plans for ``rows`` rows, run on its own."""
+    raw = runtime.machines[runtime.machine_arn(stack.stack.physical_name("InputStateMachine"))].definition.raw
+    params = stack.stack.parameters
+    definition = {"QueryLanguage": "JSONata", "StartAt": "Given", "States": {
+        "Given": {"Type": "Pass", "Next": "Plan the jobs", "Assign": {
+            "rowsRead": rows, "jobName": job_name,
+            "sliceRows": int(params["MaxRecordsPerJob"]) - int(params["MinRecordsPerJob"])}},
+        "Plan the jobs": {**raw["States"]["Plan the jobs"], "Next": "Planned"},
+        "Planned": {"Type": "Pass", "Output": "{% $jobs %}", "End": True}}}
+    machine = runtime.create_state_machine("plan-the-jobs", definition)
+    return list(runtime.run(machine.arn).output)
+
+
+def _extrapolate(plan: Plan, sampled: Plan, planned: list[dict[str, Any]]) -> None:
+    """Scale the sample's per-row figures (share accepted, tokens and bytes per record) to the planned jobs."""
+    read = max(1, sampled.rows)
+    accepted_share = sampled.accepted / read
+    records = max(1, sampled.accepted)
+    tokens = sum(j.input_tokens for j in sampled.jobs) / records
+    size = sum(j.request_bytes for j in sampled.jobs) / records
+    plan.jobs = []
+    for job in planned:
+        kept = round(job["rows"] * accepted_share)
+        nbytes = round(kept * size)
+        plan.jobs.append(PlannedJob(job["jobName"], job["mode"], job["firstRow"], job["rows"], kept, 1, nbytes,
+                                    nbytes, round(kept * tokens)))
+    plan.refused_estimate = round(plan.rows * (1 - accepted_share))
+
+
 # -- the plan ------------------------------------------------------------------------------------------------------
 def make_plan(input_file: Path, prompt_id: str | None = None, parameters: dict[str, str] | None = None,
-              output_share: float = 0.25, show_progress: bool = False) -> Plan:
+              output_share: float = 0.25, show_progress: bool = False, sample: int | None = None) -> Plan:
+    """The plan; with ``sample``, the workflows run on the first ``sample`` rows only, every row is still counted
+    by the pipeline's reader, the jobs are planned by the input workflow's own "Plan the jobs" state for that
+    count, and the sample's per-row figures are scaled to them."""
+    import tempfile
+
     started = time.perf_counter()
-    with deployed(parameters) as (runtime, stack):
+    with deployed(parameters) as (runtime, stack), tempfile.TemporaryDirectory() as scratch:
         values = {k: str(v) for k, v in stack.stack.parameters.items()}
         plan = Plan(str(input_file), values["ModelId"], prompt_id or values["DefaultPromptId"],
                     output_share=output_share, max_tokens=int(values["MaxTokens"]), parameters=values)
         job_machine = _stop_jobs_before_bedrock(runtime, stack)
         bucket, s3 = stack.output("DataBucketName"), runtime.client("s3")
-        key = upload_input(runtime, stack, input_file, prompt_id)
+        run_file = write_sample(input_file, Path(scratch), sample) if sample else input_file
+        key = upload_input(runtime, stack, run_file, prompt_id)
         plan.rows = count_rows(s3, bucket, key)
         table = stack.output("ResultsTableName")
         with Progress(runtime, table, show_progress):
@@ -309,6 +386,14 @@ def make_plan(input_file: Path, prompt_id: str | None = None, parameters: dict[s
         plan.refused = sorted((_refusal(b) for b in dead_letters(runtime.client("sqs"),
                                                                  stack.output("DeadLetterQueueUrl"))
                                if b.get("errorCode") == "InvalidRow"), key=lambda r: r["row"])
+        if sample and plan.jobs and not plan.rejected:
+            plan.accepted = sum(j.records for j in plan.jobs)
+            sampled = copy.copy(plan)
+            full_key = f"plan/{input_file.name}"  # outside inputs/: no workflow starts
+            s3.put_object(Bucket=bucket, Key=full_key, Body=input_file.read_bytes())
+            plan.rows, plan.sample = count_rows(s3, bucket, full_key), sampled.rows
+            base = plan.jobs[0].name.rsplit("-", 1)[0]
+            _extrapolate(plan, sampled, _planned_jobs(runtime, stack, plan.rows, base))
     plan.accepted = sum(j.records for j in plan.jobs)
     plan.input_tokens = sum(j.input_tokens for j in plan.jobs)
     plan.output_tokens_max = 0 if plan.family in EMBEDDING_FAMILIES else plan.accepted * plan.max_tokens
@@ -334,7 +419,13 @@ def summary_lines(plan: Plan, refused_shown: int = 10) -> list[tuple[str, str]]:
              ("Rows in the file", f"{plan.rows:,}")]
     if plan.rejected:
         return [*lines, ("Refused", plan.rejected)]
-    lines += [("Rows accepted", f"{plan.accepted:,}"), ("Rows refused", f"{len(plan.refused):,}")]
+    if plan.sample:
+        lines += [("Sampled", f"the workflows ran on the first {plan.sample:,} rows; accepted rows, jobs' records, "
+                              "bytes and tokens are scaled from them to every row"),
+                  ("Rows accepted", f"about {plan.accepted:,}"),
+                  ("Rows refused", f"about {plan.refused_estimate:,}; {len(plan.refused):,} in the sample")]
+    else:
+        lines += [("Rows accepted", f"{plan.accepted:,}"), ("Rows refused", f"{len(plan.refused):,}")]
     for refusal in plan.refused[:refused_shown]:
         lines.append((f"  row {refusal['row']:,}", refusal["reason"]))
     if len(plan.refused) > refused_shown:

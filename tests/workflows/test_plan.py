@@ -184,3 +184,19 @@ def test_a_plan_submits_no_job_and_calls_no_model(tmp_path: Path) -> None:
         assert [j["mode"] for j in plan["jobs"]] == [expected]
         # The input workflow looks the model up (in the offline model catalogue); nothing else reaches Bedrock.
         assert plan["bedrock_calls"] == {"bedrock:GetFoundationModel": 1}
+
+
+def test_a_sampled_plan_counts_every_row_and_scales_the_sample_to_the_real_runs_jobs(tmp_path: Path) -> None:
+    path = _write(tmp_path, ".csv")
+    completed = plan_cli(tmp_path, str(path), "--json", "--sample", "120", *_parameters(SLICING))
+    plan = json.loads(completed.stdout)
+    run = real_run(path, **SLICING)
+
+    assert completed.returncode == 0, completed.stderr
+    assert plan["sample"] == 120 and plan["rows"] == int(run["summary"]["rowsRead"]) == ROWS
+    assert [j["rows"] for j in plan["jobs"]] == [150, 180]  # planned by the input workflow's own state
+    assert [r["row"] for r in plan["refused"]] == [40, 80, 120]  # the sample's, exactly
+    assert plan["refused_estimate"] == pytest.approx(ROWS - run["results"], abs=1)
+    real_records = sorted(run["records"].values())
+    assert sorted(j["records"] for j in plan["jobs"]) == pytest.approx(real_records, abs=2)
+    assert plan["input_tokens"] == pytest.approx(int(run["summary"]["inputTokens"]), rel=0.02)
