@@ -65,17 +65,19 @@ def _read_text(path: str, what: str) -> str:
         raise UserError(f"{what} {path}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from .demo import REPO, as_json, print_summary, run_demo
-    from .flags import check_parameters, check_rate, parse_assignments
-
-    source, out = Path(args.input), Path(args.out)
+def _input_file(path: str, flag: str) -> Path:
+    source = Path(path)
     if not source.is_file():
         what = "is a folder" if source.is_dir() else "no such file"
-        raise UserError(f"--input {source}: {what}; give a .csv, .tsv, .ssv, .psv, .jsonl or .parquet file")
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out}: is a file; give a folder for the Parquet results")
-    check_rate(args.record_error_rate, "--record-error-rate")
+        raise UserError(f"{flag} {source}: {what}; give a .csv, .tsv, .ssv, .psv, .jsonl or .parquet file")
+    return source
+
+
+def _stack_parameters(args: argparse.Namespace) -> dict[str, str]:
+    """--parameter NAME=VALUE and the named flags, as template parameters checked against template.yaml."""
+    from .demo import REPO
+    from .flags import check_parameters, parse_assignments
+
     parameters = parse_assignments(args.parameter)
     for name, value in (("MaxRecordsPerJob", args.max_records_per_job), ("MinRecordsPerJob", args.min_records_per_job),
                         ("MaxConcurrentJobs", args.max_concurrent_jobs)):
@@ -84,6 +86,44 @@ def _demo(args: argparse.Namespace) -> int:
     if args.model_id:
         parameters["ModelId"] = args.model_id
     check_parameters(parameters, REPO / "template.yaml")
+    return parameters
+
+
+def _add_stack_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--prompt-id", help="a prompt id from prompts/templates.json (default: the template's)")
+    parser.add_argument("--model-id", help="a Bedrock model id (default: the template's ModelId)")
+    parser.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
+                        help="a template parameter override, e.g. ItemsPerBatch=200 (repeatable)")
+    parser.add_argument("--max-records-per-job", type=int, help="template parameter MaxRecordsPerJob")
+    parser.add_argument("--min-records-per-job", type=int, help="template parameter MinRecordsPerJob")
+    parser.add_argument("--max-concurrent-jobs", type=int, help="template parameter MaxConcurrentJobs")
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from .flags import check_rate
+    from .plan import make_plan, print_plan
+
+    source = _input_file(args.file, "FILE")
+    check_rate(args.output_share, "--output-share")
+    if args.sample is not None and args.sample < 1:
+        raise UserError(f"--sample {args.sample}: a number of rows, at least 1 (e.g. --sample 20000)")
+    plan = make_plan(source, prompt_id=args.prompt_id, parameters=_stack_parameters(args),
+                     output_share=args.output_share, show_progress=not args.json, sample=args.sample)
+    if args.json:
+        print(json.dumps(plan.as_dict()))
+        return plan.exit_code
+    return print_plan(plan)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import as_json, print_summary, run_demo
+    from .flags import check_rate
+
+    source, out = _input_file(args.input, "--input"), Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: is a file; give a folder for the Parquet results")
+    check_rate(args.record_error_rate, "--record-error-rate")
+    parameters = _stack_parameters(args)
     from .offline.bedrock import SimulatorConfig
 
     simulator = SimulatorConfig(record_error_rate=args.record_error_rate)
@@ -217,20 +257,26 @@ def _main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="run the whole pipeline offline on a local file")
     demo.add_argument("--input", default="samples/reviews.csv",
                       help="a .csv, .tsv, .ssv, .psv (with a header row), .jsonl or .parquet file")
-    demo.add_argument("--prompt-id", help="a prompt id from prompts/templates.json (default: the template's)")
-    demo.add_argument("--model-id", help="a Bedrock model id (default: the template's ModelId)")
+    _add_stack_flags(demo)
     demo.add_argument("--out", default="out", help="where to write the Parquet results")
-    demo.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
-                      help="a template parameter override, e.g. ItemsPerBatch=200 (repeatable)")
-    demo.add_argument("--max-records-per-job", type=int, help="template parameter MaxRecordsPerJob")
-    demo.add_argument("--min-records-per-job", type=int, help="template parameter MinRecordsPerJob")
-    demo.add_argument("--max-concurrent-jobs", type=int, help="template parameter MaxConcurrentJobs")
     demo.add_argument("--record-error-rate", type=float, default=0.02,
                       help="share of records the simulated Bedrock job fails (they land in the dead-letter queue)")
     demo.add_argument("--json", action="store_true", help="print one JSON object instead of the summary lines")
     demo.add_argument("--state", metavar="DIR",
                       help="keep the results table here, for `bedrock-batch status --state DIR` afterwards")
     demo.set_defaults(func=_demo)
+
+    plan = sub.add_parser("plan", help="what a file would become (rows refused, jobs, tokens, cost, quotas), "
+                                       "offline, before anything is uploaded")
+    plan.add_argument("file", metavar="FILE", help="a .csv, .tsv, .ssv, .psv (with a header row), .jsonl or .parquet")
+    _add_stack_flags(plan)
+    plan.add_argument("--output-share", type=float, default=0.25,
+                      help="typical answer length as a share of MaxTokens, for the typical output tokens and cost")
+    plan.add_argument("--sample", type=int, metavar="N",
+                      help="run the workflows on the first N rows only and scale their figures to every row "
+                           "(every row is still counted); for files of a million rows")
+    plan.add_argument("--json", action="store_true", help="print one JSON object instead of the summary lines")
+    plan.set_defaults(func=_plan)
 
     publish = sub.add_parser("publish-prompts", help="upload prompts/templates.json to a deployed stack's bucket")
     publish.add_argument("--stack-name", help="default: stack_name in --config-file, else bedrock-batch")

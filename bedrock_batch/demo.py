@@ -14,6 +14,8 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,7 +150,7 @@ def count_rows(s3: Any, bucket: str, key: str) -> int:
         return 0
 
 
-class _Progress:
+class Progress:
     """What the pipeline is doing, shown on stderr while the virtual clock runs.
 
     On a terminal, one line redrawn in place; otherwise one plain line per change (no colour, no wrapping), so a
@@ -162,7 +164,7 @@ class _Progress:
         self._last = ""
         self._checked = 0.0
 
-    def __enter__(self) -> _Progress:
+    def __enter__(self) -> Progress:
         if self.enabled:
             from rich.console import Console
             from rich.live import Live
@@ -214,6 +216,29 @@ class _Progress:
         return False
 
 
+@contextmanager
+def deployed(parameters: dict[str, str] | None = None, template: Path = REPO / "template.yaml",
+             prompts: Path = REPO / "prompts" / "templates.json",
+             simulator: Any = None) -> Iterator[tuple[Runtime, OfflineStack]]:
+    """The template deployed into moto with the prompt templates published, as ``make deploy`` leaves it."""
+    with offline_aws():
+        runtime = Runtime(RuntimeConfig(simulator=simulator))
+        try:
+            stack = OfflineStack(Stack.from_file(template, overrides=dict(parameters or {})), runtime).deploy()
+            stack.upload_prompts(prompts)
+            yield runtime, stack
+        finally:
+            runtime.close()
+
+
+def upload_input(runtime: Runtime, stack: OfflineStack, input_file: Path, prompt_id: str | None) -> str:
+    """Drop the file under ``inputs/<prompt>/``, which starts the input workflow; returns the key."""
+    prompt = prompt_id or stack.stack.parameters["DefaultPromptId"]
+    key = f"inputs/{prompt}/{input_file.name}"
+    runtime.client("s3").put_object(Bucket=stack.output("DataBucketName"), Key=key, Body=input_file.read_bytes())
+    return key
+
+
 def run_demo(input_file: Path, prompt_id: str | None = None, model_id: str | None = None,
              out_dir: Path = Path("out"), parameters: dict[str, str] | None = None,
              template: Path = REPO / "template.yaml", prompts: Path = REPO / "prompts" / "templates.json",
@@ -223,26 +248,17 @@ def run_demo(input_file: Path, prompt_id: str | None = None, model_id: str | Non
     if model_id:
         overrides["ModelId"] = model_id
     result = DemoResult()
-    with offline_aws():
-        runtime = Runtime(RuntimeConfig(simulator=simulator))
-        try:
-            stack = OfflineStack(Stack.from_file(template, overrides=overrides), runtime).deploy()
-            stack.upload_prompts(prompts)
-            bucket = stack.output("DataBucketName")
-            prompt = prompt_id or stack.stack.parameters["DefaultPromptId"]
-            s3 = runtime.client("s3")
-            key = f"inputs/{prompt}/{input_file.name}"
-            s3.put_object(Bucket=bucket, Key=key, Body=input_file.read_bytes())
-            result.rows_in_file = count_rows(s3, bucket, key)
-            with _Progress(runtime, stack.output("ResultsTableName"), show_progress):
-                runtime.run_until_idle()
-            _collect(result, runtime, stack, bucket, out_dir)
-            if state_dir is not None:
-                from .saved_state import save
+    with deployed(overrides, template, prompts, simulator) as (runtime, stack):
+        bucket = stack.output("DataBucketName")
+        key = upload_input(runtime, stack, input_file, prompt_id)
+        result.rows_in_file = count_rows(runtime.client("s3"), bucket, key)
+        with Progress(runtime, stack.output("ResultsTableName"), show_progress):
+            runtime.run_until_idle()
+        _collect(result, runtime, stack, bucket, out_dir)
+        if state_dir is not None:
+            from .saved_state import save
 
-                result.state_file = str(save(state_dir, runtime.client("dynamodb"), stack.output("ResultsTableName")))
-        finally:
-            runtime.close()
+            result.state_file = str(save(state_dir, runtime.client("dynamodb"), stack.output("ResultsTableName")))
     result.wall_seconds = round(time.perf_counter() - started, 3)
     return result
 
@@ -300,20 +316,26 @@ def _drain_dead_letters(result: DemoResult, sqs: Any, queue: str, out_dir: Path)
     path = out_dir / DEAD_LETTERS_FILE
     codes: Counter[str] = Counter()
     with path.open("w", encoding="utf-8") as out:
-        while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-            for message in messages:
-                try:
-                    body = json.loads(message["Body"])
-                except json.JSONDecodeError:
-                    body = {"errorCode": "Unreadable", "errorMessage": message["Body"]}
-                code = str(body.get("errorCode") or "Unknown")
-                codes[code] += 1
-                result.dead_letter_samples.setdefault(code, str(body.get("errorMessage", "")))
-                out.write(json.dumps(body, ensure_ascii=False) + "\n")
-                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+        for body in dead_letters(sqs, queue):
+            code = str(body.get("errorCode") or "Unknown")
+            codes[code] += 1
+            result.dead_letter_samples.setdefault(code, str(body.get("errorMessage", "")))
+            out.write(json.dumps(body, ensure_ascii=False) + "\n")
     result.dead_letters = sum(codes.values())
     result.dead_letter_codes = dict(codes.most_common())
     result.dead_letters_file = str(path)
+
+
+def dead_letters(sqs: Any, queue: str) -> Iterator[dict[str, Any]]:
+    """Every message of the dead-letter queue, received, parsed and deleted, one at a time."""
+    while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            try:
+                body = json.loads(message["Body"])
+            except json.JSONDecodeError:
+                body = {"errorCode": "Unreadable", "errorMessage": message["Body"]}
+            yield body if isinstance(body, dict) else {"errorCode": "Unreadable", "errorMessage": message["Body"]}
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
 
 
 def _run_summaries(runtime: Runtime, dynamodb: Any, table: str) -> list[dict[str, Any]]:
