@@ -256,9 +256,9 @@ def _check_parquet(path: Path) -> list[str]:
     return list(metadata.schema.to_arrow_schema().names)
 
 
-def check_file(path: Path, required: list[str] | None = None) -> None:
-    """Refuse what the input state machine would refuse: an unknown type, no header or columns, non-UTF-8 text, a
-    column the prompt needs (``required``) missing; and a ragged CSV row, which it would read padded or cut."""
+def check_file(path: Path) -> list[str]:
+    """Refuse what the input state machine would refuse: an unknown type, no header or columns, non-UTF-8 text; and
+    a ragged CSV row, which it would read padded or cut. Returns the columns the prompt is checked against."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise IngestError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; use {', '.join(SUFFIXES)}")
@@ -273,13 +273,14 @@ def check_file(path: Path, required: list[str] | None = None) -> None:
         columns = _check_jsonl(path)
     else:
         columns = _check_parquet(path)
-    if required is not None:
-        check_columns(str(path), columns, required, delimiter)
+    return columns
 
 
 def ingest_file(path: Path, s3: Any, bucket: str, prompt_id: str) -> Uploaded:
     """Check ``path`` and upload it unchanged (the delimiter kept) to ``inputs/<prompt_id>/<file name>``."""
-    check_file(path, prompt_columns(load_templates(s3, bucket), prompt_id))
+    columns = check_file(path)  # the file alone first: no AWS call for a file that cannot go
+    required = prompt_columns(load_templates(s3, bucket), prompt_id)
+    check_columns(str(path), columns, required, CSV_DELIMITERS.get(path.suffix.lower()))
     key = f"inputs/{prompt_id}/{path.name}"
     s3.upload_file(str(path), bucket, key)
     return Uploaded(key, None)
