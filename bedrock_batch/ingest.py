@@ -24,12 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
+from .input_checks import InputRefused, check_columns, prompt_columns
 
 #: The extensions the input state machine routes on, and each CSV flavour's delimiter.
 CSV_DELIMITERS = {".csv": ",", ".tsv": "\t", ".ssv": ";", ".psv": "|"}
 SUFFIXES = (*CSV_DELIMITERS, ".jsonl", ".parquet")
 #: Rows handed from ``datasets`` to the Parquet writer at a time: what bounds the memory, with one row group.
 STREAM_BATCH_ROWS = 1000
+#: Where the deployed input workflow reads the prompt templates ("Load the prompt templates").
+TEMPLATES_KEY = "config/prompt-templates.json"
 #: Rows per Parquet shard unless --shard-rows says otherwise: one input file, one run, some Bedrock jobs.
 DEFAULT_SHARD_ROWS = 100_000
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -38,6 +41,20 @@ _PROMPT_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 class IngestError(UserError):
     """A problem the user can fix (a bad source, a missing split, no rows): reported on one line, exit code 2."""
+
+
+def load_templates(s3: Any, bucket: str) -> dict[str, Any]:
+    """The prompt templates the stack's input workflow reads; without them it refuses every run, and so do we."""
+    from botocore.exceptions import ClientError
+
+    try:
+        body = s3.get_object(Bucket=bucket, Key=TEMPLATES_KEY)["Body"].read()
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            raise IngestError(f"s3://{bucket}/{TEMPLATES_KEY} does not exist: run bedrock-batch publish-prompts "
+                              "first (the pipeline refuses every file without it)") from None
+        raise
+    return dict(json.loads(body))
 
 
 @dataclass(frozen=True)
@@ -99,6 +116,14 @@ def _stream(source: HfSource, limit: int | None) -> Iterator[Any]:
     yield from dataset.with_format("arrow").iter(batch_size=STREAM_BATCH_ROWS)
 
 
+def _checked_columns(batches: Iterator[Any], where: str, required: list[str]) -> Iterator[Any]:
+    """The batches, the first one's columns checked against the prompt before anything is written."""
+    for number, batch in enumerate(batches):
+        if number == 0:
+            check_columns(where, batch.schema.names, required)
+        yield batch
+
+
 def write_shards(batches: Iterator[Any], out_dir: Path, stem: str, shard_rows: int) -> Iterator[tuple[Path, int]]:
     """Write ``<stem>-<nnnnn>.parquet`` files of at most ``shard_rows`` rows, yielding each once it is closed.
 
@@ -136,8 +161,9 @@ def ingest_hf(uri: str, s3: Any, bucket: str, prompt_id: str, *, limit: int | No
     """Stream ``uri`` into Parquet shards under ``inputs/<prompt_id>/``; each is uploaded as soon as it is full."""
     source = HfSource.parse(uri)
     uploaded: list[Uploaded] = []
+    batches = _checked_columns(_stream(source, limit), uri, prompt_columns(load_templates(s3, bucket), prompt_id))
     with tempfile.TemporaryDirectory(prefix="bedrock-batch-ingest-") as tmp:
-        for path, rows in write_shards(_stream(source, limit), Path(tmp), source.slug, shard_rows):
+        for path, rows in write_shards(batches, Path(tmp), source.slug, shard_rows):
             key = f"inputs/{prompt_id}/{path.name}"
             s3.upload_file(str(path), bucket, key)
             path.unlink()
@@ -161,22 +187,44 @@ def _text_lines(path: Path) -> Iterator[tuple[int, str]]:
                                   f"{err.start + 1}); save the file as UTF-8") from None
 
 
-def _check_csv(path: Path, delimiter: str) -> None:
-    lines = _text_lines(path)
-    header = next((line for _, line in lines), "")
-    columns = next(csv.reader([header.removeprefix("\ufeff")], delimiter=delimiter), [])
-    if not any(c.strip() for c in columns):
+def _csv_records(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line number, fields) of each record, quoted newlines kept in their field; blank lines skipped."""
+    lines = (line.removeprefix("\ufeff") if number == 1 else line for number, line in _text_lines(path))
+    reader = csv.reader(lines, delimiter=delimiter, escapechar="\\", strict=False)
+    start = 1
+    for fields in reader:
+        first, start = start, reader.line_num + 1
+        if fields:
+            yield first, fields
+
+
+def _check_csv(path: Path, delimiter: str) -> list[str]:
+    """The header's columns, once every record has as many fields as the header: the Distributed Map CSV reader
+    pads a short row with empty values and drops a long row's extra ones, so a ragged row loses data silently."""
+    records = _csv_records(path, delimiter)
+    line, columns = next(records, (1, []))
+    if line != 1 or not any(c.strip() for c in columns):
         raise IngestError(f"{path}: no header row; the first line must name the columns")
     names = [c.strip() for c in columns]
     if len(set(names)) != len(names) or not all(names):
-        raise IngestError(f"{path}: the header row has empty or repeated column names: {names}")
-    data_lines = sum(1 for _, line in lines if line.strip())  # decodes every line, not just up to the first row
-    if not data_lines:
-        raise IngestError(f"{path}: no data rows under the header")
-
-
-def _check_jsonl(path: Path) -> None:
+        raise IngestError(f"{path}: the header row has empty or repeated column names: {names} (the pipeline would "
+                          "give a prompt only the last of two same-named columns)")
     rows = 0
+    for line, fields in records:
+        if len(fields) != len(columns):
+            fate = "padded with empty values" if len(fields) < len(columns) else "cut, its extra values dropped"
+            raise IngestError(f"{path}: line {line} has {len(fields)} fields, the header {len(columns)}; the pipeline "
+                              f"would read it {fate}: fix the row (a delimiter or quote too many or too few?)")
+        rows += 1
+    if not rows:
+        raise IngestError(f"{path}: no data rows under the header")
+    return columns
+
+
+def _check_jsonl(path: Path) -> list[str]:
+    """The first row's keys: the columns the input workflow checks the prompt against."""
+    rows = 0
+    columns: list[str] = []
     for number, line in _text_lines(path):
         if not line.strip():
             continue
@@ -186,12 +234,14 @@ def _check_jsonl(path: Path) -> None:
             raise IngestError(f"{path}: line {number} is not JSON: {err.msg}") from None
         if not isinstance(row, dict) or not row:
             raise IngestError(f"{path}: line {number} is not a JSON object with columns")
+        columns = columns or list(row)
         rows += 1
     if not rows:
         raise IngestError(f"{path}: no rows")
+    return columns
 
 
-def _check_parquet(path: Path) -> None:
+def _check_parquet(path: Path) -> list[str]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -203,10 +253,12 @@ def _check_parquet(path: Path) -> None:
         raise IngestError(f"{path}: no columns")
     if metadata.num_rows == 0:
         raise IngestError(f"{path}: no rows")
+    return list(metadata.schema.to_arrow_schema().names)
 
 
-def check_file(path: Path) -> None:
-    """Refuse what the input state machine would refuse: an unknown type, no header or columns, non-UTF-8 text."""
+def check_file(path: Path) -> list[str]:
+    """Refuse what the input state machine would refuse: an unknown type, no header or columns, non-UTF-8 text; and
+    a ragged CSV row, which it would read padded or cut. Returns the columns the prompt is checked against."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise IngestError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; use {', '.join(SUFFIXES)}")
@@ -214,17 +266,21 @@ def check_file(path: Path) -> None:
         raise IngestError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise IngestError(f"{path}: the file is empty")
-    if suffix in CSV_DELIMITERS:
-        _check_csv(path, CSV_DELIMITERS[suffix])
+    delimiter = CSV_DELIMITERS.get(suffix)
+    if delimiter is not None:
+        columns = _check_csv(path, delimiter)
     elif suffix == ".jsonl":
-        _check_jsonl(path)
+        columns = _check_jsonl(path)
     else:
-        _check_parquet(path)
+        columns = _check_parquet(path)
+    return columns
 
 
 def ingest_file(path: Path, s3: Any, bucket: str, prompt_id: str) -> Uploaded:
     """Check ``path`` and upload it unchanged (the delimiter kept) to ``inputs/<prompt_id>/<file name>``."""
-    check_file(path)
+    columns = check_file(path)  # the file alone first: no AWS call for a file that cannot go
+    required = prompt_columns(load_templates(s3, bucket), prompt_id)
+    check_columns(str(path), columns, required, CSV_DELIMITERS.get(path.suffix.lower()))
     key = f"inputs/{prompt_id}/{path.name}"
     s3.upload_file(str(path), bucket, key)
     return Uploaded(key, None)
@@ -279,7 +335,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             show(ingest_file(Path(args.source), s3, bucket, args.prompt_id))
             print(f"1 object under s3://{bucket}/inputs/{args.prompt_id}/")
-    except IngestError as err:
+    except (IngestError, InputRefused) as err:
         print(f"bedrock-batch ingest: {err}", file=sys.stderr)
         return 2
     return 0

@@ -2,9 +2,10 @@
 
 Event (the Step Functions Task payload)::
 
-    {"Bucket", "InputKey", "InputFormat": "CSV" | "JSONL" | "PARQUET", "CSVDelimiter": "," (or "\\t", ";", "|", " ",
-     or COMMA, TAB, SEMICOLON, PIPE, SPACE), "OutputPrefix", "ResultKey", "RecordIdOffset": 0, "RecordCount"?,
-     "RequestPrefix"?, "MissingKey"?, "FailedKey"?, "OutputSchema"?, "StructuredKey"?}
+    {"Bucket", "RunId", "InputKey", "InputFormat": "CSV" | "JSONL" | "PARQUET", "CSVDelimiter": "," (or "\\t", ";",
+     "|", " ", or COMMA, TAB, SEMICOLON, PIPE, SPACE), "OutputPrefix", "ResultKey", "RecordIdOffset": 0,
+     "RecordCount"?, "RequestPrefix"?, "MissingKey"?, "FailedKey"?, "OutputSchema"?, "StructuredKey"?,
+     "ColumnTypes"?}
 
 Returns ``{"ResultKey", "Rows", "Errors", "Columns", "InputTokens", "OutputTokens", "OutputFiles", "ErrorReasons",
 "Missing", "MissingKey", "Failed", "FailedKey", "StructuredRows", "StructuredKey", "RaggedRows"}``.
@@ -17,6 +18,12 @@ not fit is not written but counted under "invalid structured answer" and listed 
 16 KiB>}``. ``StructuredKey`` (optional, with ``OutputSchema``) asks for the written rows as JSON lines ``{"recordId",
 "response", "attributes"}``, the properties as DynamoDB attribute values, for the DynamoDB sink; ``StructuredRows``
 counts them (0 and a null key when none is written).
+
+Every written row carries ``record_id`` ``<RunId>-<row index>`` (unique across runs and files: the dead letters'
+``recordId`` is the same string), ``run_id`` and ``input_key`` after the answer columns. ``ColumnTypes`` (optional,
+CSV only; ``{column: "boolean" | "int64" | "float64"}``) types those columns as the input workflow decided from every
+row of the file, so that all Parquet files of a run share one schema (see ``column_types``); other CSV columns stay
+strings.
 
 A CSV is read with the Distributed Map CSV reader's rules (``csv_rows``): a row with fewer fields than the header
 gets empty strings, a row with more loses the extra ones, as the reader gave them to the workflow that built the
@@ -94,11 +101,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 if __package__:
-    from . import batch_outputs, input_rows, missing_records, structured
+    from . import batch_outputs, column_types, input_rows, missing_records, structured
     from .answer_extraction import EMBEDDING_TYPE
     from .s3_files import S3UploadStream
 else:  # deployed: the function folder is the import root
     import batch_outputs
+    import column_types
     import input_rows
     import missing_records
     import structured
@@ -116,6 +124,8 @@ ANSWER_FIELDS = {
     "output_tokens": pa.int32(),
     "stop_reason": pa.string(),
     "record_id": pa.string(),
+    "run_id": pa.string(),
+    "input_key": pa.string(),
 }
 # A row group is written once this many rows or bytes are joined: enough for the columns' pages to compress well,
 # little enough not to hold much beside the answers.
@@ -163,11 +173,12 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     checker = None
     if job.output_schema is not None and outputs.kind == "response":
         checker = structured.StructuredOutput(job.output_schema)
-    schema = _result_schema(source.schema, outputs.kind, checker.fields if checker else [])
+    input_schema = column_types.typed_schema(source.schema, job.column_types)
+    schema = _result_schema(input_schema, outputs.kind, checker.fields if checker else [])
     result_file = S3UploadStream(s3(), job.bucket, job.result_key)
     try:
         with pq.ParquetWriter(result_file, schema) as writer:
-            totals = _join(source, outputs, job, schema, writer, checker)
+            totals = _join(source, outputs, job, input_schema, schema, writer, checker)
         outputs.answers.release()  # before the upload's last part is sent
         result_file.commit()
     except BaseException:
@@ -249,6 +260,7 @@ class _Job:
             return value
 
         self.bucket = required("Bucket")
+        self.run_id = required("RunId")
         self.input_key = required("InputKey")
         self.input_format = required("InputFormat")
         self.output_prefix = required("OutputPrefix")
@@ -276,6 +288,8 @@ class _Job:
         self.structured_key = _optional_key(event, "StructuredKey")
         if self.structured_key is not None and self.structured_key.endswith(batch_outputs.OUTPUT_SUFFIX):
             raise ValueError(f"StructuredKey {self.structured_key!r} must not end in {batch_outputs.OUTPUT_SUFFIX}")
+        types = column_types.parse(event.get("ColumnTypes"))
+        self.column_types = types if self.input_format.upper() == "CSV" else {}  # JSONL and Parquet keep theirs
         count = _whole_number(event, "RecordCount", None)
         self.end_row = None if count is None else self.first_row + count
 
@@ -319,6 +333,7 @@ def _join(
     source: input_rows.InputRows,
     outputs: batch_outputs.JobOutputs,
     job: _Job,
+    input_schema: pa.Schema,
     schema: pa.Schema,
     writer: pq.ParquetWriter,
     checker: structured.StructuredOutput | None = None,
@@ -331,6 +346,7 @@ def _join(
     pending: list[pa.RecordBatch] = []
     pending_rows = pending_bytes = 0
     next_answer = 0
+    where = f"s3://{job.bucket}/{job.input_key}"
     try:
         for first, batch in source.batches:
             if job.end_row is not None and first >= job.end_row:
@@ -345,15 +361,22 @@ def _join(
             if hi == lo:
                 continue
             matched_idx = answer_idx.slice(lo, hi - lo)
-            rows = batch.take(pc.subtract(matched_idx, first))
+            rows = column_types.cast_batch(batch.take(pc.subtract(matched_idx, first)), input_schema, where)
             del batch
+            # record_id is Bedrock's recordId until the structured check (its failed records keep that id, as the
+            # other failed records do), then "<RunId>-<recordId>"
             record_ids = pc.utf8_lpad(pc.cast(matched_idx, pa.string()), width=RECORD_ID_WIDTH, padding="0")
-            out = pa.RecordBatch.from_arrays([*rows.columns, *answers.take(lo, hi), record_ids], schema=answer_schema)
+            constants = [pa.repeat(job.run_id, len(record_ids)), pa.repeat(job.input_key, len(record_ids))]
+            out = pa.RecordBatch.from_arrays(
+                [*rows.columns, *answers.take(lo, hi), record_ids, *constants], schema=answer_schema
+            )
             del rows
             totals["input_tokens"] += pc.sum(out["input_tokens"]).as_py() or 0
             totals["output_tokens"] += pc.sum(out["output_tokens"]).as_py() or 0
             if checker is not None:  # an answer that does not fit the output schema goes to the failed records
                 out = checker.split(out, keep_items=job.structured_key is not None)
+            at = out.schema.get_field_index("record_id")
+            out = out.set_column(at, "record_id", pc.binary_join_element_wise(job.run_id, out["record_id"], "-"))
             totals["rows"] += out.num_rows
             pending.append(out)
             pending_rows += out.num_rows

@@ -36,7 +36,19 @@ import pyarrow as pa
 INVALID_ERROR_CODE = "InvalidStructuredAnswer"
 INVALID_REASON = "invalid structured answer"  # the ErrorReasons key
 RESERVED_NAMES = frozenset(
-    {"response", "embedding", "input_tokens", "output_tokens", "stop_reason", "record_id", "pk", "sk", "job"}
+    {
+        "response",
+        "embedding",
+        "input_tokens",
+        "output_tokens",
+        "stop_reason",
+        "record_id",
+        "run_id",
+        "input_key",
+        "pk",
+        "sk",
+        "job",
+    }
 )
 MAX_ANSWER_BYTES = 16 * 1024  # the raw answer kept in a dead letter: ten of them fit one SQS batch (256 KiB)
 MAX_REASON_CHARS = 1000

@@ -22,6 +22,7 @@ from moto import mock_aws
 
 FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "parquet_writer"
 BUCKET = "data-bucket"
+RUN_ID = "0123456789abcdef"
 OUTPUT_PREFIX = "batch-output/reviews-job/abc123def456/"
 RESULT_KEY = "results/review_sentiment/reviews/reviews-job.parquet"
 
@@ -65,6 +66,11 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 def record_id(i: int) -> str:
     return str(i).zfill(11)
+
+
+def result_id(i: int) -> str:
+    """The record_id of row ``i`` in the Parquet files and the dead letters: unique across runs and files."""
+    return f"{RUN_ID}-{record_id(i)}"
 
 
 def converse(text: str, input_tokens: int = 10, output_tokens: int = 2) -> dict:
@@ -141,6 +147,7 @@ def put_csv(s3: Any, rows: list[list[str]], key: str = "inputs/review_sentiment/
 def event(input_key: str, input_format: str = "CSV", **extra: Any) -> dict:
     return {
         "Bucket": BUCKET,
+        "RunId": RUN_ID,
         "InputKey": input_key,
         "InputFormat": input_format,
         "CSVDelimiter": ",",
@@ -179,6 +186,8 @@ def test_csv_rows_are_joined_with_their_responses_and_keep_every_input_column(s3
         "output_tokens",
         "stop_reason",
         "record_id",
+        "run_id",
+        "input_key",
     ]
     assert table.to_pylist()[1] == {
         "review_id": "r1",
@@ -188,7 +197,9 @@ def test_csv_rows_are_joined_with_their_responses_and_keep_every_input_column(s3
         "input_tokens": 11,
         "output_tokens": 2,
         "stop_reason": "end_turn",
-        "record_id": "00000000001",
+        "record_id": "0123456789abcdef-00000000001",
+        "run_id": RUN_ID,
+        "input_key": key,
     }
     assert table.schema.field("input_tokens").type == pa.int32()
     assert result == {
@@ -227,7 +238,7 @@ def test_outputs_in_shuffled_order_are_joined_on_record_id(s3: Any) -> None:
     assert table.num_rows == 500
     for row in table.to_pylist():
         assert row["response"] == f"answer for {row['review_id']}"
-        assert row["record_id"] == record_id(int(row["review_id"][1:]))
+        assert row["record_id"] == result_id(int(row["review_id"][1:]))
 
 
 def test_error_lines_and_missing_outputs_are_excluded_and_counted(s3: Any) -> None:
@@ -251,7 +262,7 @@ def test_record_id_offset_and_count_select_the_slice_of_the_file(s3: Any) -> Non
 
     table = read_result(s3)
     assert table["review_id"].to_pylist() == ["r4", "r5", "r6"]
-    assert table["record_id"].to_pylist() == ["00000000004", "00000000005", "00000000006"]
+    assert table["record_id"].to_pylist() == [result_id(i) for i in (4, 5, 6)]
     assert (result["Rows"], result["Errors"]) == (3, 0)
 
 
@@ -551,7 +562,7 @@ def test_ragged_csv_rows_are_padded_or_cut_like_the_distributed_map_reader(s3: A
         {"id": "r5", "text": "last", "stars": "1"},
     ]
     assert table["response"].to_pylist() == [f"label {i}" for i in range(6)]
-    assert table["record_id"].to_pylist() == [record_id(i) for i in range(6)]
+    assert table["record_id"].to_pylist() == [result_id(i) for i in range(6)]
 
 
 def test_missing_input_object_raises_a_value_error_naming_the_key(s3: Any) -> None:
@@ -1116,3 +1127,63 @@ def test_a_reader_left_waiting_to_read_ahead_is_let_go_when_the_slice_ends(
     result = app.handler(event(key, RecordCount=10), None)  # stops after the first blocks: the reader is waiting
 
     assert (result["Rows"], result["Errors"]) == (10, 0)
+
+
+# ------------------------------------------------------------------------------------------- the run's column types
+
+
+def test_csv_columns_are_cast_to_the_run_types_and_empty_values_become_null(s3: Any) -> None:
+    rows = [
+        ["id", "stars", "price", "verified", "zip"],
+        ["r0", "5", "9.5", "TRUE", "02134"],
+        ["r1", "", "1e3", "", "10001"],
+    ]
+    key = put_csv(s3, rows)
+    put_outputs(s3, [answer_line(i, converse(f"label {i}")) for i in range(2)])
+    types = {"stars": "int64", "price": "float64", "verified": "boolean"}
+
+    app.handler(event(key, ColumnTypes=types), None)
+
+    table = read_result(s3)
+    assert [table.schema.field(name).type for name in ("id", "stars", "price", "verified", "zip")] == [
+        pa.string(),
+        pa.int64(),
+        pa.float64(),
+        pa.bool_(),
+        pa.string(),
+    ]
+    assert table.select(["stars", "price", "verified", "zip"]).to_pylist() == [
+        {"stars": 5, "price": 9.5, "verified": True, "zip": "02134"},
+        {"stars": None, "price": 1000.0, "verified": None, "zip": "10001"},
+    ]
+
+
+def test_two_slices_of_one_run_share_one_schema_whatever_their_values(s3: Any) -> None:
+    key = put_csv(s3, [["id", "score"], ["r0", "1"], ["r1", ""]])
+    put_outputs(s3, [answer_line(i, converse("x")) for i in range(2)])
+    schemas = []
+    for first in (0, 1):  # the first slice holds a 1, the second only an empty value
+        app.handler(event(key, RecordIdOffset=first, RecordCount=1, ColumnTypes={"score": "int64"}), None)
+        schemas.append(read_result(s3).schema)
+    assert schemas[0] == schemas[1] and schemas[0].field("score").type == pa.int64()
+
+
+def test_a_value_the_run_type_cannot_take_fails_with_the_column_named(s3: Any) -> None:
+    key = put_csv(s3, [["id", "score"], ["r0", "n/a"]])
+    put_outputs(s3, [answer_line(0, converse("x"))])
+    with pytest.raises(ValueError, match="column 'score' was read as int64 for the whole run"):
+        app.handler(event(key, ColumnTypes={"score": "int64"}), None)
+
+
+def test_column_types_must_name_a_known_type(s3: Any) -> None:
+    key = put_csv(s3, reviews(1))
+    with pytest.raises(ValueError, match="ColumnTypes must map column names to one of boolean, int64, float64"):
+        app.handler(event(key, ColumnTypes={"stars": "decimal"}), None)
+
+
+def test_jsonl_keeps_its_own_types_whatever_the_column_types(s3: Any) -> None:
+    key = "inputs/p/rows.jsonl"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b'{"id": "r0", "stars": "5"}\n')
+    put_outputs(s3, [answer_line(0, converse("x"))])
+    app.handler(event(key, "JSONL", ColumnTypes={"stars": "int64"}), None)
+    assert read_result(s3).schema.field("stars").type == pa.string()

@@ -26,6 +26,7 @@ from bedrock_batch.cli import main
 from bedrock_batch.ingest import HfSource, IngestError, resolve_bucket
 
 BUCKET = "ingest-test-data"
+REPO = Path(__file__).resolve().parents[2]
 SIMPLECOT_COLUMNS = ["source", "target", "rationale", "task", "type"]
 
 
@@ -67,6 +68,7 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     with mock_aws():
         client = boto3.client("s3")
         client.create_bucket(Bucket=BUCKET)
+        client.upload_file(str(REPO / "prompts" / "templates.json"), BUCKET, "config/prompt-templates.json")
         yield client
 
 
@@ -75,7 +77,7 @@ def ingest(*args: str, bucket: str = BUCKET) -> int:
 
 
 def objects(s3: Any) -> dict[str, bytes]:
-    listing = s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    listing = s3.list_objects_v2(Bucket=BUCKET, Prefix="inputs/").get("Contents", [])
     return {o["Key"]: s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read() for o in listing}
 
 
@@ -114,10 +116,10 @@ def test_shards_hold_at_most_shard_rows_each_numbered_in_order_and_together_ever
     rows = simplecot_rows(2500)  # crosses the 1,000-row stream batches inside a shard
     repo = hf_repo(tmp_path, {"train": rows})
 
-    assert ingest(f"hf://{repo}/train", "--prompt-id", "p", "--shard-rows", "700") == 0
+    assert ingest(f"hf://{repo}/train", "--prompt-id", "simplecot_qa", "--shard-rows", "700") == 0
 
     landed = objects(s3)
-    assert list(landed) == [f"inputs/p/simplecot-train-{i:05d}.parquet" for i in range(4)]
+    assert list(landed) == [f"inputs/simplecot_qa/simplecot-train-{i:05d}.parquet" for i in range(4)]
     shards = [table(body) for body in landed.values()]
     assert [s.num_rows for s in shards] == [700, 700, 700, 400]
     assert [r for s in shards for r in s.to_pylist()] == rows
@@ -137,7 +139,7 @@ def test_an_unknown_split_is_refused_naming_the_dataset_and_the_splits_it_has(
         tmp_path: Path, hf_offline: None, s3: Any, capsys: pytest.CaptureFixture[str]) -> None:
     repo = hf_repo(tmp_path, {"train": simplecot_rows(3)})
 
-    assert ingest(f"hf://{repo}/validation", "--prompt-id", "p") == 2
+    assert ingest(f"hf://{repo}/validation", "--prompt-id", "simplecot_qa") == 2
 
     err = capsys.readouterr().err
     assert "split not found" in err and str(repo) in err and "'validation'" in err and "train" in err
@@ -149,7 +151,7 @@ def test_a_dataset_that_does_not_exist_is_refused_with_exit_2(
         dataset: str, tmp_path: Path, hf_offline: None, s3: Any, capsys: pytest.CaptureFixture[str]) -> None:
     name = str(tmp_path / "absent") if dataset == "local" else "someone/absent-dataset"
 
-    assert ingest(f"hf://{name}/train", "--prompt-id", "p") == 2
+    assert ingest(f"hf://{name}/train", "--prompt-id", "simplecot_qa") == 2
 
     err = capsys.readouterr().err
     assert f"dataset not found: {name}" in err
@@ -164,14 +166,14 @@ def test_a_split_with_no_rows_is_refused_and_nothing_is_uploaded(
     else:
         repo, extra = hf_repo(tmp_path, {"train": simplecot_rows(2)}), ["--limit", "0"]
 
-    assert ingest(f"hf://{repo}/train", "--prompt-id", "p", *extra) == 2
+    assert ingest(f"hf://{repo}/train", "--prompt-id", "simplecot_qa", *extra) == 2
 
     assert "no rows" in capsys.readouterr().err
     assert objects(s3) == {}
 
 
 def test_an_unknown_scheme_is_refused(s3: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    assert ingest("s3://elsewhere/data.csv", "--prompt-id", "p") == 2
+    assert ingest("s3://elsewhere/data.csv", "--prompt-id", "simplecot_qa") == 2
     assert "s3://elsewhere/data.csv: unknown scheme s3://" in capsys.readouterr().err
 
 
@@ -278,3 +280,43 @@ def test_an_ingested_dataset_runs_through_the_offline_stack_into_parquet_results
         assert all(isinstance(r["response"], str) and r["response"] for r in rows)
         assert pipeline.dead_letters() == []
         assert len(pipeline.executions("-input")) == 2  # one run per shard
+
+
+# -- what the input workflow would refuse -------------------------------------------------------------------------
+@pytest.mark.parametrize(("name", "body", "prompt", "message"), [
+    ("topics.csv", b"id,topic\n1,cats\n", "jokes", "no prompt template 'jokes'; known ids: joke, review_aspects"),
+    ("topics.csv", b"id,topc\n1,cats\n", "joke", "lacks the column 'topic' (did you mean 'topc'?) the prompt needs"),
+    ("topics.csv", b"id\ttopic\n1\tcats\n", "joke", "it looks like a tab-separated file saved as .csv: rename it"),
+    ("topics.jsonl", b'{"id": 1, "Topic": "cats"}\n', "joke", "(did you mean 'Topic'?) the prompt needs; its columns:"),
+    ("topics.csv", b"id,topic\n1,cats\n2,dogs,extra\n", "joke", "line 3 has 3 fields, the header 2; the pipeline would"
+                                                               " read it cut"),
+    ("topics.csv", b'id,topic\n1,"two\nlines"\n2\n', "joke", "line 4 has 1 fields, the header 2; the pipeline would"
+                                                             " read it padded"),
+    ("topics.csv", b"id,topic,topic\n1,cats,dogs\n", "joke", "repeated column names"),
+], ids=["unknown prompt", "misspelled column", "tsv as csv", "jsonl column", "long row", "short row", "same names"])
+def test_a_file_the_input_workflow_would_refuse_is_refused_with_the_cause(
+        tmp_path: Path, s3: Any, capsys: pytest.CaptureFixture[str], name: str, body: bytes, prompt: str,
+        message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(body)
+    assert ingest(str(path), "--prompt-id", prompt) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert objects(s3) == {}
+
+
+def test_without_published_prompts_nothing_is_uploaded(tmp_path: Path, s3: Any,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    s3.delete_object(Bucket=BUCKET, Key="config/prompt-templates.json")
+    path = tmp_path / "topics.csv"
+    path.write_bytes(b"id,topic\n1,cats\n")
+    assert ingest(str(path), "--prompt-id", "joke") == 2
+    assert "run bedrock-batch publish-prompts first" in capsys.readouterr().err
+
+
+def test_a_dataset_without_the_prompt_columns_is_refused_before_any_upload(
+        tmp_path: Path, hf_offline: None, s3: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = hf_repo(tmp_path, {"train": simplecot_rows(5)})
+    assert ingest(f"hf://{repo}/train", "--prompt-id", "joke") == 2
+    assert "lacks the column 'topic'" in capsys.readouterr().err
+    assert objects(s3) == {}

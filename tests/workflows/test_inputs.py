@@ -89,6 +89,6 @@ def test_an_oversized_row_goes_to_the_dead_letter_queue_and_the_rest_proceed(pip
     pipeline.settle()
 
     dead = pipeline.dead_letters()
-    assert len(dead) == 1 and dead[0]["recordId"] == "00000000002"
+    assert len(dead) == 1 and dead[0]["recordId"] == f"{dead[0]['runId']}-00000000002"
     assert "row 3" in dead[0]["errorMessage"] and "65536" in dead[0]["errorMessage"]
     assert len(pipeline.parquet_rows()) == 109

@@ -122,7 +122,7 @@ def test_a_row_missing_a_prompt_column_goes_to_the_dead_letter_queue_naming_row_
     assert message["errorCode"] == "InvalidRow"
     assert "inputs/review_sentiment/reviews.csv" in message["errorMessage"]
     assert "row 6" in message["errorMessage"] and "review_text" in message["errorMessage"]
-    assert message["recordId"] == "00000000005"
+    assert message["recordId"] == f"{message['runId']}-00000000005"
     assert len(pipeline.parquet_rows()) == 129
     (summary,) = pipeline.summaries()
     assert int(summary["rejected"]["N"]) == 1 and summary["status"]["S"] == "COMPLETE"

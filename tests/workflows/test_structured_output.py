@@ -108,6 +108,9 @@ def test_answers_that_do_not_fit_go_to_the_dead_letter_queue_with_the_reason_and
         assert len(items) == len(rows)
         assert all(item["sentiment"]["S"] in ("positive", "negative", "neutral") for item in items)
         assert all(0 <= float(item["confidence"]["N"]) <= 1 for item in items)
-        assert {item["sk"]["S"] for item in items} == {r["record_id"] for r in rows}
+        # the sink's key is the run (pk RESULT#<runId>) and Bedrock's recordId (sk): the record_id of Parquet
+        assert {f"{item['pk']['S'].removeprefix('RESULT#')}-{item['sk']['S']}" for item in items} == {
+            r["record_id"] for r in rows
+        }
     else:
         assert p.result_items() == []
