@@ -228,7 +228,8 @@ def _refusal(body: dict[str, Any]) -> dict[str, Any]:
     match = _ROW.search(message)
     if match:
         return {"row": int(match.group(1)), "reason": match.group(2)}
-    return {"row": int(body.get("recordId", "0")) + 1, "reason": message}
+    # A dead letter's recordId is "<runId>-<row index>" (the Parquet record_id), the index counted from 0.
+    return {"row": int(str(body.get("recordId", "0")).rsplit("-", 1)[-1]) + 1, "reason": message}
 
 
 def find_prices(model_id: str, path: Path = PRICES_FILE) -> tuple[Prices | None, str]:
