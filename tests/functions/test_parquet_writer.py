@@ -8,57 +8,25 @@ import io
 import json
 import logging
 import random
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from moto import mock_aws
+from writer_harness import BUCKET, FUNCTION_DIR, load_like_lambda
 
-FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "parquet_writer"
-BUCKET = "data-bucket"
 RUN_ID = "0123456789abcdef"
 OUTPUT_PREFIX = "batch-output/reviews-job/abc123def456/"
 RESULT_KEY = "results/review_sentiment/reviews/reviews-job.parquet"
 
 
-def _load_like_lambda() -> tuple[ModuleType, ModuleType]:
-    """Import app.py as Lambda does: its folder is the import root and its modules are top level.
-
-    The folder leaves sys.path again afterwards so that other functions' tests cannot pick up these modules.
-    """
-    sys.path.insert(0, str(FUNCTION_DIR))
-    try:
-        spec = importlib.util.spec_from_file_location("parquet_writer_app", FUNCTION_DIR / "app.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module, importlib.import_module("answer_extraction")
-    finally:
-        sys.path.remove(str(FUNCTION_DIR))
-
-
-app, answer_extraction = _load_like_lambda()
+app, answer_extraction = load_like_lambda("parquet_writer_app", "answer_extraction")
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        monkeypatch.setattr(app, "_s3_client", None)
-        client = boto3.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
+def s3(moto_s3: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setattr(app, "_s3_client", None)
+    return moto_s3
 
 
 # ------------------------------------------------------------------------------------------------------ builders

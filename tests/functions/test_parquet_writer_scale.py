@@ -7,45 +7,26 @@ padded or cut, a backslash escapes, only ``\\n`` ends a line; a read from a chec
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import io
 import json
 import random
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-import boto3
 import pyarrow as pa
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 import pytest
-from moto import mock_aws
+from writer_harness import BUCKET, load_like_lambda
 
 from bedrock_batch.offline.distributed.item_reader import _csv_items, _jsonl_items
 
-FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "parquet_writer"
-BUCKET = "data-bucket"
 RUN_ID = "0123456789abcdef"
 OUTPUT_PREFIX = "batch-output/job/abc123def456/"
 
 
-def _load_like_lambda() -> tuple[ModuleType, ModuleType, ModuleType, ModuleType]:
-    sys.path.insert(0, str(FUNCTION_DIR))
-    try:
-        spec = importlib.util.spec_from_file_location("parquet_writer_app_scale", FUNCTION_DIR / "app.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        modules = ("row_index", "s3_files", "csv_rows")
-        return module, *(importlib.import_module(name) for name in modules)
-    finally:
-        sys.path.remove(str(FUNCTION_DIR))
-
-
-app, row_index, s3_files, csv_rows = _load_like_lambda()
+app, row_index, s3_files, csv_rows = load_like_lambda("parquet_writer_app_scale", "row_index", "s3_files", "csv_rows")
 
 
 class CountingS3:
@@ -81,18 +62,8 @@ class _CountingBody:
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        client = boto3.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
+def s3(moto_s3: Any) -> Any:
+    return moto_s3
 
 
 def put_outputs(s3: Any, ids: range) -> None:
