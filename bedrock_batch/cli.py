@@ -1,10 +1,17 @@
-"""The ``bedrock-batch`` command."""
+"""Amazon Bedrock batch inference orchestrated by AWS Step Functions state machines in JSONata, and the same
+pipeline run offline, on the same template.yaml and ASL files, with no AWS account.
+
+Offline: `demo` runs the whole pipeline on a local file, `plan` says what a file would become before it is
+uploaded, `run-asl` runs any one state machine definition, `status --state DIR` reads a saved demo. With a stack
+deployed by `make deploy` (AWS credentials and a Region): `publish-prompts`, `ingest` and `status --stack-name`."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -13,6 +20,31 @@ from .errors import UserError
 
 #: Set to see the traceback of an unexpected error (a bug), instead of its one-line report.
 DEBUG_VARIABLE = "BEDROCK_BATCH_DEBUG"
+
+
+_EPILOG = """\
+`bedrock-batch COMMAND --help` explains each option and shows its default. Start with
+`bedrock-batch demo` (what `make demo` runs). Bad input is reported on one line on stderr with exit code 2;
+an unexpected error (a bug) exits 1, and BEDROCK_BATCH_DEBUG=1 shows its traceback."""
+
+
+@functools.cache
+def _template_default(name: str) -> str:
+    from .demo import REPO
+    from .flags import template_parameters
+
+    return str(template_parameters(REPO / "template.yaml").get(name, {}).get("Default", "none"))
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Help whose ``{template:Name}`` shows template.yaml's default for that parameter, read only when help is."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return re.sub(r"\{template:(\w+)\}", lambda m: _template_default(m.group(1)), action.help or "")
+
+
+class _TopHelpFormatter(argparse.RawDescriptionHelpFormatter, _HelpFormatter):
+    """The top-level help keeps the paragraphs of its description and epilog."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -90,13 +122,23 @@ def _stack_parameters(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _add_stack_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--prompt-id", help="a prompt id from prompts/templates.json (default: the template's)")
-    parser.add_argument("--model-id", help="a Bedrock model id (default: the template's ModelId)")
+    parser.add_argument("--prompt-id", help="the prompt template, a prompt id from prompts/templates.json; the "
+                        "file goes under inputs/<prompt-id>/ (default: {template:DefaultPromptId}, the template's "
+                        "DefaultPromptId)")
+    parser.add_argument("--model-id", help="the Bedrock model or inference profile id, template parameter ModelId "
+                        "(default: {template:ModelId})")
     parser.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
-                        help="a template parameter override, e.g. ItemsPerBatch=200 (repeatable)")
-    parser.add_argument("--max-records-per-job", type=int, help="template parameter MaxRecordsPerJob")
-    parser.add_argument("--min-records-per-job", type=int, help="template parameter MinRecordsPerJob")
-    parser.add_argument("--max-concurrent-jobs", type=int, help="template parameter MaxConcurrentJobs")
+                        help="set any template.yaml parameter, e.g. ItemsPerBatch=200; repeatable; checked against "
+                             "the template's names, allowed values and ranges (default: the template's defaults)")
+    parser.add_argument("--max-records-per-job", type=int, metavar="N",
+                        help="most records in one batch job, template parameter MaxRecordsPerJob "
+                             "(default: {template:MaxRecordsPerJob})")
+    parser.add_argument("--min-records-per-job", type=int, metavar="N",
+                        help="fewest records in one batch job (a smaller file is answered on demand), template "
+                             "parameter MinRecordsPerJob (default: {template:MinRecordsPerJob})")
+    parser.add_argument("--max-concurrent-jobs", type=int, metavar="N",
+                        help="most batch jobs in flight at once, template parameter MaxConcurrentJobs "
+                             "(default: {template:MaxConcurrentJobs})")
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -239,65 +281,112 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None = None) -> int:
-    parser = _Parser(prog="bedrock-batch", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="bedrock-batch", description=__doc__, epilog=_EPILOG, formatter_class=_TopHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
 
-    run = sub.add_parser("run-asl", help="run one state machine definition offline and print its result as JSON")
-    run.add_argument("definition", help="the ASL JSON file")
+    def command(name: str, summary: str, description: str = "") -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=summary, description=description or summary[0].upper() + summary[1:] + ".",
+                              formatter_class=_HelpFormatter)
+
+    run = command("run-asl", "run one state machine definition offline and print its result as JSON",
+                  "Run one state machine definition (JSONata) offline, on moto, and print "
+                  '{"status", "output", "error", "cause"} with AWS\'s error names. Exit 0 when it succeeds.')
+    run.add_argument("definition", help="the state machine definition, an ASL JSON file")
     source = run.add_mutually_exclusive_group()
-    source.add_argument("--input", default="{}", help="the execution input, as JSON")
-    source.add_argument("--input-file", help="a file holding the execution input")
-    run.add_argument("--endpoint", help="a moto server URL; default: moto in process")
-    run.add_argument("--s3-fixture", help="a folder of <bucket>/<key> files to upload first")
-    run.add_argument("--functions-dir", default="functions", help="Lambda handlers to register (folder/app.py)")
-    run.add_argument("--type", default="STANDARD", choices=["STANDARD", "EXPRESS"])
-    run.add_argument("--name", default="offline", help="the state machine's name")
+    source.add_argument("--input", default="{}", metavar="JSON",
+                        help="the execution input, as JSON text (default: %(default)s)")
+    source.add_argument("--input-file", metavar="FILE", help="read the execution input from this JSON file instead")
+    run.add_argument("--endpoint", metavar="URL",
+                     help="run against this moto server instead of moto in process (default: moto in process)")
+    run.add_argument("--s3-fixture", metavar="DIR",
+                     help="upload the files of DIR, laid out as <bucket>/<key>, before the run (default: none)")
+    run.add_argument("--functions-dir", default="functions", metavar="DIR",
+                     help="register every DIR/<name>/app.py as a Lambda function the definition can invoke "
+                          "(default: %(default)s)")
+    run.add_argument("--type", default="STANDARD", choices=["STANDARD", "EXPRESS"],
+                     help="the state machine type, whose limits apply (default: %(default)s)")
+    run.add_argument("--name", default="offline",
+                     help="the state machine's name, in its ARN and the context object (default: %(default)s)")
     run.set_defaults(func=_run_asl)
 
-    demo = sub.add_parser("demo", help="run the whole pipeline offline on a local file")
-    demo.add_argument("--input", default="samples/reviews.csv",
-                      help="a .csv, .tsv, .ssv, .psv (with a header row), .jsonl or .parquet file")
+    demo = command("demo", "run the whole pipeline offline on a local file",
+                   "Deploy template.yaml into moto, upload a file under inputs/<prompt-id>/, run every workflow and "
+                   "the simulated Bedrock batch job on a virtual clock, and print what came back, ending with one "
+                   "verdict line. The answers are placeholders made by the offline simulator, not model output. "
+                   "Exit 0: every row accounted for; 1: rows unaccounted for, every record failed or the run is "
+                   "incomplete; 2: refused or a bad flag.")
+    demo.add_argument("--input", default="samples/reviews.csv", metavar="FILE",
+                      help="the file to run: .csv, .tsv, .ssv, .psv (with a header row), .jsonl or .parquet "
+                           "(default: %(default)s)")
     _add_stack_flags(demo)
-    demo.add_argument("--out", default="out", help="where to write the Parquet results")
-    demo.add_argument("--record-error-rate", type=float, default=0.02,
-                      help="share of records the simulated Bedrock job fails (they land in the dead-letter queue)")
-    demo.add_argument("--json", action="store_true", help="print one JSON object instead of the summary lines")
+    demo.add_argument("--out", default="out", metavar="DIR",
+                      help="where to write the Parquet results and dead-letters.jsonl (default: %(default)s)")
+    demo.add_argument("--record-error-rate", type=float, default=0.02, metavar="RATE",
+                      help="share of records, 0 to 1, the simulated Bedrock job fails, to show the dead-letter queue "
+                           "(default: %(default)s)")
+    demo.add_argument("--json", action="store_true",
+                      help="print one JSON object instead of the summary lines (default: summary lines)")
     demo.add_argument("--state", metavar="DIR",
-                      help="keep the results table here, for `bedrock-batch status --state DIR` afterwards")
+                      help="keep the results table in DIR, for `bedrock-batch status --state DIR` afterwards "
+                           "(default: not kept)")
     demo.set_defaults(func=_demo)
 
-    plan = sub.add_parser("plan", help="what a file would become (rows refused, jobs, tokens, cost, quotas), "
-                                       "offline, before anything is uploaded")
-    plan.add_argument("file", metavar="FILE", help="a .csv, .tsv, .ssv, .psv (with a header row), .jsonl or .parquet")
+    plan = command("plan", "what a file would become (rows refused, jobs, tokens, cost, quotas), offline, before "
+                           "anything is uploaded",
+                   "Say what a file would become on the stack, offline, with no AWS account and no model call: the "
+                   "rows it would refuse and why, the jobs and their sizes, tokens, the cost in batch and on demand, "
+                   "and the quotas the run meets. Exit 0: it would run; 1: a quota is over; 2: the stack would "
+                   "refuse the file, or a bad flag.")
+    plan.add_argument("file", metavar="FILE",
+                      help="the file to plan: .csv, .tsv, .ssv, .psv (with a header row), .jsonl or .parquet")
     _add_stack_flags(plan)
-    plan.add_argument("--output-share", type=float, default=0.25,
-                      help="typical answer length as a share of MaxTokens, for the typical output tokens and cost")
+    plan.add_argument("--output-share", type=float, default=0.25, metavar="SHARE",
+                      help="typical answer length as a share of MaxTokens, for the typical output tokens and cost "
+                           "(default: %(default)s)")
     plan.add_argument("--sample", type=int, metavar="N",
                       help="run the workflows on the first N rows only and scale their figures to every row "
-                           "(every row is still counted); for files of a million rows")
-    plan.add_argument("--json", action="store_true", help="print one JSON object instead of the summary lines")
+                           "(every row is still counted); for files of a million rows (default: every row)")
+    plan.add_argument("--json", action="store_true",
+                      help="print one JSON object instead of the summary lines (default: summary lines)")
     plan.set_defaults(func=_plan)
 
-    publish = sub.add_parser("publish-prompts", help="upload prompts/templates.json to a deployed stack's bucket")
-    publish.add_argument("--stack-name", help="default: stack_name in --config-file, else bedrock-batch")
-    publish.add_argument("--region", help="default: region in --config-file, else the AWS CLI's")
-    publish.add_argument("--config-file", default="samconfig.toml", help="the SAM CLI configuration sam deploy used")
-    publish.add_argument("--templates", default="prompts/templates.json")
+    publish = command("publish-prompts", "upload prompts/templates.json to a deployed stack's bucket",
+                      "Upload the prompt templates to s3://<DataBucketName>/config/prompt-templates.json, where "
+                      "the stack's input workflow reads them. `make deploy` runs it; run it again after editing "
+                      "the prompts (no redeploy needed).")
+    publish.add_argument("--stack-name", help="the deployed stack (default: stack_name in --config-file, under "
+                                              "[default.deploy.parameters] or [default.global.parameters], "
+                                              "else bedrock-batch)")
+    publish.add_argument("--region", help="the stack's Region (default: region in --config-file, else the AWS "
+                                          "CLI's)")
+    publish.add_argument("--config-file", default="samconfig.toml", metavar="FILE",
+                         help="the SAM CLI configuration sam deploy used (default: %(default)s)")
+    publish.add_argument("--templates", default="prompts/templates.json", metavar="FILE",
+                         help="the prompt templates to upload (default: %(default)s)")
     publish.set_defaults(func=_publish_prompts)
 
-    ingest = sub.add_parser("ingest", help="put a Hugging Face dataset (as Parquet) or a local file under inputs/")
+    ingest = command("ingest", "put a Hugging Face dataset (as Parquet) or a local file under inputs/",
+                     "Check a local file as the input workflow would and upload it to "
+                     "inputs/<prompt-id>/ in the stack's bucket, or stream a Hugging Face dataset split there as "
+                     "Parquet shards. Each upload starts a run.")
     ingest.add_argument("source", help="hf://<dataset id>[:<config>]/<split>, or a .csv/.tsv/.ssv/.psv/.jsonl/.parquet")
-    ingest.add_argument("--prompt-id", required=True, help="the prompt template: objects go to inputs/<prompt-id>/")
-    ingest.add_argument("--limit", type=int, help="hf:// only: ingest at most this many rows")
-    ingest.add_argument("--shard-rows", type=int, help="hf:// only: rows per Parquet file (default 100000)")
+    ingest.add_argument("--prompt-id", required=True,
+                        help="the prompt template: objects go to inputs/<prompt-id>/ (required)")
+    ingest.add_argument("--limit", type=int, metavar="N",
+                        help="hf:// only: ingest at most N rows (default: every row of the split)")
+    ingest.add_argument("--shard-rows", type=int, metavar="N",
+                        help="hf:// only: rows per Parquet file (default: 100000)")
     target = ingest.add_mutually_exclusive_group(required=True)
-    target.add_argument("--bucket", help="the data bucket")
+    target.add_argument("--bucket", help="the data bucket (give this or --stack-name)")
     target.add_argument("--stack-name", help="a deployed stack: its DataBucketName output is the bucket")
     ingest.set_defaults(func=_ingest)
 
     from .status import add_arguments as status_arguments
 
-    status = sub.add_parser("status", help="the runs in the results table, or one run and its jobs")
+    status = command("status", "the runs in the results table, or one run and its jobs",
+                     "List the runs in a stack's results table, newest first, or show one run with its jobs and "
+                     "their progress as Bedrock reports it. Works on AWS (--stack-name, --table) and offline on a "
+                     "saved demo (--state).")
     status_arguments(status)
     status.set_defaults(func=_status)
 

@@ -31,6 +31,9 @@ from .stack.deploy import OfflineStack
 from .stack.template import Stack
 
 REPO = Path(__file__).resolve().parents[1]
+#: What the Parquet ``response`` and ``embedding`` values of a demo are, said wherever the demo shows its results.
+SIMULATED_ANSWERS = ("placeholders from the offline Bedrock simulator (text or JSON made from the prompt's words, "
+                     "seeded random vectors), not model output")
 #: How the input workflow reads each extension (its "Choose the reader" state): the same ItemReader counts the rows.
 READERS: dict[str, dict[str, str]] = {
     ".csv": {"InputType": "CSV", "CSVDelimiter": "COMMA"},
@@ -114,7 +117,7 @@ class DemoResult:
         out = {k: v for k, v in self.__dict__.items() if k != "counters"}
         line, code = self.verdict()
         out.update(accounted=self.accounted, refused=self.refused, all_failed=self.all_failed, verdict=line,
-                   exit_code=code, counters=self.counters)
+                   exit_code=code, answers=SIMULATED_ANSWERS, counters=self.counters)
         return out
 
 
@@ -365,6 +368,8 @@ def summary_lines(result: DemoResult) -> list[tuple[str, str]]:
         ("Dead letters", f"{result.dead_letters:,}  ({result.rejected:,} invalid rows, {result.errors:,} model "
                          "errors)"),
     ]
+    if result.parquet_rows:
+        lines.insert(4, ("  answers", SIMULATED_ANSWERS))
     for code, count in result.dead_letter_codes.items():
         lines.append((f"  {code}", f"{count:,}, e.g. {result.dead_letter_samples.get(code, '')}"))
     if result.on_demand_rows:
