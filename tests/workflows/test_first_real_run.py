@@ -49,3 +49,23 @@ def test_a_job_with_several_request_files_processes_every_output_file(sink: str)
         assert dead > 0 and results == 600 - dead
         if sink == "true":
             assert len(p.result_items()) == results
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["plain-rows", "rows-full-of-quotes"])
+def test_reader_batches_at_their_byte_cap_fit_the_payload_limit_once_written_as_json_lines(quoted: bool) -> None:
+    """Developer Guide, service-quotas: 256 KiB per state input. A reader child writes its batch's rows as one
+    JSON Lines string per slice; written into a JSON payload that string is escaped once more (each quote and
+    backslash doubles), so a batch filled to its byte cap must leave room for that, for any content."""
+    text = 'say "yes" or \\"no\\" ' if quoted else "plain words only "
+    lines = ["source,target,rationale,task,type"]
+    for i in range(1_500):
+        source = f'"Problem {i}: ' + (text * 40).replace('"', '""')[:640] + '"'
+        lines.append(f"{source},answer {i},because {i},task{i % 50},cot")
+    for p in make_pipeline(MaxRecordsPerJob="50000", MinRecordsPerJob="100"):
+        p.drop("long-rows.csv", "\n".join(lines) + "\n", prompt_id="simplecot_qa")
+        p.settle()
+
+        (run,) = p.executions("-input")
+        assert run.status == "SUCCEEDED", (run.error, run.cause)
+        results, dead = accounted(p, 1_500)
+        assert results == 1_500 - dead
