@@ -12,7 +12,7 @@ STACK  ?=
 REGION ?=
 STACK_ARGS := $(if $(STACK),--stack-name $(STACK)) $(if $(REGION),--region $(REGION))
 
-.PHONY: install demo test lint security bench build validate deploy deploy-guided publish-prompts delete clean
+.PHONY: install demo test lint security bench bench-10m build validate deploy deploy-guided publish-prompts delete clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv --clear $(VENV)
@@ -50,6 +50,11 @@ security: $(CHECKOV)
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
+
+## Ten million rows through the offline pipeline (sink off), alone: hours, not part of `make bench`; one JSON line.
+bench-10m: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.pipeline 10000000
 
 # aws-sam-cli pins its own boto3, so it lives in a venv of its own.
 SAM_VENV := .venv-sam

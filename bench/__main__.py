@@ -1,12 +1,14 @@
 """``make bench``: runs each benchmark in its own process (so peak memory is its own) and records the tables.
 
 Timed, one at a time: the offline pipeline (``bench.pipeline``) on generated rows (PIPELINE_RUNS: 10,000 rows with the
-DynamoDB sink on and off, 100,000 with it off, the template's default), and the Parquet writer against pandas on
-1,000,000 rows (``bench.parquet_writer``). The pipeline runs' counters also give the cost table, each run priced as it
-ran (a sink-off cost comes from a sink-off run). Counted only, two at a time (their timings are not reported): the
-small runs of the parameter table, one parameter changed at a time from the template's defaults. The tables are
-printed and appended to docs/benchmarks.md with the date and the command. ``bench.runtime_map`` (the runtime alone) is
-not part of ``make bench`` (time): run it as ``python -m bench.runtime_map ROWS``.
+DynamoDB sink on and off, 100,000 with it off, the template's default, 100,000 rows of 2,000 bytes (about 500 prompt
+tokens each) and 1,000,000 rows, both sink off), and the Parquet writer against pandas on 1,000,000 rows
+(``bench.parquet_writer``). Ten million rows do not fit in ``make bench``'s time: ``make bench-10m`` runs them alone.
+The pipeline runs' counters also give the cost table, each run priced as it ran (a sink-off cost comes from a sink-off
+run). Counted only, two at a time (their timings are not reported): the small runs of the parameter table, one parameter
+changed at a time from the template's defaults. The tables are printed and appended to docs/benchmarks.md with the date
+and the command. ``bench.runtime_map`` (the runtime alone) is not part of ``make bench`` (time): run it as ``python -m
+bench.runtime_map ROWS``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ DOC = REPO / "docs" / "benchmarks.md"
 
 SINK_ON = {"ResultsToDynamoDB": "true"}
 SINK_OFF = {"ResultsToDynamoDB": "false"}
-PIPELINE_RUNS = ((10_000, SINK_ON), (10_000, SINK_OFF), (100_000, SINK_OFF))  # timed, in this order; off = the default
+ROW_BYTES, PROMPT_ROW_BYTES = 600, 2_000  # bench.pipeline's default row, and a row of about 500 prompt tokens
+# Timed, in this order (rows, parameters, bytes per CSV row); sink off is the default. The 2,000-byte run prices
+# rows of about 500 input tokens; the million-row run shows the memory and the rate at scale.
+PIPELINE_RUNS = ((10_000, SINK_ON, ROW_BYTES), (10_000, SINK_OFF, ROW_BYTES), (100_000, SINK_OFF, ROW_BYTES),
+                 (100_000, SINK_OFF, PROMPT_ROW_BYTES), (1_000_000, SINK_OFF, ROW_BYTES))
 PARQUET_ROWS = 1_000_000
 TARGET_ROWS = 1_000_000
 # The parameter table: each value is one run of PARAMETER_ROWS rows with only that parameter changed; the
@@ -48,17 +54,21 @@ PHASE_TITLES = {"building_requests": "building requests", "submitting": "submitt
                 "processing_results": "processing results", "writing_parquet": "writing Parquet"}
 
 
-def run(module: str, rows: int, parameters: Mapping[str, str] | None = None) -> dict[str, Any]:
+def run(module: str, rows: int, parameters: Mapping[str, str] | None = None,
+        row_bytes: int | None = None) -> dict[str, Any]:
     command = [sys.executable, "-m", module, str(rows)]
     command += [f"--param={name}={value}" for name, value in (parameters or {}).items()]
+    if row_bytes is not None and row_bytes != ROW_BYTES:
+        command.append(f"--row-bytes={row_bytes}")
     out = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO)
     if out.returncode:
         raise RuntimeError(f"{' '.join(command[1:])} failed ({out.returncode}):\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def pipeline_command(rows: int, parameters: Mapping[str, str]) -> str:
-    return " ".join(["python -m bench.pipeline", str(rows), *(f"--param {k}={v}" for k, v in parameters.items())])
+def pipeline_command(rows: int, parameters: Mapping[str, str], row_bytes: int = ROW_BYTES) -> str:
+    return " ".join(["python -m bench.pipeline", str(rows), *(f"--param {k}={v}" for k, v in parameters.items()),
+                     *([f"--row-bytes {row_bytes}"] if row_bytes != ROW_BYTES else [])])
 
 
 def template_defaults() -> dict[str, str]:
@@ -99,8 +109,8 @@ def _brief(figures: Mapping[str, Any]) -> dict[str, Any]:
 def main() -> int:
     defaults = template_defaults()
     timed = []
-    for rows, parameters in PIPELINE_RUNS:
-        figures = run("bench.pipeline", rows, parameters)
+    for rows, parameters, row_bytes in PIPELINE_RUNS:
+        figures = run("bench.pipeline", rows, parameters, row_bytes)
         print("pipeline", json.dumps(_brief(figures)), flush=True)
         timed.append(figures)
     parquet = run("bench.parquet_writer", PARQUET_ROWS)
@@ -200,7 +210,8 @@ def cost_tables(pipeline: Sequence[Mapping[str, Any]]) -> list[str]:
     """The cost per million rows of ours (each run as it ran) and of the blog's architecture, next to Bedrock's."""
     prices = cost_model.load_prices()
     as_of = json.loads(cost_model.PRICES_FILE.read_text())["as_of"]
-    ours = [(f"ours, {_setting(figures)}, counted at {figures['rows']:,} rows", figures,
+    ours = [(f"ours, {_setting(figures)}, {figures['row_bytes']:,}-byte rows, counted at {figures['rows']:,} rows",
+             figures,
              cost_model.run_cost(figures, TARGET_ROWS, prices=prices)) for figures in pipeline]
     blog_1k = cost_model.blog_cost(TARGET_ROWS, prices=prices)
     blog_50k = cost_model.blog_cost(TARGET_ROWS, cost_model.BlogAssumptions(records_per_job=50_000), prices)
@@ -236,9 +247,10 @@ def cost_tables(pipeline: Sequence[Mapping[str, Any]]) -> list[str]:
     for sink in (True, False):
         runs = [(f, b) for _, f, b in ours if _sink_on(f) == sink]
         if runs:
-            shown.append(max(runs, key=lambda fb: fb[0]["rows"]))
+            shown.append(max(runs, key=lambda fb: (fb[0]["rows"], -fb[0]["row_bytes"])))
     table += ["", f"Our line items for {TARGET_ROWS:,} rows, from "
-              + " and ".join(f"`{pipeline_command(f['rows'], f['parameters'])}`" for f, _ in shown) + ":", "",
+              + " and ".join(f"`{pipeline_command(f['rows'], f['parameters'], f['row_bytes'])}`" for f, _ in shown)
+              + ":", "",
               "| line | unit | " + " | ".join(f"{_setting(f)} | cost" for f, _ in shown) + " |",
               "|---|---|" + "---:|---:|" * len(shown)]
     items = list(dict.fromkeys(line.item for _, b in shown for line in b.lines))

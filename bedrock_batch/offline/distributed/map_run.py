@@ -19,7 +19,7 @@ from ..errors import StatesError
 from ..payloads import check_payload
 from ..states.base import evaluate_number
 from . import item_batcher, item_reader, result_writer
-from .result_writer import ChildResult
+from .result_writer import ChildResult, ResultSpool
 
 if TYPE_CHECKING:
     from ..protocols import Frame
@@ -74,13 +74,17 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
     history.add("MapRunStarted", mapRunArn=map_run_arn)
 
     results: list[ChildResult] = []
+    # With a ResultWriter that writes to S3, each child's entry is spooled as JSON text when the child ends, so
+    # the run holds no child's input or output: its memory does not grow with the number of items.
+    spool = ResultSpool(writer.transformation) if writer is not None and writer.resource else None
+    total = 0
     running: set[asyncio.Task[Any]] = set()
     gate = asyncio.Semaphore(limit)
     failed = 0
     stop = asyncio.Event()
 
     async def child(index: int, child_input: Any, input_size: int | None) -> None:
-        nonlocal failed
+        nonlocal failed, total
         try:
             # Child names are UUIDs, as in the guide's ResultWriter example (":" is not allowed in a name).
             name = str(uuid.uuid5(uuid.UUID(run_id), str(index)))
@@ -91,7 +95,11 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
                                  execution.output, execution.error, execution.cause,
                                  runtime.clock.iso_at(execution.start), runtime.clock.iso_at(execution.stop or 0),
                                  child_machine.arn)
-            results.append(result)
+            total += 1
+            if spool is None:
+                results.append(result)
+            else:
+                spool.add(result)
             if execution.status != "SUCCEEDED":
                 failed += 1
                 # The total is not known while items stream in, so only the count can stop the run early.
@@ -121,33 +129,40 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
     except BaseException:
         for t in list(running):
             t.cancel()
+        if spool is not None:
+            spool.close()
         raise
     if error is not None:
         for t in list(running):
             t.cancel()
         await asyncio.gather(*running, return_exceptions=True)
         history.add("MapRunFailed", mapRunArn=map_run_arn, error=error.error)
+        if spool is not None:
+            spool.close()
         raise error
 
-    results.sort(key=lambda r: r.index)
-    total = len(results)
-    if total and _over_threshold(failed, total, tolerated_count, tolerated_pct):
-        history.add("MapRunFailed", mapRunArn=map_run_arn)
-        if writer and writer.resource:
-            _write(runtime, writer, writer_args, map_run_arn, run_id, results)
-        raise StatesError(errors.EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                          f"The specified tolerated failure threshold was exceeded: {failed} of {total} "
-                          "child executions failed")
-    history.add("MapRunSucceeded", mapRunArn=map_run_arn)
-    if writer is None:
-        return [r.output if r.status == "SUCCEEDED" else r.full() for r in results]
-    if writer.resource is None:
-        return result_writer.transform(results, writer.transformation)
-    return _write(runtime, writer, writer_args, map_run_arn, run_id, results)
+    try:
+        results.sort(key=lambda r: r.index)
+        if total and _over_threshold(failed, total, tolerated_count, tolerated_pct):
+            history.add("MapRunFailed", mapRunArn=map_run_arn)
+            if writer and writer.resource:
+                _write(runtime, writer, writer_args, map_run_arn, run_id, results if spool is None else spool)
+            raise StatesError(errors.EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                              f"The specified tolerated failure threshold was exceeded: {failed} of {total} "
+                              "child executions failed")
+        history.add("MapRunSucceeded", mapRunArn=map_run_arn)
+        if writer is None:
+            return [r.output if r.status == "SUCCEEDED" else r.full() for r in results]
+        if writer.resource is None:
+            return result_writer.transform(results, writer.transformation)
+        return _write(runtime, writer, writer_args, map_run_arn, run_id, results if spool is None else spool)
+    finally:
+        if spool is not None:
+            spool.close()
 
 
 def _write(runtime: Any, writer: Any, arguments: Any, map_run_arn: str, run_id: str,
-           results: list[ChildResult]) -> dict[str, Any]:
+           results: list[ChildResult] | ResultSpool) -> dict[str, Any]:
     if not isinstance(arguments, dict) or "Bucket" not in arguments:
         raise StatesError(errors.RESULT_WRITER_FAILED, "ResultWriter Arguments need a Bucket")
     config = runtime.config

@@ -11,6 +11,8 @@ is not documented: it is ``RuntimeConfig.jsonl_result_extension``.
 from __future__ import annotations
 
 import json
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,52 +74,110 @@ def transform(results: list[ChildResult], transformation: str) -> list[Any]:
     return out
 
 
-def _encode(texts: list[str], output_type: str) -> bytes:
-    """One file from the values' JSON texts: one per line (JSONL), or the array ``json.dumps`` would write (JSON)."""
-    if output_type == "JSONL":
-        return "".join(text + "\n" for text in texts).encode()
-    return ("[" + ", ".join(texts) + "]").encode()
+def _status_group(status: str) -> str:
+    return "SUCCEEDED" if status == "SUCCEEDED" else "PENDING" if status == "PENDING" else "FAILED"
 
 
-def write(s3: Any, bucket: str, prefix: str, map_run_arn: str, map_run_id: str, results: list[ChildResult],
-          transformation: str, output_type: str, extension: dict[str, str],
+class ResultSpool:
+    """A map run's results for its ResultWriter, kept as the JSON text each will be written as, not as objects.
+
+    Each child's entry is transformed and serialised once, when the child ends, into a temporary file (in memory
+    up to 16 MiB, on disk past it): a run of a million rows holds no child's input or output once it has ended.
+    ``texts`` gives them back in item order.
+    """
+
+    def __init__(self, transformation: str) -> None:
+        self.transformation = transformation
+        self._file = tempfile.SpooledTemporaryFile(max_size=16 * 2**20)  # noqa: SIM115  (closed by close())
+        self._end = 0
+        # per status: (child index, order of arrival, offset, length) of each value's UTF-8 JSON text
+        self._values: dict[str, list[tuple[int, int, int, int]]] = {"SUCCEEDED": [], "FAILED": [], "PENDING": []}
+        self._arrivals = 0
+
+    def add(self, result: ChildResult) -> None:
+        entries = self._values[_status_group(result.status)]
+        for value in transform([result], self.transformation):
+            data = json.dumps(value, ensure_ascii=False).encode()
+            self._file.seek(self._end)
+            self._file.write(data)
+            entries.append((result.index, self._arrivals, self._end, len(data)))
+            self._arrivals += 1
+            self._end += len(data)
+
+    def statuses(self) -> list[str]:
+        return [status for status, entries in self._values.items() if entries]
+
+    def texts(self, status: str) -> Iterator[bytes]:
+        """The UTF-8 JSON texts of one status group, in item order (a flattened output's values in their order)."""
+        for _, _, offset, length in sorted(self._values[status]):
+            self._file.seek(offset)
+            yield self._file.read(length)
+
+    def close(self) -> None:
+        self._file.close()
+
+    @classmethod
+    def of(cls, results: Iterable[ChildResult], transformation: str) -> ResultSpool:
+        spool = cls(transformation)
+        for r in results:
+            spool.add(r)
+        return spool
+
+
+def write(s3: Any, bucket: str, prefix: str, map_run_arn: str, map_run_id: str,
+          results: list[ChildResult] | ResultSpool, transformation: str, output_type: str, extension: dict[str, str],
           max_file_bytes: int) -> tuple[dict[str, Any], int]:
-    """Write the result files and the manifest; returns the Map state's output and the objects written."""
+    """Write the result files and the manifest; returns the Map state's output and the objects written.
+
+    ``results``: the children's results, or a ``ResultSpool`` that gathered them as they ended.
+    """
     base = f"{prefix.rstrip('/')}/{map_run_id}" if prefix else map_run_id
     manifest: dict[str, Any] = {"DestinationBucket": bucket, "MapRunArn": map_run_arn,
                                 "ResultFiles": {"FAILED": [], "PENDING": [], "SUCCEEDED": []}}
-    groups = {"SUCCEEDED": [], "FAILED": [], "PENDING": []}
-    for r in results:
-        groups["SUCCEEDED" if r.status == "SUCCEEDED" else "PENDING" if r.status == "PENDING" else "FAILED"].append(r)
+    spool = results if isinstance(results, ResultSpool) else ResultSpool.of(results, transformation)
     try:
-        for status, members in groups.items():
-            if not members:
+        for status in ("SUCCEEDED", "FAILED", "PENDING"):
+            if status not in spool.statuses():
                 continue
-            values = transform(members, transformation)
-            for n, chunk in enumerate(_chunks(values, output_type, max_file_bytes)):
+            for n, chunk in enumerate(_files(spool.texts(status), output_type, max_file_bytes)):
                 key = f"{base}/{status}_{n}{extension[output_type]}"
                 s3.put_object(Bucket=bucket, Key=key, Body=chunk)
                 manifest["ResultFiles"][status].append({"Key": key, "Size": len(chunk)})
+                del chunk
         manifest_key = f"{base}/manifest.json"
         s3.put_object(Bucket=bucket, Key=manifest_key, Body=json.dumps(manifest).encode())
     except ClientError as err:
         raise StatesError(errors.RESULT_WRITER_FAILED,
                           f"s3://{bucket}/{base}: {err.response.get('Error', {}).get('Code', 'error')}") from None
+    finally:
+        if spool is not results:
+            spool.close()
     written = 1 + sum(len(files) for files in manifest["ResultFiles"].values())
     return {"MapRunArn": map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}, written
 
 
-def _chunks(values: list[Any], output_type: str, max_bytes: int) -> list[bytes]:
-    """Split results into files of at most ``max_bytes`` (AWS splits at 5 GB); each value is serialised once."""
-    files, current, size = [], [], 0
-    for v in values:
-        text = json.dumps(v, ensure_ascii=False)
-        v_size = (len(text) if text.isascii() else len(text.encode())) + 1
+def _files(texts: Iterable[bytes], output_type: str, max_bytes: int) -> Iterator[bytes]:
+    """``_chunks`` over UTF-8 JSON texts already serialised, one file at a time."""
+    current: list[bytes] = []
+    size = 0
+    for text in texts:
+        v_size = len(text) + 1
         if current and size + v_size > max_bytes:
-            files.append(_encode(current, output_type))
+            yield _join(current, output_type)
             current, size = [], 0
         current.append(text)
         size += v_size
     if current:
-        files.append(_encode(current, output_type))
-    return files
+        yield _join(current, output_type)
+
+
+def _join(texts: list[bytes], output_type: str) -> bytes:
+    """One file from the values' UTF-8 JSON texts: one per line (JSONL), or the array ``json.dumps`` would write."""
+    if output_type == "JSONL":
+        return b"".join(text + b"\n" for text in texts)
+    return b"[" + b", ".join(texts) + b"]"
+
+
+def _chunks(values: list[Any], output_type: str, max_bytes: int) -> list[bytes]:
+    """Split results into files of at most ``max_bytes`` (AWS splits at 5 GB); each value is serialised once."""
+    return list(_files((json.dumps(v, ensure_ascii=False).encode() for v in values), output_type, max_bytes))
