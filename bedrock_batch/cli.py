@@ -171,7 +171,7 @@ def _demo(args: argparse.Namespace) -> int:
     simulator = SimulatorConfig(record_error_rate=args.record_error_rate)
     state = Path(args.state) if args.state else None
     if state is not None and state.exists() and not state.is_dir():
-        raise UserError(f"--state {state}: is a file; give a folder to keep the offline table in")
+        raise UserError(f"--state {state}: is a file; give a folder to keep the offline stack's state in")
     result = run_demo(source, prompt_id=args.prompt_id, out_dir=out, parameters=parameters,
                       show_progress=not args.json, simulator=simulator, state_dir=state)
     if args.json:
@@ -217,8 +217,8 @@ def _status(args: argparse.Namespace) -> int:
     if args.state:
         from .saved_state import restored
 
-        with restored(Path(args.state)) as table:
-            args.table = table
+        with restored(Path(args.state)) as stack:
+            args.table = stack.table
             return run_status(args)
     return run_status(args)
 
@@ -327,8 +327,9 @@ def _main(argv: list[str] | None = None) -> int:
     demo.add_argument("--json", action="store_true",
                       help="print one JSON object instead of the summary lines (default: summary lines)")
     demo.add_argument("--state", metavar="DIR",
-                      help="keep the results table in DIR, for `bedrock-batch status --state DIR` afterwards "
-                           "(default: not kept)")
+                      help="keep the results table, the data bucket's objects and the dead letters in DIR, for "
+                           "`bedrock-batch status --state DIR` and bedrock_batch.saved_state.restored(DIR) "
+                           "afterwards (default: not kept)")
     demo.set_defaults(func=_demo)
 
     plan = command("plan", "what a file would become (rows refused, jobs, tokens, cost, quotas), offline, before "

@@ -15,10 +15,10 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyarrow.parquet as pq
 
@@ -81,7 +81,7 @@ class DemoResult:
     dead_letter_codes: dict[str, int] = field(default_factory=dict)
     dead_letter_samples: dict[str, str] = field(default_factory=dict)  # one message per error code
     dead_letters_file: str = ""
-    state_file: str = ""  # --state: the saved results table, for bedrock-batch status --state
+    state_file: str = ""  # --state: the saved state's manifest.json, for bedrock-batch status --state
     counters: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -257,16 +257,19 @@ def run_demo(input_file: Path, prompt_id: str | None = None, model_id: str | Non
         result.rows_in_file = count_rows(runtime.client("s3"), bucket, key)
         with Progress(runtime, stack.output("ResultsTableName"), show_progress):
             runtime.run_until_idle()
-        _collect(result, runtime, stack, bucket, out_dir)
+        _collect(result, runtime, stack, bucket, out_dir, state_dir)
         if state_dir is not None:
             from .saved_state import save
 
-            result.state_file = str(save(state_dir, runtime.client("dynamodb"), stack.output("ResultsTableName")))
+            result.state_file = str(save(state_dir, runtime.client("dynamodb"), runtime.client("s3"),
+                                         runtime.client("sqs"), bucket, stack.output("ResultsTableName"),
+                                         stack.output("DeadLetterQueueUrl"), runtime.client("s3").meta.region_name))
     result.wall_seconds = round(time.perf_counter() - started, 3)
     return result
 
 
-def _collect(result: DemoResult, runtime: Runtime, stack: OfflineStack, bucket: str, out_dir: Path) -> None:
+def _collect(result: DemoResult, runtime: Runtime, stack: OfflineStack, bucket: str, out_dir: Path,
+             state_dir: Path | None = None) -> None:
     dynamodb, s3 = runtime.client("dynamodb"), runtime.client("s3")
     parameters = stack.stack.parameters
     result.results_to_dynamodb = parameters.get("ResultsToDynamoDB") == "true"
@@ -293,7 +296,7 @@ def _collect(result: DemoResult, runtime: Runtime, stack: OfflineStack, bucket: 
     result.job_states = dict(sorted(Counter(job["status"] for job in jobs).items()))
     result.max_jobs_in_flight = runtime.bedrock.max_in_flight_seen()
     out_dir.mkdir(parents=True, exist_ok=True)
-    _drain_dead_letters(result, runtime.client("sqs"), stack.output("DeadLetterQueueUrl"), out_dir)
+    _drain_dead_letters(result, runtime.client("sqs"), stack.output("DeadLetterQueueUrl"), out_dir, state_dir)
     local = []
     for key in sorted(result.parquet):
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
@@ -314,12 +317,24 @@ def _collect(result: DemoResult, runtime: Runtime, stack: OfflineStack, bucket: 
                 result.reason = f"{execution.error}: {execution.cause}"
 
 
-def _drain_dead_letters(result: DemoResult, sqs: Any, queue: str, out_dir: Path) -> None:
-    """Every dead letter to ``<out>/dead-letters.jsonl`` (one message body a line), counted by error code."""
+def _drain_dead_letters(result: DemoResult, sqs: Any, queue: str, out_dir: Path, state_dir: Path | None) -> None:
+    """Every dead letter to ``<out>/dead-letters.jsonl`` (one message body a line), counted by error code.
+
+    With ``--state``, the same messages, attributes included, to the state folder's dead-letters.jsonl too: the
+    queue is empty once drained, so this is where the saved state gets them."""
+    from .saved_state import keep_dead_letters, message_line
+
     path = out_dir / DEAD_LETTERS_FILE
     codes: Counter[str] = Counter()
-    with path.open("w", encoding="utf-8") as out:
-        for body in dead_letters(sqs, queue):
+    with ExitStack() as files:
+        out = files.enter_context(path.open("w", encoding="utf-8"))
+        kept: IO[str] | None = None
+        if state_dir is not None:
+            kept = files.enter_context(keep_dead_letters(state_dir))
+        for message in dead_letter_messages(sqs, queue):
+            body = _body(message)
+            if kept is not None:
+                kept.write(message_line(message))
             code = str(body.get("errorCode") or "Unknown")
             codes[code] += 1
             result.dead_letter_samples.setdefault(code, str(body.get("errorMessage", "")))
@@ -330,15 +345,26 @@ def _drain_dead_letters(result: DemoResult, sqs: Any, queue: str, out_dir: Path)
 
 
 def dead_letters(sqs: Any, queue: str) -> Iterator[dict[str, Any]]:
-    """Every message of the dead-letter queue, received, parsed and deleted, one at a time."""
-    while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+    """Every message body of the dead-letter queue, received, parsed and deleted, one at a time."""
+    return map(_body, dead_letter_messages(sqs, queue))
+
+
+def dead_letter_messages(sqs: Any, queue: str) -> Iterator[dict[str, Any]]:
+    """Every message of the dead-letter queue as ReceiveMessage returns it, with its system and message
+    attributes; each is deleted once the consumer asks for the next."""
+    while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"],
+                                          MessageAttributeNames=["All"]).get("Messages", []):
         for message in messages:
-            try:
-                body = json.loads(message["Body"])
-            except json.JSONDecodeError:
-                body = {"errorCode": "Unreadable", "errorMessage": message["Body"]}
-            yield body if isinstance(body, dict) else {"errorCode": "Unreadable", "errorMessage": message["Body"]}
+            yield message
             sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _body(message: dict[str, Any]) -> dict[str, Any]:
+    try:
+        body = json.loads(message["Body"])
+    except json.JSONDecodeError:
+        body = None
+    return body if isinstance(body, dict) else {"errorCode": "Unreadable", "errorMessage": message["Body"]}
 
 
 def _run_summaries(runtime: Runtime, dynamodb: Any, table: str) -> list[dict[str, Any]]:
