@@ -18,6 +18,8 @@ from ..offline.runtime import Runtime
 from .template import Stack
 
 TAP_PREFIX = "offline-rule-tap-"
+_QUEUE_ATTRIBUTES = ("DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds",
+                     "VisibilityTimeout", "SqsManagedSseEnabled")
 
 
 @dataclass
@@ -72,7 +74,12 @@ class OfflineStack:
         self.runtime.client("dynamodb").create_table(**kwargs)
 
     def _queue(self, logical_id: str) -> None:
-        self.runtime.client("sqs").create_queue(QueueName=self.stack.physical_name(logical_id))
+        # AWS::SQS::Queue properties that are CreateQueue attributes (the retention above all: a dead letter must
+        # stay as long offline, on the virtual clock, as on AWS).
+        props = self.stack.properties(logical_id)
+        attributes = {name: str(props[name]).lower() if isinstance(props[name], bool) else str(props[name])
+                      for name in _QUEUE_ATTRIBUTES if name in props}
+        self.runtime.client("sqs").create_queue(QueueName=self.stack.physical_name(logical_id), Attributes=attributes)
 
     def _function(self, logical_id: str) -> None:
         props = self.stack.properties(logical_id)

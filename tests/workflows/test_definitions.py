@@ -107,3 +107,14 @@ def test_every_state_that_is_not_obvious_has_a_comment() -> None:
         for path, state in _states(raw):
             if state["Type"] in ("Map", "Parallel") and "ItemReader" in state:
                 assert state.get("Comment"), path
+
+
+def test_the_offline_dead_letter_queue_keeps_messages_as_long_as_the_template_says() -> None:
+    """SQS API Reference, CreateQueue: MessageRetentionPeriod defaults to 4 days; the template sets 14, and a run of
+    many jobs lasts days on the virtual clock, so the offline queue must be created with the template's value."""
+    from offline_stack import make_pipeline
+
+    for p in make_pipeline():
+        attributes = p.runtime.client("sqs").get_queue_attributes(
+            QueueUrl=p.stack.output("DeadLetterQueueUrl"), AttributeNames=["MessageRetentionPeriod"])["Attributes"]
+        assert attributes["MessageRetentionPeriod"] == "1209600"
