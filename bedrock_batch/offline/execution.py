@@ -223,6 +223,10 @@ async def run_execution(execution: Execution, scope: VariableScope | None = None
     except asyncio.CancelledError:
         execution.status = "ABORTED"
         history.add("ExecutionAborted")
+    except Exception as err:  # a fault of the offline runtime itself: the execution fails, it never stays RUNNING
+        execution.status, execution.error = "FAILED", errors.RUNTIME
+        execution.cause = f"The offline runtime failed: {type(err).__name__}: {err}"
+        history.add("ExecutionFailed", error=execution.error, cause=execution.cause)
     finally:
         execution.stop = runtime.clock.now()
         runtime.counters.state_transitions[execution.type] += execution.transitions

@@ -65,8 +65,11 @@ def test_no_catch_or_retry_recovers_from_the_history_limit(runtime):
                                                                           "Next": "Recovered"}]
     retry = [{"ErrorEquals": ["States.Runtime"], "MaxAttempts": 5}]
     states = {**_loop(100_000), "Recovered": {"Type": "Pass", "End": True}}
+    # Output keeps the state's input: a Parallel's result is the array of its branches' outputs, which would nest
+    # one level deeper on every round.
     states["Count"] = {"Type": "Parallel", "Branches": [machine({"Noop": {"Type": "Pass", "End": True}})],
-                       "Assign": {"n": "{% $n + 1 %}"}, "Next": "Again?", "Catch": catch, "Retry": retry}
+                       "Assign": {"n": "{% $n + 1 %}"}, "Output": "{% $states.input %}", "Next": "Again?",
+                       "Catch": catch, "Retry": retry}
     execution = run(runtime, machine(states))
     assert (execution.status, execution.error, execution.cause) == ("FAILED", errors.RUNTIME, HISTORY_LIMIT_CAUSE)
     assert len(history_types(runtime, execution)) == MAX_HISTORY_EVENTS
