@@ -21,6 +21,7 @@ from typing import Any
 
 from . import status
 from .demo import REPO, Progress, count_rows, dead_letters, deployed, upload_input
+from .offline.bedrock import backends
 from .offline.bedrock.families import base_model_id
 
 PRICES_FILE = REPO / "bench" / "prices.json"
@@ -30,7 +31,7 @@ STOP_AT = "Stage the files for Bedrock"
 #: the Service Quotas console: "Batch inference input file size", "Batch inference job size"; defaults, per Region).
 INPUT_FILE_BYTES = 1024**3
 JOB_BYTES = 5 * 1024**3
-CHARS_PER_TOKEN = 4
+CHARS_PER_TOKEN = 4  # backends.count_tokens' rule, named for the plan's explanation of its estimate
 EMBEDDING_FAMILIES = frozenset({"titan-embed", "cohere-embed"})
 TOKEN_METHOD = (f"estimate: {CHARS_PER_TOKEN} characters a token, the offline simulator's rule (no tokenizer of "
                 "{model} ships for offline use); English prose runs 3.5 to 4.5 characters a token on current BPE "
@@ -196,9 +197,8 @@ def request_text(model_input: Any) -> list[str]:
 
 
 def count_tokens(parts: list[str]) -> int:
-    """The estimate, as the simulator counts a request: its text parts joined by newlines, 4 characters a token."""
-    length = sum(len(p) for p in parts) + max(0, len(parts) - 1)
-    return math.ceil(length / CHARS_PER_TOKEN) if length else 0
+    """The estimate, as the simulator counts a request: its text parts joined by newlines (backends.count_tokens)."""
+    return backends.count_tokens("\n".join(parts))
 
 
 def _read_requests(s3: Any, bucket: str, job: PlannedJob) -> None:

@@ -211,7 +211,7 @@ async def run_execution(execution: Execution, scope: VariableScope | None = None
         check_payload(execution.input, "the execution input", execution.input_size)
         output = await asyncio.wait_for(run_program(frame, execution.machine.definition.program, execution.input),
                                         limit)
-        history.add("ExecutionSucceeded", output=output)  # past the history limit, this raises States.Runtime
+        history.add("ExecutionSucceeded", output=output)
         execution.status, execution.output = "SUCCEEDED", output
     except StatesError as err:
         execution.status, execution.error, execution.cause = "FAILED", err.error, err.cause
