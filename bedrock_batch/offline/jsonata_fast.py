@@ -300,9 +300,10 @@ class FastJsonata(Jsonata):
 
     # -- entry points ------------------------------------------------------------------------------------------
     def evaluate(self, input: Any, bindings: Any = None) -> Any:
-        """``Jsonata.evaluate``; ``$now()`` and ``$millis()`` read the time once, here, as JSONata does."""
+        """``Jsonata.evaluate``; ``$now()`` and ``$millis()`` read the time once per evaluation, as JSONata does
+        (at the first of them: the virtual clock does not move while an expression is evaluated)."""
         saved_time, saved_calls = EvaluationTime.millis, _Mode.tail_calls
-        EvaluationTime.millis = EvaluationTime.read()
+        EvaluationTime.millis = None
         _Mode.tail_calls = 0
         try:
             return self._evaluate_guarded(input, bindings)

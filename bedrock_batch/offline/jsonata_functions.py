@@ -43,18 +43,26 @@ class EvaluationTime:
         """Milliseconds since the epoch, now (virtual time on the runtime's loop)."""
         return int(current_time() * 1000)
 
+    @classmethod
+    def current(cls) -> int:
+        """The evaluation's time: read at its first ``$now()``/``$millis()``, then the same for the rest of it.
+
+        Read lazily, so that the many expressions that never ask for the time do not read the clock."""
+        if cls.millis is None:
+            cls.millis = cls.read()
+        return cls.millis
+
 
 class Functions206:
     """The implementations (static methods, as jsonata-python's ``Functions``), bound by ``JNativeFunction``."""
 
     @staticmethod
     def now(picture: str | None, timezone: str | None) -> str | None:
-        millis = EvaluationTime.millis if EvaluationTime.millis is not None else EvaluationTime.read()
-        return Functions.datetime_from_millis(millis, picture, timezone)
+        return Functions.datetime_from_millis(EvaluationTime.current(), picture, timezone)
 
     @staticmethod
     def millis() -> int:
-        return EvaluationTime.millis if EvaluationTime.millis is not None else EvaluationTime.read()
+        return EvaluationTime.current()
 
     @staticmethod
     def sort(arr: Any, comparator: Any) -> Any:
