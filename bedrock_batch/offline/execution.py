@@ -19,7 +19,7 @@ from .definition import Program, StateMachineDefinition
 from .distributed.map_run import run_map_run
 from .errors import StatesError
 from .history import History
-from .payloads import bounded_payload_size, check_payload, check_result, payload_size  # noqa: F401  (also here)
+from .payloads import check_payload
 from .states.base import State, Transition
 from .variables import VariableScope
 

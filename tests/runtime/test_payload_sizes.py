@@ -27,7 +27,7 @@ from helpers import (
 
 from bedrock_batch.offline import errors
 from bedrock_batch.offline.distributed import item_batcher, result_writer
-from bedrock_batch.offline.execution import bounded_payload_size, check_payload, payload_size
+from bedrock_batch.offline.payloads import bounded_payload_size, check_payload, payload_size
 
 ITEMS = [
     {"index": 0, "row": {"text": "plain ascii", "n": 1}},

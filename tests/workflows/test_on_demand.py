@@ -22,9 +22,10 @@ from offline_stack import Pipeline, reviews_csv
 
 from bedrock_batch.offline.bedrock.runtime_api import BedrockRuntimeConfig
 from bedrock_batch.offline.definition import substitute
-from bedrock_batch.offline.execution import MAX_DURATION, Execution, payload_size
+from bedrock_batch.offline.execution import MAX_DURATION, Execution
 from bedrock_batch.offline.expressions import Expression
 from bedrock_batch.offline.local import offline_aws
+from bedrock_batch.offline.payloads import payload_size
 from bedrock_batch.offline.runtime import Runtime, RuntimeConfig
 from bedrock_batch.stack.deploy import OfflineStack
 from bedrock_batch.stack.template import Stack
