@@ -19,6 +19,7 @@ from __future__ import annotations
 import decimal
 import json
 import math
+from json.encoder import encode_basestring
 from typing import Any
 
 from jsonata import functions as _functions
@@ -94,7 +95,35 @@ class Functions206:
             return ""
         if isinstance(arg, float) and not math.isfinite(arg):
             raise JException("D3001", -1, arg)
+        if not prettify and _plain(arg):
+            return _COMPACT(arg)
         return _stringify(arg, "  " if prettify else "", "")
+
+
+# JSON.stringify's compact text for values ``_plain`` accepts, written by the json module's C encoder (a string as
+# ``json.dumps(s, ensure_ascii=False)`` writes it, as ``_stringify`` does).
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+# Integers that JavaScript writes with their digits as Python does: below 10**15 ``js_number`` rounds nothing.
+_EXACT_INT = 10**15
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``_stringify(value, "", "")`` is the json module's compact text of it (``_COMPACT``).
+
+    So it is for strings, booleans, None, integers below ``_EXACT_INT`` (in magnitude) and the arrays and objects
+    made of them. Floats (JavaScript's number format), the null marker and functions take ``_stringify``.
+    """
+    cls = value.__class__
+    if cls is str or cls is bool or value is None:
+        return True
+    if cls is int:
+        return -_EXACT_INT < value < _EXACT_INT
+    if cls is dict:
+        return (all(item.__class__ is str or _plain(item) for item in value.values())
+                and all(key.__class__ is str for key in value))
+    if isinstance(value, list):
+        return all(item.__class__ is str or _plain(item) for item in value)
+    return False
 
 
 def _merge_sort(items: list[Any], swap: Any) -> list[Any]:
@@ -181,7 +210,7 @@ def _stringify(value: Any, indent: str, current: str) -> str:
     if isinstance(value, int | float):
         return js_number(value) if math.isfinite(value) else "null"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return encode_basestring(value)  # json.dumps(value, ensure_ascii=False), without a new encoder per call
     if _is_function(value):
         return '""'
     inner = current + indent
@@ -196,12 +225,12 @@ def _stringify(value: Any, indent: str, current: str) -> str:
         if not value:
             return "{}"
         colon = ": " if indent else ":"
-        parts = [json.dumps(str(k), ensure_ascii=False) + colon + _stringify(v, indent, inner)
+        parts = [encode_basestring(str(k)) + colon + _stringify(v, indent, inner)
                  for k, v in value.items()]
         if not indent:
             return "{" + ",".join(parts) + "}"
         return "{\n" + inner + (",\n" + inner).join(parts) + "\n" + current + "}"
-    return json.dumps(str(value), ensure_ascii=False)
+    return encode_basestring(str(value))
 
 
 def json_type(value: Any) -> str:

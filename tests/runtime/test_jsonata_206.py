@@ -109,6 +109,19 @@ def test_string_writes_numbers_as_javascript_does(expression, expected):
     assert _value(expression) == expected
 
 
+@pytest.mark.parametrize(("value", "expected"), [
+    ({"a": 'x"y', "b": [1, True, None, "\u00e9\u2028\n"], "c": {}, "d": []},
+     '{"a":"x\\"y","b":[1,true,null,"\u00e9\u2028\\n"],"c":{},"d":[]}'),
+    ([999999999999999, -999999999999999, 1000000000000000, 1234567890123456789, 2.0, 0.5],
+     "[999999999999999,-999999999999999,1000000000000000,1234567890123460000,2,0.5]"),
+    ({"row": {"k": "v"}, "n": [[False]]}, '{"row":{"k":"v"},"n":[[false]]}'),
+])
+def test_string_of_objects_and_arrays_is_json_stringify(value, expected):
+    """jsonata-js v2.0.6 $string: ``JSON.stringify`` with no spaces, numbers to 15 significant digits, strings
+    escaped as JSON does (non-ASCII characters as they are), whether the value has floats or big integers or not."""
+    assert _value("$string($)", value) == expected
+
+
 def test_js_number_rounds_half_up_at_fifteen_digits():
     """ECMAScript Number.prototype.toPrecision picks the larger of two equally near values."""
     assert js_number(1000000000000005) == "1000000000000010"
