@@ -915,11 +915,13 @@ class FastJsonata(Jsonata):
                     # apply() -> apply_inner() -> validate_arguments() -> call(), without the layers
                     sig = proc.signature
                     args = evaluated_args if sig is None else _validate_signature(sig, evaluated_args, input)
-                    if proc is _MAP and len(args) <= 2:
-                        return trampoline(self._map(*args), input, environment)
-                    # JNativeFunction.call: Functions._call(method, nargs, args)
+                    # JNativeFunction.call: Functions._call(method, nargs, args), or the same function's fast version
                     missing = proc.nargs - len(args)
-                    res = proc.method(*args, *([None] * missing)) if missing > 0 else proc.method(*args)
+                    fast = _FAST_NATIVES.get(id(proc)) if missing >= 0 else None
+                    if fast is not None:
+                        res = fast(self, *args, *([None] * missing))
+                    else:
+                        res = proc.method(*args, *([None] * missing)) if missing > 0 else proc.method(*args)
                     if res.__class__ is str:
                         return res
                     if is_numeric(res):
@@ -992,8 +994,10 @@ class FastJsonata(Jsonata):
             validated_args = self.validate_arguments(proc, args, input)
         if isinstance(proc, Symbol) and proc._jsonata_lambda:
             return self.apply_procedure(proc, validated_args)
-        if proc is _MAP and len(validated_args) <= 2:
-            return self._map(*validated_args)
+        if proc.__class__ is _NATIVE and id(proc) in _FAST_NATIVES and len(validated_args) <= proc.nargs:
+            missing = proc.nargs - len(validated_args)
+            res = _FAST_NATIVES[id(proc)](self, *validated_args, *([None] * missing))
+            return Utils.convert_number(res) if Utils.is_numeric(res) else res
         if isinstance(proc, Jsonata.JFunction | Jsonata.JLambda):
             return proc.call(input, validated_args)
         return Jsonata.apply_inner(self, proc, args, input, environment)  # a regex, or not a function
@@ -1008,34 +1012,6 @@ class FastJsonata(Jsonata):
                                        and signature.signature is None):
             return args
         return Jsonata.validate_arguments(self, signature, args, context)
-
-    def _map(self, arr: Any = None, func: Any = None) -> Any:
-        """The native ``$map`` (``Functions.map`` through ``JNativeFunction.call``), without its per-item layers.
-
-        The function's arity is read once, at the first item, instead of once per item (it cannot change).
-        """
-        if arr is None:
-            return None
-        result = _Sequence()
-        arity = None
-        is_lambda = isinstance(func, Symbol) and func._jsonata_lambda
-        for i, arg in enumerate(arr):
-            if arity is None:
-                arity = Functions.get_function_arity(func)
-            func_args = [arg]
-            if arity >= 2:
-                func_args.append(i)
-            if arity >= 3:
-                func_args.append(arr)
-            if not is_lambda:
-                res = func.call(None, func_args)
-            elif func.signature is None:  # apply() without the validation, which returns the arguments as they are
-                res = self._trampoline(self.apply_procedure(func, func_args), None, self.environment)
-            else:
-                res = self.apply(func, func_args, None, self.environment)
-            if res is not None:
-                result.append(res)
-        return result
 
     def apply_procedure(self, proc: Any, args: Any) -> Any:
         if _Mode.interpreted:
@@ -1170,8 +1146,116 @@ def _mentions_callbacks(frame: Any) -> bool:
     return False
 
 
-_MAP = Jsonata.static_frame.lookup("map")  # the native $map, which apply_inner runs itself
+# -- native functions that call a function argument, without func_apply's per-call layers ----------------------------
+# Each mirrors its jsonata-python function (Functions.map, sift, fold_left, filter), with the function argument's
+# arity read once (``get_function_arity``: a lambda's is the number of its parameters) and a lambda applied directly
+# (``func_apply`` -> ``apply`` -> ``apply_inner`` -> ``apply_procedure``, through the running instance).
+
+
+def _applier(instance: FastJsonata, func: Any) -> Callable[[list[Any]], Any]:
+    """``Functions.func_apply(func, args)``, its branches decided once for ``func``."""
+    if isinstance(func, Symbol) and func._jsonata_lambda:
+        if func.signature is None:  # apply() without the validation, which returns the arguments as they are
+            trampoline, apply_procedure = instance._trampoline, instance.apply_procedure
+            return lambda args: trampoline(apply_procedure(func, args), None, instance.environment)
+        return lambda args: instance.apply(func, args, None, instance.environment)
+    return lambda args: func.call(None, args)
+
+
+def _map(instance: FastJsonata, arr: Any, func: Any) -> Any:
+    """``Functions.map``."""
+    if arr is None:
+        return None
+    result = _Sequence()
+    if not arr:
+        return result
+    arity = Functions.get_function_arity(func)
+    apply_ = _applier(instance, func)
+    for i, arg in enumerate(arr):
+        func_args = [arg]
+        if arity >= 2:
+            func_args.append(i)
+        if arity >= 3:
+            func_args.append(arr)
+        res = apply_(func_args)
+        if res is not None:
+            result.append(res)
+    return result
+
+
+def _filter(instance: FastJsonata, arr: Any, func: Any) -> Any:
+    """``Functions.filter``."""
+    if arr is None:
+        return None
+    result = _Sequence()
+    if not arr:
+        return result
+    arity = Functions.get_function_arity(func)
+    apply_ = _applier(instance, func)
+    for i, arg in enumerate(arr):
+        func_args = [arg]
+        if arity >= 2:
+            func_args.append(i)
+        if arity >= 3:
+            func_args.append(arr)
+        if _to_boolean(apply_(func_args)):
+            result.append(arg)
+    return result
+
+
+def _sift(instance: FastJsonata, arg: Any, func: Any) -> Any:
+    """``Functions.sift``: the entries for which the function is true; undefined when none is."""
+    if arg is None:
+        return None
+    if not arg:
+        return None
+    arity = Functions.get_function_arity(func)
+    apply_ = _applier(instance, func)
+    result = {}
+    for key, value in arg.items():
+        func_args = [value]
+        if arity >= 2:
+            func_args.append(key)
+        if arity >= 3:
+            func_args.append(arg)
+        if _boolize(apply_(func_args)):
+            result[key] = value
+    return result or None
+
+
+def _fold_left(instance: FastJsonata, sequence: Any, func: Any, init: Any) -> Any:
+    """``Functions.fold_left`` (``$reduce``)."""
+    if sequence is None:
+        return None
+    arity = Functions.get_function_arity(func)
+    if arity < 2:
+        raise JException("D3050", 1)
+    if init is None and sequence:
+        result = sequence[0]
+        index = 1
+    else:
+        result = init
+        index = 0
+    apply_ = _applier(instance, func)
+    count = len(sequence)
+    while index < count:
+        args = [result, sequence[index]]
+        if arity >= 3:
+            args.append(index)
+        if arity >= 4:
+            args.append(sequence)
+        result = apply_(args)
+        index += 1
+    return result
+
+
 _NATIVE = Jsonata.JNativeFunction
+
+# id of a native function of the static frame -> its fast version, called with the running instance first
+_FAST_NATIVES: dict[int, Callable[..., Any]] = {
+    id(Jsonata.static_frame.lookup(name)): function
+    for name, function in (("map", _map), ("filter", _filter), ("sift", _sift), ("reduce", _fold_left))
+}
 
 _BUILDERS: dict[str, Callable[[FastJsonata, Any], Node]] = {
     "path": FastJsonata._path,

@@ -111,6 +111,20 @@ EXPRESSIONS = [
     "$eval('1 + 1')", "$now() != ''", "$millis() > 0", "$random() < 1", "$clone({'a': 1})", "$fromMillis(0)",
     "$toMillis('2020-01-01T00:00:00Z')", "$formatBase(255, 16)", "$formatInteger(12, 'w')", "$parseInteger('12', '0')",
     "$shuffle([1]) ", "$decodeUrl('%20')",
+    # the native functions that call a function argument (run without func_apply's layers): every arity, natives
+    # and lambdas with a signature as the argument, empty and undefined inputs, errors
+    "$filter(nums, function($v, $i) { $i > 1 })", "$filter(nums, function($v, $i, $a) { $count($a) = $v })",
+    "$filter(nums, $boolean)", "$filter([1], function($v) { true })", "$filter(empty, function($v) { true })",
+    "$filter(nothing, function($v) { true })", "$filter(nums, function($v)<n:b>{ $v > 2 })",
+    "$sift($obj, function($v) { true })", "$sift({'a': 1, 'b': 0}, function($v, $k, $o) { $o.b = $v })",
+    "$sift({'a': 1, 'b': 0}, $boolean)", "$sift({}, function($v) { true })", "$sift(nothing, function($v) { true })",
+    "$sift({'a': 1}, function($v) { false })", "Account.Order.$sift(function($v, $k) { $k = 'OrderID' })",
+    "$reduce(nums, function($a, $b, $i) { $a + $b * $i })", "$reduce(nums, function($a, $b, $i, $s) { $count($s) })",
+    "$reduce(empty, function($a, $b) { $a + $b })", "$reduce(empty, function($a, $b) { $a + $b }, 7)",
+    "$reduce(nothing, function($a, $b) { $a })", "$reduce(5, function($a, $b) { $a + $b })",
+    "$reduce(['a', 'b'], $append)", "$reduce(nums, function($a, $b)<nn:n>{ $a + $b })",
+    "$map(nums, function($v)<s:s>{ $v })", "$map(empty, function($v) { $v })", "$map([[1], [2, 3]], $count)",
+    "$reduce([1, 2], function($a, $b) { $a = 1 ? $reduce([3, 4], function($x, $y) { $x + $y }) : $a + $b })",
 ]
 
 
