@@ -150,6 +150,28 @@ def _sequence(el: Any = NONE) -> JList:
     return _Sequence() if el is NONE else _Sequence((el,))
 
 
+# The interpreter's own lists: a result of one of these classes may be a sequence to unwrap (``_unwrap``).
+_JLISTS = frozenset({JList, _Sequence, _Array})
+# Values that a native function's result is as it is: not a number to convert, nor a thunk to run.
+_INERT = frozenset({str, bool, dict, type(None), list, JList, _Sequence, _Array})
+# Node types whose value is already unwrapped, or never a sequence: their children's values (blocks, conditions,
+# bindings), or an array, object or number they make (unary). Unwrapping such a value again changes nothing, unless
+# ``[]`` follows the node (``keep_array``).
+_UNWRAPPED = frozenset({"block", "condition", "bind", "unary"})
+
+
+def _unwrap(result: JList, keep_array: bool) -> Any:
+    """The end of ``_eval`` for a list: a sequence of one value is that value, an empty one undefined."""
+    if result.sequence and not result.tuple_stream:
+        if keep_array:
+            result.keep_singleton = True
+        if not result:
+            return None
+        if len(result) == 1:
+            return result if result.keep_singleton else result[0]
+    return result
+
+
 def _boolize(value: Any) -> bool:
     """``Jsonata.boolize``: the effective boolean value, undefined as false."""
     if value.__class__ is bool:
@@ -388,19 +410,29 @@ class FastJsonata(Jsonata):
         plain = node_type in ("string", "number", "value", "binary", "regex", "lambda") and not filters \
             and group_fn is None
 
-        if plain:
+        if plain or (node_type in _UNWRAPPED and not keep_array and not filters and group_fn is None):
             node = core
+        elif not filters and group_fn is None and node_type == "function":
+            call = self._call(expr)
+
+            def node(input: Any, environment: Any) -> Any:
+                result = call(input, environment, NONE)
+                return _unwrap(result, keep_array) if result.__class__ in _JLISTS else result
+        elif not filters and group_fn is None and node_type == "variable" and expr.value != "":
+            key = str(expr.value)
+
+            def node(input: Any, environment: Any) -> Any:
+                frame = environment
+                while frame is not None:
+                    result = frame.bindings.get(key, NONE)
+                    if result is not NONE:
+                        return _unwrap(result, keep_array) if result.__class__ in _JLISTS else result
+                    frame = frame.parent
+                return None
         elif not filters and group_fn is None:
             def node(input: Any, environment: Any) -> Any:
                 result = core(input, environment)
-                if result is not None and isinstance(result, JList) and result.sequence and not result.tuple_stream:
-                    if keep_array:
-                        result.keep_singleton = True
-                    if not result:
-                        return None
-                    if len(result) == 1:
-                        return result if result.keep_singleton else result[0]
-                return result
+                return _unwrap(result, keep_array) if result.__class__ in _JLISTS else result
         else:
             def node(input: Any, environment: Any) -> Any:
                 result = core(input, environment)
@@ -758,7 +790,6 @@ class FastJsonata(Jsonata):
         if value == "[":
             items = [(self._node(item), str(item.value) == "[") for item in expr.expressions]
             consarray = expr.consarray
-            append = Functions.append
 
             def array(input: Any, environment: Any) -> Any:
                 result = _Array()
@@ -766,10 +797,10 @@ class FastJsonata(Jsonata):
                     environment.is_parallel_call = idx > 0
                     item = item_node(input, environment)
                     if item is not None:
-                        if nested:
+                        if nested or not isinstance(item, list):
                             result.append(item)
                         else:
-                            result = append(result, item)
+                            result.extend(item)  # Functions.append, in place: the new array is ours alone
                 if consarray:
                     if not isinstance(result, JList):
                         result = JList(result)
@@ -922,7 +953,7 @@ class FastJsonata(Jsonata):
                         res = fast(self, *args, *([None] * missing))
                     else:
                         res = proc.method(*args, *([None] * missing)) if missing > 0 else proc.method(*args)
-                    if res.__class__ is str:
+                    if res.__class__ in _INERT:
                         return res
                     if is_numeric(res):
                         res = convert_number(res)
