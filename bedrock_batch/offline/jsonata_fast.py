@@ -229,7 +229,7 @@ def _validate_signature(signature: Any, args: Any, context: Any) -> Any:
             return _validated(signature, args, context, groups) if takes is None else _take(args, takes)
         cache[key] = plan
     if plan.__class__ is int:
-        return _take(args, plan)
+        return args if plan == len(args) else _take(args, plan)
     return _validated(signature, args, context, plan)
 
 
@@ -429,6 +429,8 @@ class FastJsonata(Jsonata):
                         return _unwrap(result, keep_array) if result.__class__ in _JLISTS else result
                     frame = frame.parent
                 return None
+        elif not filters and group_fn is None and not keep_array and node_type == "path" and _variable_fields(expr):
+            node = _fields_of_variable(str(expr.steps[0].value), [str(step.value) for step in expr.steps[1:]], core)
         elif not filters and group_fn is None:
             def node(input: Any, environment: Any) -> Any:
                 result = core(input, environment)
@@ -1086,6 +1088,47 @@ def _plain_name(step: Any) -> bool:
     """A step that is a field name alone: no filter, stage, group or ``[]``."""
     return (step.type == "name" and not step.stages and not getattr(step, "predicate", None)
             and getattr(step, "group", None) is None and not step.keep_array)
+
+
+def _variable_fields(path: Any) -> bool:
+    """A path ``$name.field.field...``: a named variable, then field names, all alone (see ``_fields_of_variable``)."""
+    steps = path.steps
+    return (len(steps) >= 2 and _plain_variable(steps[0]) and all(_plain_name(step) for step in steps[1:])
+            and path.group is None and not path.keep_singleton_array and path.tuple is None
+            and all(step.tuple is None and step.focus is None and not step.consarray for step in steps))
+
+
+def _fields_of_variable(name: str, keys: list[str], path: Node) -> Node:
+    """The node of a ``_variable_fields`` path: while the variable and each field hold an object, the last field's
+    value is read directly (a path of one object to one non-array value gives that value). A value that is not an
+    object before the last field, an array on the way, or a missing field (undefined), takes the path's steps."""
+
+    def fields(input: Any, environment: Any) -> Any:
+        frame = environment
+        while frame is not None:
+            current = frame.bindings.get(name, NONE)
+            if current is not NONE:
+                break
+            frame = frame.parent
+        else:
+            current = None
+        if current.__class__ is dict:
+            for key in keys:
+                if current.__class__ is not dict:
+                    break
+                current = current.get(key, NONE)
+                if current is NONE:
+                    return None
+                if current is None:
+                    current = NULL
+                elif isinstance(current, list):
+                    break
+            else:
+                return current
+        result = path(input, environment)
+        return _unwrap(result, False) if result.__class__ in _JLISTS else result
+
+    return fields
 
 
 def _name_chain(names: list[tuple[str, Callable[[Any, Any], Any]]]) -> Callable[[Any, Any], Any]:

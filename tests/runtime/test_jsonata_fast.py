@@ -125,6 +125,15 @@ EXPRESSIONS = [
     "$reduce(['a', 'b'], $append)", "$reduce(nums, function($a, $b)<nn:n>{ $a + $b })",
     "$map(nums, function($v)<s:s>{ $v })", "$map(empty, function($v) { $v })", "$map([[1], [2, 3]], $count)",
     "$reduce([1, 2], function($a, $b) { $a = 1 ? $reduce([3, 4], function($x, $y) { $x + $y }) : $a + $b })",
+    # a variable's fields, read directly while they hold objects: missing, null, arrays, scalars, [] and functions
+    "$obj.x.y", "$obj.x.y[1]", "$obj.x.missing", "$obj.x.y.z", "$states.context.Map.Item.Value.k",
+    "$states.context.Map.Item.Value.k.deeper", "$states.input.Items.row", "$states.input.Items.index",
+    "$states.input.BatchInput.required", "$states.input.BatchInput.required[]", "$states.input.BatchInput[].family",
+    "$null.x", "$undefinedvar.x", "$list.x", "$states.nope.x", "($o := {'a': {'b': null}}; $o.a.b)",
+    "($o := {'a': {'b': null}}; $o.a.b.c)", "($o := {'f': function($x) { $x + 1 }}; $o.f(1))",
+    "($o := {'a': [{'b': 1}, {'b': [2, 3]}]}; $o.a.b)", "($o := {'a': {'b': []}}; $o.a.b)",
+    "($o := {'a': {'b': [[1]]}}; $o.a.b)", "($o := {'a': {'b': 'x'}}; [$o.a.b])", "($o := {'a': 1}; $o.a.b)",
+    "($s := [{'a': {'b': 1}}]; $s.a.b)", "($s := 'text'; $s.a)", "$batch.runId",
 ]
 
 
