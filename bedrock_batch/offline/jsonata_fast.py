@@ -680,6 +680,11 @@ class FastJsonata(Jsonata):
                     context = item["@"]
                     env = self.create_frame_from_tuple(environment, item)
                 res = test(context, env)
+                if res is True:
+                    results.append(item)
+                    continue
+                if res is False or res is None:
+                    continue
                 if is_numeric(res):
                     res = _sequence(res)
                 if is_array_of_numbers(res):
@@ -1220,10 +1225,11 @@ def _mentions_callbacks(frame: Any) -> bool:
     return False
 
 
-# -- native functions that call a function argument, without func_apply's per-call layers ----------------------------
-# Each mirrors its jsonata-python function (Functions.map, sift, fold_left, filter), with the function argument's
-# arity read once (``get_function_arity``: a lambda's is the number of its parameters) and a lambda applied directly
-# (``func_apply`` -> ``apply`` -> ``apply_inner`` -> ``apply_procedure``, through the running instance).
+# -- native functions, run faster ----------------------------------------------------------------------------------
+# Those that call a function argument mirror their jsonata-python function (Functions.map, filter, sift, fold_left)
+# with the function argument's arity read once (``get_function_arity``: a lambda's is the number of its parameters)
+# and a lambda applied directly (``func_apply`` -> ``apply`` -> ``apply_inner`` -> ``apply_procedure``, through the
+# running instance); ``$replace`` of a plain string by a plain string is ``str.replace``.
 
 
 def _applier(instance: FastJsonata, func: Any) -> Callable[[list[Any]], Any]:
@@ -1323,12 +1329,25 @@ def _fold_left(instance: FastJsonata, sequence: Any, func: Any, init: Any) -> An
     return result
 
 
+def _replace(instance: FastJsonata, string: Any, pattern: Any, replacement: Any, limit: Any) -> Any:
+    """``Functions.replace``; a string for a string with no ``$`` in it, all of them, by ``str.replace``.
+
+    The library finds each occurrence left to right, from the end of the previous one, and puts in the replacement
+    with its ``$0``, ``$1``... filled in: without a ``$`` that is the replacement as it is, which ``str.replace`` does.
+    """
+    if (limit is None and string.__class__ is str and pattern.__class__ is str and pattern
+            and replacement.__class__ is str and "$" not in replacement):
+        return string.replace(pattern, replacement)
+    return Functions.replace(string, pattern, replacement, limit)
+
+
 _NATIVE = Jsonata.JNativeFunction
 
 # id of a native function of the static frame -> its fast version, called with the running instance first
 _FAST_NATIVES: dict[int, Callable[..., Any]] = {
     id(Jsonata.static_frame.lookup(name)): function
-    for name, function in (("map", _map), ("filter", _filter), ("sift", _sift), ("reduce", _fold_left))
+    for name, function in (("map", _map), ("filter", _filter), ("sift", _sift), ("reduce", _fold_left),
+                           ("replace", _replace))
 }
 
 _BUILDERS: dict[str, Callable[[FastJsonata, Any], Node]] = {

@@ -91,6 +91,8 @@ class Functions206:
             return None
         if isinstance(arg, str):
             return arg
+        if arg.__class__ is int and -_EXACT_INT < arg < _EXACT_INT:
+            return str(arg)  # what js_number writes for it (see _EXACT_INT)
         if _is_function(arg):
             return ""
         if isinstance(arg, float) and not math.isfinite(arg):

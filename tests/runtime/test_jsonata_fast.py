@@ -134,6 +134,14 @@ EXPRESSIONS = [
     "($o := {'a': [{'b': 1}, {'b': [2, 3]}]}; $o.a.b)", "($o := {'a': {'b': []}}; $o.a.b)",
     "($o := {'a': {'b': [[1]]}}; $o.a.b)", "($o := {'a': {'b': 'x'}}; [$o.a.b])", "($o := {'a': 1}; $o.a.b)",
     "($s := [{'a': {'b': 1}}]; $s.a.b)", "($s := 'text'; $s.a)", "$batch.runId",
+    # $replace: plain strings (str.replace), and what takes the library's way: $ in the replacement, a limit, a
+    # regex, a function, null, an empty pattern
+    "$replace('a{x}b{x}', '{x}', 'yy')", "$replace('aaa', 'aa', 'b')", "$replace('abc', 'z', 'y')",
+    "$replace('abc', 'b', '')", "$replace('abc', 'b', '$0$0$$')", "$replace('abc', 'b', '$1x')",
+    "$replace('abab', 'b', 'c', 1)", "$replace('abab', 'b', 'c', 0)", "$replace('abab', /b/, 'c')",
+    "$replace('abab', 'b', function($m) { 'F' })", "$replace(null, 'b', 'c')", "$replace('abc', '', 'c')",
+    "$replace(nothing, 'b', 'c')", "$replace('a\u00e9a', '\u00e9', '\u2028')", "$replace('abc', 'b', 1)",
+    "$string(5)", "$string(-999999999999999)", "$string(999999999999999)", "$string(-0)",
 ]
 
 
