@@ -737,6 +737,8 @@ class FastJsonata(Jsonata):
                 rhs = rhs_node(input, environment)
                 if lhs is None or rhs is None:
                     return False
+                if lhs.__class__ is str and rhs.__class__ is str:
+                    return (lhs == rhs) is not negate  # is_deep_equal of two strings
                 if not isinstance(lhs, bool) and isinstance(lhs, int | float):
                     lhs = float(lhs)
                 if not isinstance(rhs, bool) and isinstance(rhs, int | float):
@@ -768,7 +770,15 @@ class FastJsonata(Jsonata):
             return range_
         if op == "in":
             def includes(input: Any, environment: Any) -> Any:
-                return self.evaluate_includes_expression(lhs_node(input, environment), rhs_node(input, environment))
+                # evaluate_includes_expression: whether an item of the right side (an array, or the value alone)
+                # is == the left side
+                lhs = lhs_node(input, environment)
+                rhs = rhs_node(input, environment)
+                if lhs is None or rhs is None:
+                    return False
+                if not isinstance(rhs, list):
+                    return rhs == lhs
+                return any(item == lhs for item in rhs)
 
             return includes
 
@@ -979,6 +989,7 @@ class FastJsonata(Jsonata):
     def _lambda(self, expr: Any) -> Node:
         arguments, signature, body, thunk = expr.arguments, expr.signature, expr.body, expr.thunk
         parser_ = self.parser
+        names = [str(arg.value) for arg in arguments]  # apply_procedure binds the arguments to these names
 
         def lambda_(input: Any, environment: Any) -> Any:
             procedure = _new_procedure(_Procedure)
@@ -989,6 +1000,7 @@ class FastJsonata(Jsonata):
             procedure.arguments = arguments
             procedure.signature = signature
             procedure.body = body
+            procedure._fast_names = names
             if thunk:
                 procedure.thunk = True
             return procedure
