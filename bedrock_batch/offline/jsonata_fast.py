@@ -233,6 +233,11 @@ def _validate_signature(signature: Any, args: Any, context: Any) -> Any:
     return _validated(signature, args, context, plan)
 
 
+def _symbol(signature: Any, value: Any) -> str:
+    """``signature.get_symbol(value)``, from the value's type alone for the ``_SYMBOLS`` types."""
+    return _SYMBOLS.get(value.__class__) or signature.get_symbol(value)
+
+
 def _takes(params: Any, groups: tuple[str, ...]) -> int | None:
     """How many arguments ``_validated`` takes in order, when that is all it does (no context, no arrays)."""
     count = 0
@@ -289,12 +294,12 @@ def _validated(signature: Any, args: Any, context: Any, groups: tuple[str, ...])
                             elif single == "a":
                                 arg_arr = arg
                                 if arg_arr:
-                                    item_type = signature.get_symbol(arg_arr[0])
+                                    item_type = _symbol(signature, arg_arr[0])
                                     if item_type != str(param.subtype[0]):
                                         array_ok = False
                                     else:
                                         for o in arg_arr:
-                                            if signature.get_symbol(o) != item_type:
+                                            if _symbol(signature, o) != item_type:
                                                 array_ok = False
                                                 break
                         if not array_ok:
