@@ -965,10 +965,9 @@ class FastJsonata(Jsonata):
                     proc.token = proc_name
                     proc.position = position
                 elif proc.__class__ is _NATIVE:
-                    # apply() -> apply_inner() -> validate_arguments() -> call(), without the layers
+                    # apply() -> apply_inner() -> _apply_native(), written out here: the most frequent call
                     sig = proc.signature
                     args = evaluated_args if sig is None else _validate_signature(sig, evaluated_args, input)
-                    # JNativeFunction.call: Functions._call(method, nargs, args), or the same function's fast version
                     missing = proc.nargs - len(args)
                     fast = _FAST_NATIVES.get(id(proc)) if missing >= 0 else None
                     if fast is not None:
@@ -1030,29 +1029,51 @@ class FastJsonata(Jsonata):
 
     def _trampoline(self, result: Any, input: Any, environment: Any) -> Any:
         """The rest of ``apply``: tail calls returned as thunks are run until a value comes back."""
+        if result.__class__ in _INERT:
+            return result
         while isinstance(result, Symbol) and result._jsonata_lambda and result.thunk:
             _Mode.tail_calls += 1
             if _Mode.tail_calls > MAX_TAIL_CALLS:
                 raise RunawayError(_TOO_MANY_TAIL_CALLS)
-            next_ = self.eval(result.body.procedure, result.input, result.environment)
-            if result.body.procedure.type == "variable" and isinstance(next_, Symbol):
-                next_.token = result.body.procedure.value
+            call, scope_input, scope = result.body, result.input, result.environment
+            procedure = call.procedure
+            next_ = self.eval(procedure, scope_input, scope)
+            if next_.__class__ is _NATIVE:
+                evaluated_args = [self.eval(arg, scope_input, scope) for arg in call.arguments]
+                result = self._apply_native(next_, evaluated_args, input)
+                continue
+            if procedure.type == "variable" and isinstance(next_, Symbol):
+                next_.token = procedure.value
             if isinstance(next_, Symbol):
-                next_.position = result.body.procedure.position
-            evaluated_args = [self.eval(arg, result.input, result.environment) for arg in result.body.arguments]
+                next_.position = procedure.position
+            evaluated_args = [self.eval(arg, scope_input, scope) for arg in call.arguments]
             result = self.apply_inner(next_, evaluated_args, input, environment)
         return result
 
+    def _apply_native(self, proc: Any, args: list[Any], input: Any) -> Any:
+        """``apply_inner`` of a native function: ``validate_arguments`` (``input`` the context), then
+        ``JNativeFunction.call`` (``Functions._call(method, nargs, args)``), or the function's fast version."""
+        sig = proc.signature
+        if sig is not None:
+            args = _validate_signature(sig, args, input)
+        missing = proc.nargs - len(args)
+        fast = _FAST_NATIVES.get(id(proc)) if missing >= 0 else None
+        if fast is not None:
+            res = fast(self, *args, *([None] * missing))
+        else:
+            res = proc.method(*args, *([None] * missing)) if missing > 0 else proc.method(*args)
+        if res.__class__ in _INERT:
+            return res
+        return _convert_number(res) if _is_numeric(res) else res
+
     def apply_inner(self, proc: Any, args: Any, input: Any, environment: Any) -> Any:
+        if proc.__class__ is _NATIVE:
+            return self._apply_native(proc, args, input)
         validated_args = args
         if proc is not None:
             validated_args = self.validate_arguments(proc, args, input)
         if isinstance(proc, Symbol) and proc._jsonata_lambda:
             return self.apply_procedure(proc, validated_args)
-        if proc.__class__ is _NATIVE and id(proc) in _FAST_NATIVES and len(validated_args) <= proc.nargs:
-            missing = proc.nargs - len(validated_args)
-            res = _FAST_NATIVES[id(proc)](self, *validated_args, *([None] * missing))
-            return Utils.convert_number(res) if Utils.is_numeric(res) else res
         if isinstance(proc, Jsonata.JFunction | Jsonata.JLambda):
             return proc.call(input, validated_args)
         return Jsonata.apply_inner(self, proc, args, input, environment)  # a regex, or not a function
@@ -1359,6 +1380,7 @@ def _replace(instance: FastJsonata, string: Any, pattern: Any, replacement: Any,
 
 
 _NATIVE = Jsonata.JNativeFunction
+_is_numeric, _convert_number = Utils.is_numeric, Utils.convert_number
 
 # id of a native function of the static frame -> its fast version, called with the running instance first
 _FAST_NATIVES: dict[int, Callable[..., Any]] = {
