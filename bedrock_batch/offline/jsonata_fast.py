@@ -964,6 +964,10 @@ class FastJsonata(Jsonata):
                 if isinstance(proc, Symbol):
                     proc.token = proc_name
                     proc.position = position
+                    if proc.__class__ is _Procedure and proc.signature is None:
+                        # apply() -> apply_inner() -> validate_arguments() (the arguments as they are) ->
+                        # apply_procedure(), without the layers
+                        return trampoline(self.apply_procedure(proc, evaluated_args), input, environment)
                 elif proc.__class__ is _NATIVE:
                     # apply() -> apply_inner() -> _apply_native(), written out here: the most frequent call
                     sig = proc.signature
