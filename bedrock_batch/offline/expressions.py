@@ -132,9 +132,12 @@ _SCALARS = frozenset({str, int, bool, type(None)})
 def _to_json(value: Any) -> Any:
     """Turn jsonata-python's values into plain JSON values (nulls, sequences, whole floats), in new containers.
 
-    One pass over the value: its null marker becomes None, a whole float an int, a sequence a list.
+    One pass over the value: its null marker becomes None, a whole float an int, a sequence a list. Objects, the
+    most frequent containers, are tested for first.
     """
-    kind = type(value)
+    kind = value.__class__
+    if kind is dict:
+        return {k: v if v.__class__ in _SCALARS else _to_json(v) for k, v in value.items()}
     if kind in _SCALARS:
         return value
     if value is _NULL:
@@ -142,9 +145,9 @@ def _to_json(value: Any) -> Any:
     if isinstance(value, float):
         return int(value) if value.is_integer() and math.isfinite(value) else value
     if isinstance(value, list):
-        return [v if type(v) in _SCALARS else _to_json(v) for v in value]
+        return [v if v.__class__ in _SCALARS else _to_json(v) for v in value]
     if isinstance(value, dict):
-        return {k: v if type(v) in _SCALARS else _to_json(v) for k, v in value.items()}
+        return {k: v if v.__class__ in _SCALARS else _to_json(v) for k, v in value.items()}
     return value
 
 
