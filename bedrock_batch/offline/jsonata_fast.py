@@ -213,7 +213,13 @@ def _validate_signature(signature: Any, args: Any, context: Any) -> Any:
     cache = signature.__dict__.get("_fast_plans")
     if cache is None:
         cache = signature.__dict__["_fast_plans"] = {}
-    key = tuple(map(type, args))
+    count = len(args)
+    if count == 1:
+        key: tuple[type, ...] = (args[0].__class__,)
+    elif count == 2:
+        key = (args[0].__class__, args[1].__class__)
+    else:
+        key = tuple(map(type, args))
     plan = cache.get(key)
     if plan is None:
         cacheable = all(t in _SYMBOLS for t in key)
@@ -950,14 +956,24 @@ class FastJsonata(Jsonata):
         position = expr.position
         apply, trampoline = self.apply, self._trampoline
         is_numeric, convert_number = Utils.is_numeric, Utils.convert_number
+        # the arguments' nodes, the first two by name: most calls have one or two
+        count = len(argument_nodes)
+        first, second = (argument_nodes + [_undefined, _undefined])[:2]
 
         def call(input: Any, environment: Any, applyto_context: Any) -> Any:
             proc = procedure_node(input, environment)
             if proc is None and is_path and environment.lookup(first_step) is not None:
                 raise JException("T1005", position, procedure.steps[0].value)
-            evaluated_args = [] if applyto_context is NONE else [applyto_context]
-            for argument in argument_nodes:
-                evaluated_args.append(argument(input, environment))
+            if applyto_context is not NONE:
+                evaluated_args = [applyto_context]
+                for argument in argument_nodes:
+                    evaluated_args.append(argument(input, environment))
+            elif count == 1:
+                evaluated_args = [first(input, environment)]
+            elif count == 2:
+                evaluated_args = [first(input, environment), second(input, environment)]
+            else:
+                evaluated_args = [argument(input, environment) for argument in argument_nodes]
             if proc is None:
                 raise JException("T1006", position, proc_name)
             try:
