@@ -789,6 +789,8 @@ class FastJsonata(Jsonata):
                     return False
                 if not isinstance(rhs, list):
                     return rhs == lhs
+                if lhs.__class__ is str:
+                    return lhs in rhs  # identity or ==: for a string, the same as ==
                 return any(item == lhs for item in rhs)
 
             return includes
