@@ -91,6 +91,8 @@ class Functions206:
             return None
         if isinstance(arg, str):
             return arg
+        if arg.__class__ is dict and not prettify and _plain(arg):
+            return _COMPACT(arg)  # an object is not a function, nor a number
         if arg.__class__ is int and -_EXACT_INT < arg < _EXACT_INT:
             return str(arg)  # what js_number writes for it (see _EXACT_INT)
         if _is_function(arg):
@@ -105,6 +107,8 @@ class Functions206:
 # JSON.stringify's compact text for values ``_plain`` accepts, written by the json module's C encoder (a string as
 # ``json.dumps(s, ensure_ascii=False)`` writes it, as ``_stringify`` does).
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+_STR = frozenset({str})
+_TEXT = frozenset({str, bool, type(None)})
 # Integers that JavaScript writes with their digits as Python does: below 10**15 ``js_number`` rounds nothing.
 _EXACT_INT = 10**15
 
@@ -121,11 +125,16 @@ def _plain(value: Any) -> bool:
     if cls is int:
         return -_EXACT_INT < value < _EXACT_INT
     if cls is dict:
-        return (all(item.__class__ is str or _plain(item) for item in value.values())
-                and all(key.__class__ is str for key in value))
-    if isinstance(value, list):
-        return all(item.__class__ is str or _plain(item) for item in value)
-    return False
+        if not set(map(type, value)) <= _STR:
+            return False
+        items: Any = value.values()
+    elif isinstance(value, list):
+        items = value
+    else:
+        return False
+    if set(map(type, items)) <= _TEXT:  # the usual rows: strings (and booleans, nulls) only, tested in C
+        return True
+    return all(item.__class__ is str or _plain(item) for item in items)
 
 
 def _merge_sort(items: list[Any], swap: Any) -> list[Any]:
