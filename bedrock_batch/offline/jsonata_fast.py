@@ -152,6 +152,8 @@ def _sequence(el: Any = NONE) -> JList:
 
 # The interpreter's own lists: a result of one of these classes may be a sequence to unwrap (``_unwrap``).
 _JLISTS = frozenset({JList, _Sequence, _Array})
+# Integers that Utils.convert_number returns as they are (below 2**53 a float holds them exactly).
+_EXACT = 2**53
 # Values that a native function's result is as it is: not a number to convert, nor a thunk to run.
 _INERT = frozenset({str, bool, dict, type(None), list, JList, _Sequence, _Array})
 # Node types whose value is already unwrapped, or never a sequence: their children's values (blocks, conditions,
@@ -996,8 +998,8 @@ class FastJsonata(Jsonata):
                         res = fast(self, *args, *([None] * missing))
                     else:
                         res = proc.method(*args, *([None] * missing)) if missing > 0 else proc.method(*args)
-                    if res.__class__ in _INERT:
-                        return res
+                    if res.__class__ in _INERT or (res.__class__ is int and -_EXACT < res < _EXACT):
+                        return res  # convert_number keeps such an integer as it is
                     if is_numeric(res):
                         res = convert_number(res)
                     return trampoline(res, input, environment)
