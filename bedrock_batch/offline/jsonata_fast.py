@@ -247,7 +247,9 @@ def _symbol(signature: Any, value: Any) -> str:
 
 
 def _takes(params: Any, groups: tuple[str, ...]) -> int | None:
-    """How many arguments ``_validated`` takes in order, when that is all it does (no context, no arrays)."""
+    """How many arguments ``_validated`` takes in order, when that is all it does: no context, and no array
+    parameter but one given an array (``a``, not wrapped) with no type for its items. (An array parameter given
+    ``m`` gets None, whatever the value: the null marker is an ``m`` too.)"""
     count = 0
     for index, param in enumerate(params):
         group = groups[index]
@@ -256,7 +258,9 @@ def _takes(params: Any, groups: tuple[str, ...]) -> int | None:
                 return None
             count += 1
         elif param.type == "a":
-            return None
+            if param.subtype is not None or group != "a":
+                return None
+            count += 1
         else:
             count += len(group)
     return count

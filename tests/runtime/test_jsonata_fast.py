@@ -143,6 +143,9 @@ EXPRESSIONS = [
     "$replace(nothing, 'b', 'c')", "$replace('a\u00e9a', '\u00e9', '\u2028')", "$replace('abc', 'b', 1)",
     "$join(['a', 1])", "$join(['a', null])", "$join(['a', ['b']])", "$join(['a', nothing, 'b'], '-')",
     "$join([true])", "$sum([1, '2'])", "$sum([1, 2.5])", "$join(['a', function(){1}])", "$join([/a/])",
+    "$count(nothing)", "$count([])", "$count(nums)", "$count(5)", "$count('a')", "$append(nothing, [1])",
+    "$append([1], nothing)", "$append(1, [2])", "$reverse(nothing)", "$reverse('a')", "$distinct(nothing)",
+    "$sum(nothing)", "$sum(5)", "$zip(nums, nothing)",
     "'x' in 'x'", "1 in [1.0]", "null in [null]", "[1] in [[1]]", "true in [1]", "nothing in [1]", "1 in nothing",
     "$string(5)", "$string(-999999999999999)", "$string(999999999999999)", "$string(-0)",
 ]
