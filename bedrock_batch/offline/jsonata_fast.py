@@ -997,7 +997,7 @@ class FastJsonata(Jsonata):
                     sig = proc.signature
                     args = evaluated_args if sig is None else _validate_signature(sig, evaluated_args, input)
                     missing = proc.nargs - len(args)
-                    fast = _FAST_NATIVES.get(id(proc)) if missing >= 0 else None
+                    fast = _FAST_NATIVES.get(proc) if missing >= 0 else None
                     if fast is not None:
                         res = fast(self, *args, *([None] * missing))
                     else:
@@ -1085,7 +1085,7 @@ class FastJsonata(Jsonata):
         if sig is not None:
             args = _validate_signature(sig, args, input)
         missing = proc.nargs - len(args)
-        fast = _FAST_NATIVES.get(id(proc)) if missing >= 0 else None
+        fast = _FAST_NATIVES.get(proc) if missing >= 0 else None
         if fast is not None:
             res = fast(self, *args, *([None] * missing))
         else:
@@ -1410,9 +1410,9 @@ def _replace(instance: FastJsonata, string: Any, pattern: Any, replacement: Any,
 _NATIVE = Jsonata.JNativeFunction
 _is_numeric, _convert_number = Utils.is_numeric, Utils.convert_number
 
-# id of a native function of the static frame -> its fast version, called with the running instance first
-_FAST_NATIVES: dict[int, Callable[..., Any]] = {
-    id(Jsonata.static_frame.lookup(name)): function
+# a native function of the static frame (hashed by identity) -> its fast version, called with the running instance
+_FAST_NATIVES: dict[Any, Callable[..., Any]] = {
+    Jsonata.static_frame.lookup(name): function
     for name, function in (("map", _map), ("filter", _filter), ("sift", _sift), ("reduce", _fold_left),
                            ("replace", _replace))
 }
