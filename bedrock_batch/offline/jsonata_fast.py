@@ -13,6 +13,11 @@ predicates or a group) decided when the closure is built. Rare nodes (wildcards,
 streams with ``@`` and ``#``, partial application, transforms) call the interpreter's own method. Frames look
 names up in a loop instead of by recursion, and native functions' signatures are matched against a cache.
 
+Where a general step can be shortened for a frequent case with the same result, it is: a path ``$var.field`` read
+directly while it meets objects, a value unwrapped only when it can be a sequence, ``$map``, ``$filter``,
+``$sift`` and ``$reduce`` applying a lambda without ``func_apply``'s layers, ``$replace`` of plain strings by
+``str.replace`` (``_FAST_NATIVES``). tests/runtime/test_jsonata_fast.py compares each with the interpreter.
+
 Two things of the interpreter are dropped because nothing can observe them here:
 
 * the evaluation context it stores on the instance for ``$eval`` (Step Functions removes ``$eval``: the runtime
@@ -1171,8 +1176,9 @@ def _variable_fields(path: Any) -> bool:
 
 def _fields_of_variable(name: str, keys: list[str], path: Node) -> Node:
     """The node of a ``_variable_fields`` path: while the variable and each field hold an object, the last field's
-    value is read directly (a path of one object to one non-array value gives that value). A value that is not an
-    object before the last field, an array on the way, or a missing field (undefined), takes the path's steps."""
+    value is read directly (a path of one object to one non-array value gives that value, a missing field
+    undefined). A variable or a field before the last that is not an object, or an array on the way, takes the
+    path's steps."""
 
     def fields(input: Any, environment: Any) -> Any:
         frame = environment
@@ -1396,7 +1402,7 @@ def _fold_left(instance: FastJsonata, sequence: Any, func: Any, init: Any) -> An
 
 
 def _replace(instance: FastJsonata, string: Any, pattern: Any, replacement: Any, limit: Any) -> Any:
-    """``Functions.replace``; a string for a string with no ``$`` in it, all of them, by ``str.replace``.
+    """``Functions.replace``; a plain string pattern, every occurrence, by a replacement without ``$``: ``str.replace``.
 
     The library finds each occurrence left to right, from the end of the previous one, and puts in the replacement
     with its ``$0``, ``$1``... filled in: without a ``$`` that is the replacement as it is, which ``str.replace`` does.
