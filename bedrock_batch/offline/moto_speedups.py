@@ -1,6 +1,7 @@
 """moto in process, without the costs that grow with the square of a queue's or a table's size; same answers.
 
-Three places in moto redo, on every call, work whose cost grows with everything already stored:
+Three places in moto redo, on every call, work whose cost grows with everything already stored (and one redoes
+work that never changes):
 
 * SQS: ``Queue.attributes`` (read by every SendMessage for ``ContentBasedDeduplication``) counts the visible,
   delayed and in-flight messages, each message reading the clock twice through ``unix_time_millis`` (two datetime
@@ -16,6 +17,11 @@ Three places in moto redo, on every call, work whose cost grows with everything 
   table Scan (no index, no segments) with an ExclusiveStartKey gets the items from where its page starts, found
   by bisection with moto's own comparison (``_item_comes_before_dct``, true for a prefix of the sorted items):
   the walk then starts at the first item it would have kept.
+* DynamoDB (the one that never changes): UpdateItem parses its UpdateExpression twice on every call
+  (``UpdateExpressionParser.make``, in the handler and in the backend), though a workflow sends the same few
+  expressions again and again. Here each text is parsed once and its tree reused: every user of the tree only
+  reads it (``find_clauses``) or works on a deep copy (``Validator`` copies it before it resolves anything), and
+  a text that does not parse raises every time.
 
 moto has no setting for any of this (``moto.settings`` and its ``MOTO_*`` variables: none touches SQS counting
 or DynamoDB Scan), and the runtime needs moto in process, so this is the one place that patches a dependency's
@@ -27,6 +33,7 @@ and without the patches (``uninstall()``) and compares the answers.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import inspect
 import operator
@@ -42,7 +49,8 @@ _originals: list[tuple[Any, str, Any]] = []  # (class, attribute, moto's own val
 
 
 def install() -> bool:
-    """Patch moto's SQS Queue/SQSBackend and DynamoDB Table once per process; True if the patches are in place.
+    """Patch moto's SQS Queue/SQSBackend, DynamoDB Table and UpdateExpressionParser once per process; True if the
+    patches are in place.
 
     Checked against moto 5.2.5 only (``CHECKED_MOTO_VERSIONS``); on another version, or without moto, nothing is
     patched, and a patch whose moto class does not look as expected is skipped.
@@ -63,6 +71,7 @@ def install() -> bool:
         return False
     _patch_sqs(sqs_models)
     _patch_dynamodb(Table)
+    _patch_update_expressions()
     return bool(_originals)
 
 
@@ -167,3 +176,25 @@ def _patch_dynamodb(table_cls: Any) -> None:
 
     _set(table_cls, "all_items", all_items)
     _set(table_cls, "scan", table_scan)
+
+
+def _patch_update_expressions() -> None:
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    make = UpdateExpressionParser.__dict__.get("make")
+    copies = "deepcopy(expression)" in inspect.getsource(validators.Validator.__init__)
+    if not isinstance(make, classmethod) or not copies:
+        return
+    parse = make.__func__
+
+    @functools.lru_cache(maxsize=1024)
+    def parsed(cls: Any, expression: str) -> Any:
+        return parse(cls, expression)
+
+    def cached_make(cls: Any, expression_str: Any) -> Any:
+        if not isinstance(expression_str, str):  # not a key for the cache: parsed as moto parses it
+            return parse(cls, expression_str)
+        return parsed(cls, expression_str)
+
+    _set(UpdateExpressionParser, "make", classmethod(cached_make))

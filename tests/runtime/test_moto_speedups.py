@@ -167,3 +167,50 @@ def test_dynamodb_scan_resumes_after_a_start_key_that_was_deleted(aws):
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     assert seen == [("a", "1"), ("a", "2"), ("a", "10"), ("b", "1"), ("b", "2"), ("b", "10")]
+
+
+def _update_answers() -> list:
+    """UpdateItem's answers, errors included, for expressions sent again and again on new and existing items."""
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    _create_table(ddb, "u", sort_key_type="S")
+    answers: list = []
+    calls = [("ADD n :one, tags :tags", {":one": {"N": "1"}, ":tags": {"SS": ["a"]}}, "UPDATED_NEW"),
+             ("SET v = :v, w = if_not_exists(w, :v)", {":v": {"S": "x"}}, "ALL_OLD"),
+             ("ADD n :one, tags :tags", {":one": {"N": "2"}, ":tags": {"SS": ["b", "a"]}}, "ALL_NEW"),
+             ("REMOVE w SET v = :v", {":v": {"S": "y"}}, "UPDATED_OLD"),
+             ("ADD n :one", {":one": {"S": "not a number"}}, "NONE"),
+             ("SET pk = :v", {":v": {"S": "key"}}, "NONE"),
+             ("ADD n :missing", {":one": {"N": "1"}}, "NONE"),
+             ("SET = :v", {":v": {"S": "z"}}, "NONE")]
+    for sk in ("1", "2", "1"):
+        for expression, values, returned in calls:
+            try:
+                answer = ddb.update_item(TableName="u", Key={"pk": {"S": "a"}, "sk": {"S": sk}},
+                                         UpdateExpression=expression, ExpressionAttributeValues=values,
+                                         ReturnValues=returned)
+                answers.append(answer.get("Attributes"))
+            except ddb.exceptions.ClientError as err:
+                answers.append(err.response["Error"])
+    answers.append(sorted(str(item) for item in ddb.scan(TableName="u")["Items"]))
+    return answers
+
+
+def test_dynamodb_update_expressions_parsed_once_answer_as_parsed_each_time(monkeypatch):
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(key, value)
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    answers = {}
+    try:
+        for mode in ("moto", "patched"):
+            moto_speedups.uninstall()
+            if mode == "patched":
+                assert moto_speedups.install()
+                assert "cached_make" in repr(UpdateExpressionParser.__dict__["make"].__func__)
+            with mock_aws():
+                answers[mode] = _update_answers()
+    finally:
+        moto_speedups.uninstall()
+        moto_speedups.install()
+    assert answers["patched"] == answers["moto"]
+    assert sum(isinstance(a, dict) and "Code" in a for a in answers["moto"]) >= 9  # the refusals are compared too
