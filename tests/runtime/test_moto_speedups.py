@@ -214,3 +214,59 @@ def test_dynamodb_update_expressions_parsed_once_answer_as_parsed_each_time(monk
         moto_speedups.install()
     assert answers["patched"] == answers["moto"]
     assert sum(isinstance(a, dict) and "Code" in a for a in answers["moto"]) >= 9  # the refusals are compared too
+
+
+def _delete_answers() -> list:
+    """DeleteMessage and DeleteMessageBatch answers, errors included, for handles current, old, repeated and made up,
+    and what the queue holds after each step."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="d", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+    for i in range(12):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
+    answers: list = []
+
+    def step(call, **kwargs):
+        try:
+            answer = call(QueueUrl=url, **kwargs)
+            answers.append({k: v for k, v in answer.items() if k != "ResponseMetadata"})
+        except sqs.exceptions.ClientError as err:
+            answers.append(err.response["Error"])
+        answers.append(_counts(sqs, url))
+
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=5)["Messages"]
+    again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]  # visible again: new handles
+    old = first[0]["ReceiptHandle"]
+    step(sqs.delete_message, ReceiptHandle=first[3]["ReceiptHandle"])  # a handle replaced since: still deletes
+    step(sqs.delete_message, ReceiptHandle=first[3]["ReceiptHandle"])  # deleted already: passes
+    step(sqs.delete_message, ReceiptHandle=again[-1]["ReceiptHandle"])  # a current handle, far from the front
+    step(sqs.delete_message, ReceiptHandle="not-a-handle")
+    step(sqs.delete_message_batch, Entries=[{"Id": "a", "ReceiptHandle": old},
+                                            {"Id": "b", "ReceiptHandle": "made-up"},
+                                            {"Id": "c", "ReceiptHandle": old},
+                                            {"Id": "d", "ReceiptHandle": again[1]["ReceiptHandle"]}])  # refused
+    step(sqs.delete_message_batch, Entries=[{"Id": "a", "ReceiptHandle": old},
+                                            {"Id": "b", "ReceiptHandle": "made-up"},
+                                            {"Id": "d", "ReceiptHandle": again[1]["ReceiptHandle"]}])
+    answers.append(sorted(m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]))
+    return answers
+
+
+def test_sqs_deletes_answer_as_moto_answers_them(monkeypatch):
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(key, value)
+    from moto.sqs.models import Queue
+
+    answers = {}
+    try:
+        for mode in ("moto", "patched"):
+            moto_speedups.uninstall()
+            if mode == "patched":
+                assert moto_speedups.install()
+                assert Queue.__dict__["delete_message"].__module__ == moto_speedups.__name__
+            with mock_aws():
+                answers[mode] = _delete_answers()
+    finally:
+        moto_speedups.uninstall()
+        moto_speedups.install()
+    assert answers["patched"] == answers["moto"]
+    assert {"Code": "ReceiptHandleIsInvalid"}.items() <= answers["moto"][6].items()  # the made-up handle
