@@ -23,6 +23,10 @@ work that never changes):
   table Scan (no index, no segments) with an ExclusiveStartKey gets the items from where its page starts, found
   by bisection with moto's own comparison (``_item_comes_before_dct``, true for a prefix of the sorted items):
   the walk then starts at the first item it would have kept.
+* Everywhere (work that never changes): ``camelcase_to_underscores``, a pure function of a short string, turns
+  the same action names on every call and the same attribute names on every SendMessage (``Queue.attributes``
+  names a dozen attributes), a character at a time. Here the SQS models and every handler's ``call_action`` look
+  the answer up once per name.
 * DynamoDB (the one that never changes): UpdateItem parses its UpdateExpression twice on every call
   (``UpdateExpressionParser.make``, in the handler and in the backend), though a workflow sends the same few
   expressions again and again. Here each text is parsed once and its tree reused: every user of the tree only
@@ -78,6 +82,7 @@ def install() -> bool:
     _patch_sqs(sqs_models)
     _patch_dynamodb(Table)
     _patch_update_expressions()
+    _patch_camelcase()
     return bool(_originals)
 
 
@@ -228,3 +233,21 @@ def _patch_update_expressions() -> None:
         return parsed(cls, expression_str)
 
     _set(UpdateExpressionParser, "make", classmethod(cached_make))
+
+
+def _patch_camelcase() -> None:
+    from moto.core import responses, utils
+    from moto.sqs import models as sqs_models
+
+    own = utils.camelcase_to_underscores
+
+    @functools.lru_cache(maxsize=4096)
+    def known(argument: str) -> str:
+        return own(argument)
+
+    def camelcase_to_underscores(argument: str) -> str:
+        return known(argument) if type(argument) is str else own(argument)
+
+    for module in (responses, sqs_models):
+        if module.__dict__.get("camelcase_to_underscores") is own:
+            _set(module, "camelcase_to_underscores", camelcase_to_underscores)

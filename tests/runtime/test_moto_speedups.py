@@ -270,3 +270,24 @@ def test_sqs_deletes_answer_as_moto_answers_them(monkeypatch):
         moto_speedups.install()
     assert answers["patched"] == answers["moto"]
     assert {"Code": "ReceiptHandleIsInvalid"}.items() <= answers["moto"][6].items()  # the made-up handle
+
+
+def test_camelcase_names_are_turned_as_moto_turns_them():
+    """The looked-up camelcase_to_underscores gives moto's own answer, for every kind of name it meets."""
+    from moto.core import responses, utils
+    from moto.sqs import models as sqs_models
+
+    own = utils.camelcase_to_underscores
+    names = ["", "SendMessageBatch", "ApproximateNumberOfMessagesNotVisible", "KmsMasterKeyId", "FifoQueue",
+             "HTTPStatusCode", "ABCDef", "theNewAttribute", "with Space", "x", "ID", "QueueURL", "ÉtéÀ"]
+    moto_speedups.uninstall()
+    try:
+        assert moto_speedups.install()
+        for module in (responses, sqs_models):
+            looked_up = module.camelcase_to_underscores
+            assert looked_up is not own
+            assert [looked_up(n) for n in names * 2] == [own(n) for n in names * 2]
+        moto_speedups.uninstall()
+        assert responses.camelcase_to_underscores is own and sqs_models.camelcase_to_underscores is own
+    finally:
+        moto_speedups.install()
