@@ -10,6 +10,11 @@ work that never changes):
 * SQS: ReceiveMessage checks each returned message's retention period through ``get_queue_attributes``, which
   builds ``Queue.attributes`` (every count) three times per message. Here it reads the queue's
   ``message_retention_period``, the value ``get_queue_attributes`` returns.
+* SQS: SendMessage reads ``Queue.attributes`` for ContentBasedDeduplication (up to three times), and building
+  them counts every message of the queue: sending n dead letters costs n squared. Here, while moto's own
+  SendMessage runs, the queue answers ``attributes`` with that one attribute, as ``Queue.attributes`` gives it
+  (present for a FIFO queue only, a boolean written "true"/"false"); SendMessage reads no other. A queue a Lambda
+  polls (an event source mapping: ReceiveMessage inside the send) keeps moto's own path.
 * SQS: DeleteMessage asks every message of the queue whether it ever had the receipt handle (building a list of
   its handles each time), then copies the queue without it: draining a queue of n messages costs n squared
   (13 s for 8,000 dead letters). Here the queue is searched from the front (a consumer deletes what it just
@@ -130,10 +135,41 @@ def _patch_sqs(sqs_models: Any) -> None:
         return not retention_period + message.sent_timestamp / 1000 <= sqs_models.unix_time()
 
     _patch_sqs_delete(sqs_models)
+    _patch_sqs_send(sqs_models)
     _set(queue_cls, "messages", property(messages))
     _set(queue_cls, "approximate_number_of_messages_delayed", property(delayed))
     _set(queue_cls, "approximate_number_of_messages_not_visible", property(not_visible))
     _set(backend_cls, "is_message_valid_based_on_retention_period", retained)
+
+
+def _patch_sqs_send(sqs_models: Any) -> None:
+    queue_cls, backend_cls = sqs_models.Queue, sqs_models.SQSBackend
+    own_attributes, own_send = queue_cls.__dict__.get("attributes"), backend_cls.__dict__.get("send_message")
+    if not isinstance(own_attributes, property) or own_send is None \
+            or "ContentBasedDeduplication" not in getattr(queue_cls, "FIFO_ATTRIBUTES", ()) \
+            or "ContentBasedDeduplication" in getattr(queue_cls, "BASE_ATTRIBUTES", ()):
+        return
+
+    def attributes(self: Any) -> dict[str, Any]:
+        if not self.__dict__.get("_offline_sending"):
+            return own_attributes.fget(self)
+        if not self.fifo_queue:
+            return {}
+        value = self.content_based_deduplication
+        return {"ContentBasedDeduplication": str(value).lower() if isinstance(value, bool) else value}
+
+    def send_message(self: Any, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        queue = self.get_queue(queue_name)  # moto's send_message starts with it: the same QueueDoesNotExist
+        if queue.lambda_event_source_mappings:
+            return own_send(self, queue_name, *args, **kwargs)
+        queue._offline_sending = True
+        try:
+            return own_send(self, queue_name, *args, **kwargs)
+        finally:
+            queue.__dict__.pop("_offline_sending", None)
+
+    _set(queue_cls, "attributes", property(attributes))
+    _set(backend_cls, "send_message", send_message)
 
 
 def _patch_sqs_delete(sqs_models: Any) -> None:

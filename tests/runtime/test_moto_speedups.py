@@ -291,3 +291,63 @@ def test_camelcase_names_are_turned_as_moto_turns_them():
         assert responses.camelcase_to_underscores is own and sqs_models.camelcase_to_underscores is own
     finally:
         moto_speedups.install()
+
+
+def _send_answers() -> list:
+    """SendMessage and SendMessageBatch answers, refusals included, on standard and FIFO queues (content-based
+    deduplication on and off), and the queues' attributes and messages afterwards."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    standard = sqs.create_queue(QueueName="s", Attributes={"MaximumMessageSize": "1024"})["QueueUrl"]
+    by_content = sqs.create_queue(QueueName="c.fifo", Attributes={"FifoQueue": "true",
+                                                                  "ContentBasedDeduplication": "true"})["QueueUrl"]
+    by_id = sqs.create_queue(QueueName="i.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    answers: list = []
+    sends = [(standard, {"MessageBody": "a"}), (standard, {"MessageBody": "x" * 2000}),
+             (standard, {"MessageBody": "d", "DelaySeconds": 5}), ("missing", {"MessageBody": "m"}),
+             (by_content, {"MessageBody": "a", "MessageGroupId": "g"}),
+             (by_content, {"MessageBody": "a", "MessageGroupId": "g"}),  # a duplicate by content
+             (by_content, {"MessageBody": "b"}), (by_content, {"MessageBody": "c", "MessageGroupId": "g",
+                                                               "DelaySeconds": 1}),
+             (by_id, {"MessageBody": "a", "MessageGroupId": "g"}),  # no deduplication id
+             (by_id, {"MessageBody": "a", "MessageGroupId": "g", "MessageDeduplicationId": "1"}),
+             (by_id, {"MessageBody": "b", "MessageGroupId": "g", "MessageDeduplicationId": "1"}),
+             (by_id, {"MessageBody": "c"})]
+    for url, arguments in sends:
+        url = url if url != "missing" else standard.replace("/s", "/missing")
+        try:
+            answer = sqs.send_message(QueueUrl=url, **arguments)
+            answers.append(sorted(k for k in answer if k != "ResponseMetadata"))
+        except sqs.exceptions.ClientError as err:
+            answers.append(err.response["Error"])
+    for entries in ([{"Id": "1", "MessageBody": "a", "MessageGroupId": "g"}, {"Id": "2", "MessageBody": "e"}],
+                    [{"Id": "1", "MessageBody": "a", "MessageGroupId": "g"},
+                     {"Id": "3", "MessageBody": "f", "MessageGroupId": "h"}]):
+        try:
+            batch = sqs.send_message_batch(QueueUrl=by_content, Entries=entries)
+            answers.append((sorted(e["Id"] for e in batch.get("Successful", [])), batch.get("Failed")))
+        except sqs.exceptions.ClientError as err:
+            answers.append(err.response["Error"])
+    for url in (standard, by_content, by_id):
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        answers.append({k: v for k, v in attributes.items() if not k.endswith("Timestamp")})
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        answers.append(sorted(m["Body"] for m in received.get("Messages", [])))
+    return answers
+
+
+def test_sqs_sends_answer_as_moto_answers_them(monkeypatch):
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(key, value)
+    answers = {}
+    try:
+        for mode in ("moto", "patched"):
+            moto_speedups.uninstall()
+            if mode == "patched":
+                assert moto_speedups.install()
+            with mock_aws():
+                answers[mode] = _send_answers()
+    finally:
+        moto_speedups.uninstall()
+        moto_speedups.install()
+    assert answers["patched"] == answers["moto"]
+    assert sum(isinstance(a, dict) and "Code" in a for a in answers["moto"]) >= 4  # the refusals are compared too
