@@ -32,6 +32,11 @@ work that never changes):
   the same action names on every call and the same attribute names on every SendMessage (``Queue.attributes``
   names a dozen attributes), a character at a time. Here the SQS models and every handler's ``call_action`` look
   the answer up once per name.
+* Everywhere (work that never changes): every request looks its handler up in ``backend.urls``, a dict of URL
+  patterns built anew each time; for S3 the building even reloads ``moto.s3.urls`` twice (its URL bases follow
+  ``MOTO_S3_CUSTOM_ENDPOINTS``). Here the dict is built once per backend class and per value of the settings it
+  depends on (``enable_iso_regions``, ``get_s3_custom_endpoints``), and each request gets a copy. And
+  ``call_action`` lists the handler class's methods (``inspect.getmembers``) on every call; here once per class.
 * DynamoDB (the one that never changes): UpdateItem parses its UpdateExpression twice on every call
   (``UpdateExpressionParser.make``, in the handler and in the backend), though a workflow sends the same few
   expressions again and again. Here each text is parsed once and its tree reused: every user of the tree only
@@ -88,6 +93,7 @@ def install() -> bool:
     _patch_dynamodb(Table)
     _patch_update_expressions()
     _patch_camelcase()
+    _patch_dispatch_lookups()
     return bool(_originals)
 
 
@@ -287,3 +293,31 @@ def _patch_camelcase() -> None:
     for module in (responses, sqs_models):
         if module.__dict__.get("camelcase_to_underscores") is own:
             _set(module, "camelcase_to_underscores", camelcase_to_underscores)
+
+
+def _patch_dispatch_lookups() -> None:
+    from moto import settings
+    from moto.core import base_backend, responses
+
+    own_urls = base_backend.BaseBackend.__dict__.get("urls")
+    if isinstance(own_urls, property):
+        built: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+        def urls(self: Any) -> dict[str, Any]:
+            key = (type(self), settings.enable_iso_regions(), tuple(settings.get_s3_custom_endpoints()))
+            if key not in built:
+                built[key] = own_urls.fget(self)
+            return dict(built[key])
+
+        _set(base_backend.BaseBackend, "urls", property(urls))
+
+    own_names = responses.__dict__.get("method_names_from_class")
+    if own_names is not None:
+        @functools.lru_cache(maxsize=256)
+        def listed(clazz: Any) -> tuple[str, ...]:
+            return tuple(own_names(clazz))
+
+        def method_names_from_class(clazz: Any) -> list[str]:
+            return list(listed(clazz))
+
+        _set(responses, "method_names_from_class", method_names_from_class)

@@ -351,3 +351,37 @@ def test_sqs_sends_answer_as_moto_answers_them(monkeypatch):
         moto_speedups.install()
     assert answers["patched"] == answers["moto"]
     assert sum(isinstance(a, dict) and "Code" in a for a in answers["moto"]) >= 4  # the refusals are compared too
+
+
+def test_request_routing_tables_are_moto_own(monkeypatch):
+    """The URL table each request is routed by, and the handler methods call_action looks for, are the ones moto
+    builds, including when MOTO_S3_CUSTOM_ENDPOINTS changes between requests."""
+    from moto.core import base_backend, responses
+    from moto.core.utils import method_names_from_class
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.s3.models import S3Backend
+    from moto.s3.responses import S3Response
+    from moto.sqs.models import SQSBackend
+    from moto.sqs.responses import SQSResponse
+
+    own_urls = base_backend.BaseBackend.__dict__["urls"].fget
+    backends = [S3Backend("us-east-1", "123456789012"), DynamoDBBackend("us-east-1", "123456789012"),
+                SQSBackend("us-east-1", "123456789012")]
+    moto_speedups.uninstall()
+    try:
+        assert moto_speedups.install()
+        for custom in (None, "https://s3.example.test,http://localhost:9999", None):
+            if custom is None:
+                monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS", raising=False)
+            else:
+                monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", custom)
+            for backend in backends:
+                assert backend.urls == own_urls(backend)  # the same patterns, to the same handlers
+            assert any("example" in url for url in backends[0].urls) is (custom is not None)
+        for handler in (S3Response, DynamoHandler, SQSResponse):
+            assert responses.method_names_from_class(handler) == method_names_from_class(handler)
+    finally:
+        monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS", raising=False)
+        moto_speedups.uninstall()
+        moto_speedups.install()
