@@ -13,8 +13,9 @@ work that never changes):
 * SQS: SendMessage reads ``Queue.attributes`` for ContentBasedDeduplication (up to three times), and building
   them counts every message of the queue: sending n dead letters costs n squared. Here, while moto's own
   SendMessage runs, the queue answers ``attributes`` with that one attribute, as ``Queue.attributes`` gives it
-  (present for a FIFO queue only, a boolean written "true"/"false"); SendMessage reads no other. A queue a Lambda
-  polls (an event source mapping: ReceiveMessage inside the send) keeps moto's own path.
+  (present for a FIFO queue only, a boolean written "true"/"false"); SendMessage reads no other. Only in the
+  sending thread: any other thread (a moto server's) gets every attribute. A queue a Lambda polls (an event
+  source mapping: ReceiveMessage inside the send) keeps moto's own path.
 * SQS: DeleteMessage asks every message of the queue whether it ever had the receipt handle (building a list of
   its handles each time), then copies the queue without it: draining a queue of n messages costs n squared
   (13 s for 8,000 dead letters). Here the queue is searched from the front (a consumer deletes what it just
@@ -57,6 +58,7 @@ import functools
 import importlib.metadata
 import inspect
 import operator
+import threading
 import warnings
 from typing import Any
 
@@ -156,8 +158,10 @@ def _patch_sqs_send(sqs_models: Any) -> None:
             or "ContentBasedDeduplication" in getattr(queue_cls, "BASE_ATTRIBUTES", ()):
         return
 
+    sending = threading.local()  # the queues this thread is sending to: another thread sees moto's own attributes
+
     def attributes(self: Any) -> dict[str, Any]:
-        if not self.__dict__.get("_offline_sending"):
+        if not any(queue is self for queue in getattr(sending, "queues", ())):
             return own_attributes.fget(self)
         if not self.fifo_queue:
             return {}
@@ -166,13 +170,14 @@ def _patch_sqs_send(sqs_models: Any) -> None:
 
     def send_message(self: Any, queue_name: str, *args: Any, **kwargs: Any) -> Any:
         queue = self.get_queue(queue_name)  # moto's send_message starts with it: the same QueueDoesNotExist
+        queues = sending.__dict__.setdefault("queues", [])
         if queue.lambda_event_source_mappings:
             return own_send(self, queue_name, *args, **kwargs)
-        queue._offline_sending = True
+        queues.append(queue)
         try:
             return own_send(self, queue_name, *args, **kwargs)
         finally:
-            queue.__dict__.pop("_offline_sending", None)
+            queues.pop()  # the one appended above: sends within this one have popped theirs
 
     _set(queue_cls, "attributes", property(attributes))
     _set(backend_cls, "send_message", send_message)
