@@ -351,12 +351,21 @@ def dead_letters(sqs: Any, queue: str) -> Iterator[dict[str, Any]]:
 
 def dead_letter_messages(sqs: Any, queue: str) -> Iterator[dict[str, Any]]:
     """Every message of the dead-letter queue as ReceiveMessage returns it, with its system and message
-    attributes; each is deleted once the consumer asks for the next."""
+    attributes; each is deleted once the consumer asks for the next, in one DeleteMessageBatch per page (a
+    DeleteMessage each cost a tenth of a 100,000-row run with 2,000 dead letters)."""
     while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"],
                                           MessageAttributeNames=["All"]).get("Messages", []):
-        for message in messages:
-            yield message
-            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+        done: list[dict[str, Any]] = []
+        try:
+            for message in messages:
+                yield message
+                done.append(message)
+        finally:  # also when the consumer stops early: what it went past is deleted, as one at a time would
+            if done:
+                entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)]
+                failed = sqs.delete_message_batch(QueueUrl=queue, Entries=entries).get("Failed")
+                if failed:
+                    raise RuntimeError(f"DeleteMessageBatch on {queue} failed: {failed}")
 
 
 def _body(message: dict[str, Any]) -> dict[str, Any]:

@@ -133,18 +133,22 @@ class Frame:
         return await run_map_run(state, self, state_input, bindings)
 
 
-async def run_program(frame: Frame, program: Program, program_input: Any) -> Any:
-    """Run from StartAt until a state ends the program; returns its output or raises its StatesError."""
+async def run_program(frame: Frame, program: Program, program_input: Any, input_size: int | None = None) -> Any:
+    """Run from StartAt until a state ends the program; returns its output or raises its StatesError.
+
+    ``input_size``: the input's payload size when already measured; each state's output size is passed on the
+    same way, so that a state whose output is its input (a Choice, a Pass with Assign only) is not measured again.
+    """
     name: str | None = program.start_at
-    data = program_input
+    data, size = program_input, input_size
     while name is not None:
         state = program.states[name]
-        transition = await run_state(frame, state, data)
-        name, data = transition.next, transition.output
+        transition = await run_state(frame, state, data, size)
+        name, data, size = transition.next, transition.output, transition.size
     return data
 
 
-async def run_state(frame: Frame, state: State, state_input: Any) -> Transition:
+async def run_state(frame: Frame, state: State, state_input: Any, input_size: int | None = None) -> Transition:
     execution = frame.execution
     history = execution.history
     entered_id = history.add(f"{state.type_name}StateEntered", name=state.name, input=state_input)
@@ -156,7 +160,12 @@ async def run_state(frame: Frame, state: State, state_input: Any) -> Transition:
         bindings = frame.bindings(state, state_input, entered, retry_count)
         try:
             transition = await state.run(frame, state_input, bindings)
-            check_payload(transition.output, f"the output of state '{state.name}'", transition.size)
+            if transition.size is None and transition.output is state_input:
+                # The very input object (states never change a value in place: they copy before they change
+                # one), so the size measured for it before is its size now.
+                transition.size = input_size
+            transition.size = check_payload(transition.output, f"the output of state '{state.name}'",
+                                            transition.size)
             history.add(f"{state.type_name}StateExited", name=state.name, output=transition.output)
             return transition
         except StatesError as err:
@@ -176,14 +185,14 @@ async def run_state(frame: Frame, state: State, state_input: Any) -> Transition:
             bindings["states"]["errorOutput"] = err.as_output()
             try:
                 output = catcher.output.evaluate(bindings) if catcher.output else err.as_output()
-                check_payload(output, f"the output of state '{state.name}'")  # the next state's input
+                size = check_payload(output, f"the output of state '{state.name}'")  # the next state's input
                 if catcher.assign:
                     frame.scope.assign({n: t.evaluate(bindings) for n, t in catcher.assign.items()})
             except StatesError as catch_err:
                 catch_err.locate(state.name, entered_id)
                 raise
             history.add(f"{state.type_name}StateExited", name=state.name, output=output, caught=err.error)
-            return Transition(output, catcher.next)
+            return Transition(output, catcher.next, size)
 
 
 async def gather_or_stop_all(coroutines: list[Any]) -> list[Any]:
@@ -208,9 +217,9 @@ async def run_execution(execution: Execution, scope: VariableScope | None = None
     if execution.machine.definition.timeout_seconds:
         limit = min(limit, execution.machine.definition.timeout_seconds)
     try:
-        check_payload(execution.input, "the execution input", execution.input_size)
-        output = await asyncio.wait_for(run_program(frame, execution.machine.definition.program, execution.input),
-                                        limit)
+        size = check_payload(execution.input, "the execution input", execution.input_size)
+        output = await asyncio.wait_for(run_program(frame, execution.machine.definition.program, execution.input,
+                                                    size), limit)
         history.add("ExecutionSucceeded", output=output)
         execution.status, execution.output = "SUCCEEDED", output
     except StatesError as err:

@@ -12,10 +12,14 @@ from typing import Any
 from . import errors
 from .errors import StatesError
 
+# What json.dumps(value, separators=(",", ":"), ensure_ascii=False) uses, built once: json.dumps builds a new
+# encoder on every call with these arguments, which was a third of the time to measure one 600-byte item.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
 
 def payload_size(value: Any) -> int:
-    """The size of a payload: its compact JSON in UTF-8 bytes."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """The size of a payload: its compact JSON in UTF-8 bytes (a text that is all ASCII needs no encoding)."""
+    text = _COMPACT.encode(value)
     return len(text) if text.isascii() else len(text.encode())
 
 

@@ -167,3 +167,221 @@ def test_dynamodb_scan_resumes_after_a_start_key_that_was_deleted(aws):
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     assert seen == [("a", "1"), ("a", "2"), ("a", "10"), ("b", "1"), ("b", "2"), ("b", "10")]
+
+
+def _update_answers() -> list:
+    """UpdateItem's answers, errors included, for expressions sent again and again on new and existing items."""
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    _create_table(ddb, "u", sort_key_type="S")
+    answers: list = []
+    calls = [("ADD n :one, tags :tags", {":one": {"N": "1"}, ":tags": {"SS": ["a"]}}, "UPDATED_NEW"),
+             ("SET v = :v, w = if_not_exists(w, :v)", {":v": {"S": "x"}}, "ALL_OLD"),
+             ("ADD n :one, tags :tags", {":one": {"N": "2"}, ":tags": {"SS": ["b", "a"]}}, "ALL_NEW"),
+             ("REMOVE w SET v = :v", {":v": {"S": "y"}}, "UPDATED_OLD"),
+             ("ADD n :one", {":one": {"S": "not a number"}}, "NONE"),
+             ("SET pk = :v", {":v": {"S": "key"}}, "NONE"),
+             ("ADD n :missing", {":one": {"N": "1"}}, "NONE"),
+             ("SET = :v", {":v": {"S": "z"}}, "NONE")]
+    for sk in ("1", "2", "1"):
+        for expression, values, returned in calls:
+            try:
+                answer = ddb.update_item(TableName="u", Key={"pk": {"S": "a"}, "sk": {"S": sk}},
+                                         UpdateExpression=expression, ExpressionAttributeValues=values,
+                                         ReturnValues=returned)
+                answers.append(answer.get("Attributes"))
+            except ddb.exceptions.ClientError as err:
+                answers.append(err.response["Error"])
+    answers.append(sorted(str(item) for item in ddb.scan(TableName="u")["Items"]))
+    return answers
+
+
+def test_dynamodb_update_expressions_parsed_once_answer_as_parsed_each_time(monkeypatch):
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(key, value)
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    answers = {}
+    try:
+        for mode in ("moto", "patched"):
+            moto_speedups.uninstall()
+            if mode == "patched":
+                assert moto_speedups.install()
+                assert "cached_make" in repr(UpdateExpressionParser.__dict__["make"].__func__)
+            with mock_aws():
+                answers[mode] = _update_answers()
+    finally:
+        moto_speedups.uninstall()
+        moto_speedups.install()
+    assert answers["patched"] == answers["moto"]
+    assert sum(isinstance(a, dict) and "Code" in a for a in answers["moto"]) >= 9  # the refusals are compared too
+
+
+def _delete_answers() -> list:
+    """DeleteMessage and DeleteMessageBatch answers, errors included, for handles current, old, repeated and made up,
+    and what the queue holds after each step."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="d", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+    for i in range(12):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
+    answers: list = []
+
+    def step(call, **kwargs):
+        try:
+            answer = call(QueueUrl=url, **kwargs)
+            answers.append({k: v for k, v in answer.items() if k != "ResponseMetadata"})
+        except sqs.exceptions.ClientError as err:
+            answers.append(err.response["Error"])
+        answers.append(_counts(sqs, url))
+
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=5)["Messages"]
+    again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]  # visible again: new handles
+    old = first[0]["ReceiptHandle"]
+    step(sqs.delete_message, ReceiptHandle=first[3]["ReceiptHandle"])  # a handle replaced since: still deletes
+    step(sqs.delete_message, ReceiptHandle=first[3]["ReceiptHandle"])  # deleted already: passes
+    step(sqs.delete_message, ReceiptHandle=again[-1]["ReceiptHandle"])  # a current handle, far from the front
+    step(sqs.delete_message, ReceiptHandle="not-a-handle")
+    step(sqs.delete_message_batch, Entries=[{"Id": "a", "ReceiptHandle": old},
+                                            {"Id": "b", "ReceiptHandle": "made-up"},
+                                            {"Id": "c", "ReceiptHandle": old},
+                                            {"Id": "d", "ReceiptHandle": again[1]["ReceiptHandle"]}])  # refused
+    step(sqs.delete_message_batch, Entries=[{"Id": "a", "ReceiptHandle": old},
+                                            {"Id": "b", "ReceiptHandle": "made-up"},
+                                            {"Id": "d", "ReceiptHandle": again[1]["ReceiptHandle"]}])
+    answers.append(sorted(m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]))
+    return answers
+
+
+def test_sqs_deletes_answer_as_moto_answers_them(monkeypatch):
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(key, value)
+    from moto.sqs.models import Queue
+
+    answers = {}
+    try:
+        for mode in ("moto", "patched"):
+            moto_speedups.uninstall()
+            if mode == "patched":
+                assert moto_speedups.install()
+                assert Queue.__dict__["delete_message"].__module__ == moto_speedups.__name__
+            with mock_aws():
+                answers[mode] = _delete_answers()
+    finally:
+        moto_speedups.uninstall()
+        moto_speedups.install()
+    assert answers["patched"] == answers["moto"]
+    assert {"Code": "ReceiptHandleIsInvalid"}.items() <= answers["moto"][6].items()  # the made-up handle
+
+
+def test_camelcase_names_are_turned_as_moto_turns_them():
+    """The looked-up camelcase_to_underscores gives moto's own answer, for every kind of name it meets."""
+    from moto.core import responses, utils
+    from moto.sqs import models as sqs_models
+
+    own = utils.camelcase_to_underscores
+    names = ["", "SendMessageBatch", "ApproximateNumberOfMessagesNotVisible", "KmsMasterKeyId", "FifoQueue",
+             "HTTPStatusCode", "ABCDef", "theNewAttribute", "with Space", "x", "ID", "QueueURL", "ÉtéÀ"]
+    moto_speedups.uninstall()
+    try:
+        assert moto_speedups.install()
+        for module in (responses, sqs_models):
+            looked_up = module.camelcase_to_underscores
+            assert looked_up is not own
+            assert [looked_up(n) for n in names * 2] == [own(n) for n in names * 2]
+        moto_speedups.uninstall()
+        assert responses.camelcase_to_underscores is own and sqs_models.camelcase_to_underscores is own
+    finally:
+        moto_speedups.install()
+
+
+def _send_answers() -> list:
+    """SendMessage and SendMessageBatch answers, refusals included, on standard and FIFO queues (content-based
+    deduplication on and off), and the queues' attributes and messages afterwards."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    standard = sqs.create_queue(QueueName="s", Attributes={"MaximumMessageSize": "1024"})["QueueUrl"]
+    by_content = sqs.create_queue(QueueName="c.fifo", Attributes={"FifoQueue": "true",
+                                                                  "ContentBasedDeduplication": "true"})["QueueUrl"]
+    by_id = sqs.create_queue(QueueName="i.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    answers: list = []
+    sends = [(standard, {"MessageBody": "a"}), (standard, {"MessageBody": "x" * 2000}),
+             (standard, {"MessageBody": "d", "DelaySeconds": 5}), ("missing", {"MessageBody": "m"}),
+             (by_content, {"MessageBody": "a", "MessageGroupId": "g"}),
+             (by_content, {"MessageBody": "a", "MessageGroupId": "g"}),  # a duplicate by content
+             (by_content, {"MessageBody": "b"}), (by_content, {"MessageBody": "c", "MessageGroupId": "g",
+                                                               "DelaySeconds": 1}),
+             (by_id, {"MessageBody": "a", "MessageGroupId": "g"}),  # no deduplication id
+             (by_id, {"MessageBody": "a", "MessageGroupId": "g", "MessageDeduplicationId": "1"}),
+             (by_id, {"MessageBody": "b", "MessageGroupId": "g", "MessageDeduplicationId": "1"}),
+             (by_id, {"MessageBody": "c"})]
+    for url, arguments in sends:
+        url = url if url != "missing" else standard.replace("/s", "/missing")
+        try:
+            answer = sqs.send_message(QueueUrl=url, **arguments)
+            answers.append(sorted(k for k in answer if k != "ResponseMetadata"))
+        except sqs.exceptions.ClientError as err:
+            answers.append(err.response["Error"])
+    for entries in ([{"Id": "1", "MessageBody": "a", "MessageGroupId": "g"}, {"Id": "2", "MessageBody": "e"}],
+                    [{"Id": "1", "MessageBody": "a", "MessageGroupId": "g"},
+                     {"Id": "3", "MessageBody": "f", "MessageGroupId": "h"}]):
+        try:
+            batch = sqs.send_message_batch(QueueUrl=by_content, Entries=entries)
+            answers.append((sorted(e["Id"] for e in batch.get("Successful", [])), batch.get("Failed")))
+        except sqs.exceptions.ClientError as err:
+            answers.append(err.response["Error"])
+    for url in (standard, by_content, by_id):
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        answers.append({k: v for k, v in attributes.items() if not k.endswith("Timestamp")})
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        answers.append(sorted(m["Body"] for m in received.get("Messages", [])))
+    return answers
+
+
+def test_sqs_sends_answer_as_moto_answers_them(monkeypatch):
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(key, value)
+    answers = {}
+    try:
+        for mode in ("moto", "patched"):
+            moto_speedups.uninstall()
+            if mode == "patched":
+                assert moto_speedups.install()
+            with mock_aws():
+                answers[mode] = _send_answers()
+    finally:
+        moto_speedups.uninstall()
+        moto_speedups.install()
+    assert answers["patched"] == answers["moto"]
+    assert sum(isinstance(a, dict) and "Code" in a for a in answers["moto"]) >= 4  # the refusals are compared too
+
+
+def test_request_routing_tables_are_moto_own(monkeypatch):
+    """The URL table each request is routed by, and the handler methods call_action looks for, are the ones moto
+    builds, including when MOTO_S3_CUSTOM_ENDPOINTS changes between requests."""
+    from moto.core import base_backend, responses
+    from moto.core.utils import method_names_from_class
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.s3.models import S3Backend
+    from moto.s3.responses import S3Response
+    from moto.sqs.models import SQSBackend
+    from moto.sqs.responses import SQSResponse
+
+    own_urls = base_backend.BaseBackend.__dict__["urls"].fget
+    backends = [S3Backend("us-east-1", "123456789012"), DynamoDBBackend("us-east-1", "123456789012"),
+                SQSBackend("us-east-1", "123456789012")]
+    moto_speedups.uninstall()
+    try:
+        assert moto_speedups.install()
+        for custom in (None, "https://s3.example.test,http://localhost:9999", None):
+            if custom is None:
+                monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS", raising=False)
+            else:
+                monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", custom)
+            for backend in backends:
+                assert backend.urls == own_urls(backend)  # the same patterns, to the same handlers
+            assert any("example" in url for url in backends[0].urls) is (custom is not None)
+        for handler in (S3Response, DynamoHandler, SQSResponse):
+            assert responses.method_names_from_class(handler) == method_names_from_class(handler)
+    finally:
+        monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS", raising=False)
+        moto_speedups.uninstall()
+        moto_speedups.install()

@@ -208,3 +208,20 @@ def test_the_api_refuses_over_limit_output_and_input(rt) -> None:
     with pytest.raises(ClientError) as info:
         api.start_execution(stateMachineArn=arn, input=over)
     assert info.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_a_size_passed_on_belongs_to_the_value_it_was_measured_for(rt) -> None:
+    """service-quotas: every state output is limited. A Choice and an Assign-only Pass pass their input on, whose
+    size was measured as the previous output (or as the execution input); the first state that changes the value
+    is measured anew, so doubling it past 256 KiB fails at that state and no earlier."""
+    half = 150_000
+    states = {
+        "Route": {"Type": "Choice", "Choices": [{"Condition": "{% $length($states.input) = 0 %}", "Next": "Keep"}],
+                  "Default": "Keep"},
+        "Keep": {"Type": "Pass", "Assign": {"seen": "{% $length($states.input) %}"}, "Next": "Grow"},
+        "Grow": {"Type": "Pass", "Output": "{% $states.input & $states.input %}", "End": True},
+    }
+    execution = run(rt, machine(states), "x" * half)
+    _failed(execution, "the output of state 'Grow'")
+    states["Grow"]["Output"] = "{% $substring($states.input, 0, $seen / 2) & $states.input %}"
+    assert succeeded(run(rt, machine(states), "x" * half)) == "x" * (half + half // 2)

@@ -7,19 +7,14 @@ when BatchInput is given.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .. import errors
 from ..errors import StatesError
+from ..payloads import payload_size
 
 _OVERHEAD = len('{"Items":[]}')
-
-
-def _size(value: Any) -> int:
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return len(text) if text.isascii() else len(text.encode())
 
 
 def batches(items: Iterable[Any], max_items: int | None, max_bytes: int | None,
@@ -32,11 +27,11 @@ def sized_batches(items: Iterable[Any], max_items: int | None, max_bytes: int | 
                   batch_input: Any | None) -> Iterator[tuple[dict[str, Any], int]]:
     """The batches with the exact size of each in bytes, as compact JSON (what the payload limit measures)."""
     limit_bytes = min(max_bytes or errors.MAX_PAYLOAD_BYTES, errors.MAX_PAYLOAD_BYTES)
-    base = _OVERHEAD + (_size(batch_input) + len(',"BatchInput":') if batch_input is not None else 0)
+    base = _OVERHEAD + (payload_size(batch_input) + len(',"BatchInput":') if batch_input is not None else 0)
     current: list[Any] = []
     size = base
     for item in items:
-        item_size = _size(item) + 1  # the comma
+        item_size = payload_size(item) + 1  # the comma
         if base + item_size > limit_bytes:
             raise StatesError(errors.DATA_LIMIT_EXCEEDED,
                               f"one item is {item_size} bytes, more than MaxInputBytesPerBatch allows")
