@@ -351,12 +351,52 @@ def dead_letters(sqs: Any, queue: str) -> Iterator[dict[str, Any]]:
 
 def dead_letter_messages(sqs: Any, queue: str) -> Iterator[dict[str, Any]]:
     """Every message of the dead-letter queue as ReceiveMessage returns it, with its system and message
-    attributes; each is deleted once the consumer asks for the next."""
-    while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"],
-                                          MessageAttributeNames=["All"]).get("Messages", []):
-        for message in messages:
-            yield message
-            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    attributes, each exactly once; the queue is empty once the consumer has taken the last one.
+
+    Each message is received once and stays in flight (VisibilityTimeout 12 hours, SQS's maximum), so none comes
+    back while the rest are read. Then, when the queue holds nothing but the messages received here (no visible,
+    delayed or other in-flight message), one PurgeQueue deletes them all; otherwise, or if a purge is refused
+    (one a minute), each is deleted by its receipt handle. moto's DeleteMessage walks the whole queue, so deleting
+    44,000 dead letters one by one took minutes (the square of the queue's length), where the purge is one call.
+    """
+    handles: list[str] = []
+    drained = False
+    try:
+        while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"],
+                                              MessageAttributeNames=["All"],
+                                              VisibilityTimeout=MAX_VISIBILITY_SECONDS).get("Messages", []):
+            for message in messages:
+                yield message
+                handles.append(message["ReceiptHandle"])
+        drained = True
+    finally:
+        if drained:
+            _delete_received(sqs, queue, handles)
+        else:  # the consumer stopped early: the messages it took are deleted, as they were taken
+            for handle in handles:
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=handle)
+
+
+#: SQS's longest visibility timeout: a message received by the drain stays in flight until the drain deletes it.
+MAX_VISIBILITY_SECONDS = 43_200
+
+
+def _delete_received(sqs: Any, queue: str, handles: list[str]) -> None:
+    """Delete the messages just received (``handles``): a purge when they are all the queue holds, else one by one."""
+    if not handles:
+        return
+    counts = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed",
+    ])["Attributes"]
+    if (int(counts["ApproximateNumberOfMessages"]) == 0 and int(counts["ApproximateNumberOfMessagesDelayed"]) == 0
+            and int(counts["ApproximateNumberOfMessagesNotVisible"]) == len(handles)):
+        try:
+            sqs.purge_queue(QueueUrl=queue)
+            return
+        except sqs.exceptions.PurgeQueueInProgress:
+            pass
+    for handle in handles:
+        sqs.delete_message(QueueUrl=queue, ReceiptHandle=handle)
 
 
 def _body(message: dict[str, Any]) -> dict[str, Any]:
