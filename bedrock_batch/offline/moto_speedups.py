@@ -17,6 +17,14 @@ Three places in moto redo, on every call, work whose cost grows with everything 
   by bisection with moto's own comparison (``_item_comes_before_dct``, true for a prefix of the sorted items):
   the walk then starts at the first item it would have kept.
 
+One place in moto holds a resource per object stored: S3's ``FakeKey`` keeps its value in a
+``tempfile.SpooledTemporaryFile`` of moto's key buffer size (``MOTO_S3_DEFAULT_KEY_BUFFER_SIZE``, read per key),
+in memory below it and past it in a temporary file that stays open as long as the object exists: one file
+descriptor per object. With the buffer size lowered so that a run's many small objects leave memory (the offline
+runtime does, ``local.offline_aws``), a run of ten million rows stores more objects than the descriptors a process
+may open. Here a value past the buffer size goes to a file of its own that is open only while it is read or
+written; below it, it stays in memory, as before. The bytes stored and read back are the same.
+
 moto has no setting for any of this (``moto.settings`` and its ``MOTO_*`` variables: none touches SQS counting
 or DynamoDB Scan), and the runtime needs moto in process, so this is the one place that patches a dependency's
 internals. ``install()`` is its only entry; it patches only a moto version in ``CHECKED_MOTO_VERSIONS`` (the pin in
@@ -27,10 +35,17 @@ and without the patches (``uninstall()``) and compares the answers.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import inspect
+import io
 import operator
+import os
+import shutil
+import tempfile
+import types
 import warnings
+import weakref
 from typing import Any
 
 # Each patch below was read against moto's source of these versions, and the tests pass on them.
@@ -54,6 +69,7 @@ def install() -> bool:
     try:
         version = importlib.metadata.version("moto")
         from moto.dynamodb.models.table import Table
+        from moto.s3 import models as s3_models
         from moto.sqs import models as sqs_models
     except (ImportError, importlib.metadata.PackageNotFoundError):  # moto not installed: nothing to speed up
         return False
@@ -63,6 +79,7 @@ def install() -> bool:
         return False
     _patch_sqs(sqs_models)
     _patch_dynamodb(Table)
+    _patch_s3_keys(s3_models)
     return bool(_originals)
 
 
@@ -167,3 +184,101 @@ def _patch_dynamodb(table_cls: Any) -> None:
 
     _set(table_cls, "all_items", all_items)
     _set(table_cls, "scan", table_scan)
+
+
+def _patch_s3_keys(s3_models: Any) -> None:
+    """FakeKey's values through ``SpillingBuffer`` (moto.s3.models' only use of ``tempfile``)."""
+    if not isinstance(s3_models.__dict__.get("tempfile"), types.ModuleType) \
+            or "_value_buffer" not in inspect.getsource(s3_models.FakeKey.__init__):
+        return
+    _set(s3_models, "tempfile", types.SimpleNamespace(SpooledTemporaryFile=SpillingBuffer))
+
+
+class SpillingBuffer:
+    """A ``tempfile.SpooledTemporaryFile`` for moto's FakeKey, holding no file descriptor between calls.
+
+    In memory up to ``max_size`` bytes (0: no limit); written past it, the content moves to a file of its own in
+    one temporary folder, opened for each read or write and closed after it, and removed by ``close()`` (moto's
+    ``FakeKey.dispose``) or when the buffer is collected. Supports what FakeKey calls: seek, tell, read, write,
+    truncate, close.
+    """
+
+    _folder: str | None = None
+
+    def __init__(self, max_size: int = 0, *args: Any, **kwargs: Any) -> None:
+        self._max_size = max_size
+        self._memory: io.BytesIO | None = io.BytesIO()
+        self._path: str | None = None
+        self._position = 0
+        self._finalizer: Any = None
+        self.closed = False
+
+    @property
+    def _rolled(self) -> bool:
+        return self._path is not None
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if self._memory is not None:
+            return self._memory.seek(offset, whence)
+        assert self._path is not None
+        base = {0: 0, 1: self._position, 2: os.path.getsize(self._path)}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def tell(self) -> int:
+        return self._memory.tell() if self._memory is not None else self._position
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._memory is not None:
+            return self._memory.read(size)
+        assert self._path is not None
+        with open(self._path, "rb") as f:
+            f.seek(self._position)
+            data = f.read(size)
+        self._position += len(data)
+        return data
+
+    def write(self, data: bytes) -> int:
+        if self._memory is not None:
+            written = self._memory.write(data)
+            if self._max_size and self._memory.tell() > self._max_size:
+                self._rollover()
+            return written
+        assert self._path is not None
+        with open(self._path, "r+b") as f:
+            f.seek(self._position)
+            written = f.write(data)
+        self._position += written
+        return written
+
+    def truncate(self, size: int | None = None) -> int:
+        if self._memory is not None:
+            return self._memory.truncate(size)
+        assert self._path is not None
+        size = self._position if size is None else size
+        os.truncate(self._path, size)
+        return size
+
+    def close(self) -> None:
+        self.closed = True
+        self._memory = None
+        if self._finalizer is not None:
+            self._finalizer()
+
+    def _rollover(self) -> None:
+        assert self._memory is not None
+        if SpillingBuffer._folder is None:
+            SpillingBuffer._folder = tempfile.mkdtemp(prefix="moto-s3-")
+            weakref.finalize(SpillingBuffer, shutil.rmtree, SpillingBuffer._folder, True)
+        fd, path = tempfile.mkstemp(dir=SpillingBuffer._folder)
+        with os.fdopen(fd, "wb") as f:
+            f.write(self._memory.getbuffer())
+        self._position = self._memory.tell()
+        self._memory = None
+        self._path = path
+        self._finalizer = weakref.finalize(self, _remove, path)
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
