@@ -25,6 +25,12 @@ runtime does, ``local.offline_aws``), a run of ten million rows stores more obje
 may open. Here a value past the buffer size goes to a file of its own that is open only while it is read or
 written; below it, it stays in memory, as before. The bytes stored and read back are the same.
 
+A ranged S3 GetObject reads the whole object in moto (``get_object`` returns ``key.value``) and then cuts the range
+out of it (``_handle_range_header``): a Parquet writer reading a 50,000-row slice of a 600 MB input held the 600 MB
+twice. Here a GetObject with a Range header hands ``_handle_range_header`` a view of the object that reads only the
+bytes it cuts (the same length, the same bytes); when moto answers a Range with the whole object (a header it
+ignores), the view is read whole, as before.
+
 moto has no setting for any of this (``moto.settings`` and its ``MOTO_*`` variables: none touches SQS counting
 or DynamoDB Scan), and the runtime needs moto in process, so this is the one place that patches a dependency's
 internals. ``install()`` is its only entry; it patches only a moto version in ``CHECKED_MOTO_VERSIONS`` (the pin in
@@ -70,6 +76,7 @@ def install() -> bool:
         version = importlib.metadata.version("moto")
         from moto.dynamodb.models.table import Table
         from moto.s3 import models as s3_models
+        from moto.s3.responses import S3Response
         from moto.sqs import models as sqs_models
     except (ImportError, importlib.metadata.PackageNotFoundError):  # moto not installed: nothing to speed up
         return False
@@ -80,6 +87,7 @@ def install() -> bool:
     _patch_sqs(sqs_models)
     _patch_dynamodb(Table)
     _patch_s3_keys(s3_models)
+    _patch_s3_ranges(S3Response)
     return bool(_originals)
 
 
@@ -282,3 +290,76 @@ class SpillingBuffer:
 def _remove(path: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.remove(path)
+
+
+class _KeyContent:
+    """An S3 object's bytes for moto's ``_handle_range_header``: its length, and any slice read on demand."""
+
+    def __init__(self, key: Any) -> None:
+        self._key = key
+
+    def __len__(self) -> int:
+        return int(self._key.size)
+
+    def __getitem__(self, index: slice) -> bytes:
+        start, stop, step = index.indices(len(self))
+        if step != 1:
+            raise ValueError("a range is contiguous")
+        with self._key.lock:
+            buffer = self._key._value_buffer
+            buffer.seek(start)
+            return bytes(buffer.read(max(0, stop - start)))
+
+    def whole(self) -> bytes:
+        return bytes(self._key.value)
+
+
+class _LazyValueKey:
+    """A FakeKey whose ``value`` is a ``_KeyContent``: everything else is the key's own."""
+
+    def __init__(self, key: Any) -> None:
+        self.__dict__["_key"] = key
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["_key"], name)
+
+    @property
+    def value(self) -> _KeyContent:
+        return _KeyContent(self.__dict__["_key"])
+
+
+def _patch_s3_ranges(response_cls: Any) -> None:
+    """S3Response.get_object with a Range header reads only the range (see the module docstring)."""
+    names = ("get_object", "_get_key", "_handle_range_header", "key_response")
+    if not all(callable(response_cls.__dict__.get(n)) for n in names) \
+            or "key.value" not in inspect.getsource(response_cls.get_object) \
+            or "response_content[begin : end + 1]" not in inspect.getsource(response_cls._handle_range_header):
+        return
+    get_object, get_key, handle_range = response_cls.get_object, response_cls._get_key, \
+        response_cls._handle_range_header
+
+    def ranged_get_object(self: Any) -> Any:
+        if not self.headers.get("range"):
+            return get_object(self)
+        self._offline_lazy_value = True
+        try:
+            status, headers, body = get_object(self)
+        finally:
+            self.__dict__.pop("_offline_lazy_value", None)
+        if isinstance(body, _KeyContent) and status != 200:  # answered whole (partNumber), not by range
+            body = body.whole()
+        return status, headers, body
+
+    def lazy_get_key(self: Any, *args: Any, **kwargs: Any) -> Any:
+        key, not_modified = get_key(self, *args, **kwargs)
+        if self.__dict__.get("_offline_lazy_value") and key is not None:
+            key = _LazyValueKey(key)
+        return key, not_modified
+
+    def range_of(self: Any, request: Any, response_headers: Any, response_content: Any) -> Any:
+        status, headers, body = handle_range(self, request, response_headers, response_content)
+        return status, headers, body.whole() if isinstance(body, _KeyContent) else body
+
+    _set(response_cls, "get_object", ranged_get_object)
+    _set(response_cls, "_get_key", lazy_get_key)
+    _set(response_cls, "_handle_range_header", range_of)

@@ -214,3 +214,46 @@ def test_spilling_buffer_behaves_as_a_spooled_temporary_file():
     ours.close()
     theirs.close()
     assert ours.closed and not os.path.exists(path)
+
+
+@pytest.mark.parametrize("size", [3000, 300_000])  # in memory, and past the key buffer size (on disk)
+def test_s3_ranged_gets_answer_as_moto_does(aws, monkeypatch, size):
+    """Ranged GetObject reads only the range when patched: the same status, headers and bytes as moto's own
+    whole-object read, for every form of Range (open, suffix, past the end, several ranges, unparsable, invalid)."""
+    from botocore.exceptions import ClientError
+
+    monkeypatch.setenv("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", "100000")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="bucket")
+    body = os.urandom(size)
+    s3.put_object(Bucket="bucket", Key="k", Body=body)
+    cases = {"bytes=0-99": (206, body[:100]), "bytes=100-": (206, body[100:]), "bytes=-50": (206, body[-50:]),
+             f"bytes={size - 10}-{size + 500}": (206, body[-10:]), "bytes=0-": (206, body),
+             "bytes=0-1,5-6": (200, body), "bytes=x-y": (200, body), "bytes=5-2": (200, body)}
+    for spec, (status, expected) in cases.items():
+        got = s3.get_object(Bucket="bucket", Key="k", Range=spec)
+        assert (got["ResponseMetadata"]["HTTPStatusCode"], got["Body"].read()) == (status, expected), spec
+        assert got["ContentLength"] == len(expected)
+        if status == 206:
+            assert got["ContentRange"].endswith(f"/{size}")
+    with pytest.raises(ClientError) as err:
+        s3.get_object(Bucket="bucket", Key="k", Range=f"bytes={size}-")
+    assert err.value.response["Error"]["Code"] == "InvalidRange"
+    part = s3.get_object(Bucket="bucket", Key="k", PartNumber=1)
+    assert part["Body"].read() == body and part["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert s3.get_object(Bucket="bucket", Key="k")["Body"].read() == body
+
+
+def test_s3_a_ranged_get_does_not_read_the_whole_object_when_patched(aws, monkeypatch):
+    """The point of the range patch: a Range of a large object reads the range, not the object (moto reads it all)."""
+    from moto.s3.models import FakeKey
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="bucket")
+    s3.put_object(Bucket="bucket", Key="k", Body=b"x" * 100_000)
+    whole_reads = []
+    value = FakeKey.value
+    monkeypatch.setattr(FakeKey, "value", property(lambda key: whole_reads.append(key.name) or value.fget(key),
+                                                   value.fset))
+    assert s3.get_object(Bucket="bucket", Key="k", Range="bytes=10-19")["Body"].read() == b"x" * 10
+    assert whole_reads == ([] if aws == "patched" else ["k"])
