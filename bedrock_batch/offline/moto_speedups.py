@@ -31,6 +31,11 @@ twice. Here a GetObject with a Range header hands ``_handle_range_header`` a vie
 bytes it cuts (the same length, the same bytes); when moto answers a Range with the whole object (a header it
 ignores), the view is read whole, as before.
 
+A request body reaches moto through werkzeug, which reads it into a new bytearray and copies that into new bytes
+(``Request.get_data``): a PutObject of 700 MB held 2.1 GB at once. In process, moto builds its request from the
+botocore request's own bytes (``Request.from_primitives``); here, for a body that werkzeug would hand over as it is
+(bytes of the declared Content-Length, not form data, not gzip-encoded), the request's data is those very bytes.
+
 moto has no setting for any of this (``moto.settings`` and its ``MOTO_*`` variables: none touches SQS counting
 or DynamoDB Scan), and the runtime needs moto in process, so this is the one place that patches a dependency's
 internals. ``install()`` is its only entry; it patches only a moto version in ``CHECKED_MOTO_VERSIONS`` (the pin in
@@ -74,6 +79,7 @@ def install() -> bool:
     _installed = True
     try:
         version = importlib.metadata.version("moto")
+        from moto.core.request import Request
         from moto.dynamodb.models.table import Table
         from moto.s3 import models as s3_models
         from moto.s3.responses import S3Response
@@ -88,6 +94,7 @@ def install() -> bool:
     _patch_dynamodb(Table)
     _patch_s3_keys(s3_models)
     _patch_s3_ranges(S3Response)
+    _patch_request_body(Request)
     return bool(_originals)
 
 
@@ -248,10 +255,9 @@ class SpillingBuffer:
 
     def write(self, data: bytes) -> int:
         if self._memory is not None:
-            written = self._memory.write(data)
-            if self._max_size and self._memory.tell() > self._max_size:
-                self._rollover()
-            return written
+            if not self._max_size or self._memory.tell() + len(data) <= self._max_size:
+                return self._memory.write(data)
+            self._rollover()  # to the file first: a large value is not copied into memory on its way there
         assert self._path is not None
         with open(self._path, "r+b") as f:
             f.seek(self._position)
@@ -363,3 +369,30 @@ def _patch_s3_ranges(response_cls: Any) -> None:
     _set(response_cls, "get_object", ranged_get_object)
     _set(response_cls, "_get_key", lazy_get_key)
     _set(response_cls, "_handle_range_header", range_of)
+
+
+_FORMS = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+
+
+def _patch_request_body(request_cls: Any) -> None:
+    """moto's in-process Request keeps the botocore body's bytes as its data (see the module docstring)."""
+    from botocore.httpchecksum import AwsChunkedWrapper
+    from_primitives = request_cls.__dict__.get("from_primitives")
+    if not isinstance(from_primitives, classmethod) or "get_data" in request_cls.__dict__:
+        return
+    build = from_primitives.__func__
+
+    def from_botocore(cls: Any, method: str, url: str, headers: Any, body: Any = None) -> Any:
+        if isinstance(body, io.BytesIO) and body.tell() == 0:
+            body = body.getvalue()  # what werkzeug reads from it; the bytes botocore wrapped, not a copy
+        elif isinstance(body, AwsChunkedWrapper) or (hasattr(body, "read") and not isinstance(body, bytes | str)):
+            body = body.read()  # what from_primitives (a chunked body) or werkzeug (a file) reads from it
+        request = build(cls, method, url, headers, body)
+        # werkzeug's get_data reads Content-Length bytes of the stream, which holds ``body``; form data is parsed
+        # (and not kept as data), and a gzip-encoded body is decompressed first: those are left to werkzeug.
+        if type(body) is bytes and body and request.content_length == len(body) \
+                and request.mimetype not in _FORMS and "gzip" not in (request.content_encoding or ""):
+            request._cached_data = body
+        return request
+
+    _set(request_cls, "from_primitives", classmethod(from_botocore))
