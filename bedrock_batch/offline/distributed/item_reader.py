@@ -234,6 +234,13 @@ def read_object(s3: Any, bucket: str, key: str, config: dict[str, Any], ragged: 
     except ClientError as err:
         raise _fail(f"{where}: {err.response.get('Error', {}).get('Code', 'error')}: "
                     f"{err.response.get('Error', {}).get('Message', '')}") from None
+    return read_body(body, key, config, ragged, where)
+
+
+def read_body(body: Any, key: str, config: dict[str, Any], ragged: str = "pad", where: str = "") -> Iterator[Any]:
+    """The items of an object's body (anything with ``read()`` and ``iter_chunks(chunk_size)``, as a botocore
+    StreamingBody), read by the rules of ``config`` for an object named ``key``; ``where`` names it in errors."""
+    where = where or key
     input_type = config.get("InputType", "JSON")
     codec = _COMPRESSION.get(key.lower().rsplit(".", 1)[-1]) if "." in key else None
     if codec and input_type != "PARQUET":  # Parquet compresses inside the file
