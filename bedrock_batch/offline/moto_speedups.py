@@ -35,6 +35,8 @@ A request body reaches moto through werkzeug, which reads it into a new bytearra
 (``Request.get_data``): a PutObject of 700 MB held 2.1 GB at once. In process, moto builds its request from the
 botocore request's own bytes (``Request.from_primitives``); here, for a body that werkzeug would hand over as it is
 (bytes of the declared Content-Length, not form data, not gzip-encoded), the request's data is those very bytes.
+And the request is no longer a reference cycle (werkzeug's ``environ["werkzeug.request"]``, read only by its
+debugger), so its body goes when moto is done with it, not at the cyclic collector's next full pass.
 
 moto has no setting for any of this (``moto.settings`` and its ``MOTO_*`` variables: none touches SQS counting
 or DynamoDB Scan), and the runtime needs moto in process, so this is the one place that patches a dependency's
@@ -388,6 +390,10 @@ def _patch_request_body(request_cls: Any) -> None:
         elif isinstance(body, AwsChunkedWrapper) or (hasattr(body, "read") and not isinstance(body, bytes | str)):
             body = body.read()  # what from_primitives (a chunked body) or werkzeug (a file) reads from it
         request = build(cls, method, url, headers, body)
+        if request.environ.get("werkzeug.request") is request:
+            # werkzeug's back-reference (read only by its debugger) makes each request a reference cycle, so the
+            # body it caches lived until the cyclic collector's next full pass: minutes, hundreds of MB, in a run.
+            del request.environ["werkzeug.request"]
         # werkzeug's get_data reads Content-Length bytes of the stream, which holds ``body``; form data is parsed
         # (and not kept as data), and a gzip-encoded body is decompressed first: those are left to werkzeug.
         if type(body) is bytes and body and request.content_length == len(body) \

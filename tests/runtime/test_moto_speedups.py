@@ -291,3 +291,22 @@ def test_request_bodies_reach_moto_as_sent(aws, tmp_path):
     url = sqs.create_queue(QueueName="q")["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody="a=b&c=d é")
     assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "a=b&c=d é"
+
+
+def test_a_request_is_freed_with_its_body_as_soon_as_moto_is_done_with_it(aws):
+    """Patched, moto's in-process Request is not a reference cycle: it (and the body it caches) goes with its last
+    reference, without waiting for the cyclic garbage collector. moto's own keeps itself in its environ."""
+    import gc
+    import weakref
+
+    from moto.core.request import Request
+
+    gc.disable()
+    try:
+        request = Request.from_primitives("PUT", "https://bucket.s3.amazonaws.com/k", {"Content-Length": "3"}, b"abc")
+        assert request.data == b"abc"
+        gone = weakref.ref(request)
+        del request
+        assert (gone() is None) == (aws == "patched")
+    finally:
+        gc.enable()
