@@ -29,7 +29,9 @@ A ranged S3 GetObject reads the whole object in moto (``get_object`` returns ``k
 out of it (``_handle_range_header``): a Parquet writer reading a 50,000-row slice of a 600 MB input held the 600 MB
 twice. Here a GetObject with a Range header hands ``_handle_range_header`` a view of the object that reads only the
 bytes it cuts (the same length, the same bytes); when moto answers a Range with the whole object (a header it
-ignores), the view is read whole, as before.
+ignores), the view is read whole, as before. A range of more than 1 MiB of an object on disk is not even cut out:
+the response body (moto's ``MockRawResponse``, read by botocore's StreamingBody) reads it from the object's file as
+the caller reads it.
 
 A request body reaches moto through werkzeug, which reads it into a new bytearray and copies that into new bytes
 (``Request.get_data``): a PutObject of 700 MB held 2.1 GB at once. In process, moto builds its request from the
@@ -309,17 +311,71 @@ class _KeyContent:
     def __len__(self) -> int:
         return int(self._key.size)
 
-    def __getitem__(self, index: slice) -> bytes:
+    def __getitem__(self, index: slice) -> bytes | _KeyRange:
         start, stop, step = index.indices(len(self))
         if step != 1:
             raise ValueError("a range is contiguous")
         with self._key.lock:
             buffer = self._key._value_buffer
+            path = getattr(buffer, "_path", None)
+            if path is not None and stop - start > _KeyRange.MIN_BYTES:
+                return _KeyRange(path, start, stop - start)
             buffer.seek(start)
             return bytes(buffer.read(max(0, stop - start)))
 
     def whole(self) -> bytes:
         return bytes(self._key.value)
+
+
+class _KeyRange:
+    """A range of a spilled S3 object, read as the GetObject body is read (``_RawResponse``), not cut out up front.
+
+    A ranged GET open to the end of a 600 MB object (the Parquet writer reads from its first row on and stops at its
+    last) made moto build the whole tail as bytes. The object's file is opened when the GET is answered, so the body
+    is the object as it was then even if a later PutObject replaces it (moto removes the old file: it stays readable
+    through the open descriptor), and closed once the body is read or dropped.
+    """
+
+    MIN_BYTES = 1 << 20  # smaller ranges are cut out as bytes, as moto does
+
+    def __init__(self, path: str, start: int, length: int) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+        self._close = weakref.finalize(self, os.close, self._fd)
+        self._position, self._end = start, start + length
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def read(self, size: int | None = -1) -> bytes:
+        left = self._end - self._position
+        size = left if size is None or size < 0 else min(size, left)
+        data = os.pread(self._fd, size, self._position) if size > 0 else b""
+        self._position += len(data)
+        if self._position >= self._end:
+            self._close()
+        return data
+
+
+def _raw_response_class(base: type) -> type:
+    """moto's MockRawResponse (a BytesIO over the body) that also reads a ``_KeyRange`` body as it is read."""
+
+    class _RawResponse(base):  # type: ignore[misc, valid-type]
+        def __init__(self, response_input: Any) -> None:
+            self._range = response_input if isinstance(response_input, _KeyRange) else None
+            super().__init__(b"" if self._range is not None else response_input)
+
+        def read(self, size: int | None = -1) -> bytes:
+            return super().read(size) if self._range is None else self._range.read(size)
+
+        def stream(self, **kwargs: Any) -> Any:
+            if self._range is None:
+                yield from super().stream(**kwargs)
+                return
+            while contents := self._range.read(1 << 20):
+                yield contents
+
+    return _RawResponse
 
 
 class _LazyValueKey:
@@ -368,6 +424,12 @@ def _patch_s3_ranges(response_cls: Any) -> None:
         status, headers, body = handle_range(self, request, response_headers, response_content)
         return status, headers, body.whole() if isinstance(body, _KeyContent) else body
 
+    from moto.core import botocore_stubber
+
+    if not isinstance(getattr(botocore_stubber, "MockRawResponse", None), type) \
+            or "MockRawResponse(body)" not in inspect.getsource(botocore_stubber.BotocoreStubber.__call__):
+        return
+    _set(botocore_stubber, "MockRawResponse", _raw_response_class(botocore_stubber.MockRawResponse))
     _set(response_cls, "get_object", ranged_get_object)
     _set(response_cls, "_get_key", lazy_get_key)
     _set(response_cls, "_handle_range_header", range_of)

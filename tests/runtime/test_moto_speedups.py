@@ -216,12 +216,14 @@ def test_spilling_buffer_behaves_as_a_spooled_temporary_file():
     assert ours.closed and not os.path.exists(path)
 
 
+@pytest.mark.parametrize("lazy_from", [1 << 20, 0])  # a range of a spilled object read as the body is read
 @pytest.mark.parametrize("size", [3000, 300_000])  # in memory, and past the key buffer size (on disk)
-def test_s3_ranged_gets_answer_as_moto_does(aws, monkeypatch, size):
+def test_s3_ranged_gets_answer_as_moto_does(aws, monkeypatch, size, lazy_from):
     """Ranged GetObject reads only the range when patched: the same status, headers and bytes as moto's own
     whole-object read, for every form of Range (open, suffix, past the end, several ranges, unparsable, invalid)."""
     from botocore.exceptions import ClientError
 
+    monkeypatch.setattr(moto_speedups._KeyRange, "MIN_BYTES", lazy_from)
     monkeypatch.setenv("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", "100000")
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="bucket")
@@ -310,3 +312,30 @@ def test_a_request_is_freed_with_its_body_as_soon_as_moto_is_done_with_it(aws):
         assert (gone() is None) == (aws == "patched")
     finally:
         gc.enable()
+
+
+def test_s3_a_range_read_as_it_is_read_is_the_object_as_it_was_when_answered(aws, monkeypatch):
+    """A large range of an object on disk is read as the caller reads it: the bytes are still the object's as they
+    were when the GET was answered, even if the object is replaced or deleted before the body is read; a body
+    dropped half read leaves no descriptor open."""
+    import gc
+
+    monkeypatch.setenv("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", "1000")
+    monkeypatch.setattr(moto_speedups._KeyRange, "MIN_BYTES", 100)
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="bucket")
+    old = os.urandom(50_000)
+    s3.put_object(Bucket="bucket", Key="k", Body=old)
+    fds = len(os.listdir("/proc/self/fd"))
+    replaced = s3.get_object(Bucket="bucket", Key="k", Range="bytes=100-")["Body"]
+    deleted = s3.get_object(Bucket="bucket", Key="k", Range="bytes=-20000")["Body"]
+    s3.put_object(Bucket="bucket", Key="k", Body=b"new")
+    assert replaced.read(10) == old[100:110] and replaced.read() == old[110:]
+    s3.delete_object(Bucket="bucket", Key="k")
+    assert deleted.read() == old[-20000:]
+    s3.put_object(Bucket="bucket", Key="k", Body=old)
+    half = s3.get_object(Bucket="bucket", Key="k", Range="bytes=0-")["Body"]
+    assert half.read(5) == old[:5]
+    del half, replaced, deleted
+    gc.collect()
+    assert len(os.listdir("/proc/self/fd")) == fds
