@@ -83,13 +83,13 @@ class ResultSpool:
     """A map run's results for its ResultWriter, kept as the JSON text each will be written as, not as objects.
 
     Each child's entry is transformed and serialised once, when the child ends, into a temporary file (in memory
-    up to 16 MiB, on disk past it): a run of a million rows holds no child's input or output once it has ended.
-    ``texts`` gives them back in item order.
+    up to 1 MiB, on disk past it: a million rows run 21 job workflows and their map runs at once): a run of a
+    million rows holds no child's input or output once it has ended. ``texts`` gives them back in item order.
     """
 
     def __init__(self, transformation: str) -> None:
         self.transformation = transformation
-        self._file = tempfile.SpooledTemporaryFile(max_size=16 * 2**20)  # noqa: SIM115  (closed by close())
+        self._file = tempfile.SpooledTemporaryFile(max_size=2**20)  # noqa: SIM115  (closed by close())
         self._end = 0
         # per status: (child index, order of arrival, offset, length) of each value's UTF-8 JSON text
         self._values: dict[str, list[tuple[int, int, int, int]]] = {"SUCCEEDED": [], "FAILED": [], "PENDING": []}
