@@ -8,12 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+#: moto's S3 keeps objects past this size on disk, not in memory (unless MOTO_S3_DEFAULT_KEY_BUFFER_SIZE is set).
+KEY_BUFFER_BYTES = 64 * 1024
+
 
 @contextlib.contextmanager
 def offline_aws(endpoint: str | None = None) -> Iterator[None]:
     """Inside this block boto3 talks to moto: in process by default, or to the moto server at ``endpoint``."""
     saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
-                                            "AWS_ENDPOINT_URL")}
+                                            "AWS_ENDPOINT_URL", "MOTO_S3_DEFAULT_KEY_BUFFER_SIZE")}
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
     try:
         if endpoint:
@@ -25,6 +28,10 @@ def offline_aws(endpoint: str | None = None) -> Iterator[None]:
             from .moto_speedups import install
 
             install()
+            # moto keeps an object below its key buffer size in memory (5 MiB by default, read per key): a run's
+            # thousands of staged row slices (about 100 KB each) would hold the whole input in memory until the end.
+            # Past this size an object lives in a file (closed between uses: moto_speedups.SpillingBuffer).
+            os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(KEY_BUFFER_BYTES))
             with mock_aws():
                 yield
     finally:

@@ -269,3 +269,22 @@ def test_output_objects_raise_s3_object_created_events(bedrock_env):
         json.loads(bedrock_env.s3.get_object(Bucket="bedrock-out", Key=keys[1])["Body"].read())["successRecordCount"]
         == 100
     )
+
+
+def test_model_input_comes_back_as_read_from_files_of_any_text(bedrock_env):
+    """The simulator keeps a job's request lines on disk until the job ends and reads each record's modelInput
+    back when it answers it: every output line's modelInput is the input line's, whatever characters (multi-byte
+    UTF-8, escapes) and however many input files the job has."""
+    sim = bedrock_env.sim()
+    rows = {name: [{"recordId": f"{name}{i}", "modelInput": {
+        "messages": [{"role": "user", "content": [{"text": f"Résumé {i} ✓ 漢字 \\\" \n {'é' * i}"}]}],
+        "anthropic_version": "bedrock-2023-05-31", "max_tokens": 50}} for i in range(60)] for name in ("a", "b")}
+    for name, file_rows in rows.items():
+        bedrock_env.s3.put_object(Bucket="bedrock-in", Key=f"input/{name}.jsonl", Body="".join(
+            json.dumps(r, ensure_ascii=name == "a") + "\n" for r in file_rows).encode())
+    job = bedrock_env.finish(sim, bedrock_env.create(sim))
+    assert job["status"] == "Completed"
+    files, _ = bedrock_env.output(job["jobArn"])
+    for name, file_rows in rows.items():
+        assert [(line["recordId"], line["modelInput"]) for line in files[f"{name}.jsonl.out"]] == \
+               [(row["recordId"], row["modelInput"]) for row in file_rows]

@@ -274,3 +274,64 @@ def test_corrupt_compressed_file_fails_with_item_reader_failed(rt: Runtime) -> N
     put_text(rt, "packed/broken.json.gz", b"not gzip at all")
     execution = run(rt, machine({"Read": distributed_map(ItemReader=object_reader("packed/broken.json.gz", "JSON"))}))
     assert execution.error == "States.ItemReaderFailed"
+
+
+def _body(data: bytes):
+    """A local stand-in for one whole-object GET's body: what the reader parsed before it read in ranges."""
+    class Body:
+        def __init__(self) -> None:
+            self._data = io.BytesIO(data)
+
+        def read(self) -> bytes:
+            return self._data.read()
+
+        def iter_chunks(self, chunk_size: int = 1 << 20):
+            while chunk := self._data.read(chunk_size):
+                yield chunk
+    return Body()
+
+
+@pytest.mark.parametrize(("key", "config"), [
+    ("rows.csv", {"InputType": "CSV"}), ("rows.jsonl", {"InputType": "JSONL"}), ("rows.json", {"InputType": "JSON"}),
+    ("rows.csv.gz", {"InputType": "CSV"}), ("empty.csv", {"InputType": "CSV"}), ("empty.jsonl", {"InputType": "JSONL"}),
+])
+def test_an_object_read_in_ranges_gives_the_items_of_one_whole_read(rt: Runtime, monkeypatch, key, config) -> None:
+    """The reader GETs an object in ranges (a few bytes here, to cut rows, quoted newlines and multi-byte
+    characters at range edges): the items are those of the whole object read at once, in the same order."""
+    import gzip
+
+    from bedrock_batch.offline.distributed import item_reader
+
+    monkeypatch.setattr(item_reader._RangedBody, "RANGE_BYTES", 7)
+    rows = [{"id": str(i), "text": f"é ✓ \"q\" {i}" + ("\nline" if i % 3 == 0 else "")} for i in range(40)]
+    if key.startswith("empty"):
+        data = b""
+    elif ".csv" in key:  # quoted fields: commas, doubled quotes and newlines inside them
+        data = csv_text(["id", "text"], [[r["id"], '"' + r["text"].replace('"', '""') + '"'] for r in rows]).encode()
+    elif key.endswith(".jsonl"):
+        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+    else:
+        data = json.dumps(rows, ensure_ascii=False).encode()
+    if key.endswith(".gz"):
+        data = gzip.compress(data)
+    s3 = rt.client("s3")
+    s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+    got = list(item_reader.read_object(s3, BUCKET, key, config))
+    assert got == list(item_reader.read_body(_body(data), key, config))
+    assert len(got) == (0 if key.startswith("empty") else 40)
+
+
+def test_an_object_replaced_while_read_in_ranges_fails_the_read(rt: Runtime, monkeypatch) -> None:
+    """Ranges after the first ask for the first one's ETag: a replaced object fails the read, never mixes two."""
+    from bedrock_batch.offline.distributed import item_reader
+    from bedrock_batch.offline.errors import StatesError
+
+    monkeypatch.setattr(item_reader._RangedBody, "RANGE_BYTES", 16)
+    s3 = rt.client("s3")
+    s3.put_object(Bucket=BUCKET, Key="rows.jsonl", Body=b"".join(b'{"n": %d}\n' % i for i in range(20)))
+    items = item_reader.read_object(s3, BUCKET, "rows.jsonl", {"InputType": "JSONL"})
+    assert next(items) == {"n": 0}
+    s3.put_object(Bucket=BUCKET, Key="rows.jsonl", Body=b"".join(b'{"m": %d}\n' % i for i in range(20)))
+    with pytest.raises(StatesError) as err:
+        list(items)
+    assert err.value.error == "States.ItemReaderFailed" and "PreconditionFailed" in str(err.value)

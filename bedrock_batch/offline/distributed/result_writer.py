@@ -10,6 +10,7 @@ is not documented: it is ``RuntimeConfig.jsonl_result_extension``.
 
 from __future__ import annotations
 
+import io
 import json
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -82,13 +83,13 @@ class ResultSpool:
     """A map run's results for its ResultWriter, kept as the JSON text each will be written as, not as objects.
 
     Each child's entry is transformed and serialised once, when the child ends, into a temporary file (in memory
-    up to 16 MiB, on disk past it): a run of a million rows holds no child's input or output once it has ended.
-    ``texts`` gives them back in item order.
+    up to 1 MiB, on disk past it: a million rows run 21 job workflows and their map runs at once): a run of a
+    million rows holds no child's input or output once it has ended. ``texts`` gives them back in item order.
     """
 
     def __init__(self, transformation: str) -> None:
         self.transformation = transformation
-        self._file = tempfile.SpooledTemporaryFile(max_size=16 * 2**20)  # noqa: SIM115  (closed by close())
+        self._file = tempfile.SpooledTemporaryFile(max_size=2**20)  # noqa: SIM115  (closed by close())
         self._end = 0
         # per status: (child index, order of arrival, offset, length) of each value's UTF-8 JSON text
         self._values: dict[str, list[tuple[int, int, int, int]]] = {"SUCCEEDED": [], "FAILED": [], "PENDING": []}
@@ -157,25 +158,39 @@ def write(s3: Any, bucket: str, prefix: str, map_run_arn: str, map_run_id: str,
 
 
 def _files(texts: Iterable[bytes], output_type: str, max_bytes: int) -> Iterator[bytes]:
-    """``_chunks`` over UTF-8 JSON texts already serialised, one file at a time."""
-    current: list[bytes] = []
+    """``_chunks`` over UTF-8 JSON texts already serialised, one file at a time.
+
+    Each file is written as its texts arrive into one growing buffer: no list of the texts and joined copy side by
+    side (a reader map's result file at a million rows is about 700 MB).
+    """
+    current: io.BytesIO | None = None
     size = 0
     for text in texts:
         v_size = len(text) + 1
-        if current and size + v_size > max_bytes:
-            yield _join(current, output_type)
-            current, size = [], 0
-        current.append(text)
+        if current is not None and size + v_size > max_bytes:
+            yield _close(current, output_type)
+            current, size = None, 0
+        if current is None:
+            current = io.BytesIO()
+            if output_type != "JSONL":
+                current.write(b"[")
+        elif output_type != "JSONL":
+            current.write(b", ")
+        current.write(text)
+        if output_type == "JSONL":
+            current.write(b"\n")
         size += v_size
-    if current:
-        yield _join(current, output_type)
+    if current is not None:
+        yield _close(current, output_type)
 
 
-def _join(texts: list[bytes], output_type: str) -> bytes:
-    """One file from the values' UTF-8 JSON texts: one per line (JSONL), or the array ``json.dumps`` would write."""
-    if output_type == "JSONL":
-        return b"".join(text + b"\n" for text in texts)
-    return b"[" + b", ".join(texts) + b"]"
+def _close(file: io.BytesIO, output_type: str) -> bytes:
+    """The file's bytes: one value per line (JSONL), or the array ``json.dumps`` would write."""
+    if output_type != "JSONL":
+        file.write(b"]")
+    data = file.getvalue()
+    file.close()
+    return data
 
 
 def _chunks(values: list[Any], output_type: str, max_bytes: int) -> list[bytes]:
