@@ -30,7 +30,7 @@ def offline_aws(endpoint: str | None = None) -> Iterator[None]:
             install()
             # moto keeps an object below its key buffer size in memory (5 MiB by default, read per key): a run's
             # thousands of staged row slices (about 100 KB each) would hold the whole input in memory until the end.
-            # Past this size an object lives in a file (closed between uses: moto_speedups.SpillingBuffer).
+            # Past this size an object lives in a file (closed between uses: moto_speedups.s3.SpillingBuffer).
             os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(KEY_BUFFER_BYTES))
             with mock_aws():
                 yield

@@ -263,7 +263,7 @@ def test_sqs_deletes_answer_as_moto_answers_them(monkeypatch):
             moto_speedups.uninstall()
             if mode == "patched":
                 assert moto_speedups.install()
-                assert Queue.__dict__["delete_message"].__module__ == moto_speedups.__name__
+                assert Queue.__dict__["delete_message"].__module__ == moto_speedups.sqs.__name__
             with mock_aws():
                 answers[mode] = _delete_answers()
     finally:
@@ -418,7 +418,7 @@ def test_spilling_buffer_behaves_as_a_spooled_temporary_file():
     """SpillingBuffer against tempfile.SpooledTemporaryFile, the class it stands in for, call by call."""
     import tempfile
 
-    ours, theirs = moto_speedups.SpillingBuffer(8), tempfile.SpooledTemporaryFile(8)  # noqa: SIM115  (closed below)
+    ours, theirs = moto_speedups.s3.SpillingBuffer(8), tempfile.SpooledTemporaryFile(8)  # noqa: SIM115  (closed below)
     steps = [("write", b"abc"), ("tell",), ("seek", 0), ("read",), ("write", b"0123456789"), ("tell",),
              ("seek", 2), ("read", 4), ("seek", 0, 2), ("tell",), ("seek", 0), ("truncate",), ("write", b"xy"),
              ("seek", 0), ("read",), ("seek", 0), ("truncate",), ("read",), ("write", b"z" * 20), ("seek", 0),
@@ -439,7 +439,7 @@ def test_s3_ranged_gets_answer_as_moto_does(aws, monkeypatch, size, lazy_from):
     whole-object read, for every form of Range (open, suffix, past the end, several ranges, unparsable, invalid)."""
     from botocore.exceptions import ClientError
 
-    monkeypatch.setattr(moto_speedups._KeyRange, "MIN_BYTES", lazy_from)
+    monkeypatch.setattr(moto_speedups.s3._KeyRange, "MIN_BYTES", lazy_from)
     monkeypatch.setenv("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", "100000")
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="bucket")
@@ -537,7 +537,7 @@ def test_s3_a_range_read_as_it_is_read_is_the_object_as_it_was_when_answered(aws
     import gc
 
     monkeypatch.setenv("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", "1000")
-    monkeypatch.setattr(moto_speedups._KeyRange, "MIN_BYTES", 100)
+    monkeypatch.setattr(moto_speedups.s3._KeyRange, "MIN_BYTES", 100)
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="bucket")
     old = os.urandom(50_000)

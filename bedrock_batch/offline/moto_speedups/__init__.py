@@ -1,0 +1,69 @@
+"""moto in process, without the costs that grow with the square of a queue's or a table's size; same answers.
+
+In process, moto redoes on every call work whose cost grows with everything already stored (a queue's messages, a
+table's items) or that never changes, and copies or keeps whole S3 bodies in memory.
+
+The patches, by service (each module says what it changes and why):
+
+* ``sqs``: the message counts, the retention check, SendMessage's attributes, DeleteMessage's search.
+* ``dynamodb``: Scan pages from a kept sort, UpdateExpressions parsed once.
+* ``dispatch``: the request routing tables, ``camelcase_to_underscores`` and handler method lists built once,
+  and a request body handed to moto without werkzeug's copies.
+* ``s3``: object values on disk past the key buffer size (a file each, open only while used), ranged GetObjects
+  that read only their range.
+
+moto has no setting for any of this (``moto.settings`` and its ``MOTO_*`` variables: none touches SQS counting
+or DynamoDB Scan), and the runtime needs moto in process, so this is the one place that patches a dependency's
+internals. ``install()`` is its only entry; it patches only a moto version in ``CHECKED_MOTO_VERSIONS`` (the pin in
+pyproject.toml), and only when the patched classes still look as expected: any other moto runs unpatched, with a
+warning, and gives the same answers, more slowly. tests/runtime/test_moto_speedups.py runs each scenario with
+and without the patches (``uninstall()``) and compares the answers.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import warnings
+
+from . import dispatch, dynamodb, patching, s3, sqs
+
+CHECKED_MOTO_VERSIONS = ("5.2.5",)
+
+_installed = False
+
+
+def install() -> bool:
+    """Patch moto's SQS, DynamoDB, S3 and request handling once per process; True if the patches are in place.
+
+    Checked against moto 5.2.5 only (``CHECKED_MOTO_VERSIONS``); on another version, or without moto, nothing is
+    patched, and a patch whose moto class does not look as expected is skipped.
+    """
+    global _installed
+    if _installed:
+        return bool(patching.originals)
+    _installed = True
+    try:
+        version = importlib.metadata.version("moto")
+        from moto.core.request import Request
+        from moto.dynamodb.models.table import Table
+        from moto.s3 import models as s3_models
+        from moto.s3.responses import S3Response
+        from moto.sqs import models as sqs_models
+    except (ImportError, importlib.metadata.PackageNotFoundError):  # moto not installed: nothing to speed up
+        return False
+    if version not in CHECKED_MOTO_VERSIONS:
+        warnings.warn(f"moto_speedups: moto {version} is not one of {', '.join(CHECKED_MOTO_VERSIONS)}; moto runs "
+                      "unpatched (same answers, slower on large queues and tables)", RuntimeWarning, stacklevel=2)
+        return False
+    sqs.patch(sqs_models)
+    dynamodb.patch(Table)
+    dispatch.patch(Request)
+    s3.patch(s3_models, S3Response)
+    return bool(patching.originals)
+
+
+def uninstall() -> None:
+    """Put moto's own code back (for tests that compare the answers with and without the patches)."""
+    global _installed
+    patching.restore_all()
+    _installed = False

@@ -1,0 +1,269 @@
+"""moto S3 objects on disk past the key buffer size, without a descriptor each; ranges read without the object.
+
+One place in moto holds a resource per object stored: S3's ``FakeKey`` keeps its value in a
+``tempfile.SpooledTemporaryFile`` of moto's key buffer size (``MOTO_S3_DEFAULT_KEY_BUFFER_SIZE``, read per key),
+in memory below it and past it in a temporary file that stays open as long as the object exists: one file
+descriptor per object. With the buffer size lowered so that a run's many small objects leave memory (the offline
+runtime does, ``local.offline_aws``), a run of ten million rows stores more objects than the descriptors a process
+may open. Here a value past the buffer size goes to a file of its own that is open only while it is read or
+written; below it, it stays in memory, as before. The bytes stored and read back are the same.
+
+A ranged S3 GetObject reads the whole object in moto (``get_object`` returns ``key.value``) and then cuts the range
+out of it (``_handle_range_header``): a Parquet writer reading a 50,000-row slice of a 600 MB input held the 600 MB
+twice. Here a GetObject with a Range header hands ``_handle_range_header`` a view of the object that reads only the
+bytes it cuts (the same length, the same bytes); when moto answers a Range with the whole object (a header it
+ignores), the view is read whole, as before. A range of more than 1 MiB of an object on disk is not even cut out:
+the response body (moto's ``MockRawResponse``, read by botocore's StreamingBody) reads it from the object's file as
+the caller reads it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+import os
+import shutil
+import tempfile
+import types
+import weakref
+from typing import Any
+
+from .patching import set_attribute as _set
+
+
+def patch(s3_models: Any, response_cls: Any) -> None:
+    """Object values through ``SpillingBuffer`` (moto.s3.models), ranged GetObject (``S3Response``)."""
+    _patch_s3_keys(s3_models)
+    _patch_s3_ranges(response_cls)
+
+
+
+def _patch_s3_keys(s3_models: Any) -> None:
+    """FakeKey's values through ``SpillingBuffer`` (moto.s3.models' only use of ``tempfile``)."""
+    if not isinstance(s3_models.__dict__.get("tempfile"), types.ModuleType) \
+            or "_value_buffer" not in inspect.getsource(s3_models.FakeKey.__init__):
+        return
+    _set(s3_models, "tempfile", types.SimpleNamespace(SpooledTemporaryFile=SpillingBuffer))
+
+
+class SpillingBuffer:
+    """A ``tempfile.SpooledTemporaryFile`` for moto's FakeKey, holding no file descriptor between calls.
+
+    In memory up to ``max_size`` bytes (0: no limit); written past it, the content moves to a file of its own in
+    one temporary folder, opened for each read or write and closed after it, and removed by ``close()`` (moto's
+    ``FakeKey.dispose``) or when the buffer is collected. Supports what FakeKey calls: seek, tell, read, write,
+    truncate, close.
+    """
+
+    _folder: str | None = None
+
+    def __init__(self, max_size: int = 0, *args: Any, **kwargs: Any) -> None:
+        self._max_size = max_size
+        self._memory: io.BytesIO | None = io.BytesIO()
+        self._path: str | None = None
+        self._position = 0
+        self._finalizer: Any = None
+        self.closed = False
+
+    @property
+    def _rolled(self) -> bool:
+        return self._path is not None
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if self._memory is not None:
+            return self._memory.seek(offset, whence)
+        assert self._path is not None
+        base = {0: 0, 1: self._position, 2: os.path.getsize(self._path)}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def tell(self) -> int:
+        return self._memory.tell() if self._memory is not None else self._position
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._memory is not None:
+            return self._memory.read(size)
+        assert self._path is not None
+        with open(self._path, "rb") as f:
+            f.seek(self._position)
+            data = f.read(size)
+        self._position += len(data)
+        return data
+
+    def write(self, data: bytes) -> int:
+        if self._memory is not None:
+            if not self._max_size or self._memory.tell() + len(data) <= self._max_size:
+                return self._memory.write(data)
+            self._rollover()  # to the file first: a large value is not copied into memory on its way there
+        assert self._path is not None
+        with open(self._path, "r+b") as f:
+            f.seek(self._position)
+            written = f.write(data)
+        self._position += written
+        return written
+
+    def truncate(self, size: int | None = None) -> int:
+        if self._memory is not None:
+            return self._memory.truncate(size)
+        assert self._path is not None
+        size = self._position if size is None else size
+        os.truncate(self._path, size)
+        return size
+
+    def close(self) -> None:
+        self.closed = True
+        self._memory = None
+        if self._finalizer is not None:
+            self._finalizer()
+
+    def _rollover(self) -> None:
+        assert self._memory is not None
+        if SpillingBuffer._folder is None:
+            SpillingBuffer._folder = tempfile.mkdtemp(prefix="moto-s3-")
+            weakref.finalize(SpillingBuffer, shutil.rmtree, SpillingBuffer._folder, True)
+        fd, path = tempfile.mkstemp(dir=SpillingBuffer._folder)
+        with os.fdopen(fd, "wb") as f:
+            f.write(self._memory.getbuffer())
+        self._position = self._memory.tell()
+        self._memory = None
+        self._path = path
+        self._finalizer = weakref.finalize(self, _remove, path)
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
+
+
+class _KeyContent:
+    """An S3 object's bytes for moto's ``_handle_range_header``: its length, and any slice read on demand."""
+
+    def __init__(self, key: Any) -> None:
+        self._key = key
+
+    def __len__(self) -> int:
+        return int(self._key.size)
+
+    def __getitem__(self, index: slice) -> bytes | _KeyRange:
+        start, stop, step = index.indices(len(self))
+        if step != 1:
+            raise ValueError("a range is contiguous")
+        with self._key.lock:
+            buffer = self._key._value_buffer
+            path = getattr(buffer, "_path", None)
+            if path is not None and stop - start > _KeyRange.MIN_BYTES:
+                return _KeyRange(path, start, stop - start)
+            buffer.seek(start)
+            return bytes(buffer.read(max(0, stop - start)))
+
+    def whole(self) -> bytes:
+        return bytes(self._key.value)
+
+
+class _KeyRange:
+    """A range of a spilled S3 object, read as the GetObject body is read (``_RawResponse``), not cut out up front.
+
+    A ranged GET open to the end of a 600 MB object (the Parquet writer reads from its first row on and stops at its
+    last) made moto build the whole tail as bytes. The object's file is opened when the GET is answered, so the body
+    is the object as it was then even if a later PutObject replaces it (moto removes the old file: it stays readable
+    through the open descriptor), and closed once the body is read or dropped.
+    """
+
+    MIN_BYTES = 1 << 20  # smaller ranges are cut out as bytes, as moto does
+
+    def __init__(self, path: str, start: int, length: int) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+        self._close = weakref.finalize(self, os.close, self._fd)
+        self._position, self._end = start, start + length
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def read(self, size: int | None = -1) -> bytes:
+        left = self._end - self._position
+        size = left if size is None or size < 0 else min(size, left)
+        data = os.pread(self._fd, size, self._position) if size > 0 else b""
+        self._position += len(data)
+        if self._position >= self._end:
+            self._close()
+        return data
+
+
+def _raw_response_class(base: type) -> type:
+    """moto's MockRawResponse (a BytesIO over the body) that also reads a ``_KeyRange`` body as it is read."""
+
+    class _RawResponse(base):  # type: ignore[misc, valid-type]
+        def __init__(self, response_input: Any) -> None:
+            self._range = response_input if isinstance(response_input, _KeyRange) else None
+            super().__init__(b"" if self._range is not None else response_input)
+
+        def read(self, size: int | None = -1) -> bytes:
+            return super().read(size) if self._range is None else self._range.read(size)
+
+        def stream(self, **kwargs: Any) -> Any:
+            if self._range is None:
+                yield from super().stream(**kwargs)
+                return
+            while contents := self._range.read(1 << 20):
+                yield contents
+
+    return _RawResponse
+
+
+class _LazyValueKey:
+    """A FakeKey whose ``value`` is a ``_KeyContent``: everything else is the key's own."""
+
+    def __init__(self, key: Any) -> None:
+        self.__dict__["_key"] = key
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["_key"], name)
+
+    @property
+    def value(self) -> _KeyContent:
+        return _KeyContent(self.__dict__["_key"])
+
+
+def _patch_s3_ranges(response_cls: Any) -> None:
+    """S3Response.get_object with a Range header reads only the range (see the module docstring)."""
+    names = ("get_object", "_get_key", "_handle_range_header", "key_response")
+    if not all(callable(response_cls.__dict__.get(n)) for n in names) \
+            or "key.value" not in inspect.getsource(response_cls.get_object) \
+            or "response_content[begin : end + 1]" not in inspect.getsource(response_cls._handle_range_header):
+        return
+    get_object, get_key, handle_range = response_cls.get_object, response_cls._get_key, \
+        response_cls._handle_range_header
+
+    def ranged_get_object(self: Any) -> Any:
+        if not self.headers.get("range"):
+            return get_object(self)
+        self._offline_lazy_value = True
+        try:
+            status, headers, body = get_object(self)
+        finally:
+            self.__dict__.pop("_offline_lazy_value", None)
+        if isinstance(body, _KeyContent) and status != 200:  # answered whole (partNumber), not by range
+            body = body.whole()
+        return status, headers, body
+
+    def lazy_get_key(self: Any, *args: Any, **kwargs: Any) -> Any:
+        key, not_modified = get_key(self, *args, **kwargs)
+        if self.__dict__.get("_offline_lazy_value") and key is not None:
+            key = _LazyValueKey(key)
+        return key, not_modified
+
+    def range_of(self: Any, request: Any, response_headers: Any, response_content: Any) -> Any:
+        status, headers, body = handle_range(self, request, response_headers, response_content)
+        return status, headers, body.whole() if isinstance(body, _KeyContent) else body
+
+    from moto.core import botocore_stubber
+
+    if not isinstance(getattr(botocore_stubber, "MockRawResponse", None), type) \
+            or "MockRawResponse(body)" not in inspect.getsource(botocore_stubber.BotocoreStubber.__call__):
+        return
+    _set(botocore_stubber, "MockRawResponse", _raw_response_class(botocore_stubber.MockRawResponse))
+    _set(response_cls, "get_object", ranged_get_object)
+    _set(response_cls, "_get_key", lazy_get_key)
+    _set(response_cls, "_handle_range_header", range_of)
