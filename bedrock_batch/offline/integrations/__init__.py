@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from ..errors import DefinitionError
 from . import aws_sdk, bedrock_invoke, lambda_, services, stepfunctions  # noqa: F401  (they register themselves)
-from .base import OPTIMIZED, REQUEST_RESPONSE, SYNC, SYNC2, TOKEN, Handler, TaskCall, optimized
+from .base import OPTIMIZED, REQUEST_RESPONSE, TOKEN, Handler
 
-__all__ = ["REQUEST_RESPONSE", "SYNC", "SYNC2", "TOKEN", "Handler", "Resolved", "TaskCall", "optimized", "resolve"]
+__all__ = ["Resolved", "resolve"]
 
 
 @dataclass(frozen=True)

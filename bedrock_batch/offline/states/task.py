@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..errors import StatesError
-from ..integrations import SYNC, SYNC2, TOKEN, TaskCall, resolve
+from ..integrations import resolve
+from ..integrations.base import SYNC, SYNC2, TOKEN, TaskCall
 from ..payloads import check_payload, check_result
 from .base import ParseContext, State, Transition, evaluate_number, number_field, template
 
