@@ -1,4 +1,4 @@
-"""moto_speedups: SQS counts and retention, DynamoDB Scan pages, answered as moto answers without the patches.
+"""moto_speedups: SQS, DynamoDB, S3 and request handling, answered as moto answers without the patches.
 
 Each scenario runs twice, with the patches and with moto's own code (``uninstall()``), and expects the same answers.
 """
@@ -30,6 +30,25 @@ def aws(request, monkeypatch):
     finally:
         moto_speedups.uninstall()
         moto_speedups.install()  # as the rest of the suite runs
+
+
+def _both_ways(monkeypatch, scenario, patched=lambda: None) -> dict:
+    """``scenario()``'s answers under moto's own code and under the patches (``patched()`` checks they are in place)."""
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(key, value)
+    answers = {}
+    try:
+        for mode in ("moto", "patched"):
+            moto_speedups.uninstall()
+            if mode == "patched":
+                assert moto_speedups.install()
+                patched()
+            with mock_aws():
+                answers[mode] = scenario()
+    finally:
+        moto_speedups.uninstall()
+        moto_speedups.install()  # as the rest of the suite runs
+    return answers
 
 
 def test_install_patches_the_checked_moto_version_and_uninstall_restores_moto():
@@ -197,22 +216,12 @@ def _update_answers() -> list:
 
 
 def test_dynamodb_update_expressions_parsed_once_answer_as_parsed_each_time(monkeypatch):
-    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
-        monkeypatch.setenv(key, value)
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
-    answers = {}
-    try:
-        for mode in ("moto", "patched"):
-            moto_speedups.uninstall()
-            if mode == "patched":
-                assert moto_speedups.install()
-                assert "cached_make" in repr(UpdateExpressionParser.__dict__["make"].__func__)
-            with mock_aws():
-                answers[mode] = _update_answers()
-    finally:
-        moto_speedups.uninstall()
-        moto_speedups.install()
+    def patched():
+        assert "cached_make" in repr(UpdateExpressionParser.__dict__["make"].__func__)
+
+    answers = _both_ways(monkeypatch, _update_answers, patched)
     assert answers["patched"] == answers["moto"]
     assert sum(isinstance(a, dict) and "Code" in a for a in answers["moto"]) >= 9  # the refusals are compared too
 
@@ -253,22 +262,12 @@ def _delete_answers() -> list:
 
 
 def test_sqs_deletes_answer_as_moto_answers_them(monkeypatch):
-    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
-        monkeypatch.setenv(key, value)
     from moto.sqs.models import Queue
 
-    answers = {}
-    try:
-        for mode in ("moto", "patched"):
-            moto_speedups.uninstall()
-            if mode == "patched":
-                assert moto_speedups.install()
-                assert Queue.__dict__["delete_message"].__module__ == moto_speedups.sqs.__name__
-            with mock_aws():
-                answers[mode] = _delete_answers()
-    finally:
-        moto_speedups.uninstall()
-        moto_speedups.install()
+    def patched():
+        assert Queue.__dict__["delete_message"].__module__ == moto_speedups.sqs.__name__
+
+    answers = _both_ways(monkeypatch, _delete_answers, patched)
     assert answers["patched"] == answers["moto"]
     assert {"Code": "ReceiptHandleIsInvalid"}.items() <= answers["moto"][6].items()  # the made-up handle
 
@@ -337,19 +336,7 @@ def _send_answers() -> list:
 
 
 def test_sqs_sends_answer_as_moto_answers_them(monkeypatch):
-    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
-        monkeypatch.setenv(key, value)
-    answers = {}
-    try:
-        for mode in ("moto", "patched"):
-            moto_speedups.uninstall()
-            if mode == "patched":
-                assert moto_speedups.install()
-            with mock_aws():
-                answers[mode] = _send_answers()
-    finally:
-        moto_speedups.uninstall()
-        moto_speedups.install()
+    answers = _both_ways(monkeypatch, _send_answers)
     assert answers["patched"] == answers["moto"]
     assert sum(isinstance(a, dict) and "Code" in a for a in answers["moto"]) >= 4  # the refusals are compared too
 
