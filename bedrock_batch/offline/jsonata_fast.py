@@ -32,7 +32,7 @@ Python's recursion limit stops it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from jsonata import functions as _functions
@@ -1314,13 +1314,9 @@ def _applier(instance: FastJsonata, func: Any) -> Callable[[list[Any]], Any]:
     return lambda args: func.call(None, args)
 
 
-def _map(instance: FastJsonata, arr: Any, func: Any) -> Any:
-    """``Functions.map``."""
-    if arr is None:
-        return None
-    result = _Sequence()
-    if not arr:
-        return result
+def _each(instance: FastJsonata, arr: list[Any], func: Any) -> Iterator[tuple[Any, Any]]:
+    """Each item of ``arr`` with ``func``'s value for it, called with the item, its index and the array, as many of
+    them as the function's arity takes (``Functions.map`` and ``Functions.filter`` call it so)."""
     arity = Functions.get_function_arity(func)
     apply_ = _applier(instance, func)
     for i, arg in enumerate(arr):
@@ -1329,7 +1325,15 @@ def _map(instance: FastJsonata, arr: Any, func: Any) -> Any:
             func_args.append(i)
         if arity >= 3:
             func_args.append(arr)
-        res = apply_(func_args)
+        yield arg, apply_(func_args)
+
+
+def _map(instance: FastJsonata, arr: Any, func: Any) -> Any:
+    """``Functions.map``."""
+    if arr is None:
+        return None
+    result = _Sequence()
+    for _, res in _each(instance, arr, func) if arr else ():
         if res is not None:
             result.append(res)
     return result
@@ -1340,17 +1344,8 @@ def _filter(instance: FastJsonata, arr: Any, func: Any) -> Any:
     if arr is None:
         return None
     result = _Sequence()
-    if not arr:
-        return result
-    arity = Functions.get_function_arity(func)
-    apply_ = _applier(instance, func)
-    for i, arg in enumerate(arr):
-        func_args = [arg]
-        if arity >= 2:
-            func_args.append(i)
-        if arity >= 3:
-            func_args.append(arr)
-        if _to_boolean(apply_(func_args)):
+    for arg, res in _each(instance, arr, func) if arr else ():
+        if _to_boolean(res):
             result.append(arg)
     return result
 
