@@ -20,7 +20,7 @@ from .distributed.map_run import run_map_run
 from .errors import StatesError
 from .history import History
 from .payloads import check_payload
-from .states.base import State, Transition
+from .states.base import State, Transition, set_states
 from .variables import VariableScope
 
 if TYPE_CHECKING:
@@ -182,7 +182,7 @@ async def run_state(frame: Frame, state: State, state_input: Any, input_size: in
             catcher = state.find_catcher(err)
             if catcher is None:
                 raise
-            bindings["states"]["errorOutput"] = err.as_output()
+            set_states(bindings, errorOutput=err.as_output())
             try:
                 output = catcher.output.evaluate(bindings) if catcher.output else err.as_output()
                 size = check_payload(output, f"the output of state '{state.name}'")  # the next state's input

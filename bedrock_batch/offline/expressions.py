@@ -130,25 +130,48 @@ _SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def _to_json(value: Any) -> Any:
-    """Turn jsonata-python's values into plain JSON values (nulls, sequences, whole floats), in new containers.
+    """Turn jsonata-python's values into plain JSON values (nulls, sequences, whole floats).
 
     One pass over the value: its null marker becomes None, a whole float an int, a sequence a list. Objects, the
-    most frequent containers, are tested for first.
+    most frequent containers, are tested for first. A plain dict or list with nothing inside to turn is returned as
+    it is, not copied: a result that holds a state's input rows (a batch's ``$checked`` holds every row of it)
+    would otherwise hold a second copy of each row for as long as the child lives. Sharing is safe because no
+    value is ever changed in place (the runtime copies before it changes one; JSONata builds new containers).
     """
     kind = value.__class__
     if kind is dict:
-        return {k: v if v.__class__ in _SCALARS else _to_json(v) for k, v in value.items()}
+        return _dict_to_json(value)
     if kind in _SCALARS:
         return value
     if value is _NULL:
         return None
     if isinstance(value, float):
         return int(value) if value.is_integer() and math.isfinite(value) else value
-    if isinstance(value, list):
+    if kind is list:
+        for i, v in enumerate(value):
+            if v.__class__ not in _SCALARS:
+                turned = _to_json(v)
+                if turned is not v:
+                    return [*value[:i], turned, *(w if w.__class__ in _SCALARS else _to_json(w) for w in value[i + 1:])]
+        return value
+    if isinstance(value, list):  # a sequence (a list subclass with JSONata's flags): always a plain list
         return [v if v.__class__ in _SCALARS else _to_json(v) for v in value]
     if isinstance(value, dict):
         return {k: v if v.__class__ in _SCALARS else _to_json(v) for k, v in value.items()}
     return value
+
+
+def _dict_to_json(value: dict[str, Any]) -> dict[str, Any]:
+    """``_to_json`` of a plain dict: itself when no value inside changes, else a new dict in the same key order."""
+    changed: dict[str, Any] | None = None
+    for k, v in value.items():
+        if v.__class__ not in _SCALARS:
+            turned = _to_json(v)
+            if turned is not v:
+                if changed is None:
+                    changed = {}
+                changed[k] = turned
+    return value if changed is None else {**value, **changed}
 
 
 class Expression:

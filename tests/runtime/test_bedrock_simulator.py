@@ -250,6 +250,29 @@ def test_a_line_that_is_not_a_json_object_fails_validation(bedrock_env):
     assert job["status"] == "Failed" and "Line 101" in job["message"]
 
 
+def test_an_input_file_read_in_blocks_gives_every_record_and_the_right_line_numbers(bedrock_env, monkeypatch):
+    """batch-inference-data / ModelInvocationJobStatus Validating: every JSON object line is one record, blank
+    lines (any line break: \\n, \\r\\n, \\r) are not records, and a bad line fails the job naming its line. The
+    simulator reads a file in blocks (of 1 MiB; 64 characters here, so that lines fall across many blocks): the
+    records, their answers and the line numbers are those of the whole file."""
+    from bedrock_batch.offline.bedrock import simulator
+
+    monkeypatch.setattr(simulator, "_BLOCK_CHARS", 64)
+    sim = bedrock_env.sim()
+    lines = [f'{{"recordId": "r{i:03}", "modelInput": {{"prompt": "{"x" * (i % 90)}"}}}}' for i in range(120)]
+    body = "\n".join(lines[:40]) + "\r\n\r\n" + "\r\n".join(lines[40:80]) + "\n\n\r" + "\n".join(lines[80:])
+    bedrock_env.s3.put_object(Bucket="bedrock-in", Key="input/a.jsonl", Body=body.encode())
+    job = bedrock_env.finish(sim, bedrock_env.create(sim))
+    assert job["status"] == "Completed" and job["totalRecordCount"] == 120
+    assert [line["recordId"] for line in bedrock_env.output(job["jobArn"])[0]["a.jsonl.out"]] == \
+        [f"r{i:03}" for i in range(120)]
+    bad = body.replace(lines[100], "not json")
+    number = bad.splitlines().index("not json") + 1  # 104: one blank line, then two
+    bedrock_env.s3.put_object(Bucket="bedrock-in", Key="input/a.jsonl", Body=bad.encode())
+    job = bedrock_env.finish(sim, bedrock_env.create(sim, jobName="second"))
+    assert number == 104 and job["status"] == "Failed" and f"Line {number} " in job["message"]
+
+
 def test_extra_keys_and_a_model_id_in_model_input_become_error_lines(bedrock_env):
     """batch-inference-data record format {recordId, modelInput}: extra top-level keys or modelId inside modelInput
     are rejected per record ("Extra inputs are not permitted"); the job still Completes (LiteLLM PR 36159)."""

@@ -31,6 +31,20 @@ def test_expressions_nested_in_objects_and_arrays(run_states):
     assert execution.output == {"list": [4, "literal", {"deep": 8}], "text": "x=4", "number": 3}
 
 
+def test_results_that_hold_input_values_are_plain_json(run_states):
+    """Developer Guide, transforming-data: an expression's result is a JSON value. A result that holds parts of
+    the input as they are (the runtime shares them rather than copying) still turns JSONata's nulls, sequences
+    and whole numbers into JSON, at any depth, in the same key order."""
+    input_ = {"rows": [{"a": "x", "b": None, "n": 2}, {"a": "y", "b": [1, {"c": None}], "n": 3.5}]}
+    output = _eval(run_states, "{% {'first': $states.input.rows[0], 'all': $states.input.rows, "
+                               "'picked': [$states.input.rows.a], 'one': [$states.input.rows[1].b], "
+                               "'nul': {'n': null, 'row': $states.input.rows[0]}, 'whole': 6 / 3} %}", input_).output
+    assert output == {"first": input_["rows"][0], "all": input_["rows"], "picked": ["x", "y"],
+                      "one": [1, {"c": None}], "nul": {"n": None, "row": input_["rows"][0]}, "whole": 2}
+    assert list(output["nul"]) == ["n", "row"] and type(output["whole"]) is int
+    assert type(output["picked"]) is list and type(output["one"]) is list
+
+
 def test_partition_splits_an_array_into_chunks(run_states):
     """Developer Guide, transforming-data: $partition(array, size) splits an array into chunks of size."""
     assert _eval(run_states, "{% $partition([1,2,3,4,5], 2) %}").output == [[1, 2], [3, 4], [5]]

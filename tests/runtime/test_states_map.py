@@ -39,6 +39,21 @@ def test_item_selector_sees_map_item_index_and_value(run_states):
     assert execution.output == [{"index": 0, "name": "x", "batch": 9}, {"index": 1, "name": "y", "batch": 9}]
 
 
+def test_item_selector_returning_the_whole_states_object_keeps_each_item_as_it_was(run_states):
+    """Developer Guide, input-output-itemselector: each iteration's input is the ItemSelector's value for that item
+    (its own Map.Item.Index and Value), and the Map's result is the iterations' outputs. An ItemSelector that
+    returns all of ``$states`` gives each iteration the object as it was for that item: the runtime's later
+    changes to ``$states`` (the next item's context, the Map's own result) do not reach values already given."""
+    execution = run_states({
+        "Each": {"Type": "Map", "Items": "{% $states.input.letters %}", "ItemSelector": "{% $states %}",
+                 "ItemProcessor": _processor({"Keep": {"Type": "Pass", "End": True}}),
+                 "Output": "{% [$states.result.[context.Map.Item.Index, context.Map.Item.Value, $keys($)]] %}",
+                 "End": True},
+    }, {"letters": ["a", "b"]})
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert execution.output == [[0, "a", "input", "context"], [1, "b", "input", "context"]]
+
+
 def test_max_concurrency_limits_iterations_at_once(runtime, run_states):
     """Developer Guide, state-map-inline: MaxConcurrency caps how many iterations run at the same time."""
     run_states({

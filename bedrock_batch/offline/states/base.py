@@ -73,6 +73,24 @@ class Transition:
     size: int | None = None  # the output's payload size, when the state has measured it already
 
 
+def set_states(bindings: dict[str, Any], **values: Any) -> None:
+    """Give ``$states`` new fields (``result``, ``errorOutput``) in a new ``states`` object, not in place.
+
+    An expression's result may be the very object it read (``{% $states %}`` is ``bindings["states"]``, shared,
+    not copied: see expressions._to_json), so the object it returned must not change after it was returned.
+    """
+    bindings["states"] = {**bindings["states"], **values}
+
+
+def set_context(bindings: dict[str, Any], name: str, value: Any = None) -> None:
+    """Set (or, with None, remove) one field of ``$states.context`` in new objects, for the reason above."""
+    states = bindings["states"]
+    context = {k: v for k, v in states["context"].items() if k != name}
+    if value is not None:
+        context[name] = value
+    bindings["states"] = {**states, "context": context}
+
+
 def template(raw: dict[str, Any], field: str, ctx: ParseContext) -> Template | None:
     if field not in raw:
         return None

@@ -16,7 +16,7 @@ from .. import errors
 from ..errors import StatesError
 from ..expressions import Template, is_expression
 from ..payloads import check_payload, check_result
-from .base import ParseContext, State, Transition, evaluate_number, number_field, template
+from .base import ParseContext, State, Transition, evaluate_number, number_field, set_context, set_states, template
 
 if TYPE_CHECKING:
     from ..protocols import Frame, Program
@@ -86,7 +86,7 @@ class MapState(State):
         size = None
         if self.writer is None or self.writer.resource is None:  # a result held in the state, not written to S3
             size = check_result(self.name, result)
-        bindings["states"]["result"] = result
+        set_states(bindings, result=result)
         return self.finish(frame, bindings, result, self.next, default_size=size)
 
     def source_items(self, state_input: Any, bindings: dict[str, Any]) -> list[Any]:
@@ -106,13 +106,13 @@ class MapState(State):
         """ItemSelector, with ``$states.context.Map.Item.Index`` and ``.Value`` (input-output-itemselector)."""
         if self.item_selector is None:
             return item
-        bindings["states"]["context"]["Map"] = {"Item": {"Index": index, "Value": item}}
+        set_context(bindings, "Map", {"Item": {"Index": index, "Value": item}})
         return self.item_selector.evaluate(bindings)
 
     async def _run_inline(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> list[Any]:
         items = self.source_items(state_input, bindings)
         selected = [self.select(item, i, bindings) for i, item in enumerate(items)]
-        bindings["states"]["context"].pop("Map", None)
+        set_context(bindings, "Map")
         if self.item_selector is not None:  # without it, each iteration's input is part of the state input
             for i, value in enumerate(selected):
                 check_payload(value, f"the input of iteration {i} of state '{self.name}'")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..payloads import check_payload, check_result
-from .base import ParseContext, State, Transition, template
+from .base import ParseContext, State, Transition, set_states, template
 
 if TYPE_CHECKING:
     from ..protocols import Frame, Program
@@ -48,5 +48,5 @@ class ParallelState(State):
             raise
         size = check_result(self.name, results)
         history.add("ParallelStateSucceeded", name=self.name)
-        bindings["states"]["result"] = results
+        set_states(bindings, result=results)
         return self.finish(frame, bindings, results, self.next, default_size=size)

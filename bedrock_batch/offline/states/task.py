@@ -15,7 +15,7 @@ from ..errors import StatesError
 from ..integrations import resolve
 from ..integrations.base import SYNC, SYNC2, TOKEN, TaskCall
 from ..payloads import check_payload, check_result
-from .base import ParseContext, State, Transition, evaluate_number, number_field, template
+from .base import ParseContext, State, Transition, evaluate_number, number_field, set_context, set_states, template
 
 if TYPE_CHECKING:
     from ..protocols import Frame
@@ -49,7 +49,7 @@ class TaskState(State):
         token = None
         if self.integration.pattern == TOKEN:
             token = frame.runtime.tokens.issue()
-            bindings["states"]["context"]["Task"] = {"Token": token}
+            set_context(bindings, "Task", {"Token": token})
         # Without Arguments, the task receives the state input (the JSONPath default for Parameters; AWS does
         # not document the JSONata default).
         arguments = self.arguments.evaluate(bindings) if self.arguments is not None else state_input
@@ -71,7 +71,7 @@ class TaskState(State):
             raise
         size = check_result(self.name, result)
         history.add("TaskSucceeded", resource=self.resource, output=result)
-        bindings["states"]["result"] = result
+        set_states(bindings, result=result)
         return self.finish(frame, bindings, result, self.next, default_size=size)
 
     async def _call(self, call: TaskCall, heartbeat: float | None) -> Any:
