@@ -146,7 +146,7 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
         if total and _over_threshold(failed, total, tolerated_count, tolerated_pct):
             history.add("MapRunFailed", mapRunArn=map_run_arn)
             if writer and writer.resource:
-                _write(runtime, writer, writer_args, map_run_arn, run_id, results if spool is None else spool)
+                _write(runtime, writer, writer_args, map_run_arn, run_id, spool)
             raise StatesError(errors.EXCEED_TOLERATED_FAILURE_THRESHOLD,
                               f"The specified tolerated failure threshold was exceeded: {failed} of {total} "
                               "child executions failed")
@@ -155,20 +155,20 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
             return [r.output if r.status == "SUCCEEDED" else r.full() for r in results]
         if writer.resource is None:
             return result_writer.transform(results, writer.transformation)
-        return _write(runtime, writer, writer_args, map_run_arn, run_id, results if spool is None else spool)
+        return _write(runtime, writer, writer_args, map_run_arn, run_id, spool)
     finally:
         if spool is not None:
             spool.close()
 
 
 def _write(runtime: Any, writer: Any, arguments: Any, map_run_arn: str, run_id: str,
-           results: list[ChildResult] | ResultSpool) -> dict[str, Any]:
+           spool: ResultSpool) -> dict[str, Any]:
     if not isinstance(arguments, dict) or "Bucket" not in arguments:
         raise StatesError(errors.RESULT_WRITER_FAILED, "ResultWriter Arguments need a Bucket")
     config = runtime.config
     output, files = result_writer.write(
-        runtime.client("s3"), arguments["Bucket"], arguments.get("Prefix", ""), map_run_arn, run_id, results,
-        writer.transformation, writer.output_type,
+        runtime.client("s3"), arguments["Bucket"], arguments.get("Prefix", ""), map_run_arn, run_id, spool,
+        writer.output_type,
         {"JSON": ".json", "JSONL": config.jsonl_result_extension}, config.result_file_max_bytes,
     )
     runtime.counters.api_calls["s3:PutObject"] += files

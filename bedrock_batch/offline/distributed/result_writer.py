@@ -117,25 +117,17 @@ class ResultSpool:
     def close(self) -> None:
         self._file.close()
 
-    @classmethod
-    def of(cls, results: Iterable[ChildResult], transformation: str) -> ResultSpool:
-        spool = cls(transformation)
-        for r in results:
-            spool.add(r)
-        return spool
-
 
 def write(s3: Any, bucket: str, prefix: str, map_run_arn: str, map_run_id: str,
-          results: list[ChildResult] | ResultSpool, transformation: str, output_type: str, extension: dict[str, str],
+          spool: ResultSpool, output_type: str, extension: dict[str, str],
           max_file_bytes: int) -> tuple[dict[str, Any], int]:
     """Write the result files and the manifest; returns the Map state's output and the objects written.
 
-    ``results``: the children's results, or a ``ResultSpool`` that gathered them as they ended.
+    ``spool``: the children's entries, gathered as they ended (its owner closes it).
     """
     base = f"{prefix.rstrip('/')}/{map_run_id}" if prefix else map_run_id
     manifest: dict[str, Any] = {"DestinationBucket": bucket, "MapRunArn": map_run_arn,
                                 "ResultFiles": {"FAILED": [], "PENDING": [], "SUCCEEDED": []}}
-    spool = results if isinstance(results, ResultSpool) else ResultSpool.of(results, transformation)
     try:
         for status in ("SUCCEEDED", "FAILED", "PENDING"):
             if status not in spool.statuses():
@@ -150,9 +142,6 @@ def write(s3: Any, bucket: str, prefix: str, map_run_arn: str, map_run_id: str,
     except ClientError as err:
         raise StatesError(errors.RESULT_WRITER_FAILED,
                           f"s3://{bucket}/{base}: {err.response.get('Error', {}).get('Code', 'error')}") from None
-    finally:
-        if spool is not results:
-            spool.close()
     written = 1 + sum(len(files) for files in manifest["ResultFiles"].values())
     return {"MapRunArn": map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}, written
 
