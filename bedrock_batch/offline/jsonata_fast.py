@@ -464,13 +464,8 @@ class FastJsonata(Jsonata):
                     result = filter_fn(result, environment)
                 if group_fn is not None:
                     result = group_fn(result, environment)
-                if result is not None and isinstance(result, JList) and result.sequence and not result.tuple_stream:
-                    if keep_array:
-                        result.keep_singleton = True
-                    if not result:
-                        return None
-                    if len(result) == 1:
-                        return result if result.keep_singleton else result[0]
+                if result is not None and isinstance(result, JList):
+                    return _unwrap(result, keep_array)
                 return result
         expr._fast_node = node
         return node
