@@ -440,17 +440,6 @@ class FastJsonata(Jsonata):
             def node(input: Any, environment: Any) -> Any:
                 result = call(input, environment, NONE)
                 return _unwrap(result, keep_array) if result.__class__ in _JLISTS else result
-        elif not filters and group_fn is None and node_type == "variable" and expr.value != "":
-            key = str(expr.value)
-
-            def node(input: Any, environment: Any) -> Any:
-                frame = environment
-                while frame is not None:
-                    result = frame.bindings.get(key, NONE)
-                    if result is not NONE:
-                        return _unwrap(result, keep_array) if result.__class__ in _JLISTS else result
-                    frame = frame.parent
-                return None
         elif not filters and group_fn is None and not keep_array and node_type == "path" and _variable_fields(expr):
             node = _fields_of_variable(str(expr.steps[0].value), [str(step.value) for step in expr.steps[1:]], core)
         elif not filters and group_fn is None:
