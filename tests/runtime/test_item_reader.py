@@ -322,7 +322,9 @@ def test_an_object_read_in_ranges_gives_the_items_of_one_whole_read(rt: Runtime,
 
 
 def test_an_object_replaced_while_read_in_ranges_fails_the_read(rt: Runtime, monkeypatch) -> None:
-    """Ranges after the first ask for the first one's ETag: a replaced object fails the read, never mixes two."""
+    """Ranges after the first ask for the first one's ETag: a replaced object fails the read, never mixes two.
+
+    AWS's behaviour here is not documented: the stricter reading, listed in docs/fidelity.md."""
     from bedrock_batch.offline.distributed import item_reader
     from bedrock_batch.offline.errors import StatesError
 
