@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pyarrow.parquet as pq
+from boto3.s3.transfer import TransferConfig
 
 from . import status
 from .offline.distributed.item_reader import read_body, read_object
@@ -265,8 +266,17 @@ def upload_input(runtime: Runtime, stack: OfflineStack, input_file: Path, prompt
     """Drop the file under ``inputs/<prompt>/``, which starts the input workflow; returns the key."""
     prompt = prompt_id or stack.stack.parameters["DefaultPromptId"]
     key = f"inputs/{prompt}/{input_file.name}"
-    runtime.client("s3").put_object(Bucket=stack.output("DataBucketName"), Key=key, Body=input_file.read_bytes())
+    upload_file(runtime.client("s3"), input_file, stack.output("DataBucketName"), key)
     return key
+
+
+def upload_file(s3: Any, path: Path, bucket: str, key: str) -> None:
+    """Upload as ``aws s3 cp`` does: in one PutObject up to 8 MB, in 8 MB parts past it (a multipart upload).
+
+    On the caller's thread, as everything offline runs. A file of any size then never sits in memory whole, on
+    either side (moto_speedups completes a multipart upload part by part).
+    """
+    s3.upload_file(str(path), bucket, key, Config=TransferConfig(use_threads=False))
 
 
 def run_demo(input_file: Path, prompt_id: str | None = None, model_id: str | None = None,

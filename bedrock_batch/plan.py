@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import status
-from .demo import REPO, Progress, count_rows, dead_letters, deployed, upload_input
+from .demo import REPO, Progress, count_rows, dead_letters, deployed, upload_file, upload_input
 from .offline.bedrock import backends
 from .offline.bedrock.families import base_model_id
 
@@ -391,7 +391,7 @@ def make_plan(input_file: Path, prompt_id: str | None = None, parameters: dict[s
             plan.accepted = sum(j.records for j in plan.jobs)
             sampled = copy.copy(plan)
             full_key = f"plan/{input_file.name}"  # outside inputs/: no workflow starts
-            s3.put_object(Bucket=bucket, Key=full_key, Body=input_file.read_bytes())
+            upload_file(s3, input_file, bucket, full_key)
             plan.rows, plan.sample = count_rows(s3, bucket, full_key), sampled.rows
             base = plan.jobs[0].name.rsplit("-", 1)[0]
             _extrapolate(plan, sampled, _planned_jobs(runtime, stack, plan.rows, base))

@@ -542,3 +542,98 @@ def test_s3_a_range_read_as_it_is_read_is_the_object_as_it_was_when_answered(aws
     del half, replaced, deleted
     gc.collect()
     assert len(os.listdir("/proc/self/fd")) == fds
+
+
+def _multipart_answers() -> list:
+    """Multipart uploads completed, or refused, and what they left: S3's answers to boto3's upload_file (CRC32 per
+    part), to an upload with moto's default full-object checksum (CRC64NVME), to one small part, and the refusals
+    (a part's ETag wrong, a part below 5 MiB before the last, no part listed)."""
+    import hashlib
+    import random
+
+    from boto3.s3.transfer import TransferConfig
+    from botocore.exceptions import ClientError
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="bucket")
+    mib = 1 << 20
+    data = random.Random(7).randbytes(11 * mib + 1234)  # the same bytes both ways
+    answers: list = []
+
+    def seen(key):
+        head = s3.head_object(Bucket="bucket", Key=key, ChecksumMode="ENABLED")
+        body = s3.get_object(Bucket="bucket", Key=key)["Body"].read()
+        ranged = s3.get_object(Bucket="bucket", Key=key, Range="bytes=5242000-5243000")["Body"].read()
+        answers.append({k: v for k, v in head.items() if k not in ("ResponseMetadata", "LastModified")})
+        answers.append((hashlib.sha256(body).hexdigest(), len(body), ranged))
+
+    def upload(key, parts, checksum=None, listed=None):
+        extra = {"ChecksumAlgorithm": checksum} if checksum else {}
+        upload_id = s3.create_multipart_upload(Bucket="bucket", Key=key, **extra)["UploadId"]
+        etags = [s3.upload_part(Bucket="bucket", Key=key, UploadId=upload_id, PartNumber=n, Body=part,
+                                **extra)["ETag"] for n, part in enumerate(parts, 1)]
+        listed = [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, 1)] if listed is None else listed
+        try:
+            done = s3.complete_multipart_upload(Bucket="bucket", Key=key, UploadId=upload_id,
+                                                MultipartUpload={"Parts": listed})
+            answers.append({k: v for k, v in done.items() if k in ("ETag", "Key", "Bucket")})
+        except ClientError as err:
+            answers.append(err.response["Error"]["Code"])
+
+    path = os.path.join(os.environ["MULTIPART_TMP"], "data.bin")
+    with open(path, "wb") as f:
+        f.write(data)
+    s3.upload_file(path, "bucket", "by-upload-file",
+                   Config=TransferConfig(multipart_threshold=5 * mib, multipart_chunksize=5 * mib, use_threads=False))
+    seen("by-upload-file")
+    upload("full-object", [data[:6 * mib], data[6 * mib:]])
+    seen("full-object")
+    upload("one-small-part", [b"tiny"], checksum="CRC32")
+    answers.append(s3.get_object(Bucket="bucket", Key="one-small-part")["Body"].read())
+    upload("wrong-etag", [data[:5 * mib], b"end"], checksum="CRC32", listed=[{"PartNumber": 1, "ETag": '"00"'}])
+    upload("too-small", [b"x" * 1000, b"end"], checksum="CRC32")
+    upload("none-listed", [b"x"], checksum="CRC32", listed=[])
+    answers.append(sorted(o["Key"] for o in s3.list_objects_v2(Bucket="bucket")["Contents"]))
+    return answers
+
+
+def test_s3_multipart_uploads_complete_as_moto_completes_them(monkeypatch, tmp_path):
+    """A multipart upload completed part by part (patched) leaves the same object as moto's own completion: the same
+    ETag (MD5 of the parts' MD5s, "-N"), checksum, length, bytes and ranges; the same refusals."""
+    monkeypatch.setenv("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", "65536")
+    monkeypatch.setenv("MULTIPART_TMP", str(tmp_path))
+    from moto.s3.models import FakeMultipart
+
+    def patched():
+        assert FakeMultipart.complete.__name__ == "complete_by_parts"
+
+    answers = _both_ways(monkeypatch, _multipart_answers, patched)
+    assert answers["patched"] == answers["moto"]
+    assert answers["moto"][0]["ETag"].endswith('-3"') and "ChecksumCRC32" in answers["moto"][0]
+    assert answers["moto"][-4:-1] == ["InvalidPart", "EntityTooSmall", "MalformedXML"]
+
+
+def test_s3_a_multipart_upload_is_not_joined_in_memory_when_patched(aws, monkeypatch):
+    """The point of the multipart patch: completing an upload of 24 MiB in 8 MiB parts allocates about a part at a
+    time, not the object (moto's own joins the parts into a bytearray and then bytes: twice the object)."""
+    import tracemalloc
+
+    from boto3.s3.transfer import TransferConfig
+
+    monkeypatch.setenv("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", "65536")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="bucket")
+    mib = 1 << 20
+    upload_id = s3.create_multipart_upload(Bucket="bucket", Key="k", ChecksumAlgorithm="CRC32")["UploadId"]
+    parts = [{"PartNumber": n, "ETag": s3.upload_part(Bucket="bucket", Key="k", UploadId=upload_id, PartNumber=n,
+                                                      Body=bytes([n]) * 8 * mib, ChecksumAlgorithm="CRC32")["ETag"]}
+             for n in (1, 2, 3)]
+    tracemalloc.start()
+    try:
+        s3.complete_multipart_upload(Bucket="bucket", Key="k", UploadId=upload_id, MultipartUpload={"Parts": parts})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert s3.head_object(Bucket="bucket", Key="k")["ContentLength"] == 24 * mib
+    assert (peak < 12 * mib) == (aws == "patched"), peak
+    assert TransferConfig().multipart_chunksize == 8 * mib  # the part size boto3's upload_file sends

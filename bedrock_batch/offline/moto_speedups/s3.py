@@ -15,11 +15,20 @@ bytes it cuts (the same length, the same bytes); when moto answers a Range with 
 ignores), the view is read whole, as before. A range of more than 1 MiB of an object on disk is not even cut out:
 the response body (moto's ``MockRawResponse``, read by botocore's StreamingBody) reads it from the object's file as
 the caller reads it.
+
+A multipart upload (what ``aws s3 cp`` and boto3's ``upload_file`` send past 8 MB) is completed in moto by joining
+its parts into one ``bytearray`` and then one ``bytes`` (``FakeMultipart.complete``) before the new object is
+written: a 600 MB input held twice in memory. Here, when the upload's checksum is per part (COMPOSITE: CRC32, what
+boto3 sends), the parts are checked as moto checks them (InvalidPart, EntityTooSmall, MalformedXML), the ETag and
+the checksum are computed as moto computes them, and the parts are joined in a file, a part at a time, from which
+the new object is written. A
+full-object checksum (CRC64NVME, moto's default) needs the whole object and keeps moto's own code.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import inspect
 import io
 import os
@@ -45,6 +54,66 @@ def _patch_s3_keys(s3_models: Any) -> None:
             or "_value_buffer" not in inspect.getsource(s3_models.FakeKey.__init__):
         return
     _set(s3_models, "tempfile", types.SimpleNamespace(SpooledTemporaryFile=SpillingBuffer))
+    _patch_multipart_completion(s3_models)
+
+
+def _patch_multipart_completion(s3_models: Any) -> None:
+    """FakeMultipart.complete hands put_object its parts joined in a file (``_Joined``), not in memory (module
+    docstring). Only where a ``SpillingBuffer`` writes the new object (``_patch_s3_keys``): it is what reads it.
+    """
+    names = ("FakeMultipart", "MultipartChecksumBuilder", "InvalidPart", "EntityTooSmall", "MalformedXML",
+             "S3_UPLOAD_PART_MIN_SIZE")
+    if not all(hasattr(s3_models, n) for n in names) \
+            or "total.extend(part.value)" not in inspect.getsource(s3_models.FakeMultipart.complete):
+        return
+    complete = s3_models.FakeMultipart.complete
+
+    def complete_by_parts(self: Any, body: Any) -> Any:
+        checksums = s3_models.MultipartChecksumBuilder(self.metadata.get("x-amz-checksum-algorithm"),
+                                                       self.metadata.get("x-amz-checksum-type"))
+        if checksums.checksum_type != "COMPOSITE":
+            return complete(self, body)
+        md5s = bytearray()
+        parts: list[Any] = []
+        for number, etag in body:
+            part = self.parts.get(number)
+            if part is None or part.etag.replace('"', "") != etag.replace('"', ""):
+                raise s3_models.InvalidPart()
+            if parts and parts[-1].contentsize < s3_models.S3_UPLOAD_PART_MIN_SIZE:
+                raise s3_models.EntityTooSmall()
+            md5s.extend(bytes.fromhex(part.etag.replace('"', "")))
+            checksums.addPart(part.value)
+            parts.append(part)
+        if not parts:
+            raise s3_models.MalformedXML
+        etag = hashlib.md5(bytes(md5s), usedforsecurity=False).hexdigest()
+        return _Joined(parts), f"{etag}-{len(parts)}", checksums.build()
+
+    _set(s3_models.FakeMultipart, "complete", complete_by_parts)
+
+
+class _Joined:
+    """A completed multipart upload's bytes, joined part by part into a file of their own, read back 1 MiB at a time.
+
+    Joined when the upload completes: moto disposes of the parts (and their files) before it writes the new object.
+    """
+
+    def __init__(self, parts: list[Any]) -> None:
+        fd, self._path = tempfile.mkstemp(dir=SpillingBuffer.folder())
+        self._remove = weakref.finalize(self, _remove, self._path)
+        with os.fdopen(fd, "wb") as f:
+            for part in parts:
+                f.write(part.value)  # a part at a time in memory
+            self._size = f.tell()
+
+    def __len__(self) -> int:
+        return self._size
+
+    def chunks(self) -> Any:
+        with open(self._path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                yield chunk
+        self._remove()
 
 
 class SpillingBuffer:
@@ -91,7 +160,9 @@ class SpillingBuffer:
         self._position += len(data)
         return data
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | _Joined) -> int:
+        if isinstance(data, _Joined):  # a multipart upload completed (_patch_multipart_completion)
+            return sum(self.write(chunk) for chunk in data.chunks())
         if self._memory is not None:
             if not self._max_size or self._memory.tell() + len(data) <= self._max_size:
                 return self._memory.write(data)
@@ -117,12 +188,17 @@ class SpillingBuffer:
         if self._finalizer is not None:
             self._finalizer()
 
-    def _rollover(self) -> None:
-        assert self._memory is not None
+    @staticmethod
+    def folder() -> str:
+        """The one temporary folder of the objects' files, removed at exit."""
         if SpillingBuffer._folder is None:
             SpillingBuffer._folder = tempfile.mkdtemp(prefix="moto-s3-")
             weakref.finalize(SpillingBuffer, shutil.rmtree, SpillingBuffer._folder, True)
-        fd, path = tempfile.mkstemp(dir=SpillingBuffer._folder)
+        return SpillingBuffer._folder
+
+    def _rollover(self) -> None:
+        assert self._memory is not None
+        fd, path = tempfile.mkstemp(dir=SpillingBuffer.folder())
         with os.fdopen(fd, "wb") as f:
             f.write(self._memory.getbuffer())
         self._position = self._memory.tell()
