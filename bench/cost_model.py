@@ -21,6 +21,18 @@ How each line is counted:
 * **S3**: requests by operation, priced PUT-class (PUT, COPY, POST, LIST, multipart parts) or GET-class (GET,
   HEAD, other); DELETE and AbortMultipartUpload are free. The requests the Bedrock batch job makes on our bucket
   (list and read the input, write the output and manifest) are made through our service role and billed to us.
+  A Distributed Map's ItemReader is priced at one GET request per range it reads, not per object: the offline
+  runtime reads an object in 8 MiB ranged GetObjects (the first range's ETag as IfMatch on the others) and the
+  boto3 calls by source count each range, while the runtime's own counter (``counters['api_calls']``) counts one
+  GetObject per object read, the call the ASL names. S3 bills per request, and a ranged read is a GET Object
+  request with a Range header (S3 pricing page: per 1,000 GET, SELECT and all other requests; S3 performance
+  guide, use-byte-range-fetches). How Step Functions reads a large object on AWS, in one GetObject or in ranges,
+  is not documented (Developer Guide, input-output-itemreader and state-map-distributed name only
+  ``arn:aws:states:::s3:getObject``): pricing every offline range as a billed GET is the stricter, costlier
+  reading. The ranges past each object's first (calls by source less the runtime's count) are their own line,
+  scaled with rows: they are the bytes read / 8 MiB, and the bytes grow with rows (a small run whose objects are
+  all under 8 MiB counts none). Without calls by source the reader is priced at one GET per object, and a note
+  says so.
 * **DynamoDB**: a BatchWriteItem costs one WRU per item per started KB (the counters count calls, not items, so
   the items are the result rows, with their measured or assumed size); UpdateItem, PutItem and DeleteItem one
   WRU (our items are under 1 KB); GetItem and Query one RRU (strongly consistent, under 4 KB).
@@ -36,11 +48,11 @@ How each line is counted:
   log errors only), KMS (SSE-S3; DynamoDB's AWS managed key), data transfer (same region), the free tiers.
 
 Scaling: a run of ``rows`` rows in ``jobs`` jobs is scaled to ``target_rows`` in ``target_jobs`` jobs. What grows
-with rows (child executions, their requests and API calls, Lambda compute) is multiplied by the row ratio; what
-happens once per job or per file (the Standard states around the maps, the Bedrock job's and the Lambda's S3
-requests, Lambda invocations and their INIT) by the job ratio. ``jobs_for`` counts the jobs the input workflow
-plans for a number of rows. What the run did is what is priced: a run with the DynamoDB sink off
-(ResultsToDynamoDB=false) is measured as such, not derived from a run with the sink on.
+with rows (child executions, their requests and API calls, Lambda compute, the ItemReaders' ranges past an object's
+first) is multiplied by the row ratio; what happens once per job or per file (the Standard states around the maps,
+the Bedrock job's and the Lambda's S3 requests, Lambda invocations and their INIT) by the job ratio. ``jobs_for``
+counts the jobs the input workflow plans for a number of rows. What the run did is what is priced: a run with the
+DynamoDB sink off (ResultsToDynamoDB=false) is measured as such, not derived from a run with the sink on.
 """
 
 from __future__ import annotations
@@ -74,6 +86,11 @@ FREE_SERVICES = frozenset({"stepfunctions", "states", "events", "bedrock"})
 ROW_SOURCES = frozenset({"EXPRESS"})  # calls made by Distributed Map children
 JOB_SOURCES = frozenset({"STANDARD", "bedrock", "lambda"})  # parent executions, Bedrock's job, the Lambda function
 # Any other source (``other``: the offline runtime's event delivery) is not a request of the deployed stack.
+
+# The calls the state machines make (the runtime's ``counters['api_calls']`` counts these, one GetObject per object an
+# ItemReader reads).
+STATE_MACHINE_SOURCES = frozenset({"STANDARD", "EXPRESS"})
+READER_RANGES = "S3 GET requests (ItemReader ranges past each object's first)"
 
 # Operations made only by the Distributed Map children of our two machines, and the one UpdateItem each child makes
 # (the run summary counts): used to split ``api_calls`` when the caller did not count calls by source.
@@ -172,6 +189,20 @@ def split_api_calls(counters: Mapping[str, Any]) -> dict[str, dict[str, int]]:
     return {"EXPRESS": express, "STANDARD": {k: v for k, v in calls.items() if v}}
 
 
+def reader_ranges(counters: Mapping[str, Any], calls: Mapping[str, Mapping[str, int]]) -> int:
+    """GetObject requests the state machines made past one per object read: the ItemReaders' 8 MiB ranges.
+
+    ``counters['api_calls']`` counts one GetObject per object an ItemReader reads (and one per Task that calls
+    GetObject); ``calls`` (boto3 calls by source) counts every request, each range included. Zero when the
+    counters hold no GetObject count to compare with.
+    """
+    counted = counters.get("api_calls", {}).get("s3:GetObject")
+    if counted is None:
+        return 0
+    made = sum(calls.get(source, {}).get("s3:GetObject", 0) for source in STATE_MACHINE_SOURCES)
+    return max(0, made - counted)
+
+
 def express_seconds_per_child(transitions: float, api_calls: float, virtual_ms: float,
                               assumptions: Assumptions) -> float:
     """Billed seconds of one Express child: the duration model rounded up to the billing step."""
@@ -222,6 +253,11 @@ def pipeline_cost(counters: Mapping[str, Any], *, rows: int, result_items: int, 
 
     given = calls if calls is not None else split_api_calls(counters)
     sources = {k: dict(v) for k, v in given.items() if k in ROW_SOURCES | JOB_SOURCES}
+    # The ItemReader runs in the Map state's own (Standard) execution: its ranges past an object's first come off
+    # the parents' per-job GETs and are priced per row below.
+    ranges = min(reader_ranges(counters, given), sources.get("STANDARD", {}).get("s3:GetObject", 0))
+    if ranges:
+        sources["STANDARD"]["s3:GetObject"] -= ranges
 
     def scaled(source: str) -> float:
         return row_k if source in ROW_SOURCES else job_k
@@ -271,6 +307,13 @@ def pipeline_cost(counters: Mapping[str, Any], *, rows: int, result_items: int, 
 
     out.add("S3", "S3 PUT/COPY/POST/LIST requests", count(s3("put")), "requests", p["s3_put_copy_post_list"])
     out.add("S3", "S3 GET/HEAD requests", count(s3("get")), "requests", p["s3_get_select"])
+    out.add("S3", READER_RANGES, ranges * row_k, "requests", p["s3_get_select"])
+    if ranges:
+        out.notes.append(f"S3: ItemReader GETs of 8 MiB ranges past each object's first: {ranges:,} in the run, each "
+                         "priced as a billed GET (whether AWS reads in ranges is not documented: the stricter reading)")
+    elif calls is None and counters.get("api_calls", {}).get("s3:GetObject"):
+        out.notes.append("S3: no calls by source: the ItemReaders are priced at one GET per object read (the "
+                         "runtime's count), not per 8 MiB range")
 
     # DynamoDB
     wru_per_item = max(1, math.ceil(result_item_bytes / a.dynamodb_wru_bytes))

@@ -122,6 +122,36 @@ def test_s3_requests_by_price_class_from_every_source_and_deletes_are_free() -> 
     assert out.service("S3") == pytest.approx(220 * 0.01 + 140 * 0.001)
 
 
+def test_item_reader_ranges_are_billed_gets_that_scale_with_rows() -> None:
+    """Rule: S3 bills per request and a ranged read is a GET Object request (S3 pricing: per 1,000 GET, SELECT and
+    all other requests). The offline ItemReader reads an object in 8 MiB ranged GETs; whether AWS's does is not
+    documented (Developer Guide, input-output-itemreader), so each range is priced as a billed GET: the stricter
+    reading. The runtime counts one GetObject per object read, boto3 counts every range: the ranges past each
+    object's first are the difference, and they are bytes / 8 MiB, so they grow with rows, not with jobs."""
+    # one of the parents' three objects read in 72 ranges (a 600 MB CSV): the runtime counts 3 GETs, boto3 3 + 71
+    calls = {**CALLS, "STANDARD": {**CALLS["STANDARD"], "s3:GetObject": 3 + 71}}
+    out = breakdown(calls=calls)
+    ranges = out.line(cost_model.READER_RANGES)
+    assert ranges.quantity == 71 * 100
+    assert ranges.cost == pytest.approx(7_100 * 0.001)
+    assert out.line("S3 GET/HEAD requests").quantity == 7 * 20  # the first GET of each object: per job, as before
+    assert out.service("S3") == pytest.approx(breakdown().service("S3") + 7_100 * 0.001)
+    assert any("8 MiB ranges" in note and "not documented" in note for note in out.notes)
+    # a run that read no object past its first range has none; nothing is said
+    assert breakdown().line(cost_model.READER_RANGES).quantity == 0
+    assert not any(note.startswith("S3:") for note in breakdown().notes)
+
+
+def test_without_calls_by_source_the_reader_is_priced_per_object_and_a_note_says_so() -> None:
+    """The runtime's counter alone holds one GetObject per object read: no range is seen, and the notes say that
+    the reader was priced per object rather than per 8 MiB range (never a silent difference from the counters)."""
+    out = cost_model.pipeline_cost(COUNTERS, rows=10_000, result_items=9_800, result_item_bytes=1_278,
+                                   target_jobs=20, assumptions=ASSUMPTIONS, prices=PRICES)
+    assert out.line(cost_model.READER_RANGES).quantity == 0
+    assert out.line("S3 GET/HEAD requests").quantity == 3 * 20
+    assert any("one GET per object" in note for note in out.notes)
+
+
 def test_dynamodb_result_items_cost_one_wru_per_started_kb() -> None:
     out = breakdown()
     assert out.line("DynamoDB result items (BatchWriteItem)").quantity == 9_800 * 100 * 2
