@@ -155,7 +155,8 @@ class Probe:
                     probe.calls.setdefault(probe.source(client), Counter())[f"{service}:{operation}"] += 1
                     if operation == "BatchWriteItem":
                         probe.count_result_items(params)
-                elif operation == "PutObject" and str(params.get("Key", "")).startswith("inputs/"):
+                elif operation in ("PutObject", "CreateMultipartUpload") \
+                        and str(params.get("Key", "")).startswith("inputs/"):  # the upload's first request
                     probe.upload = time.perf_counter()
                 return original(client, operation, params)
             return call
