@@ -288,3 +288,24 @@ def test_model_input_comes_back_as_read_from_files_of_any_text(bedrock_env):
     for name, file_rows in rows.items():
         assert [(line["recordId"], line["modelInput"]) for line in files[f"{name}.jsonl.out"]] == \
                [(row["recordId"], row["modelInput"]) for row in file_rows]
+
+
+def test_an_output_past_8_mb_is_written_in_parts_and_reads_back_whole(bedrock_env):
+    """An output file past 8 MB is uploaded in 8 MB parts from disk (a 50,000-record job writes about 110 MB, an
+    embedding job about a gigabyte: never held in memory): the object holds every line once, shuffled as a smaller
+    output is (the permutation depends on the seed, the job and the line count only)."""
+    sim = bedrock_env.sim(SimulatorConfig(shuffle_output=True))
+    rows = bedrock_env.rows(800, titan_input)  # 1,024 floats an answer: about 23 KB a line, 18 MB in all
+    for row in rows:
+        row["modelInput"]["dimensions"] = 1024
+    bedrock_env.put_jsonl("input/a.jsonl", rows)
+    job = bedrock_env.finish(sim, bedrock_env.create(sim, modelId="amazon.titan-embed-text-v2:0"))
+    key = next(o["Key"] for o in bedrock_env.s3.list_objects_v2(Bucket="bedrock-out")["Contents"]
+               if o["Key"].endswith("a.jsonl.out"))
+    head = bedrock_env.s3.head_object(Bucket="bedrock-out", Key=key)
+    assert head["ContentLength"] > 16 * 2**20 and head["ETag"].endswith('-3"')  # three parts
+    ids = [line["recordId"] for line in bedrock_env.output(job["jobArn"])[0]["a.jsonl.out"]]
+    expected = [row["recordId"] for row in rows]
+    assert ids != expected and sorted(ids) == sorted(expected)
+    assert all(len(line["modelOutput"]["embedding"]) == 1024
+               for line in bedrock_env.output(job["jobArn"])[0]["a.jsonl.out"])

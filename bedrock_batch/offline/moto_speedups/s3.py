@@ -115,6 +115,11 @@ class _Joined:
                 yield chunk
         self._remove()
 
+    def take(self) -> str:
+        """The file itself, for a buffer to keep as its own: no longer removed with this object."""
+        self._remove.detach()
+        return self._path
+
 
 class SpillingBuffer:
     """A ``tempfile.SpooledTemporaryFile`` for moto's FakeKey, holding no file descriptor between calls.
@@ -162,6 +167,8 @@ class SpillingBuffer:
 
     def write(self, data: bytes | _Joined) -> int:
         if isinstance(data, _Joined):  # a multipart upload completed (_patch_multipart_completion)
+            if self._memory is not None and not self._memory.getbuffer().nbytes and 0 < self._max_size < len(data):
+                return self._adopt(data)
             return sum(self.write(chunk) for chunk in data.chunks())
         if self._memory is not None:
             if not self._max_size or self._memory.tell() + len(data) <= self._max_size:
@@ -195,6 +202,14 @@ class SpillingBuffer:
             SpillingBuffer._folder = tempfile.mkdtemp(prefix="moto-s3-")
             weakref.finalize(SpillingBuffer, shutil.rmtree, SpillingBuffer._folder, True)
         return SpillingBuffer._folder
+
+    def _adopt(self, joined: _Joined) -> int:
+        """Take a joined upload's file as this buffer's content (empty so far, and to be spilled anyway)."""
+        self._memory = None
+        self._path = joined.take()
+        self._position = len(joined)
+        self._finalizer = weakref.finalize(self, _remove, self._path)
+        return len(joined)
 
     def _rollover(self) -> None:
         assert self._memory is not None
