@@ -226,6 +226,66 @@ def test_dynamodb_update_expressions_parsed_once_answer_as_parsed_each_time(monk
     assert sum(isinstance(a, dict) and "Code" in a for a in answers["moto"]) >= 9  # the refusals are compared too
 
 
+def _validation_answers() -> list:
+    """UpdateItem's answers for what its validation walks (names, values, paths, functions, arithmetic, key and
+    index checks), refusals included, and the items they leave."""
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(TableName="g", BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                           {"AttributeName": "gk", "AttributeType": "S"}],
+                     GlobalSecondaryIndexes=[{"IndexName": "by_gk", "KeySchema": [{"AttributeName": "gk",
+                                                                                   "KeyType": "HASH"}],
+                                              "Projection": {"ProjectionType": "ALL"}}])
+    one, text = {":one": {"N": "1"}}, {":v": {"S": "x"}}
+    calls = [("SET #m = :m, l = :l, n = :one", {"#m": "m"}, {":m": {"M": {"a": {"N": "1"}}}, ":l": {"L": []},
+                                                         ":one": {"N": "1"}}),
+             ("SET #m.#b = :v, n = n + :one, l = list_append(l, :l)", {"#m": "m", "#b": "b"},
+              {":v": {"S": "x"}, ":one": {"N": "1"}, ":l": {"L": [{"S": "p"}, {"S": "q"}]}}),
+             ("SET l[5] = :v, k = if_not_exists(k, n) REMOVE l[0]", None, text),
+             ("SET n = n - :one, o = :one - n ADD s :s", None, {":one": {"N": "1"}, ":s": {"SS": ["a", "b"]}}),
+             ("DELETE s :s", None, {":s": {"SS": ["a"]}}),
+             ("SET m.zz.deeper = :v", None, text),
+             ("SET x = zz + :one", None, one),
+             ("SET a = :v, a.b = :v", None, text),
+             ("ADD a :one ADD b :one", None, one),
+             ("SET a = :undefined, b = :v", None, text),
+             ("SET name = :v", None, text),
+             ("SET gk = :e", None, {":e": {"S": ""}}),
+             ("SET gk = :n", None, {":n": {"N": "3"}}),
+             ("SET l = list_append(:v, l)", None, text),
+             ("SET s = :v ADD n :one", None, {":v": {"S": "x"}, ":one": {"N": "1"}}),
+             ("REMOVE m.b, l[1], l[0]", None, None)]
+    answers: list = []
+    for pk in ("a", "b", "a"):
+        for expression, names, values in calls:
+            kwargs = {"ExpressionAttributeNames": names} if names else {}
+            if values:
+                kwargs["ExpressionAttributeValues"] = values
+            try:
+                answer = ddb.update_item(TableName="g", Key={"pk": {"S": pk}}, UpdateExpression=expression,
+                                         ReturnValues="ALL_NEW", **kwargs)
+                answers.append(answer.get("Attributes"))
+            except ddb.exceptions.ClientError as err:
+                answers.append(err.response["Error"])
+    answers.append(sorted(str(item) for item in ddb.scan(TableName="g")["Items"]))
+    return answers
+
+
+def test_dynamodb_update_validation_answers_as_moto_validates(monkeypatch):
+    """moto_speedups' walk of an UpdateExpression's tree (``DepthFirstTraverser.traverse``) accepts, refuses and
+    updates as moto's own walk does: the same items and the same errors, for every processor of the validation."""
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+
+    def patched():
+        assert DepthFirstTraverser.__dict__["traverse"].__module__ == moto_speedups.dynamodb.__name__
+
+    answers = _both_ways(monkeypatch, _validation_answers, patched)
+    assert answers["patched"] == answers["moto"]
+    refusals = [a for a in answers["moto"] if isinstance(a, dict) and "Code" in a]
+    assert len(refusals) >= 20 and len(answers["moto"]) - len(refusals) >= 15  # both paths are compared
+
+
 def _delete_answers() -> list:
     """DeleteMessage and DeleteMessageBatch answers, errors included, for handles current, old, repeated and made up,
     and what the queue holds after each step."""

@@ -6,7 +6,8 @@ table's items) or that never changes, and copies or keeps whole S3 bodies in mem
 The patches, by service (each module says what it changes and why):
 
 * ``sqs``: the message counts, the retention check, SendMessage's attributes, DeleteMessage's search.
-* ``dynamodb``: Scan pages from a kept sort, UpdateExpressions parsed once.
+* ``dynamodb``: Scan pages from a kept sort, UpdateExpressions parsed once and their trees walked without
+  rebuilding the walk's class tests at every node.
 * ``dispatch``: the request routing tables, ``camelcase_to_underscores`` and handler method lists built once,
   and a request body handed to moto without werkzeug's copies.
 * ``s3``: object values on disk past the key buffer size (a file each, open only while used), ranged GetObjects

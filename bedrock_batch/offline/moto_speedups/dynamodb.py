@@ -12,10 +12,19 @@
   expressions again and again. Here each text is parsed once and its tree reused: every user of the tree only
   reads it (``find_clauses``) or works on a deep copy (``Validator`` copies it before it resolves anything), and
   a text that does not parse raises every time.
+* DynamoDB (the one that never changes): UpdateItem's validation walks the expression's tree ten times, one
+  ``DepthFirstTraverser`` each, and at every node of every walk it rebuilds the traverser's processing map twice
+  (``nodes_to_be_processed``: a dict, then a tuple) and asks ``isinstance`` of ``Node`` and of the processed
+  classes, which are abstract base classes (``abc.ABCMeta``: a Python-level check each time). That was half of
+  an UpdateItem's time in moto. Here a walk builds the map's classes once, and the two answers are kept per node
+  class (and per set of processed classes) until ``abc.get_cache_token()`` says an ABC was registered since; the
+  walk visits, pre-processes, processes and replaces the nodes in moto's order, through the traverser's own
+  ``pre_processing_of_child`` and ``process``.
 """
 
 from __future__ import annotations
 
+import abc
 import functools
 import inspect
 import operator
@@ -28,6 +37,7 @@ def patch(table_cls: Any) -> None:
     """Scan pages (moto's DynamoDB ``Table``) and UpdateExpression parsing."""
     _patch_dynamodb(table_cls)
     _patch_update_expressions()
+    _patch_traverser()
 
 
 
@@ -105,3 +115,55 @@ def _patch_update_expressions() -> None:
         return parsed(cls, expression_str)
 
     _set(UpdateExpressionParser, "make", classmethod(cached_make))
+
+
+def _subclasses(cls: Any) -> list[Any]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def _patch_traverser() -> None:
+    from moto.dynamodb.parsing import ast_nodes, validators  # noqa: F401  (validators: its traversers subclass)
+
+    traverser, node_class = ast_nodes.DepthFirstTraverser, ast_nodes.Node
+    walked = ("traverse", "traverse_node_recursively", "nodes_to_be_processed", "pre_processing_of_child", "process")
+    if not all(name in traverser.__dict__ for name in walked) or any(
+            name in sub.__dict__ for sub in _subclasses(traverser) for name in walked[:3]):
+        return  # moto's walk is not the one this replaces, or a traverser walks its own way
+    own_pre = traverser.__dict__["pre_processing_of_child"]
+    kinds: dict[tuple[type, ...], dict[type, tuple[bool, bool]]] = {}  # processed classes -> node class -> answers
+    token = [abc.get_cache_token()]
+
+    def traverse(self: Any, node: Any) -> Any:
+        """``traverse_node_recursively(node)`` as moto walks it (see the module docstring)."""
+        if abc.get_cache_token() != token[0]:  # an ABC registered a class since: isinstance may answer otherwise
+            kinds.clear()
+            token[0] = abc.get_cache_token()
+        wanted = self.nodes_to_be_processed()
+        known = kinds.setdefault(wanted, {})
+        pre = None if type(self).pre_processing_of_child is own_pre else self.pre_processing_of_child
+        process = self.process
+
+        def walk(node: Any, child_id: int) -> Any:
+            kind = known.get(type(node))
+            if kind is None:
+                kind = known[type(node)] = (isinstance(node, node_class), isinstance(node, wanted))
+            if kind[0]:
+                parent_node = node.parent
+                if node.children is not None:
+                    for i, child_node in enumerate(node.children):
+                        if pre is not None:
+                            pre(node, i)
+                        walk(child_node, i)
+                if kind[1]:
+                    node = process(node)
+                    node.parent = parent_node
+                    if parent_node:
+                        parent_node.children[child_id] = node
+            return node
+
+        return walk(node, -1)
+
+    _set(traverser, "traverse", traverse)
