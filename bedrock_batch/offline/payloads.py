@@ -15,11 +15,19 @@ from .errors import StatesError
 # What json.dumps(value, separators=(",", ":"), ensure_ascii=False) uses, built once: json.dumps builds a new
 # encoder on every call with these arguments, which was a third of the time to measure one 600-byte item.
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# And that encoder's encode() builds, on every call, the C encoder it then runs (json.encoder.c_make_encoder, with
+# a fresh dict for its circular-reference markers, and a Python float formatter the C encoder never calls): a
+# quarter of the time to measure one 600-byte item. Here the same C encoder, with the same arguments, is built
+# directly: the same text, the same errors (TypeError for what JSON cannot hold, ValueError for a cycle).
+_C_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_C_ARGUMENTS = (_COMPACT.default, json.encoder.encode_basestring, _COMPACT.indent, _COMPACT.key_separator,
+                _COMPACT.item_separator, _COMPACT.sort_keys, _COMPACT.skipkeys, _COMPACT.allow_nan)
 
 
 def payload_size(value: Any) -> int:
     """The size of a payload: its compact JSON in UTF-8 bytes (a text that is all ASCII needs no encoding)."""
-    text = _COMPACT.encode(value)
+    # (A Python without json's C accelerator takes its encoder's own path.)
+    text = _COMPACT.encode(value) if _C_ENCODER is None else "".join(_C_ENCODER({}, *_C_ARGUMENTS)(value, 0))
     return len(text) if text.isascii() else len(text.encode())
 
 

@@ -8,6 +8,7 @@ ResultWriter writes the same bytes as serialising the whole file would.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from botocore.exceptions import ClientError
@@ -56,6 +57,23 @@ def test_batch_sizes_are_exact(batch_input, max_items) -> None:
 def test_payload_size_counts_utf8_bytes() -> None:
     for value in [*ITEMS, ITEMS, {"k": "é" * 10}, "🙂", None]:
         assert payload_size(value) == _exact(value)
+
+
+def test_payload_size_measures_what_json_dumps_writes_and_refuses_what_it_refuses() -> None:
+    """Sizes are byte-exact (compact UTF-8 JSON, as AWS counts payloads), measured with the C encoder built directly
+    (payloads.py): every kind of value json.dumps writes, refusals with json.dumps's own errors."""
+    values = [float("nan"), float("inf"), -float("inf"), -0.0, 1e300, 0.1, 10**40, True, None, (1, "t"),
+              {3: "int key", 2.5: "float key", False: "bool key", None: "none key"}, {"b": 1, "a": [{}, []]}, "🙂\x00"]
+    for value in values:
+        assert payload_size(value) == _exact(value)
+    cyclic: list = []
+    cyclic.append(cyclic)
+    for refused in (object(), {"k": {1, 2}}, {(1, 2): "tuple key"}, cyclic):
+        with pytest.raises((TypeError, ValueError)) as expected:
+            _exact(refused)
+        with pytest.raises(type(expected.value), match=re.escape(str(expected.value))):
+            payload_size(refused)
+        assert payload_size({"after": [refused is cyclic]}) == _exact({"after": [refused is cyclic]})
 
 
 def test_a_measured_size_is_trusted() -> None:
