@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore import UNSIGNED
 from botocore.config import Config
 
 from . import moto_speedups
@@ -54,6 +55,18 @@ class RuntimeConfig:
     # object moto holds (every item, every object body), come every few thousand executions and take seconds once
     # the tables are large; these make them rare. Reference counting frees everything else as before.
     gc_thresholds: tuple[int, int, int] | None = (50_000, 20, 100)
+
+
+# The runtime's clients whose requests to moto in process go unsigned (see Runtime.client).
+_UNSIGNED_IN_PROCESS = frozenset({"dynamodb", "sqs", "events"})
+
+
+def _unsigned_in_process(**_: Any) -> Any:
+    """botocore's ``choose-signer`` hook: no signature while moto authenticates nothing (``None``: botocore's own
+    choice, SigV4, once moto's ``INITIAL_NO_AUTH_ACTION_COUNT`` turns its authentication on)."""
+    from moto import settings
+
+    return UNSIGNED if float("inf") == settings.INITIAL_NO_AUTH_ACTION_COUNT else None
 
 
 class _ProcessorDefinition:
@@ -111,6 +124,13 @@ class Runtime:
     def client(self, service: str) -> Any:
         """The boto3 client of ``service``, one per runtime.
 
+        DynamoDB, SQS and EventBridge requests to moto in process are not signed (botocore's ``choose-signer`` hook
+        answers ``UNSIGNED``): SigV4 was a tenth of such a call, and moto in process, while it authenticates
+        nothing (its default), reads a signature for two things only, both answered the same without one: the
+        access key (moto's pattern wants a 20-character key id, which "testing" is not, so it takes its default
+        key either way) and the region when the URL has none (these services' URLs name it). Requests are signed
+        again while moto authenticates, and always for a moto server (``endpoint_url``).
+
         S3 requests are signed without hashing their body (botocore's ``payload_signing_enabled`` S3 setting; the
         body's CRC32 travels in a header, see ``_crc32_up_front``): botocore otherwise hashes every PutObject body
         whose checksum the caller gave, half a gigabyte of SHA-256 in a 100,000-row run, and the answers are the
@@ -122,6 +142,8 @@ class Runtime:
                 aws_access_key_id="testing", aws_secret_access_key="testing",
                 config=Config(retries={"max_attempts": 1}, s3={"payload_signing_enabled": False}),
             )
+            if self.config.endpoint_url is None and service in _UNSIGNED_IN_PROCESS:
+                self._clients[service].meta.events.register_first("choose-signer", _unsigned_in_process)
             if service == "s3":
                 self._clients[service].meta.events.register("before-parameter-build.s3.PutObject", _crc32_up_front)
         return self._clients[service]
