@@ -143,7 +143,8 @@ def _patch_traverser() -> None:
             token[0] = abc.get_cache_token()
         wanted = self.nodes_to_be_processed()
         known = kinds.setdefault(wanted, {})
-        pre = None if type(self).pre_processing_of_child is own_pre else self.pre_processing_of_child
+        own_hook = type(self).pre_processing_of_child is own_pre and "pre_processing_of_child" not in self.__dict__
+        pre = None if own_hook else self.pre_processing_of_child  # moto's own hook does nothing
         process = self.process
 
         def walk(node: Any, child_id: int) -> Any:
