@@ -42,6 +42,9 @@ FUNCTION_DIR = REPO / "functions" / "parquet_writer"
 BUCKET = "bench-data"
 INPUT_KEY = "inputs/simplecot_qa/simplecot.csv"
 OUTPUT_PREFIX = "batch-output/bench-job/abcdef123456/"
+# What the output workflow sends the writer, less the result key and the slice.
+WRITER_EVENT = {"Bucket": BUCKET, "RunId": "bench", "InputKey": INPUT_KEY, "InputFormat": "CSV", "CSVDelimiter": ",",
+                "OutputPrefix": OUTPUT_PREFIX}
 LINES_PER_FILE = 50_000
 ERROR_EVERY = 100  # one record in 100 failed
 SOURCE = "Solve the following problem and explain each step of the reasoning in detail, then give the result. "
@@ -148,8 +151,7 @@ def load_writer() -> Any:
 def run_writer(s3: Any, result_key: str) -> int:
     app = load_writer()
     app._s3_client = s3
-    return int(app.handler({"Bucket": BUCKET, "InputKey": INPUT_KEY, "InputFormat": "CSV", "CSVDelimiter": ",",
-                            "OutputPrefix": OUTPUT_PREFIX, "ResultKey": result_key, "RecordIdOffset": 0})["Rows"])
+    return int(app.handler({**WRITER_EVENT, "ResultKey": result_key, "RecordIdOffset": 0})["Rows"])
 
 
 def run_pandas(s3: Any, result_key: str) -> int:
@@ -253,8 +255,7 @@ def measure_slices(s3: Any, rows: int, order: str) -> dict[str, Any]:
     for first in firsts:
         counter.bytes_read = 0
         started = time.perf_counter()
-        answer = app.handler({"Bucket": BUCKET, "InputKey": INPUT_KEY, "InputFormat": "CSV", "CSVDelimiter": ",",
-                              "OutputPrefix": OUTPUT_PREFIX, "ResultKey": f"results/bench/{order}-{first}.parquet",
+        answer = app.handler({**WRITER_EVENT, "ResultKey": f"results/bench/{order}-{first}.parquet",
                               "RecordIdOffset": first, "RecordCount": min(LINES_PER_FILE, rows - first)})
         invocations.append({"first_row": first, "rows_out": answer["Rows"],
                             "seconds": round(time.perf_counter() - started, 2),
