@@ -57,9 +57,9 @@ _RECORD_ID = re.compile(r"[0-9]{1,18}")
 _BLOCK_SIZE = 16 << 20  # pyarrow.json needs the longest line to fit in one block
 _FALLBACK_ROWS = 16 * 1024  # lines parsed one by one are turned into columns this many at a time
 _KINDS = ("response", "embedding")
-# What is kept to the end (the answers, a few bytes a line) is allocated apart from the buffers that the parsers and
-# the join allocate and free all the time: in the same pool, each kept buffer would pin the pages around it.
-_KEPT = pa.system_memory_pool()
+# What is kept to the end (the answers, a few bytes a line) is copied out of the buffers that the parsers and the join
+# allocate and free all the time, into buffers of its own: a kept slice of a parser's buffer would pin all of it.
+_KEPT = pa.system_memory_pool()  # the function's default pool too (app.py); named here for where it matters
 _IS_MODEL_ERROR, _IS_UNRECOGNISED = 1, 2  # JobOutputs.lines["failure"]; null: the line gave an answer
 
 # Bedrock's errorCode is a number (an HTTP status); a file with text codes is read with the second type.
