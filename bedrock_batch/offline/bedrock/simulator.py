@@ -251,7 +251,7 @@ class _Answers:
 
     # closed by close(), when the job ends: it outlives any one call
     lines: Any = field(default_factory=lambda: tempfile.SpooledTemporaryFile(max_size=2**20))  # noqa: SIM115
-    ends: list[int] = field(default_factory=list)
+    ends: array.array[int] = field(default_factory=lambda: array.array("Q"))  # 8 bytes a record, not an int object
     success: int = 0
     error: int = 0
     tokens_in: int = 0
