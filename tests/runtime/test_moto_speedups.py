@@ -32,6 +32,14 @@ def aws(request, monkeypatch):
         moto_speedups.install()  # as the rest of the suite runs
 
 
+def _update(ddb, answers: list, **kwargs) -> None:
+    """One UpdateItem: its new or old attributes, or its error, appended to ``answers``."""
+    try:
+        answers.append(ddb.update_item(**kwargs).get("Attributes"))
+    except ddb.exceptions.ClientError as err:
+        answers.append(err.response["Error"])
+
+
 def _both_ways(monkeypatch, scenario, patched=lambda: None) -> dict:
     """``scenario()``'s answers under moto's own code and under the patches (``patched()`` checks they are in place)."""
     for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
@@ -204,13 +212,8 @@ def _update_answers() -> list:
              ("SET = :v", {":v": {"S": "z"}}, "NONE")]
     for sk in ("1", "2", "1"):
         for expression, values, returned in calls:
-            try:
-                answer = ddb.update_item(TableName="u", Key={"pk": {"S": "a"}, "sk": {"S": sk}},
-                                         UpdateExpression=expression, ExpressionAttributeValues=values,
-                                         ReturnValues=returned)
-                answers.append(answer.get("Attributes"))
-            except ddb.exceptions.ClientError as err:
-                answers.append(err.response["Error"])
+            _update(ddb, answers, TableName="u", Key={"pk": {"S": "a"}, "sk": {"S": sk}},
+                    UpdateExpression=expression, ExpressionAttributeValues=values, ReturnValues=returned)
     answers.append(sorted(str(item) for item in ddb.scan(TableName="u")["Items"]))
     return answers
 
@@ -262,12 +265,8 @@ def _validation_answers() -> list:
             kwargs = {"ExpressionAttributeNames": names} if names else {}
             if values:
                 kwargs["ExpressionAttributeValues"] = values
-            try:
-                answer = ddb.update_item(TableName="g", Key={"pk": {"S": pk}}, UpdateExpression=expression,
-                                         ReturnValues="ALL_NEW", **kwargs)
-                answers.append(answer.get("Attributes"))
-            except ddb.exceptions.ClientError as err:
-                answers.append(err.response["Error"])
+            _update(ddb, answers, TableName="g", Key={"pk": {"S": pk}}, UpdateExpression=expression,
+                    ReturnValues="ALL_NEW", **kwargs)
     answers.append(sorted(str(item) for item in ddb.scan(TableName="g")["Items"]))
     return answers
 
