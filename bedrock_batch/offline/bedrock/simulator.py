@@ -193,8 +193,8 @@ class _Record:
 class _Records:
     """A job's records, kept column by column from validation to the job's end; ``records[i]`` is a ``_Record``.
 
-    One object per record (a ``_Record``, its id, its numbers) was about 150 bytes of small objects a record, 150 MB
-    for the 21 jobs of a million rows, made while the job workflows build their requests and kept for hours of
+    One object per record (a ``_Record`` and its id) was about 140 bytes of small objects a record, 140 MB for the
+    21 jobs of a million rows, made while the job workflows build their requests and kept for hours of
     virtual time: it pinned the interpreter's small-object arenas that the builders had used. Here the ids are one
     string, the spans in the request file two arrays, the files their first record's index, and the errors (a
     record refused at validation) a dict.
