@@ -696,3 +696,50 @@ def test_s3_a_multipart_upload_is_not_joined_in_memory_when_patched(aws, monkeyp
     assert s3.head_object(Bucket="bucket", Key="k")["ContentLength"] == 24 * mib
     assert (peak < 12 * mib) == (aws == "patched"), peak
     assert TransferConfig().multipart_chunksize == 8 * mib  # the part size boto3's upload_file sends
+
+
+def test_what_a_run_replaced_or_deleted_is_freed_when_patched(aws, monkeypatch):
+    """moto keeps every model it makes in a list on its class until it resets: a replaced S3 object, each copy
+    of an item that UpdateItem made, each deleted message. Patched, nothing holds them once the store lets go (an
+    S3 object's buffer is disposed of when collected, without a ResourceWarning); the answers are the same."""
+    import gc
+    import weakref
+
+    from moto.core.model_instances import model_data
+
+    monkeypatch.setenv("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", "1024")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="bucket")
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    from moto.s3.models import FakeKey
+    from moto.sqs.models import Message
+
+    s3.put_object(Bucket="bucket", Key="k", Body=b"old" * 1000)
+    old = weakref.ref(next(o for o in gc.get_objects() if isinstance(o, FakeKey) and o.name == "k"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an object collected is disposed of quietly
+        s3.put_object(Bucket="bucket", Key="k", Body=b"new" * 1000)
+        for _ in range(20):
+            ddb.update_item(TableName="t", Key={"pk": {"S": "a"}}, UpdateExpression="ADD n :one",
+                            ExpressionAttributeValues={":one": {"N": "1"}})
+        for _ in range(20):
+            sqs.send_message(QueueUrl=url, MessageBody="m")
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        gc.collect()
+    assert s3.get_object(Bucket="bucket", Key="k")["Body"].read() == b"new" * 1000
+    assert ddb.get_item(TableName="t", Key={"pk": {"S": "a"}})["Item"]["n"] == {"N": "20"}
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+        "Attributes"]["ApproximateNumberOfMessages"] == "10"
+    tracked = sum(len(cls.instances_tracked) for models in model_data.values() for cls in models.values())
+    live_messages = sum(isinstance(o, Message) for o in gc.get_objects())
+    if aws == "patched":
+        assert old() is None and tracked == 0 and live_messages == 10
+    else:
+        assert old() is not None and tracked >= 20 + 20 + 2 and live_messages >= 20
+

@@ -11,7 +11,8 @@ The patches, by service (each module says what it changes and why):
 * ``dispatch``: the request routing tables, ``camelcase_to_underscores`` and handler method lists built once,
   and a request body handed to moto without werkzeug's copies.
 * ``s3``: object values on disk past the key buffer size (a file each, open only while used), ranged GetObjects
-  that read only their range.
+  that read only their range, multipart uploads completed without the object in memory.
+* ``instances``: no list of every model instance ever made (S3 objects, DynamoDB items, SQS messages ...).
 
 moto has no setting for any of this (``moto.settings`` and its ``MOTO_*`` variables: none touches SQS counting
 or DynamoDB Scan), and the runtime needs moto in process, so this is the one place that patches a dependency's
@@ -26,7 +27,7 @@ from __future__ import annotations
 import importlib.metadata
 import warnings
 
-from . import dispatch, dynamodb, patching, s3, sqs
+from . import dispatch, dynamodb, instances, patching, s3, sqs
 
 CHECKED_MOTO_VERSIONS = ("5.2.5",)
 
@@ -45,6 +46,7 @@ def install() -> bool:
     _installed = True
     try:
         version = importlib.metadata.version("moto")
+        from moto.core.common_models import BaseModel
         from moto.core.request import Request
         from moto.dynamodb.models.table import Table
         from moto.s3 import models as s3_models
@@ -60,6 +62,7 @@ def install() -> bool:
     dynamodb.patch(Table)
     dispatch.patch(Request)
     s3.patch(s3_models, S3Response)
+    instances.patch(BaseModel, s3_models.FakeKey)
     return bool(patching.originals)
 
 
