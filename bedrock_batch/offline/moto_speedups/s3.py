@@ -20,9 +20,9 @@ A multipart upload (what ``aws s3 cp`` and boto3's ``upload_file`` send past 8 M
 its parts into one ``bytearray`` and then one ``bytes`` (``FakeMultipart.complete``) before the new object is
 written: a 600 MB input held twice in memory. Here, when the upload's checksum is per part (COMPOSITE: CRC32, what
 boto3 sends), the parts are checked as moto checks them (InvalidPart, EntityTooSmall, MalformedXML), the ETag and
-the checksum are computed as moto computes them, and the parts are joined in a file, a part at a time, from which
-the new object is written. A
-full-object checksum (CRC64NVME, moto's default) needs the whole object and keeps moto's own code.
+the checksum are computed as moto computes them, and the parts are joined in a file, a part at a time, which
+becomes the new object's own. A full-object checksum (CRC64NVME, moto's default) needs the whole object and keeps
+moto's own code.
 """
 
 from __future__ import annotations
