@@ -94,12 +94,15 @@ class ResultSpool:
         # per status: (child index, order of arrival, offset, length) of each value's UTF-8 JSON text
         self._values: dict[str, list[tuple[int, int, int, int]]] = {"SUCCEEDED": [], "FAILED": [], "PENDING": []}
         self._arrivals = 0
+        self._read = False  # texts() moved the position: the next add seeks back to the end
 
     def add(self, result: ChildResult) -> None:
         entries = self._values[_status_group(result.status)]
         for value in transform([result], self.transformation):
             data = json.dumps(value, ensure_ascii=False).encode()
-            self._file.seek(self._end)
+            if self._read:  # a seek flushes the file's buffer: a write syscall per child if done every time
+                self._file.seek(self._end)
+                self._read = False
             self._file.write(data)
             entries.append((result.index, self._arrivals, self._end, len(data)))
             self._arrivals += 1
@@ -110,6 +113,7 @@ class ResultSpool:
 
     def texts(self, status: str) -> Iterator[bytes]:
         """The UTF-8 JSON texts of one status group, in item order (a flattened output's values in their order)."""
+        self._read = True
         for _, _, offset, length in sorted(self._values[status]):
             self._file.seek(offset)
             yield self._file.read(length)
