@@ -609,6 +609,7 @@ def _multipart_answers() -> list:
     (a part's ETag wrong, a part below 5 MiB before the last, no part listed)."""
     import hashlib
     import random
+    import tempfile
 
     from boto3.s3.transfer import TransferConfig
     from botocore.exceptions import ClientError
@@ -639,11 +640,12 @@ def _multipart_answers() -> list:
         except ClientError as err:
             answers.append(err.response["Error"]["Code"])
 
-    path = os.path.join(os.environ["MULTIPART_TMP"], "data.bin")
-    with open(path, "wb") as f:
-        f.write(data)
-    s3.upload_file(path, "bucket", "by-upload-file",
-                   Config=TransferConfig(multipart_threshold=5 * mib, multipart_chunksize=5 * mib, use_threads=False))
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "data.bin")
+        with open(path, "wb") as f:
+            f.write(data)
+        s3.upload_file(path, "bucket", "by-upload-file", Config=TransferConfig(
+            multipart_threshold=5 * mib, multipart_chunksize=5 * mib, use_threads=False))
     seen("by-upload-file")
     upload("full-object", [data[:6 * mib], data[6 * mib:]])
     seen("full-object")
@@ -656,11 +658,10 @@ def _multipart_answers() -> list:
     return answers
 
 
-def test_s3_multipart_uploads_complete_as_moto_completes_them(monkeypatch, tmp_path):
+def test_s3_multipart_uploads_complete_as_moto_completes_them(monkeypatch):
     """A multipart upload completed part by part (patched) leaves the same object as moto's own completion: the same
     ETag (MD5 of the parts' MD5s, "-N"), checksum, length, bytes and ranges; the same refusals."""
     monkeypatch.setenv("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", "65536")
-    monkeypatch.setenv("MULTIPART_TMP", str(tmp_path))
     from moto.s3.models import FakeMultipart
 
     def patched():
