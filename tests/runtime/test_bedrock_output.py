@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bedrock_batch.offline.bedrock import SimulatorConfig, family_for
+from bedrock_batch.offline.bedrock import DeterministicBackend, SimulatorConfig, family_for
 from bedrock_batch.offline.bedrock.families import (
     AMAZON_NOVA,
     ANTHROPIC_CLAUDE,
@@ -309,3 +309,52 @@ def test_an_output_past_8_mb_is_written_in_parts_and_reads_back_whole(bedrock_en
     assert ids != expected and sorted(ids) == sorted(expected)
     assert all(len(line["modelOutput"]["embedding"]) == 1024
                for line in bedrock_env.output(job["jobArn"])[0]["a.jsonl.out"])
+
+
+def _expected_line(job_id: str, model_id: str, row: dict[str, Any], backend: DeterministicBackend) -> str:
+    """The output line of one input row, built the plain way: ``json.dumps`` of {recordId, modelInput, modelOutput}
+    (the model's body for this job and record) or, for a row refused at validation, of the ``error`` in its place."""
+    base = {"recordId": row["recordId"], "modelInput": row["modelInput"]}
+    if set(row) != {"recordId", "modelInput"}:
+        extra = ", ".join(sorted(set(row) - {"recordId", "modelInput"}))
+        error = {"errorCode": 400, "errorMessage": f"Extra inputs are not permitted: {extra}"}
+        return json.dumps({**base, "error": error})
+    result = family_for(model_id).invoke(model_id, row["modelInput"], backend, f"{job_id}:{row['recordId']}")
+    return json.dumps({**base, "modelOutput": result.output})
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_output_files_hold_exactly_the_json_dumps_of_each_records_line(bedrock_env, shuffle):
+    """batch-inference-results: each output line is the JSON of {recordId, modelInput, modelOutput | error}. The
+    simulator answers records a stretch at a time and uploads each file from its spool of answers (in 8 MB parts
+    past 8 MB); the bytes must be those of json.dumps of each record's line, one a line, in input order (or, with
+    shuffle_output, the same lines in another order), whatever the input's formatting: spaces or none around
+    separators, escaped or raw non-ASCII characters, blank lines, a row refused at validation."""
+    sim = bedrock_env.sim(SimulatorConfig(shuffle_output=shuffle))
+    padding = "Wörter ✓ \\ \" \t " * 60  # about a kilobyte a record: file "b" passes 8 MB and is uploaded in parts
+    rows = {name: [{"recordId": f"{name}{i:05d}", "modelInput": {
+        "anthropic_version": "bedrock-2023-05-31", "max_tokens": 40 + i % 3, "temperature": 0.5 + i % 2,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": f"Question {i}: {padding}"}]}]}}
+        for i in range(count)] for name, count in (("a", 300), ("b", 5200))}
+    rows["a"][7]["note"] = "an extra key"
+    for name, file_rows in rows.items():
+        text = "".join(
+            json.dumps(row, separators=(",", ":") if i % 2 else (", ", ": "), ensure_ascii=i % 3 == 0)
+            + ("\n\n" if i % 5 == 0 else "\n")
+            for i, row in enumerate(file_rows)
+        )
+        bedrock_env.s3.put_object(Bucket="bedrock-in", Key=f"input/{name}.jsonl", Body=text.encode())
+    arn = bedrock_env.create(sim)
+    assert bedrock_env.finish(sim, arn)["status"] == "Completed"
+    folder = f"results/{arn.rsplit('/', 1)[-1]}/"
+    for name, file_rows in rows.items():
+        key = f"{folder}{name}.jsonl.out"
+        body = bedrock_env.s3.get_object(Bucket="bedrock-out", Key=key)["Body"].read().decode("ascii")
+        job_id, backend = arn.rsplit("/", 1)[-1], DeterministicBackend(0)
+        expected = [_expected_line(job_id, bedrock_env.CLAUDE, row, backend) for row in file_rows]
+        lines = body.split("\n")
+        assert lines.pop() == ""  # every line ends in a newline
+        assert (sorted(lines) if shuffle else lines) == (sorted(expected) if shuffle else expected)
+        assert (lines != expected) == shuffle
+    parts = bedrock_env.s3.head_object(Bucket="bedrock-out", Key=f"{folder}b.jsonl.out")["ETag"]
+    assert parts.endswith('-2"')
