@@ -16,7 +16,6 @@ from __future__ import annotations
 import array
 import asyncio
 import base64
-import bisect
 import datetime as dt
 import hashlib
 import itertools
@@ -27,27 +26,25 @@ import random
 import re
 import tempfile
 import uuid
-import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from ..clock import VirtualClock
 from . import structured
 from .backends import DeterministicBackend, ModelBackend
 from .catalog import catalogue
-from .families import RecordError, family_for
+from .families import Family, RecordError, family_for
 from .faults import SimulatorConfig, selects
+from .uploads import crc32, upload_stretch
 
 logger = logging.getLogger(__name__)
 
 IN_FLIGHT = frozenset({"Submitted", "Validating", "Scheduled", "InProgress", "Stopping"})
 NOT_STARTED = frozenset({"Submitted", "Validating", "Scheduled"})
 TERMINAL = frozenset({"Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired"})
-_ONE_THREAD = TransferConfig(use_threads=False)  # uploads on the clock's thread, as every call offline
 
 # Patterns from the botocore service model (used with re.fullmatch, as the service anchors them).
 JOB_NAME_PATTERN = r"[a-zA-Z0-9]{1,63}(-*[a-zA-Z0-9\+\-\.]){0,63}"
@@ -124,6 +121,8 @@ class StateChange(NamedTuple):
 # A job's input file is parsed a block of about this many characters at a time: a 50,000-record file is some 65 MB,
 # and its lines as strings and again as bytes, all at once, took four times that while several jobs started.
 _BLOCK_CHARS = 1 << 20
+# Answering reads the request lines of this many records at a time (about a megabyte of the file).
+_LINES_PER_READ = 1000
 
 
 def _line_blocks(text: str) -> Iterator[str]:
@@ -147,14 +146,13 @@ class _Requests:
     """A job's request lines, kept on disk from validation to the job's end, not as parsed JSON in memory.
 
     A 50,000-record job's parsed requests took about 150 MB (3 KB a record) for as long as it ran, and ten jobs run
-    at once; on disk they cost one file each. ``model_input`` parses a record's line again when it is answered:
-    the same JSON gives the same value (the last one is kept, so one answer parses its record once).
+    at once; on disk they cost one file each. ``model_inputs`` parses the records' lines again when they are
+    answered: the same JSON gives the same value.
     """
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115  (closed by close(), when the job ends)
         self._end = 0
-        self._last: tuple[int, Any] = (-1, None)
 
     def add(self, lines: list[bytes]) -> list[tuple[int, int]]:
         """Store the lines; (offset, length) of each."""
@@ -166,34 +164,25 @@ class _Requests:
         self._file.write(b"".join(lines))
         return spans
 
-    def model_input(self, offset: int, length: int) -> Any:
-        if self._last[0] != offset:
-            self._file.seek(offset)
-            self._last = (offset, json.loads(self._file.read(length))["modelInput"])
-        return self._last[1]
+    def model_inputs(self, offsets: Sequence[int], lengths: Sequence[int]) -> Iterator[Any]:
+        """The ``modelInput`` of each line (its offset and length), read a block of lines at a time: one read for
+        a thousand records instead of a seek and a read each."""
+        for first in range(0, len(offsets), _LINES_PER_READ):
+            last = min(len(offsets), first + _LINES_PER_READ) - 1
+            base = offsets[first]
+            self._file.seek(base)
+            block = self._file.read(offsets[last] + lengths[last] - base)
+            for offset, length in zip(offsets[first : last + 1], lengths[first : last + 1], strict=True):
+                yield json.loads(block[offset - base : offset - base + length])["modelInput"]
 
     def close(self) -> None:
         self._file.close()
 
 
-@dataclass(slots=True)
-class _Record:
-    file: str
-    record_id: str
-    requests: _Requests
-    offset: int
-    length: int
-    error: tuple[int, str] | None = None
-
-    @property
-    def model_input(self) -> Any:
-        return self.requests.model_input(self.offset, self.length)
-
-
 class _Records:
-    """A job's records, kept column by column from validation to the job's end; ``records[i]`` is a ``_Record``.
+    """A job's records, kept column by column from validation to the job's end; ``inputs`` reads them back.
 
-    One object per record (a ``_Record`` and its id) was about 140 bytes of small objects a record, 140 MB for the
+    One object per record (a record object and its id) was about 140 bytes of small objects a record, 140 MB for the
     21 jobs of a million rows, made while the job workflows build their requests and kept for hours of
     virtual time: it pinned the interpreter's small-object arenas that the builders had used. Here the ids are one
     string, the spans in the request file two arrays, the files their first record's index, and the errors (a
@@ -230,14 +219,24 @@ class _Records:
             self._ids = "".join(self._ids)
         return self
 
-    def file(self, i: int) -> str:
-        return self._file_names[bisect.bisect_right(self._file_starts, i) - 1]
+    def file_ranges(self, stop: int) -> list[tuple[str, int, int]]:
+        """(file name, first record, end) of each file that has records before ``stop``, in record order."""
+        ends = [*self._file_starts[1:], len(self)]
+        return [
+            (name, start, min(end, stop))
+            for name, start, end in zip(self._file_names, self._file_starts, ends, strict=True)
+            if start < stop
+        ]
 
-    def __getitem__(self, i: int) -> _Record:
+    def inputs(self, start: int, stop: int) -> Iterator[tuple[str, Any, tuple[int, str] | None]]:
+        """(record id, modelInput, validation error or None) of records ``start`` to ``stop - 1``."""
         assert self.requests is not None and isinstance(self._ids, str)  # sealed
-        start = self._id_ends[i - 1] if i else 0
-        return _Record(self.file(i), self._ids[start : self._id_ends[i]], self.requests, self._offsets[i],
-                       self._lengths[i], self._errors.get(i))
+        inputs = self.requests.model_inputs(self._offsets[start:stop], self._lengths[start:stop])
+        ids, ends, errors = self._ids, self._id_ends, self._errors
+        begin = ends[start - 1] if start else 0
+        for i, model_input in zip(range(start, stop), inputs, strict=True):
+            yield ids[begin : ends[i]], model_input, errors.get(i)
+            begin = ends[i]
 
 
 @dataclass
@@ -863,28 +862,30 @@ class BatchSimulator:
     def _write_output(self, job: _Job, processed: int) -> None:
         """Write ``<out>/<jobId>/<file>.out`` for the first ``processed`` records, and ``manifest.json.out``.
 
-        Answers come from the job's spooled answers (``_answered``), a line at a time, into a file on disk uploaded
-        as ``aws s3 cp`` would (in 8 MB parts past 8 MB): a 50,000-record job's output (110 MB of text answers,
-        about a gigabyte of embeddings) is never in memory, neither as Python objects nor as bytes.
+        Answers come from the job's spooled answers (``_answered``), uploaded as ``aws s3 cp`` would (in 8 MB parts
+        past 8 MB, ``uploads``): a 50,000-record job's output (110 MB of text answers, about a gigabyte of
+        embeddings) is never in memory, neither as Python objects nor as bytes. In record order a file's lines are
+        one stretch of the spool, uploaded from there; shuffled, they are copied line by line into a file first.
         """
         cfg = self.config
         bucket, prefix = _parse_s3_uri(job.output_config["s3OutputDataConfig"]["s3Uri"])
         folder = f"{prefix.rstrip('/')}/{job.job_id}/" if prefix.strip("/") else f"{job.job_id}/"
         answers = self._answered(job, processed)
-        start = 0
-        for name, group in itertools.groupby(range(processed), key=job.records.file):
-            end = list(group)[-1] + 1
+        ends = answers.ends
+        for name, start, end in job.records.file_ranges(processed):
+            key = f"{folder}{name}.out"
+            if not cfg.shuffle_output:
+                upload_stretch(self.s3, answers.lines, ends[start - 1] if start else 0, ends[end - 1], bucket, key)
+                continue
+            # the same permutation as shuffling the file's lines: it depends on the count only
             order = list(range(start, end))
-            if cfg.shuffle_output:  # the same permutation as shuffling the file's lines: it depends on the count only
-                random.Random(f"{cfg.seed}:{job.job_id}:{name}").shuffle(order)
-            with tempfile.TemporaryFile() as body:
+            random.Random(f"{cfg.seed}:{job.job_id}:{name}").shuffle(order)
+            with tempfile.TemporaryFile() as shuffled:
                 for i in order:
-                    begin = answers.ends[i - 1] if i else 0
+                    begin = ends[i - 1] if i else 0
                     answers.lines.seek(begin)
-                    body.write(answers.lines.read(answers.ends[i] - begin))
-                body.seek(0)
-                self.s3.upload_fileobj(body, bucket, f"{folder}{name}.out", Config=_ONE_THREAD)
-            start = end
+                    shuffled.write(answers.lines.read(ends[i] - begin))
+                upload_stretch(self.s3, shuffled, 0, shuffled.tell(), bucket, key)
         job.counts = {
             "totalRecordCount": len(job.records),
             "processedRecordCount": processed,
@@ -901,12 +902,13 @@ class BatchSimulator:
         answers = job.answers
         answers.lines.seek(0, 2)
         end = answers.lines.tell()
-        pending: list[bytes] = []  # written to the spool together: one write per call, not one per record
-        for i in range(len(answers.ends), processed):
-            line, ok, tokens_in, tokens_out = self._answer(job, job.records[i])
-            data = json.dumps(line).encode("utf-8") + b"\n"
-            pending.append(data)
-            end += len(data)
+        family = family_for(job.model_id, job.invocation_type)
+        pending: list[str] = []  # written to the spool together: one write per call, not one per record
+        for record_id, model_input, error in job.records.inputs(len(answers.ends), processed):
+            line, ok, tokens_in, tokens_out = self._answer(job, family, record_id, model_input, error)
+            text = json.dumps(line)  # ASCII (ensure_ascii): as many bytes as characters
+            pending.append(text)
+            end += len(text) + 1
             answers.ends.append(end)
             if ok:
                 answers.success += 1
@@ -914,7 +916,9 @@ class BatchSimulator:
                 answers.error += 1
             answers.tokens_in += tokens_in
             answers.tokens_out += tokens_out
-        answers.lines.write(b"".join(pending))
+        if pending:
+            pending.append("")  # the last line's newline
+            answers.lines.write("\n".join(pending).encode("ascii"))
         return answers
 
     def _live_counts(self, job: _Job) -> dict[str, int]:
@@ -934,48 +938,47 @@ class BatchSimulator:
     def _put(self, bucket: str, key: str, data: bytes) -> None:
         """put_object with a precomputed CRC32: otherwise botocore streams the body aws-chunked with a trailing
         checksum, which moto decodes at about 5 MB/s (20 s for a 100 MB embedding output)."""
-        crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
-        self.s3.put_object(Bucket=bucket, Key=key, Body=data, ChecksumCRC32=crc)
+        self.s3.put_object(Bucket=bucket, Key=key, Body=data, ChecksumCRC32=crc32(data))
 
-    def _answer(self, job: _Job, record: _Record) -> tuple[dict[str, Any], bool, int, int]:
-        """One output line: ``modelOutput`` on success, or an ``error`` object in its place."""
-        base = {"recordId": record.record_id, "modelInput": record.model_input}
-        error = record.error or self._injected_error(job, record)
+    def _answer(
+        self, job: _Job, family: Family | None, record_id: str, model_input: Any, error: tuple[int, str] | None
+    ) -> tuple[dict[str, Any], bool, int, int]:
+        """One output line: ``modelOutput`` on success, or an ``error`` object in its place. ``family`` is
+        ``family_for`` the job's model; ``error`` a record's validation error."""
+        base = {"recordId": record_id, "modelInput": model_input}
+        error = error or self._injected_error(job, record_id)
         if error is None:
-            family = family_for(job.model_id, job.invocation_type)
             if family is None:
                 error = (400, f"The batch simulator has no {job.invocation_type} response format for {job.model_id}.")
             else:
                 try:
-                    result = family.invoke(
-                        job.model_id, record.model_input, self.backend, f"{job.job_id}:{record.record_id}"
-                    )
+                    result = family.invoke(job.model_id, model_input, self.backend, f"{job.job_id}:{record_id}")
                 except RecordError as exc:
                     error = (exc.code, exc.message)
                 else:
-                    self._maybe_invalid_structured(record, result.output)
+                    self._maybe_invalid_structured(record_id, model_input, result.output)
                     return {**base, "modelOutput": result.output}, True, result.input_tokens, result.output_tokens
         return {**base, "error": {"errorCode": error[0], "errorMessage": error[1]}}, False, 0, 0
 
-    def _maybe_invalid_structured(self, record: _Record, model_output: dict[str, Any]) -> None:
+    def _maybe_invalid_structured(self, record_id: str, model_input: Any, model_output: dict[str, Any]) -> None:
         """At ``invalid_structured_rate``, a request asking for JSON that fits a schema gets an answer that does not."""
         cfg = self.config
         if cfg.invalid_structured_rate <= 0:
             return
-        digest = hashlib.sha256(f"{cfg.seed}:structured:{record.record_id}".encode()).digest()
+        digest = hashlib.sha256(f"{cfg.seed}:structured:{record_id}".encode()).digest()
         if int.from_bytes(digest[:8], "big") / 2**64 >= cfg.invalid_structured_rate:
             return
-        schema = structured.requested_schema(structured.request_text(record.model_input))
+        schema = structured.requested_schema(structured.request_text(model_input))
         if schema is not None:
-            text = structured.invalid_answer(schema, record.record_id, "the review reads as mostly positive")
+            text = structured.invalid_answer(schema, record_id, "the review reads as mostly positive")
             structured.replace_text(model_output, text)
 
-    def _injected_error(self, job: _Job, record: _Record) -> tuple[int, str] | None:
+    def _injected_error(self, job: _Job, record_id: str) -> tuple[int, str] | None:
         cfg = self.config
         if cfg.record_error_rate <= 0:
             return None
         salt = job.job_id if cfg.record_error_salt_by_job else ""
-        digest = hashlib.sha256(f"{cfg.seed}:{salt}:{record.record_id}".encode()).digest()
+        digest = hashlib.sha256(f"{cfg.seed}:{salt}:{record_id}".encode()).digest()
         draw = int.from_bytes(digest[:8], "big") / 2**64
         return (cfg.record_error_code, cfg.record_error_message) if draw < cfg.record_error_rate else None
 
