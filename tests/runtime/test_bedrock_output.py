@@ -328,13 +328,15 @@ def test_output_files_hold_exactly_the_json_dumps_of_each_records_line(bedrock_e
     """batch-inference-results: each output line is the JSON of {recordId, modelInput, modelOutput | error}. The
     simulator answers records a stretch at a time and uploads each file from its spool of answers (in 8 MB parts
     past 8 MB); the bytes must be those of json.dumps of each record's line, one a line, in input order (or, with
-    shuffle_output, the same lines in another order), whatever the input's formatting: spaces or none around
-    separators, escaped or raw non-ASCII characters, blank lines, a row refused at validation."""
+    shuffle_output, the same lines in another order), whatever the input's formatting (spaces or none around
+    separators, escaped or raw non-ASCII characters, blank lines) and values (floats to the last bit, big ints,
+    empty containers), and for a row refused at validation."""
     sim = bedrock_env.sim(SimulatorConfig(shuffle_output=shuffle))
     padding = "Wörter ✓ \\ \" \t " * 60  # about a kilobyte a record: file "b" passes 8 MB and is uploaded in parts
     rows = {name: [{"recordId": f"{name}{i:05d}", "modelInput": {
         "anthropic_version": "bedrock-2023-05-31", "max_tokens": 40 + i % 3, "temperature": 0.5 + i % 2,
-        "messages": [{"role": "user", "content": [{"type": "text", "text": f"Question {i}: {padding}"}]}]}}
+        "messages": [{"role": "user", "content": [{"type": "text", "text": f"Question {i}: {padding}"}]}],
+        "metadata": {"values": [-0.0, 1e100, 0.1 * i, 2**70 + i, True, False, None, {"ß": [], "": {}}]}}}
         for i in range(count)] for name, count in (("a", 300), ("b", 5200))}
     rows["a"][7]["note"] = "an extra key"
     for name, file_rows in rows.items():
