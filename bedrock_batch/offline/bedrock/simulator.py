@@ -159,10 +159,9 @@ class _Requests:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115  (closed by close(), when the job ends)
         self._end = 0
 
-    def add(self, model_inputs: list[Any]) -> list[tuple[int, int]]:
-        """Store the values; (offset, length) of each."""
+    def add(self, stored: list[bytes]) -> list[tuple[int, int]]:
+        """Store the values (as ``marshal.dumps`` gave them); (offset, length) of each."""
         spans = []
-        stored = [marshal.dumps(value) for value in model_inputs]
         for data in stored:
             spans.append((self._end, len(data)))
             self._end += len(data)
@@ -838,7 +837,7 @@ class BatchSimulator:
         requests = job.requests
         assert requests is not None  # set by _read_input
         parsed: list[tuple[str, tuple[int, str] | None]] = []
-        model_inputs: list[Any] = []
+        stored: list[bytes] = []  # each modelInput as marshal writes it (not the values: a block's were megabytes)
         reject_extra = self.config.reject_extra_record_keys
         for number, line in enumerate(block.splitlines(), start=number + 1):  # noqa: B020 (the count goes on)
             if not line.strip():
@@ -857,7 +856,7 @@ class BatchSimulator:
                 record_id = self._generated_record_id(job, name, number)
             elif not isinstance(record_id, str):
                 raise _InputProblem(f"Line {number} of {name}: recordId must be a string.")
-            model_inputs.append(model_input)
+            stored.append(marshal.dumps(model_input))
             error = None
             if reject_extra:
                 if extra := row.keys() - _RECORD_KEYS:
@@ -865,7 +864,7 @@ class BatchSimulator:
                 elif "modelId" in model_input:
                     error = (400, "The model returned the following errors: modelId: Extra inputs are not permitted")
             parsed.append((record_id, error))
-        for (record_id, error), span in zip(parsed, requests.add(model_inputs), strict=True):
+        for (record_id, error), span in zip(parsed, requests.add(stored), strict=True):
             records.add(name, record_id, error, span)
         return number
 
