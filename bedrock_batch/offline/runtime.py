@@ -8,13 +8,11 @@ through boto3 to the configured endpoint: moto in process (inside ``moto.mock_aw
 from __future__ import annotations
 
 import asyncio
-import base64
 import gc
 import importlib.util
 import inspect
 import random
 import sys
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 
 from . import moto_speedups
+from .bedrock.uploads import crc32
 from .clock import VirtualClock
 from .definition import StateMachineDefinition
 from .errors import ExecutionAlreadyExists
@@ -96,7 +95,7 @@ def _crc32_up_front(params: dict[str, Any], model: Any = None, context: Any = No
         return
     data = body.encode() if isinstance(body, str) else bytes(body)
     params["ChecksumAlgorithm"] = "CRC32"
-    params["ChecksumCRC32"] = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    params["ChecksumCRC32"] = crc32(data)
 
 
 @dataclass
