@@ -285,6 +285,46 @@ def test_dynamodb_update_validation_answers_as_moto_validates(monkeypatch):
     assert len(refusals) >= 20 and len(answers["moto"]) - len(refusals) >= 15  # both paths are compared
 
 
+def _same_graph(a, b, seen: dict) -> bool:
+    """Whether ``b`` has ``a``'s classes, values and links (shared objects and parent links included), node for node."""
+    if id(a) in seen:
+        return seen[id(a)] is b
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, str | int | float | bool | type(None)):
+        return a == b
+    seen[id(a)] = b
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same_graph(x, y, seen) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same_graph(a[k], b[k], seen) for k in a)
+    return hasattr(a, "__dict__") and _same_graph(a.__dict__, b.__dict__, seen)
+
+
+def test_dynamodb_a_parsed_update_expression_is_copied_as_deepcopy_copies_it():
+    """The copy of a parsed UpdateExpression each UpdateItem's validation works on (moto's ``Validator`` deep-copies
+    the tree) is, patched, a new tree of the same nodes, values and links as ``copy.deepcopy`` makes, sharing no
+    node with the cached tree; anything else is deep-copied by ``copy.deepcopy`` itself."""
+    import copy
+
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    assert validators.deepcopy is not copy.deepcopy  # patched (the suite runs with the patches installed)
+    expressions = ["ADD rowsIn :rows, rejected :rejected", "SET #s = :s, m = :m, e = :now REMOVE taskToken",
+                   "SET parquet = list_append(if_not_exists(parquet, :empty), :file)", "REMOVE leases.#me ADD v :one",
+                   "SET l[5] = :v, k = if_not_exists(k, n) REMOVE l[0]", "SET n = n - :one, o = :one - n DELETE s :s"]
+    for expression in expressions:
+        tree = UpdateExpressionParser.make(expression)
+        assert UpdateExpressionParser.make(expression) is tree  # parsed once
+        copied = validators.deepcopy(tree)
+        assert _same_graph(copy.deepcopy(tree), copied, {})
+        twins: dict = {}  # id of each container or node of the tree -> its counterpart in the copy
+        assert _same_graph(tree, copied, twins) and all(original != id(twin) for original, twin in twins.items())
+    other = {"a": [1, {"b": 2}]}
+    assert validators.deepcopy(other) == other and validators.deepcopy(other)["a"] is not other["a"]
+
+
 def _delete_answers() -> list:
     """DeleteMessage and DeleteMessageBatch answers, errors included, for handles current, old, repeated and made up,
     and what the queue holds after each step."""
