@@ -518,6 +518,39 @@ def test_spilling_buffer_behaves_as_a_spooled_temporary_file():
     assert ours.closed and not os.path.exists(path)
 
 
+def _content(buffer) -> bytes:
+    position = buffer.tell()
+    buffer.seek(0)
+    content = buffer.read()
+    buffer.seek(position)
+    return content
+
+
+@pytest.mark.parametrize("max_size", [8, 0])
+def test_spilling_buffer_digest_is_the_md5_of_its_content_or_none(max_size):
+    """The MD5 a SpillingBuffer gives for FakeKey's ETag is, whenever it gives one, the MD5 of what it holds: in
+    memory and on disk, after writes in order, over the middle, past the end, truncations and a rollover; FakeKey's
+    way of setting a value (seek to 0, truncate, write) always leaves one."""
+    import hashlib
+
+    ours = moto_speedups.s3.SpillingBuffer(max_size)
+    steps = [("write", b"abc"), ("write", b"0123456789"), ("seek", 2), ("write", b"XY"), ("seek", 0), ("truncate",),
+             ("write", b"xy"), ("write", b"z" * 20), ("truncate", 22), ("truncate", 30), ("seek", 0), ("truncate",),
+             ("seek", 5), ("write", b"gap"), ("truncate", 0), ("write", b""), ("write", b"q" * 9), ("seek", 0, 2),
+             ("write", b"end"), ("truncate", 4), ("seek", 0), ("truncate", 0), ("write", b"r" * 50)]
+    given = 0
+    for name, *args in steps:
+        getattr(ours, name)(*args)
+        digest = ours.md5_hexdigest()
+        assert digest in (None, hashlib.md5(_content(ours)).hexdigest()), (name, args)
+        given += digest is not None
+        if name == "truncate" and args in ([], [0]) and ours.tell() == 0:
+            assert digest == hashlib.md5(b"").hexdigest()
+    assert given >= 10 and ours.md5_hexdigest() == hashlib.md5(b"r" * 50).hexdigest()
+    assert ours._rolled == (max_size == 8)
+    ours.close()
+
+
 @pytest.mark.parametrize("lazy_from", [1 << 20, 0])  # a range of a spilled object read as the body is read
 @pytest.mark.parametrize("size", [3000, 300_000])  # in memory, and past the key buffer size (on disk)
 def test_s3_ranged_gets_answer_as_moto_does(aws, monkeypatch, size, lazy_from):
