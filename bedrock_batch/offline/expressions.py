@@ -127,9 +127,6 @@ _FUNCTIONS = {
 
 _NULL = Utils.NULL_VALUE
 _SCALARS = frozenset({str, int, bool, type(None)})
-# ``_only_scalars(map(type, values))``: whether every value is of a class in _SCALARS, asked in one C-level pass
-# (a JSON value's ``type()`` is its ``__class__``); most rows and arrays hold nothing else, so nothing to turn.
-_only_scalars = _SCALARS.issuperset
 
 
 def _to_json(value: Any) -> Any:
@@ -151,32 +148,21 @@ def _to_json(value: Any) -> Any:
     if isinstance(value, float):
         return int(value) if value.is_integer() and math.isfinite(value) else value
     if kind is list:
-        if _only_scalars(map(type, value)):
-            return value
         for i, v in enumerate(value):
-            if not _unchanged(v):
+            if v.__class__ not in _SCALARS:
                 turned = _to_json(v)
                 if turned is not v:
-                    return [*value[:i], turned, *(w if _unchanged(w) else _to_json(w) for w in value[i + 1:])]
+                    return [*value[:i], turned, *(w if w.__class__ in _SCALARS else _to_json(w) for w in value[i + 1:])]
         return value
     if isinstance(value, list):  # a sequence (a list subclass with JSONata's flags): always a plain list
-        return [v if _unchanged(v) else _to_json(v) for v in value]
+        return [v if v.__class__ in _SCALARS else _to_json(v) for v in value]
     if isinstance(value, dict):
         return {k: v if v.__class__ in _SCALARS else _to_json(v) for k, v in value.items()}
     return value
 
 
-def _unchanged(value: Any) -> bool:
-    """Whether ``_to_json`` returns ``value`` itself, known without a call for a scalar or a flat plain object (an
-    array's items are mostly one or the other: the rows of a batch)."""
-    kind = value.__class__
-    return kind in _SCALARS or (kind is dict and _only_scalars(map(type, value.values())))
-
-
 def _dict_to_json(value: dict[str, Any]) -> dict[str, Any]:
     """``_to_json`` of a plain dict: itself when no value inside changes, else a new dict in the same key order."""
-    if _only_scalars(map(type, value.values())):
-        return value
     changed: dict[str, Any] | None = None
     for k, v in value.items():
         if v.__class__ not in _SCALARS:
