@@ -472,6 +472,46 @@ def test_request_routing_tables_are_moto_own(monkeypatch):
         monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS", raising=False)
         moto_speedups.uninstall()
         moto_speedups.install()
+def test_s3_host_styles_are_answered_as_moto_answers_them(monkeypatch):
+    """Whether a host names the bucket (virtual-hosted or path style), answered once per host and settings when
+    patched, is moto's own answer for every kind of host, with custom endpoints set and unset and with moto told to
+    ignore subdomains, asked again after each change of the settings."""
+    from moto import settings
+    from moto.s3.responses import S3Response
+
+    own = S3Response.__dict__["subdomain_based_buckets"].__func__
+    hosts = ["s3.amazonaws.com", "bucket.s3.amazonaws.com", "bucket.s3.eu-west-1.amazonaws.com",
+             "s3.eu-west-1.amazonaws.com", "s3-fips.us-east-1.amazonaws.com", "b.s3.dualstack.us-east-1.amazonaws.com",
+             "localhost:5000", "localstack", "host.docker.internal:4566", "minio", "127.0.0.1:9000", "10.1.2.3",
+             "[::1]:80", "my-svc.ns.svc.cluster.local:9000", "s3.example.test", "bucket.s3.example.test",
+             "bucket.s3.amazonaws.com.cn", "s3.cn-north-1.amazonaws.com.cn"]
+
+    class Request:
+        def __init__(self, host: str) -> None:
+            self.headers = {"Host": host} if host.startswith("b") else {"host": host}
+            self.url = f"https://{host}/key"
+
+    moto_speedups.uninstall()
+    try:
+        assert moto_speedups.install()
+        patched = S3Response.subdomain_based_buckets
+        assert patched is not own
+        for custom, ignore in ((None, False), ("https://s3.example.test", False), (None, True), (None, False)):
+            if custom is None:
+                monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS", raising=False)
+            else:
+                monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", custom)
+            monkeypatch.setattr(settings, "S3_IGNORE_SUBDOMAIN_BUCKETNAME", ignore)
+            for host in [*hosts, ""]:
+                for _ in range(2):  # asked, then answered from what was kept
+                    assert patched(Request(host)) == own(Request(host)), (host, custom, ignore)
+        assert own(Request("bucket.s3.amazonaws.com")) and not own(Request("localhost:5000"))
+    finally:
+        monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS", raising=False)
+        moto_speedups.uninstall()
+        moto_speedups.install()
+
+
 def test_s3_objects_past_the_key_buffer_size_read_back_the_same_and_hold_no_descriptor(aws, monkeypatch):
     """S3 objects on both sides of moto's key buffer size read back byte for byte (whole, ranged, ETag, after a
     copy and an overwrite), patched or not; patched, a spilled object holds no open file between calls."""
