@@ -45,6 +45,19 @@ def test_results_that_hold_input_values_are_plain_json(run_states):
     assert type(output["picked"]) is list and type(output["one"]) is list
 
 
+def test_arrays_of_flat_objects_are_plain_json(run_states):
+    """Developer Guide, transforming-data: an expression's result is a JSON value. An array of objects whose
+    values are all scalars (a batch's rows) is a plain array of those objects; one built with whole numbers
+    (JSONata's 4 / 2) holds integers, whichever item of the array it is in."""
+    rows = [{"a": "x", "b": None, "n": 2, "ok": True}, {"a": "y", "b": "z", "n": 3, "ok": False}]
+    output = _eval(run_states, "{% {'kept': $states.input.rows[n > 0], "
+                               "'built': $states.input.rows.{'a': a, 'half': n / 2, 'whole': 4 / 2}} %}",
+                   {"rows": rows}).output
+    assert output == {"kept": rows, "built": [{"a": "x", "half": 1, "whole": 2}, {"a": "y", "half": 1.5, "whole": 2}]}
+    assert type(output["kept"]) is list and type(output["built"]) is list
+    assert [type(row["half"]) for row in output["built"]] == [int, float] and type(output["built"][1]["whole"]) is int
+
+
 def test_partition_splits_an_array_into_chunks(run_states):
     """Developer Guide, transforming-data: $partition(array, size) splits an array into chunks of size."""
     assert _eval(run_states, "{% $partition([1,2,3,4,5], 2) %}").output == [[1, 2], [3, 4], [5]]

@@ -285,6 +285,46 @@ def test_dynamodb_update_validation_answers_as_moto_validates(monkeypatch):
     assert len(refusals) >= 20 and len(answers["moto"]) - len(refusals) >= 15  # both paths are compared
 
 
+def _same_graph(a, b, seen: dict) -> bool:
+    """Whether ``b`` has ``a``'s classes, values and links (shared objects and parent links included), node for node."""
+    if id(a) in seen:
+        return seen[id(a)] is b
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, str | int | float | bool | type(None)):
+        return a == b
+    seen[id(a)] = b
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same_graph(x, y, seen) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same_graph(a[k], b[k], seen) for k in a)
+    return hasattr(a, "__dict__") and _same_graph(a.__dict__, b.__dict__, seen)
+
+
+def test_dynamodb_a_parsed_update_expression_is_copied_as_deepcopy_copies_it():
+    """The copy of a parsed UpdateExpression each UpdateItem's validation works on (moto's ``Validator`` deep-copies
+    the tree) is, patched, a new tree of the same nodes, values and links as ``copy.deepcopy`` makes, sharing no
+    node with the cached tree; anything else is deep-copied by ``copy.deepcopy`` itself."""
+    import copy
+
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    assert validators.deepcopy is not copy.deepcopy  # patched (the suite runs with the patches installed)
+    expressions = ["ADD rowsIn :rows, rejected :rejected", "SET #s = :s, m = :m, e = :now REMOVE taskToken",
+                   "SET parquet = list_append(if_not_exists(parquet, :empty), :file)", "REMOVE leases.#me ADD v :one",
+                   "SET l[5] = :v, k = if_not_exists(k, n) REMOVE l[0]", "SET n = n - :one, o = :one - n DELETE s :s"]
+    for expression in expressions:
+        tree = UpdateExpressionParser.make(expression)
+        assert UpdateExpressionParser.make(expression) is tree  # parsed once
+        copied = validators.deepcopy(tree)
+        assert _same_graph(copy.deepcopy(tree), copied, {})
+        twins: dict = {}  # id of each container or node of the tree -> its counterpart in the copy
+        assert _same_graph(tree, copied, twins) and all(original != id(twin) for original, twin in twins.items())
+    other = {"a": [1, {"b": 2}]}
+    assert validators.deepcopy(other) == other and validators.deepcopy(other)["a"] is not other["a"]
+
+
 def _delete_answers() -> list:
     """DeleteMessage and DeleteMessageBatch answers, errors included, for handles current, old, repeated and made up,
     and what the queue holds after each step."""
@@ -432,6 +472,46 @@ def test_request_routing_tables_are_moto_own(monkeypatch):
         monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS", raising=False)
         moto_speedups.uninstall()
         moto_speedups.install()
+def test_s3_host_styles_are_answered_as_moto_answers_them(monkeypatch):
+    """Whether a host names the bucket (virtual-hosted or path style), answered once per host and settings when
+    patched, is moto's own answer for every kind of host, with custom endpoints set and unset and with moto told to
+    ignore subdomains, asked again after each change of the settings."""
+    from moto import settings
+    from moto.s3.responses import S3Response
+
+    own = S3Response.__dict__["subdomain_based_buckets"].__func__
+    hosts = ["s3.amazonaws.com", "bucket.s3.amazonaws.com", "bucket.s3.eu-west-1.amazonaws.com",
+             "s3.eu-west-1.amazonaws.com", "s3-fips.us-east-1.amazonaws.com", "b.s3.dualstack.us-east-1.amazonaws.com",
+             "localhost:5000", "localstack", "host.docker.internal:4566", "minio", "127.0.0.1:9000", "10.1.2.3",
+             "[::1]:80", "my-svc.ns.svc.cluster.local:9000", "s3.example.test", "bucket.s3.example.test",
+             "bucket.s3.amazonaws.com.cn", "s3.cn-north-1.amazonaws.com.cn"]
+
+    class Request:
+        def __init__(self, host: str) -> None:
+            self.headers = {"Host": host} if host.startswith("b") else {"host": host}
+            self.url = f"https://{host}/key"
+
+    moto_speedups.uninstall()
+    try:
+        assert moto_speedups.install()
+        patched = S3Response.subdomain_based_buckets
+        assert patched is not own
+        for custom, ignore in ((None, False), ("https://s3.example.test", False), (None, True), (None, False)):
+            if custom is None:
+                monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS", raising=False)
+            else:
+                monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", custom)
+            monkeypatch.setattr(settings, "S3_IGNORE_SUBDOMAIN_BUCKETNAME", ignore)
+            for host in [*hosts, ""]:
+                for _ in range(2):  # asked, then answered from what was kept
+                    assert patched(Request(host)) == own(Request(host)), (host, custom, ignore)
+        assert own(Request("bucket.s3.amazonaws.com")) and not own(Request("localhost:5000"))
+    finally:
+        monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS", raising=False)
+        moto_speedups.uninstall()
+        moto_speedups.install()
+
+
 def test_s3_objects_past_the_key_buffer_size_read_back_the_same_and_hold_no_descriptor(aws, monkeypatch):
     """S3 objects on both sides of moto's key buffer size read back byte for byte (whole, ranged, ETag, after a
     copy and an overwrite), patched or not; patched, a spilled object holds no open file between calls."""
@@ -476,6 +556,39 @@ def test_spilling_buffer_behaves_as_a_spooled_temporary_file():
     ours.close()
     theirs.close()
     assert ours.closed and not os.path.exists(path)
+
+
+def _content(buffer) -> bytes:
+    position = buffer.tell()
+    buffer.seek(0)
+    content = buffer.read()
+    buffer.seek(position)
+    return content
+
+
+@pytest.mark.parametrize("max_size", [8, 0])
+def test_spilling_buffer_digest_is_the_md5_of_its_content_or_none(max_size):
+    """The MD5 a SpillingBuffer gives for FakeKey's ETag is, whenever it gives one, the MD5 of what it holds: in
+    memory and on disk, after writes in order, over the middle, past the end, truncations and a rollover; FakeKey's
+    way of setting a value (seek to 0, truncate, write) always leaves one."""
+    import hashlib
+
+    ours = moto_speedups.s3.SpillingBuffer(max_size)
+    steps = [("write", b"abc"), ("write", b"0123456789"), ("seek", 2), ("write", b"XY"), ("seek", 0), ("truncate",),
+             ("write", b"xy"), ("write", b"z" * 20), ("truncate", 22), ("truncate", 30), ("seek", 0), ("truncate",),
+             ("seek", 5), ("write", b"gap"), ("truncate", 0), ("write", b""), ("write", b"q" * 9), ("seek", 0, 2),
+             ("write", b"end"), ("truncate", 4), ("seek", 0), ("truncate", 0), ("write", b"r" * 50)]
+    given = 0
+    for name, *args in steps:
+        getattr(ours, name)(*args)
+        digest = ours.md5_hexdigest()
+        assert digest in (None, hashlib.md5(_content(ours)).hexdigest()), (name, args)
+        given += digest is not None
+        if name == "truncate" and args in ([], [0]) and ours.tell() == 0:
+            assert digest == hashlib.md5(b"").hexdigest()
+    assert given >= 10 and ours.md5_hexdigest() == hashlib.md5(b"r" * 50).hexdigest()
+    assert ours._rolled == (max_size == 8)
+    ours.close()
 
 
 @pytest.mark.parametrize("lazy_from", [1 << 20, 0])  # a range of a spilled object read as the body is read

@@ -74,6 +74,14 @@ def test_payload_size_measures_what_json_dumps_writes_and_refuses_what_it_refuse
         with pytest.raises(type(expected.value), match=re.escape(str(expected.value))):
             payload_size(refused)
         assert payload_size({"after": [refused is cyclic]}) == _exact({"after": [refused is cyclic]})
+    # The containers a refused value was refused inside are measured again as themselves, not taken for a cycle.
+    inner = [1]
+    outer = {"list": inner, "bad": object()}
+    for _ in range(2):
+        with pytest.raises(TypeError):
+            payload_size(outer)
+    del outer["bad"]
+    assert payload_size(outer) == _exact(outer) and payload_size([outer, inner]) == _exact([outer, inner])
 
 
 def test_a_measured_size_is_trusted() -> None:

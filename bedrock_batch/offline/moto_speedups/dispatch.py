@@ -9,6 +9,8 @@
   ``MOTO_S3_CUSTOM_ENDPOINTS``). Here the dict is built once per backend class and per value of the settings it
   depends on (``enable_iso_regions``, ``get_s3_custom_endpoints``), and each request gets a copy. And
   ``call_action`` lists the handler class's methods (``inspect.getmembers``) on every call; here once per class.
+* S3 (work that never changes): whether a request's host names its bucket (``subdomain_based_buckets``), asked three
+  to five times per request through a dozen regular expressions, is answered once per host and settings.
 
 A request body reaches moto through werkzeug, which reads it into a new bytearray and copies that into new bytes
 (``Request.get_data``): a PutObject of 700 MB held 2.1 GB at once. In process, moto builds its request from the
@@ -31,6 +33,7 @@ def patch(request_cls: Any) -> None:
     """Name conversions, URL tables and method lists built once; moto's ``Request`` given botocore's body bytes."""
     _patch_camelcase()
     _patch_dispatch_lookups()
+    _patch_s3_host_style()
     _patch_request_body(request_cls)
 
 
@@ -79,6 +82,46 @@ def _patch_dispatch_lookups() -> None:
             return list(listed(clazz))
 
         _set(responses, "method_names_from_class", method_names_from_class)
+
+
+def _patch_s3_host_style() -> None:
+    """``S3Response.subdomain_based_buckets`` (whether a host names the bucket), answered once per host and settings.
+
+    moto asks it three to five times per S3 request (routing, bucket name, key name), each time through a dozen
+    regular expressions; the answer depends on the host and on two settings only (``S3_IGNORE_SUBDOMAIN_BUCKETNAME``
+    and ``get_s3_custom_endpoints()``, both read on every call, as moto reads them).
+    """
+    import inspect
+
+    from moto import settings
+    from moto.s3.responses import S3Response
+
+    own = S3Response.__dict__.get("subdomain_based_buckets")
+    if not isinstance(own, staticmethod):
+        return
+    source = inspect.getsource(own.__func__)
+    if 'request.headers.get("host", request.headers.get("Host"))' not in source or "request.url" not in source:
+        return
+    ask = own.__func__
+
+    class _Host:
+        """A request that is its host, for moto's own answer."""
+
+        def __init__(self, host: str) -> None:
+            self.headers = {"host": host}
+
+    @functools.lru_cache(maxsize=256)
+    def answer(host: str, ignore: Any, custom_endpoints: tuple[str, ...]) -> bool:
+        return ask(_Host(host))
+
+    def subdomain_based_buckets(request: Any) -> bool:
+        host = request.headers.get("host", request.headers.get("Host"))
+        ignore = settings.S3_IGNORE_SUBDOMAIN_BUCKETNAME
+        if not host or not isinstance(host, str) or ignore:
+            return ask(request)  # moto's own, from the request's URL
+        return answer(host, ignore, tuple(settings.get_s3_custom_endpoints()))
+
+    _set(S3Response, "subdomain_based_buckets", staticmethod(subdomain_based_buckets))
 
 
 _FORMS = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})

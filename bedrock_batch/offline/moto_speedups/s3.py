@@ -54,7 +54,26 @@ def _patch_s3_keys(s3_models: Any) -> None:
             or "_value_buffer" not in inspect.getsource(s3_models.FakeKey.__init__):
         return
     _set(s3_models, "tempfile", types.SimpleNamespace(SpooledTemporaryFile=SpillingBuffer))
+    _patch_etag(s3_models.FakeKey)
     _patch_multipart_completion(s3_models)
+
+
+def _patch_etag(fake_key: Any) -> None:
+    """FakeKey's ETag, the MD5 of its value, from the digest its ``SpillingBuffer`` took as the value was written,
+    when it has one: moto would read the value back (from its file, past the key buffer size) to hash it."""
+    own = fake_key.__dict__.get("etag")
+    if not isinstance(own, property) or own.fset is not None or "md5_hash()" not in inspect.getsource(own.fget):
+        return
+
+    def etag(self: Any) -> str:
+        if self._etag is None:
+            digest = getattr(self._value_buffer, "md5_hexdigest", None)
+            known = digest() if digest is not None else None
+            if known is not None:
+                self._etag = known
+        return own.fget(self)
+
+    _set(fake_key, "etag", property(etag))
 
 
 def _patch_multipart_completion(s3_models: Any) -> None:
@@ -127,7 +146,8 @@ class SpillingBuffer:
     In memory up to ``max_size`` bytes (0: no limit); written past it, the content moves to a file of its own in
     one temporary folder, opened for each read or write and closed after it, and removed by ``close()`` (moto's
     ``FakeKey.dispose``) or when the buffer is collected. Supports what FakeKey calls: seek, tell, read, write,
-    truncate, close.
+    truncate, close; and ``md5_hexdigest``, the MD5 of the content (FakeKey's ETag), taken as it is written while
+    it is written in order from its start (what FakeKey does: truncate, then write the value).
     """
 
     _folder: str | None = None
@@ -139,6 +159,8 @@ class SpillingBuffer:
         self._position = 0
         self._finalizer: Any = None
         self.closed = False
+        self._md5: Any = hashlib.md5(usedforsecurity=False)  # of the content, while it is the bytes hashed
+        self._hashed = 0
 
     @property
     def _rolled(self) -> bool:
@@ -167,13 +189,20 @@ class SpillingBuffer:
 
     def write(self, data: bytes | _Joined) -> int:
         if isinstance(data, _Joined):  # a multipart upload completed (_patch_multipart_completion)
+            self._md5 = None  # its ETag is the parts' (moto's FakeKey is given it), not this digest
             if self._memory is not None and not self._memory.getbuffer().nbytes and 0 < self._max_size < len(data):
                 return self._adopt(data)
             return sum(self.write(chunk) for chunk in data.chunks())
+        if self._md5 is not None:
+            if self.tell() == self._hashed:
+                self._md5.update(data)
+                self._hashed += len(data)
+            else:
+                self._md5 = None
         if self._memory is not None:
             if not self._max_size or self._memory.tell() + len(data) <= self._max_size:
                 return self._memory.write(data)
-            self._rollover()  # to the file first: a large value is not copied into memory on its way there
+            return self._rollover(data)  # to the file directly: a large value is not copied into memory first
         assert self._path is not None
         with open(self._path, "r+b") as f:
             f.seek(self._position)
@@ -182,6 +211,10 @@ class SpillingBuffer:
         return written
 
     def truncate(self, size: int | None = None) -> int:
+        if (self.tell() if size is None else size) == 0:
+            self._md5, self._hashed = hashlib.md5(usedforsecurity=False), 0
+        elif size != self._hashed:  # (None is the position, whatever it is)
+            self._md5 = None
         if self._memory is not None:
             return self._memory.truncate(size)
         assert self._path is not None
@@ -189,9 +222,14 @@ class SpillingBuffer:
         os.truncate(self._path, size)
         return size
 
+    def md5_hexdigest(self) -> str | None:
+        """The MD5 of the content, when it was all written in order from its start (else None: read it)."""
+        return self._md5.hexdigest() if self._md5 is not None else None
+
     def close(self) -> None:
         self.closed = True
         self._memory = None
+        self._md5 = None
         if self._finalizer is not None:
             self._finalizer()
 
@@ -211,15 +249,19 @@ class SpillingBuffer:
         self._finalizer = weakref.finalize(self, _remove, self._path)
         return len(joined)
 
-    def _rollover(self) -> None:
+    def _rollover(self, data: bytes) -> int:
+        """Move the content to a file of its own with ``data`` written at the position (one open for both)."""
         assert self._memory is not None
         fd, path = tempfile.mkstemp(dir=SpillingBuffer.folder())
         with os.fdopen(fd, "wb") as f:
             f.write(self._memory.getbuffer())
-        self._position = self._memory.tell()
+            f.seek(self._memory.tell())
+            written = f.write(data)
+        self._position = self._memory.tell() + written
         self._memory = None
         self._path = path
         self._finalizer = weakref.finalize(self, _remove, path)
+        return written
 
 
 def _remove(path: str) -> None:
