@@ -69,6 +69,29 @@ def test_dynamodb_update_item_returns_new_attributes(rt: Runtime) -> None:
     assert succeeded(run(rt, definition)) == {"pk": {"S": "job-3"}, "tries": {"N": "2"}, "status": {"S": "Retrying"}}
 
 
+@pytest.mark.parametrize(("asked", "answered"), [({}, False), ({"ReturnConsumedCapacity": "NONE"}, False),
+                                                  ({"ReturnConsumedCapacity": "TOTAL"}, True)])
+def test_dynamodb_update_item_returns_consumed_capacity_only_when_asked(rt: Runtime, asked: dict,
+                                                                         answered: bool) -> None:
+    """DynamoDB API Reference, UpdateItem response: "ConsumedCapacity is only returned if the
+    ReturnConsumedCapacity parameter was specified" (moto adds it to every answer); the count still lands."""
+    definition = machine({"Count": task("dynamodb:updateItem", {
+        "TableName": TABLE, "Key": {"pk": {"S": "job-5"}}, "UpdateExpression": "ADD tries :one",
+        "ExpressionAttributeValues": {":one": {"N": "1"}}, **asked})})
+    result = succeeded(run(rt, definition))
+    assert ("ConsumedCapacity" in result) is answered
+    assert stored(rt, "job-5") == {"pk": {"S": "job-5"}, "tries": {"N": "1"}}
+
+
+def test_batch_write_item_returns_consumed_capacity_only_when_asked(rt: Runtime) -> None:
+    """DynamoDB API Reference, BatchWriteItem response: ConsumedCapacity only when ReturnConsumedCapacity asks
+    for it; UnprocessedItems is always there (moto adds ConsumedCapacity regardless)."""
+    definition = machine({"Write": task("aws-sdk:dynamodb:batchWriteItem", {"RequestItems": {TABLE: [
+        {"PutRequest": {"Item": {"pk": {"S": "job-6"}}}}]}})})
+    assert succeeded(run(rt, definition)) == {"UnprocessedItems": {}}
+    assert stored(rt, "job-6") == {"pk": {"S": "job-6"}}
+
+
 def test_dynamodb_delete_item_removes_the_item(rt: Runtime) -> None:
     """Developer Guide, connect-ddb: dynamodb:deleteItem removes the item with the given Key."""
     rt.client("dynamodb").put_item(TableName=TABLE, Item={"pk": {"S": "job-4"}})

@@ -136,7 +136,22 @@ def call(client: Any, service_model_client: Any, action: str, arguments: Any, pr
         # instead of its task dying with the exception.
         raise StatesError("States.TaskFailed", f"{prefix}.{action}: the offline service raised "
                                                f"{type(err).__name__}: {err}") from None
+    if model.service_name == "dynamodb":
+        _drop_unrequested(params, result)
     return from_api(result, operation.output_shape)
+
+
+# DynamoDB answers with each of these only when its request asked for it (API Reference, e.g. UpdateItem's
+# response: "ConsumedCapacity is only returned if the ReturnConsumedCapacity parameter was specified", and the same
+# for ItemCollectionMetrics and ReturnItemCollectionMetrics). moto 5.2.5 adds ConsumedCapacity to every UpdateItem
+# and BatchWriteItem answer regardless, so a workflow could read offline a field AWS does not give it.
+_ASKED_FOR = {"ConsumedCapacity": "ReturnConsumedCapacity", "ItemCollectionMetrics": "ReturnItemCollectionMetrics"}
+
+
+def _drop_unrequested(params: dict[str, Any], result: dict[str, Any]) -> None:
+    for member, parameter in _ASKED_FOR.items():
+        if params.get(parameter, "NONE") == "NONE":
+            result.pop(member, None)
 
 
 def _python_name(client: Any, op_name: str) -> str:
