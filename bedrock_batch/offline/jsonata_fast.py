@@ -13,10 +13,12 @@ predicates or a group) decided when the closure is built. Rare nodes (wildcards,
 streams with ``@`` and ``#``, partial application, transforms) call the interpreter's own method. Frames look
 names up in a loop instead of by recursion, and native functions' signatures are matched against a cache.
 
-Where a general step can be shortened for a frequent case with the same result, it is: a path ``$var.field`` read
-directly while it meets objects, a value unwrapped only when it can be a sequence, ``$map``, ``$filter``,
-``$sift`` and ``$reduce`` applying a lambda without ``func_apply``'s layers, ``$replace`` of plain strings by
-``str.replace`` (``_FAST_NATIVES``). tests/runtime/test_jsonata_fast.py compares each with the interpreter.
+Where a general step can be shortened for a frequent case with the same result, it is: a path ``$var.field`` or
+``field.field`` read directly while it meets objects, a value unwrapped only when it can be a sequence, ``$map``,
+``$filter``, ``$sift`` and ``$reduce`` applying a lambda without ``func_apply``'s layers, ``$replace`` of plain
+strings by ``str.replace`` (``_FAST_NATIVES``), a lambda's tail call of a native function made at once rather than
+through a thunk and the trampoline (``_tail_call``), arithmetic on two finite numbers done inline.
+tests/runtime/test_jsonata_fast.py compares each with the interpreter.
 
 Two things of the interpreter are dropped because nothing can observe them here:
 
@@ -24,7 +26,8 @@ Two things of the interpreter are dropped because nothing can observe them here:
   binds its own function over it), except for the nodes handed back to the interpreter, which get it;
 * the debug callbacks ``__evaluate_entry`` and ``__evaluate_exit``: an expression or bindings that could define
   them (the text ``__evaluate_`` in the expression, a binding of that name, or one in the static frame) are
-  evaluated by the interpreter, unchanged.
+  evaluated by the interpreter, unchanged. With them goes the frames' ``is_parallel_call`` flag, which only the
+  callbacks' time box reads: array and object constructors of one item do not set it.
 
 A deep recursion in an expression uses fewer Python frames than in the interpreter, so it can go deeper before
 Python's recursion limit stops it.
@@ -32,6 +35,8 @@ Python's recursion limit stops it.
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -86,6 +91,9 @@ class _Mode:
     interpreted = 0
     # tail calls made by the evaluation under way (a comparator may run on another instance: counted here, once)
     tail_calls = 0
+    # the input the trampoline of the lambda being applied runs its tail calls with (``FastJsonata.apply_procedure``);
+    # NONE when not known (the thunk is then returned to the trampoline)
+    tail_input: Any = NONE
 
 
 class FastFrame(Jsonata.Frame):
@@ -154,6 +162,13 @@ _DATA = frozenset({str, int, float, bool, dict, list, type(None), JList, _Sequen
 def _sequence(el: Any = NONE) -> JList:
     return _Sequence() if el is NONE else _Sequence((el,))
 
+
+# Numbers as the interpreter's arithmetic takes them (not bool), and its operations on two floats (``%`` takes its
+# way: an int of ``math.fmod``).
+_NUMBERS = frozenset({int, float})
+_ARITHMETIC: dict[str, Callable[[float, float], float]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+_isfinite = math.isfinite
 
 # The interpreter's own lists: a result of one of these classes may be a sequence to unwrap (``_unwrap``).
 _JLISTS = frozenset({JList, _Sequence, _Array})
@@ -442,6 +457,8 @@ class FastJsonata(Jsonata):
                 return _unwrap(result, keep_array) if result.__class__ in _JLISTS else result
         elif not filters and group_fn is None and not keep_array and node_type == "path" and _variable_fields(expr):
             node = _fields_of_variable(str(expr.steps[0].value), [str(step.value) for step in expr.steps[1:]], core)
+        elif not filters and group_fn is None and not keep_array and node_type == "path" and _context_fields(expr):
+            node = _fields_of_context([str(step.value) for step in expr.steps], core)
         elif not filters and group_fn is None:
             def node(input: Any, environment: Any) -> Any:
                 result = core(input, environment)
@@ -729,9 +746,18 @@ class FastJsonata(Jsonata):
             return boolean
         if op in ("+", "-", "*", "/", "%"):
             numeric = self.evaluate_numeric_expression
+            operate = _ARITHMETIC.get(op)
 
             def arithmetic(input: Any, environment: Any) -> Any:
-                return numeric(lhs_node(input, environment), rhs_node(input, environment), op)
+                lhs = lhs_node(input, environment)
+                rhs = rhs_node(input, environment)
+                if operate is not None and lhs.__class__ in _NUMBERS and rhs.__class__ in _NUMBERS:
+                    # evaluate_numeric_expression of two numbers (finite: a nan or an infinity takes its way, to
+                    # its error): the operation on floats, a whole result as an int (convert_number)
+                    result = operate(float(lhs), float(rhs))
+                    if result.__class__ is float and _isfinite(result) and _isfinite(lhs) and _isfinite(rhs):
+                        return int(result) if result.is_integer() else result
+                return numeric(lhs, rhs, op)
 
             return arithmetic
         if op in ("=", "!="):
@@ -818,8 +844,7 @@ class FastJsonata(Jsonata):
 
             def array(input: Any, environment: Any) -> Any:
                 result = _Array()
-                for idx, (item_node, nested) in enumerate(items):
-                    environment.is_parallel_call = idx > 0
+                for item_node, nested in items:
                     item = item_node(input, environment)
                     if item is not None:
                         if nested or not isinstance(item, list):
@@ -890,8 +915,7 @@ class FastJsonata(Jsonata):
             if simple and not isinstance(input, list):
                 # One item and distinct literal keys: every key forms its own group, in order.
                 result = {}
-                for idx, (key, value_node) in enumerate(simple_pairs):
-                    environment.is_parallel_call = idx > 0
+                for key, value_node in simple_pairs:
                     res = value_node(input, environment)
                     if res is not None:
                         result[key] = res
@@ -980,7 +1004,7 @@ class FastJsonata(Jsonata):
                     if proc.__class__ is _Procedure and proc.signature is None:
                         # apply() -> apply_inner() -> validate_arguments() (the arguments as they are) ->
                         # apply_procedure(), without the layers
-                        return trampoline(self.apply_procedure(proc, evaluated_args), input, environment)
+                        return trampoline(self.apply_procedure(proc, evaluated_args, input), input, environment)
                 elif proc.__class__ is _NATIVE:
                     # apply() -> apply_inner() -> _apply_native(), written out here: the most frequent call
                     sig = proc.signature
@@ -1009,8 +1033,38 @@ class FastJsonata(Jsonata):
 
     def _lambda(self, expr: Any) -> Node:
         arguments, signature, body, thunk = expr.arguments, expr.signature, expr.body, expr.thunk
-        parser_ = self.parser
         names = [str(arg.value) for arg in arguments]  # apply_procedure binds the arguments to these names
+        if not thunk and isinstance(body, Symbol) and _mark_tail_calls(body):
+            body._fast_tail_calls = True
+        if thunk and expr.__dict__.get("_fast_tail_call") and _plain_variable(body.procedure):
+            return self._tail_call(expr, lambda_node=self._lambda_node(expr, arguments, signature, body, names))
+        return self._lambda_node(expr, arguments, signature, body, names)
+
+    def _tail_call(self, expr: Any, lambda_node: Node) -> Node:
+        """A tail call ``$name(...)`` (a thunk) that ``_mark_tail_calls`` found in a lambda's tail position: when
+        ``$name`` is a native function, it is called here, as the trampoline would call it next (the arguments
+        evaluated in the lambda's scope, the signature checked against the trampoline's input), rather than
+        returned as a thunk. Anything else is the thunk, for the trampoline."""
+        call = expr.body
+        procedure_node = self._node(call.procedure)
+        argument_nodes = [self._node(a) for a in (call.arguments if call.arguments is not None else [])]
+        apply_native = self._apply_native
+
+        def tail_call(input: Any, environment: Any) -> Any:
+            context = _Mode.tail_input
+            if context is not NONE:
+                proc = procedure_node(input, environment)  # a variable: looked up again by the trampoline
+                if proc.__class__ is _NATIVE:
+                    _Mode.tail_calls += 1
+                    if _Mode.tail_calls > MAX_TAIL_CALLS:
+                        raise RunawayError(_TOO_MANY_TAIL_CALLS)
+                    return apply_native(proc, [argument(input, environment) for argument in argument_nodes], context)
+            return lambda_node(input, environment)
+
+        return tail_call
+
+    def _lambda_node(self, expr: Any, arguments: Any, signature: Any, body: Any, names: list[str]) -> Node:
+        parser_, thunk = self.parser, expr.thunk
 
         def lambda_(input: Any, environment: Any) -> Any:
             procedure = _new_procedure(_Procedure)
@@ -1090,7 +1144,7 @@ class FastJsonata(Jsonata):
         if proc is not None:
             validated_args = self.validate_arguments(proc, args, input)
         if isinstance(proc, Symbol) and proc._jsonata_lambda:
-            return self.apply_procedure(proc, validated_args)
+            return self.apply_procedure(proc, validated_args, input)  # apply's trampoline runs with this input
         if isinstance(proc, Jsonata.JFunction | Jsonata.JLambda):
             return proc.call(input, validated_args)
         return Jsonata.apply_inner(self, proc, args, input, environment)  # a regex, or not a function
@@ -1106,7 +1160,9 @@ class FastJsonata(Jsonata):
             return args
         return Jsonata.validate_arguments(self, signature, args, context)
 
-    def apply_procedure(self, proc: Any, args: Any) -> Any:
+    def apply_procedure(self, proc: Any, args: Any, tail_input: Any = NONE) -> Any:
+        """``Jsonata.apply_procedure``; ``tail_input``, the input of the trampoline its result goes to, lets the
+        lambda's tail calls of native functions run at once (``_tail_call``), NONE when not known."""
         if _Mode.interpreted:
             return Jsonata.apply_procedure(self, proc, args)
         env = FastFrame(proc.environment)
@@ -1121,8 +1177,15 @@ class FastJsonata(Jsonata):
                 env.bind(name, value)
         body = proc.body
         if isinstance(body, Symbol):
-            node = body.__dict__.get("_fast_node")
-            return (node or self._node(body))(proc.input, env)
+            node = body.__dict__.get("_fast_node") or self._node(body)
+            if "_fast_tail_calls" not in body.__dict__:
+                return node(proc.input, env)
+            saved = _Mode.tail_input
+            _Mode.tail_input = tail_input
+            try:
+                return node(proc.input, env)
+            finally:
+                _Mode.tail_input = saved
         raise RuntimeError("Cannot execute procedure: " + proc + " " + proc.body)
 
 
@@ -1150,18 +1213,48 @@ def _plain_name(step: Any) -> bool:
             and getattr(step, "group", None) is None and not step.keep_array)
 
 
+def _plain_path(path: Any) -> bool:
+    """A path with no group, ``[]``, tuple, focus or array constructor of its own or on a step."""
+    return (path.group is None and not path.keep_singleton_array and path.tuple is None
+            and all(step.tuple is None and step.focus is None and not step.consarray for step in path.steps))
+
+
 def _variable_fields(path: Any) -> bool:
     """A path ``$name.field.field...``: a named variable, then field names, all alone (see ``_fields_of_variable``)."""
     steps = path.steps
     return (len(steps) >= 2 and _plain_variable(steps[0]) and all(_plain_name(step) for step in steps[1:])
-            and path.group is None and not path.keep_singleton_array and path.tuple is None
-            and all(step.tuple is None and step.focus is None and not step.consarray for step in steps))
+            and _plain_path(path))
+
+
+def _context_fields(path: Any) -> bool:
+    """A path ``field.field...`` of field names alone, read from the context (see ``_fields_of_context``)."""
+    return all(_plain_name(step) for step in path.steps) and _plain_path(path)
+
+
+# What ``_read_fields`` returns when the path has to take its steps one by one.
+_STEPS = object()
+
+
+def _read_fields(current: Any, keys: list[str]) -> Any:
+    """The path's value from one object while each field holds an object: a path of one object to one non-array
+    value gives that value, a missing field undefined, a null the null marker. ``_STEPS`` when a value before the
+    last field is not an object, or a field holds an array (the steps flatten and unwrap it)."""
+    for key in keys:
+        if current.__class__ is not dict:
+            return _STEPS
+        current = current.get(key, NONE)
+        if current is NONE:
+            return None
+        if current is None:
+            current = NULL
+        elif isinstance(current, list):
+            return _STEPS
+    return current
 
 
 def _fields_of_variable(name: str, keys: list[str], path: Node) -> Node:
     """The node of a ``_variable_fields`` path: while the variable and each field hold an object, the last field's
-    value is read directly (a path of one object to one non-array value gives that value, a missing field
-    undefined). A variable or a field before the last that is not an object, or an array on the way, takes the
+    value is read directly (``_read_fields``). A variable that is not an object, or an array on the way, takes the
     path's steps."""
 
     def fields(input: Any, environment: Any) -> Any:
@@ -1174,18 +1267,24 @@ def _fields_of_variable(name: str, keys: list[str], path: Node) -> Node:
         else:
             current = None
         if current.__class__ is dict:
-            for key in keys:
-                if current.__class__ is not dict:
-                    break
-                current = current.get(key, NONE)
-                if current is NONE:
-                    return None
-                if current is None:
-                    current = NULL
-                elif isinstance(current, list):
-                    break
-            else:
-                return current
+            value = _read_fields(current, keys)
+            if value is not _STEPS:
+                return value
+        result = path(input, environment)
+        return _unwrap(result, False) if result.__class__ in _JLISTS else result
+
+    return fields
+
+
+def _fields_of_context(keys: list[str], path: Node) -> Node:
+    """The node of a ``_context_fields`` path: from an object (the context, one item), the fields are read directly
+    (``_read_fields``); from anything else (a sequence, an array), or an array on the way, the path's steps."""
+
+    def fields(input: Any, environment: Any) -> Any:
+        if input.__class__ is dict:
+            value = _read_fields(input, keys)
+            if value is not _STEPS:
+                return value
         result = path(input, environment)
         return _unwrap(result, False) if result.__class__ in _JLISTS else result
 
@@ -1249,6 +1348,25 @@ def _flatten(result: list[Any], last_step: bool) -> Any:
     return result_sequence
 
 
+def _mark_tail_calls(expr: Any) -> bool:
+    """Marks the thunks (tail calls) a lambda's body ``expr`` returns as they are: the body itself, or the branches
+    of conditions and the last expression of blocks that have no filter, group or ``[]`` (such nodes return their
+    value unchanged). Whether there is one."""
+    if getattr(expr, "predicate", None) or getattr(expr, "group", None) is not None or expr.keep_array:
+        return False
+    if expr.type == "lambda":
+        if expr.thunk:
+            expr._fast_tail_call = True
+            return True
+        return False
+    if expr.type == "condition":
+        then = _mark_tail_calls(expr.then)
+        return (expr._else is not None and _mark_tail_calls(expr._else)) or then
+    if expr.type == "block" and expr.expressions:
+        return _mark_tail_calls(expr.expressions[-1])
+    return False
+
+
 def _undefined(input: Any, environment: Any) -> Any:
     return None
 
@@ -1293,15 +1411,22 @@ def _applier(instance: FastJsonata, func: Any) -> Callable[[list[Any]], Any]:
     if isinstance(func, Symbol) and func._jsonata_lambda:
         if func.signature is None:  # apply() without the validation, which returns the arguments as they are
             trampoline, apply_procedure = instance._trampoline, instance.apply_procedure
-            return lambda args: trampoline(apply_procedure(func, args), None, instance.environment)
+            return lambda args: trampoline(apply_procedure(func, args, None), None, instance.environment)
         return lambda args: instance.apply(func, args, None, instance.environment)
     return lambda args: func.call(None, args)
+
+
+def _arity(func: Any) -> int:
+    """``Functions.get_function_arity``: a lambda's is the number of its parameters."""
+    if func.__class__ is _Procedure:
+        return len(func.arguments)
+    return Functions.get_function_arity(func)
 
 
 def _each(instance: FastJsonata, arr: list[Any], func: Any) -> Iterator[tuple[Any, Any]]:
     """Each item of ``arr`` with ``func``'s value for it, called with the item, its index and the array, as many of
     them as the function's arity takes (``Functions.map`` and ``Functions.filter`` call it so)."""
-    arity = Functions.get_function_arity(func)
+    arity = _arity(func)
     apply_ = _applier(instance, func)
     for i, arg in enumerate(arr):
         func_args = [arg]
@@ -1340,7 +1465,7 @@ def _sift(instance: FastJsonata, arg: Any, func: Any) -> Any:
         return None
     if not arg:
         return None
-    arity = Functions.get_function_arity(func)
+    arity = _arity(func)
     apply_ = _applier(instance, func)
     result = {}
     for key, value in arg.items():
@@ -1358,7 +1483,7 @@ def _fold_left(instance: FastJsonata, sequence: Any, func: Any, init: Any) -> An
     """``Functions.fold_left`` (``$reduce``)."""
     if sequence is None:
         return None
-    arity = Functions.get_function_arity(func)
+    arity = _arity(func)
     if arity < 2:
         raise JException("D3050", 1)
     if init is None and sequence:

@@ -148,6 +148,25 @@ EXPRESSIONS = [
     "$sum(nothing)", "$sum(5)", "$zip(nums, nothing)",
     "'x' in 'x'", "1 in [1.0]", "null in [null]", "[1] in [[1]]", "true in [1]", "nothing in [1]", "1 in nothing",
     "$string(5)", "$string(-999999999999999)", "$string(999999999999999)", "$string(-0)",
+    # field names read from an object context: null, missing, arrays, scalars on the way, sequences as the context
+    "items.(v)", "items.(tags)", "items.(missing)", "items.{'t': tags, 'v': v}", "Account.Order.(Product.Name)",
+    "Account.Order.(Product.Description.Colour)", "items.(v.x)", "Account.(Name.x)", "Account.Name.x", "nothing.x",
+    "text.x", "items[tags.x]", "nested.(x)", "$states.input.Items.(row.a)", "items.({'a': {'b': null}}.a.b)",
+    # tail calls of native functions in a lambda: its body, a condition's branches, a block's last expression; with
+    # a context argument (the trampoline's input), a filter on the block, a function that is not native, none
+    "$map(nums, function($v) { $string($v) })", "$map(nums, function($v) { $v > 2 ? $string($v) : $count([]) })",
+    "$map(nums, function($v) { ($x := $v * 2; $string($x)) })", "$map(nums, function($v) { ($string($v))[0] })",
+    "$map(['a', 'b'], function($v) { $uppercase() })", "($f := function() { $uppercase() }; text.$f())",
+    "($f := function($s) { $substring($s, 1) }; $f(text))", "$map(nums, function($v) { $nope($v) })",
+    "$map(nums, function($v) { $substring($v, 1) })", "$filter(nums, function($v) { $boolean($v - 3) })",
+    "($g := function($x) { $x + 1 }; $map(nums, function($v) { $g($v) }))",
+    "$reduce(nums, function($a, $b) { $append($a, $b) }, [])",
+    # arithmetic of two numbers (floats, whole results, -0), and what takes the interpreter's way
+    "1 + 2", "1 - 1.5", "0.1 + 0.2", "(1 / 3) * 3", "7 / 2", "-0 * 1", "5 % 3", "5.5 % 2", "1e308 * 10",
+    "nums.($ / 0)", "true + 1", "1 - 'a'", "nothing * 2", "$number('1e300') * $number('1e300')",
+    "9007199254740993 + 0", "[1, 2] + 1",
+    # $string of objects and arrays, written by the json module's encoder
+    "$string({'a': 'q \\\\ \\\" x', 'b': [1, true, null, {'c': 'd'}]})", "$string([[]])", "$string({})",
 ]
 
 
