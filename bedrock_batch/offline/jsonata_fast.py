@@ -169,6 +169,11 @@ _NUMBERS = frozenset({int, float})
 _ARITHMETIC: dict[str, Callable[[float, float], float]] = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
 _isfinite = math.isfinite
+# The types the interpreter's comparison compares as they are when both sides have one of them (a nan or an infinity
+# compares as Python compares it there too), and its operators.
+_ORDERED = frozenset({int, float, str})
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt,
+                                                 ">=": operator.ge}
 
 # The interpreter's own lists: a result of one of these classes may be a sequence to unwrap (``_unwrap``).
 _JLISTS = frozenset({JList, _Sequence, _Array})
@@ -393,15 +398,15 @@ class FastJsonata(Jsonata):
             _Mode.interpreted -= 1
 
     def _evaluate(self, input: Any, items: Any) -> Any:
-        """``Jsonata.evaluate`` with bindings, the bindings copied into the new frame in one loop."""
+        """``Jsonata.evaluate`` with bindings, the bindings copied into the new frame at once."""
         if self.errors is not None:
             raise JException("S0500", 0)
         exec_env = FastFrame(self.environment)
-        table = exec_env.bindings
-        for name, value in items.items():
-            table[name] = value
-            if value.__class__ not in _DATA and getattr(value, "signature", None) is not None:
-                value.signature.set_function_name(name)
+        table = exec_env.bindings = dict(items)
+        if not _DATA.issuperset(map(type, table.values())):  # a function among them: named after its binding
+            for name, value in table.items():
+                if value.__class__ not in _DATA and getattr(value, "signature", None) is not None:
+                    value.signature.set_function_name(name)
         exec_env.bind("$", input)
         self.timestamp = _current_milli_time()
         if isinstance(input, list) and not Utils.is_sequence(input):
@@ -781,9 +786,15 @@ class FastJsonata(Jsonata):
             return equality
         if op in ("<", "<=", ">", ">="):
             compare = self.evaluate_comparison_expression
+            order = _ORDER[op]
 
             def comparison(input: Any, environment: Any) -> Any:
-                return compare(lhs_node(input, environment), rhs_node(input, environment), op)
+                lhs = lhs_node(input, environment)
+                rhs = rhs_node(input, environment)
+                if lhs.__class__ is rhs.__class__ and lhs.__class__ in _ORDERED:
+                    # evaluate_comparison_expression of two values of one type it compares as they are
+                    return order(lhs, rhs)
+                return compare(lhs, rhs, op)
 
             return comparison
         if op == "&":
@@ -980,9 +991,23 @@ class FastJsonata(Jsonata):
         # the arguments' nodes, the first two by name: most calls have one or two
         count = len(argument_nodes)
         first, second = (argument_nodes + [_undefined, _undefined])[:2]
+        # ``$name(...)``: the variable node's lookup and unwrapping, written out here
+        name = str(procedure.value) if _plain_variable(procedure) else None
 
         def call(input: Any, environment: Any, applyto_context: Any) -> Any:
-            proc = procedure_node(input, environment)
+            if name is not None:
+                frame = environment
+                while frame is not None:
+                    proc = frame.bindings.get(name, NONE)
+                    if proc is not NONE:
+                        if proc.__class__ in _JLISTS:
+                            proc = _unwrap(proc, False)
+                        break
+                    frame = frame.parent
+                else:
+                    proc = None
+            else:
+                proc = procedure_node(input, environment)
             if proc is None and is_path and environment.lookup(first_step) is not None:
                 raise JException("T1005", position, procedure.steps[0].value)
             if applyto_context is not NONE:
@@ -1187,6 +1212,45 @@ class FastJsonata(Jsonata):
             finally:
                 _Mode.tail_input = saved
         raise RuntimeError("Cannot execute procedure: " + proc + " " + proc.body)
+
+
+    def _runner(self, proc: Any) -> Callable[[list[Any]], Any] | None:
+        """``trampoline(apply_procedure(proc, args, None), None, environment)`` for a lambda that a native function
+        applies to many values (``$map``...): what it does once per lambda done once. None for a lambda with a
+        parameter named after a debug callback (``apply_procedure`` binds it)."""
+        names = proc.__dict__.get("_fast_names")
+        if names is None:
+            names = proc._fast_names = [str(arg.value) for arg in proc.arguments]
+        body = proc.body
+        if not isinstance(body, Symbol) or any(name in _CALLBACKS for name in names):
+            return None
+        node = body.__dict__.get("_fast_node") or self._node(body)
+        tail_calls = "_fast_tail_calls" in body.__dict__
+        parent, input = proc.environment, proc.input
+        trampoline = self._trampoline
+
+        def run(args: list[Any]) -> Any:
+            env = FastFrame(parent)
+            table = env.bindings
+            for name, value in zip(names, args, strict=False):
+                if value.__class__ in _DATA:
+                    table[name] = value  # what bind() does for a plain value
+                else:
+                    env.bind(name, value)
+            if tail_calls:
+                saved = _Mode.tail_input
+                _Mode.tail_input = None
+                try:
+                    result = node(input, env)
+                finally:
+                    _Mode.tail_input = saved
+            else:
+                result = node(input, env)
+            if result.__class__ in _INERT:
+                return result
+            return trampoline(result, None, self.environment)
+
+        return run
 
 
 def _step(step_node: Node, stages: list[Any], input: Any, environment: Any, last_step: bool) -> Any:
@@ -1410,6 +1474,10 @@ def _applier(instance: FastJsonata, func: Any) -> Callable[[list[Any]], Any]:
     """``Functions.func_apply(func, args)``, its branches decided once for ``func``."""
     if isinstance(func, Symbol) and func._jsonata_lambda:
         if func.signature is None:  # apply() without the validation, which returns the arguments as they are
+            if func.__class__ is _Procedure and not _Mode.interpreted:
+                run = instance._runner(func)
+                if run is not None:
+                    return run
             trampoline, apply_procedure = instance._trampoline, instance.apply_procedure
             return lambda args: trampoline(apply_procedure(func, args, None), None, instance.environment)
         return lambda args: instance.apply(func, args, None, instance.environment)
