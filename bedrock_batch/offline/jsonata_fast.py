@@ -455,11 +455,9 @@ class FastJsonata(Jsonata):
         if plain or (node_type in _UNWRAPPED and not keep_array and not filters and group_fn is None):
             node = core
         elif not filters and group_fn is None and node_type == "function":
-            call = self._call(expr)
-
-            def node(input: Any, environment: Any) -> Any:
-                result = call(input, environment, NONE)
-                return _unwrap(result, keep_array) if result.__class__ in _JLISTS else result
+            node = self._call(expr)
+        elif not filters and group_fn is None and node_type in ("variable", "name"):
+            node = self._unwrapped(expr, node_type, core)
         elif not filters and group_fn is None and not keep_array and node_type == "path" and _variable_fields(expr):
             node = _fields_of_variable(str(expr.steps[0].value), [str(step.value) for step in expr.steps[1:]], core)
         elif not filters and group_fn is None and not keep_array and node_type == "path" and _context_fields(expr):
@@ -544,6 +542,49 @@ class FastJsonata(Jsonata):
 
         return variable
 
+    def _unwrapped(self, expr: Any, node_type: str, core: Node) -> Node:
+        """The node of a variable or a field name alone (no filter, no group): its value, unwrapped as by
+        ``_eval``, in one closure."""
+        keep_array = expr.keep_array
+        if node_type == "variable" and expr.value != "":
+            key = str(expr.value)
+
+            def variable(input: Any, environment: Any) -> Any:
+                frame = environment
+                while frame is not None:
+                    val = frame.bindings.get(key, NONE)
+                    if val is not NONE:
+                        if val.__class__ in _JLISTS:
+                            return _unwrap(val, keep_array)
+                        return val
+                    frame = frame.parent
+                return None
+
+            return variable
+        if node_type == "name":
+            key = str(expr.value)
+
+            def name(input: Any, environment: Any) -> Any:
+                if input.__class__ is dict:
+                    result = input.get(key, NONE)
+                    if result is NONE:
+                        return None
+                    if result is None:
+                        return NULL  # (the key is there: its value is null)
+                    if result.__class__ in _JLISTS:
+                        return _unwrap(result, keep_array)
+                    return result
+                result = core(input, environment)
+                return _unwrap(result, keep_array) if result.__class__ in _JLISTS else result
+
+            return name
+
+        def node(input: Any, environment: Any) -> Any:
+            result = core(input, environment)
+            return _unwrap(result, keep_array) if result.__class__ in _JLISTS else result
+
+        return node
+
     def _parent(self, expr: Any) -> Node:
         label = expr.slot.label
         return lambda input, environment: environment.lookup(label)
@@ -607,6 +648,17 @@ class FastJsonata(Jsonata):
 
             def variable_step(input: Any, environment: Any) -> Any:
                 # A variable alone: its value for each item (it does not depend on the item), unwrapped as by _eval.
+                if len(input) == 1:  # one item (a path that starts with it): an object is the step's one result
+                    frame = environment
+                    while frame is not None:
+                        res = frame.bindings.get(name, NONE)
+                        if res is not NONE:
+                            break
+                        frame = frame.parent
+                    else:
+                        res = None
+                    if res.__class__ is dict:
+                        return _Sequence((res,))
                 result = []
                 for _ in input:
                     frame = environment
@@ -972,10 +1024,11 @@ class FastJsonata(Jsonata):
     # -- functions ---------------------------------------------------------------------------------------------
     def _function(self, expr: Any) -> Node:
         call = self._call(expr)
-        return lambda input, environment: call(input, environment, NONE)
+        return lambda input, environment: call(input, environment, NONE, False)
 
-    def _call(self, expr: Any) -> Callable[[Any, Any, Any], Any]:
-        """``evaluate_function(expr, input, environment, applyto_context)``."""
+    def _call(self, expr: Any) -> Callable[..., Any]:
+        """``evaluate_function(expr, input, environment, applyto_context)``; called with the input and environment
+        alone, the node of the function expression (its value unwrapped, as ``_eval`` does)."""
         cached = expr.__dict__.get("_fast_call")
         if cached is not None:
             return cached
@@ -994,7 +1047,10 @@ class FastJsonata(Jsonata):
         # ``$name(...)``: the variable node's lookup and unwrapping, written out here
         name = str(procedure.value) if _plain_variable(procedure) else None
 
-        def call(input: Any, environment: Any, applyto_context: Any) -> Any:
+        keep_array = expr.keep_array
+
+        def call(input: Any, environment: Any, applyto_context: Any = NONE, unwrap: bool = True) -> Any:
+            # unwrap: the end of _eval for a function node alone (no filter, no group): the node is this closure
             if name is not None:
                 frame = environment
                 while frame is not None:
@@ -1029,7 +1085,9 @@ class FastJsonata(Jsonata):
                     if proc.__class__ is _Procedure and proc.signature is None:
                         # apply() -> apply_inner() -> validate_arguments() (the arguments as they are) ->
                         # apply_procedure(), without the layers
-                        return trampoline(self.apply_procedure(proc, evaluated_args, input), input, environment)
+                        result = trampoline(self.apply_procedure(proc, evaluated_args, input), input, environment)
+                    else:
+                        result = apply(proc, evaluated_args, input, environment)
                 elif proc.__class__ is _NATIVE:
                     # apply() -> apply_inner() -> _apply_native(), written out here: the most frequent call
                     sig = proc.signature
@@ -1037,21 +1095,25 @@ class FastJsonata(Jsonata):
                     missing = proc.nargs - len(args)
                     fast = _FAST_NATIVES.get(proc) if missing >= 0 else None
                     if fast is not None:
-                        res = fast(self, *args, *([None] * missing))
+                        result = fast(self, *args, *([None] * missing))
                     else:
-                        res = proc.method(*args, *([None] * missing)) if missing > 0 else proc.method(*args)
-                    if res.__class__ in _INERT or (res.__class__ is int and -_EXACT < res < _EXACT):
-                        return res  # convert_number keeps such an integer as it is
-                    if is_numeric(res):
-                        res = convert_number(res)
-                    return trampoline(res, input, environment)
-                return apply(proc, evaluated_args, input, environment)
+                        result = proc.method(*args, *([None] * missing)) if missing > 0 else proc.method(*args)
+                    if result.__class__ not in _INERT and not (result.__class__ is int and -_EXACT < result < _EXACT):
+                        # (convert_number keeps such an integer as it is)
+                        if is_numeric(result):
+                            result = convert_number(result)
+                        result = trampoline(result, input, environment)
+                else:
+                    result = apply(proc, evaluated_args, input, environment)
             except JException as jex:
                 if jex.location < 0:
                     jex.location = position
                 if jex.current is None:
                     jex.current = expr.token
                 raise
+            if unwrap and result.__class__ in _JLISTS:
+                return _unwrap(result, keep_array)
+            return result
 
         expr._fast_call = call
         return call
@@ -1112,13 +1174,13 @@ class FastJsonata(Jsonata):
             return self._stock(Jsonata.evaluate_apply_expression, expr)
         lhs_node = self._node(expr.lhs)
         call = self._call(expr.rhs)
-        return lambda input, environment: call(input, environment, lhs_node(input, environment))
+        return lambda input, environment: call(input, environment, lhs_node(input, environment), False)
 
     # -- the interpreter's methods that native functions and the rare nodes call back into ----------------------
     def evaluate_function(self, expr: Any, input: Any, environment: Any, applyto_context: Any) -> Any:
         if _Mode.interpreted:
             return Jsonata.evaluate_function(self, expr, input, environment, applyto_context)
-        return self._call(expr)(input, environment, applyto_context)
+        return self._call(expr)(input, environment, applyto_context, False)
 
     def apply(self, proc: Any, args: Any, input: Any, environment: Any) -> Any:
         return self._trampoline(self.apply_inner(proc, args, input, environment), input, environment)
@@ -1342,13 +1404,16 @@ def _fields_of_variable(name: str, keys: list[str], path: Node) -> Node:
 
 def _fields_of_context(keys: list[str], path: Node) -> Node:
     """The node of a ``_context_fields`` path: from an object (the context, one item), the fields are read directly
-    (``_read_fields``); from anything else (a sequence, an array), or an array on the way, the path's steps."""
+    (``_read_fields``); from no context, undefined; from anything else (a sequence, an array), or an array on the
+    way, the path's steps."""
 
     def fields(input: Any, environment: Any) -> Any:
         if input.__class__ is dict:
             value = _read_fields(input, keys)
             if value is not _STEPS:
                 return value
+        elif input is None:
+            return None  # no context: the first step finds nothing (Functions.lookup of undefined)
         result = path(input, environment)
         return _unwrap(result, False) if result.__class__ in _JLISTS else result
 

@@ -152,6 +152,9 @@ EXPRESSIONS = [
     "items.(v)", "items.(tags)", "items.(missing)", "items.{'t': tags, 'v': v}", "Account.Order.(Product.Name)",
     "Account.Order.(Product.Description.Colour)", "items.(v.x)", "Account.(Name.x)", "Account.Name.x", "nothing.x",
     "text.x", "items[tags.x]", "nested.(x)", "$states.input.Items.(row.a)", "items.({'a': {'b': null}}.a.b)",
+    # a path that starts with a variable: an object, an array, null, undefined, then a filtered step
+    "$states.input.BatchInput.required[$ = 'a']", "$states.context.Map.Item[Index > 2].Value", "$obj.x.y[0]",
+    "$null[0]", "$list[$ > 1]", "$undefinedvar[0].x", "$states.input.Items[index = 1].row",
     # tail calls of native functions in a lambda: its body, a condition's branches, a block's last expression; with
     # a context argument (the trampoline's input), a filter on the block, a function that is not native, none
     "$map(nums, function($v) { $string($v) })", "$map(nums, function($v) { $v > 2 ? $string($v) : $count([]) })",
@@ -194,6 +197,15 @@ def test_fast_jsonata_matches_the_interpreter(expression: str) -> None:
         pytest.skip("not deterministic")
     fast = _outcome(FastJsonata, expression, DATA, BINDINGS)
     stock = _outcome(Jsonata, expression, DATA, BINDINGS)
+    assert _comparable(fast) == _comparable(stock)
+
+
+@pytest.mark.parametrize("expression", ["a", "a.b", "$map([1, 2], function($v) { x })", "{'k': undefined, 'v': 1}",
+                                        "$states.input.Items[index > 0].row.a", "$", "$.a", "[a]", "a[]"])
+def test_fast_jsonata_matches_the_interpreter_without_input(expression: str) -> None:
+    """With no input (a state's fields have none), a field name finds nothing, as in the interpreter."""
+    fast = _outcome(FastJsonata, expression, None, BINDINGS)
+    stock = _outcome(Jsonata, expression, None, BINDINGS)
     assert _comparable(fast) == _comparable(stock)
 
 
