@@ -1079,7 +1079,37 @@ class FastJsonata(Jsonata):
             if proc is None:
                 raise JException("T1006", position, proc_name)
             try:
-                if isinstance(proc, Symbol):
+                if proc.__class__ is _NATIVE:
+                    # apply() -> apply_inner() -> _apply_native(), written out here: the most frequent call
+                    sig = proc.signature
+                    if sig is None:
+                        args = evaluated_args
+                    else:
+                        # _validate_signature, its most frequent end (the arguments as they are) written out
+                        plans = sig.__dict__.get("_fast_plans")
+                        plan = None if plans is None else plans.get(
+                            (evaluated_args[0].__class__,) if count == 1 and applyto_context is NONE
+                            else tuple(map(type, evaluated_args)))
+                        if plan.__class__ is int and plan == len(evaluated_args):
+                            args = evaluated_args
+                        else:
+                            args = _validate_signature(sig, evaluated_args, input)
+                    missing = proc.nargs - len(args)
+                    if missing == 0:
+                        fast = _FAST_NATIVES.get(proc)
+                        result = proc.method(*args) if fast is None else fast(self, *args)
+                    else:
+                        fast = _FAST_NATIVES.get(proc) if missing > 0 else None
+                        if fast is not None:
+                            result = fast(self, *args, *([None] * missing))
+                        else:
+                            result = proc.method(*args, *([None] * missing)) if missing > 0 else proc.method(*args)
+                    if result.__class__ not in _INERT and not (result.__class__ is int and -_EXACT < result < _EXACT):
+                        # (convert_number keeps such an integer as it is)
+                        if is_numeric(result):
+                            result = convert_number(result)
+                        result = trampoline(result, input, environment)
+                elif isinstance(proc, Symbol):
                     proc.token = proc_name
                     proc.position = position
                     if proc.__class__ is _Procedure and proc.signature is None:
@@ -1088,21 +1118,6 @@ class FastJsonata(Jsonata):
                         result = trampoline(self.apply_procedure(proc, evaluated_args, input), input, environment)
                     else:
                         result = apply(proc, evaluated_args, input, environment)
-                elif proc.__class__ is _NATIVE:
-                    # apply() -> apply_inner() -> _apply_native(), written out here: the most frequent call
-                    sig = proc.signature
-                    args = evaluated_args if sig is None else _validate_signature(sig, evaluated_args, input)
-                    missing = proc.nargs - len(args)
-                    fast = _FAST_NATIVES.get(proc) if missing >= 0 else None
-                    if fast is not None:
-                        result = fast(self, *args, *([None] * missing))
-                    else:
-                        result = proc.method(*args, *([None] * missing)) if missing > 0 else proc.method(*args)
-                    if result.__class__ not in _INERT and not (result.__class__ is int and -_EXACT < result < _EXACT):
-                        # (convert_number keeps such an integer as it is)
-                        if is_numeric(result):
-                            result = convert_number(result)
-                        result = trampoline(result, input, environment)
                 else:
                     result = apply(proc, evaluated_args, input, environment)
             except JException as jex:
