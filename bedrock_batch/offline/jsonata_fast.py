@@ -828,6 +828,8 @@ class FastJsonata(Jsonata):
                     return False
                 if lhs.__class__ is str and rhs.__class__ is str:
                     return (lhs == rhs) is not negate  # is_deep_equal of two strings
+                if lhs.__class__ in _NUMBERS and rhs.__class__ in _NUMBERS:
+                    return (float(lhs) == float(rhs)) is not negate  # is_deep_equal of two floats
                 if not isinstance(lhs, bool) and isinstance(lhs, int | float):
                     lhs = float(lhs)
                 if not isinstance(rhs, bool) and isinstance(rhs, int | float):
@@ -855,7 +857,12 @@ class FastJsonata(Jsonata):
             def concat(input: Any, environment: Any) -> Any:
                 lhs = lhs_node(input, environment)
                 rhs = rhs_node(input, environment)
-                return ("" if lhs is None else string(lhs, None)) + ("" if rhs is None else string(rhs, None))
+                # (a string is its own $string)
+                if lhs.__class__ is not str:
+                    lhs = "" if lhs is None else string(lhs, None)
+                if rhs.__class__ is not str:
+                    rhs = "" if rhs is None else string(rhs, None)
+                return lhs + rhs
 
             return concat
         if op == "..":
@@ -1295,14 +1302,21 @@ class FastJsonata(Jsonata):
         """``trampoline(apply_procedure(proc, args, None), None, environment)`` for a lambda that a native function
         applies to many values (``$map``...): what it does once per lambda done once. None for a lambda with a
         parameter named after a debug callback (``apply_procedure`` binds it)."""
-        names = proc.__dict__.get("_fast_names")
-        if names is None:
-            names = proc._fast_names = [str(arg.value) for arg in proc.arguments]
         body = proc.body
-        if not isinstance(body, Symbol) or any(name in _CALLBACKS for name in names):
+        if not isinstance(body, Symbol):
             return None
-        node = body.__dict__.get("_fast_node") or self._node(body)
-        tail_calls = "_fast_tail_calls" in body.__dict__
+        # what depends on the lambda expression alone (its parameters' names and its body), kept on its body
+        plan = body.__dict__.get("_fast_run")
+        if plan is None:
+            names = proc.__dict__.get("_fast_names")
+            if names is None:
+                names = proc._fast_names = [str(arg.value) for arg in proc.arguments]
+            plan = body._fast_run = (not any(name in _CALLBACKS for name in names), names,
+                                     body.__dict__.get("_fast_node") or self._node(body),
+                                     "_fast_tail_calls" in body.__dict__)
+        bindable, names, node, tail_calls = plan
+        if not bindable:
+            return None
         parent, input = proc.environment, proc.input
         trampoline = self._trampoline
 
@@ -1397,6 +1411,7 @@ def _fields_of_variable(name: str, keys: list[str], path: Node) -> Node:
     """The node of a ``_variable_fields`` path: while the variable and each field hold an object, the last field's
     value is read directly (``_read_fields``). A variable that is not an object, or an array on the way, takes the
     path's steps."""
+    single, key = len(keys) == 1, keys[0]
 
     def fields(input: Any, environment: Any) -> Any:
         frame = environment
@@ -1408,9 +1423,18 @@ def _fields_of_variable(name: str, keys: list[str], path: Node) -> Node:
         else:
             current = None
         if current.__class__ is dict:
-            value = _read_fields(current, keys)
-            if value is not _STEPS:
-                return value
+            if single:  # _read_fields of one key, written out
+                value = current.get(key, NONE)
+                if value is NONE:
+                    return None
+                if value is None:
+                    return NULL
+                if not isinstance(value, list):
+                    return value
+            else:
+                value = _read_fields(current, keys)
+                if value is not _STEPS:
+                    return value
         result = path(input, environment)
         return _unwrap(result, False) if result.__class__ in _JLISTS else result
 
@@ -1422,11 +1446,22 @@ def _fields_of_context(keys: list[str], path: Node) -> Node:
     (``_read_fields``); from no context, undefined; from anything else (a sequence, an array), or an array on the
     way, the path's steps."""
 
+    single, key = len(keys) == 1, keys[0]
+
     def fields(input: Any, environment: Any) -> Any:
         if input.__class__ is dict:
-            value = _read_fields(input, keys)
-            if value is not _STEPS:
-                return value
+            if single:  # _read_fields of one key, written out
+                value = input.get(key, NONE)
+                if value is NONE:
+                    return None
+                if value is None:
+                    return NULL
+                if not isinstance(value, list):
+                    return value
+            else:
+                value = _read_fields(input, keys)
+                if value is not _STEPS:
+                    return value
         elif input is None:
             return None  # no context: the first step finds nothing (Functions.lookup of undefined)
         result = path(input, environment)

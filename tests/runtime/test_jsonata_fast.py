@@ -167,7 +167,8 @@ EXPRESSIONS = [
     # arithmetic of two numbers (floats, whole results, -0), and what takes the interpreter's way
     "1 + 2", "1 - 1.5", "0.1 + 0.2", "(1 / 3) * 3", "7 / 2", "-0 * 1", "5 % 3", "5.5 % 2", "1e308 * 10",
     "nums.($ / 0)", "true + 1", "1 - 'a'", "nothing * 2", "$number('1e300') * $number('1e300')",
-    "9007199254740993 + 0", "[1, 2] + 1",
+    "9007199254740993 + 0", "[1, 2] + 1", "1 = 1", "1 != 1.5", "2 = 2.0", "true = 1", "0 = false", "1 != 'a'",
+    "nums[$floor($ / 2) = 1]", "'a' < 'b'", "2 >= 2.0", "1 < 1.5", "'a' > 1", "nums[$ > 2.5]", "null < 1",
     # $string of objects and arrays, written by the json module's encoder
     "$string({'a': 'q \\\\ \\\" x', 'b': [1, true, null, {'c': 'd'}]})", "$string([[]])", "$string({})",
 ]
