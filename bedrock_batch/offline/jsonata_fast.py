@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -300,8 +301,6 @@ def _take(args: list[Any], count: int) -> list[Any]:
 
 def _validated(signature: Any, args: Any, context: Any, groups: tuple[str, ...]) -> list[Any]:
     """The part of ``Signature.validate`` after the regular expression matched (``groups`` of that match)."""
-    import re
-
     validated_args = []
     arg_index = 0
     for index, param in enumerate(signature._params):
@@ -1625,6 +1624,13 @@ def _map(instance: FastJsonata, arr: Any, func: Any) -> Any:
     if arr is None:
         return None
     result = _Sequence()
+    if arr and _arity(func) < 2:  # _each for a function of the item alone, written out
+        apply_ = _applier(instance, func)
+        for arg in arr:
+            res = apply_([arg])
+            if res is not None:
+                result.append(res)
+        return result
     for _, res in _each(instance, arr, func) if arr else ():
         if res is not None:
             result.append(res)
