@@ -17,8 +17,9 @@ Where a general step can be shortened for a frequent case with the same result, 
 ``field.field`` read directly while it meets objects, a value unwrapped only when it can be a sequence, ``$map``,
 ``$filter``, ``$sift`` and ``$reduce`` applying a lambda without ``func_apply``'s layers, ``$replace`` of plain
 strings by ``str.replace`` (``_FAST_NATIVES``), a lambda's tail call of a native function made at once rather than
-through a thunk and the trampoline (``_tail_call``), arithmetic on two finite numbers done inline.
-tests/runtime/test_jsonata_fast.py compares each with the interpreter.
+through a thunk and the trampoline (``_tail_call``), arithmetic on two finite numbers and comparisons and ``&``
+and ``=`` of strings and numbers done inline. tests/runtime/test_jsonata_fast.py compares each with the
+interpreter.
 
 Two things of the interpreter are dropped because nothing can observe them here:
 
