@@ -164,6 +164,14 @@ EXPRESSIONS = [
     "$map(nums, function($v) { $substring($v, 1) })", "$filter(nums, function($v) { $boolean($v - 3) })",
     "($g := function($x) { $x + 1 }; $map(nums, function($v) { $g($v) }))",
     "$reduce(nums, function($a, $b) { $append($a, $b) }, [])",
+    # names the expression never binds, looked up past the blocks' and lambdas' frames; names it binds somewhere
+    "($string := function($x) { 'own' }; $map([1, 2], function($v) { $string($v) }))",
+    "$map([1, 2], function($v) { ($y := $v; $batch.runId & $string($y) & $list[0]) })",
+    "$map($list, function($v) { $map([$v], function($w) { $w + $list[0] + $states.context.Map.Item.Index }) })",
+    "($f := function($n) { $n > 0 ? $f($n - 1) : $list }; $f(3))", "($add := $append(?, $list); $add([0]))",
+    "($x := 1; $g := function() { $x }; ($x := 2; $g()))", "$map([1], function($list) { $list })",
+    "($f := function() { $undefinedvar }; $f())", "$map([1], function($v) { $$.text })",
+    "Account.Order@$o.Product.($o.OrderID & $list[0])", "(function($v) { $sift($obj, function($x, $k) { $v }) })(1)",
     # arithmetic of two numbers (floats, whole results, -0), and what takes the interpreter's way
     "1 + 2", "1 - 1.5", "0.1 + 0.2", "(1 / 3) * 3", "7 / 2", "-0 * 1", "5 % 3", "5.5 % 2", "1e308 * 10",
     "nums.($ / 0)", "true + 1", "1 - 'a'", "nothing * 2", "$number('1e300') * $number('1e300')",
