@@ -155,7 +155,8 @@ def _to_json(value: Any) -> Any:
                     return [*value[:i], turned, *(w if w.__class__ in _SCALARS else _to_json(w) for w in value[i + 1:])]
         return value
     if isinstance(value, list):  # a sequence (a list subclass with JSONata's flags): always a plain list
-        return [v if v.__class__ in _SCALARS else _to_json(v) for v in value]
+        return [v if v.__class__ in _SCALARS else _dict_to_json(v) if v.__class__ is dict else _to_json(v)
+                for v in value]
     if isinstance(value, dict):
         return {k: v if v.__class__ in _SCALARS else _to_json(v) for k, v in value.items()}
     return value
@@ -166,7 +167,7 @@ def _dict_to_json(value: dict[str, Any]) -> dict[str, Any]:
     changed: dict[str, Any] | None = None
     for k, v in value.items():
         if v.__class__ not in _SCALARS:
-            turned = _to_json(v)
+            turned = _dict_to_json(v) if v.__class__ is dict else _to_json(v)
             if turned is not v:
                 if changed is None:
                     changed = {}

@@ -13,10 +13,13 @@ predicates or a group) decided when the closure is built. Rare nodes (wildcards,
 streams with ``@`` and ``#``, partial application, transforms) call the interpreter's own method. Frames look
 names up in a loop instead of by recursion, and native functions' signatures are matched against a cache.
 
-Where a general step can be shortened for a frequent case with the same result, it is: a path ``$var.field`` read
-directly while it meets objects, a value unwrapped only when it can be a sequence, ``$map``, ``$filter``,
-``$sift`` and ``$reduce`` applying a lambda without ``func_apply``'s layers, ``$replace`` of plain strings by
-``str.replace`` (``_FAST_NATIVES``). tests/runtime/test_jsonata_fast.py compares each with the interpreter.
+Where a general step can be shortened for a frequent case with the same result, it is: a path ``$var.field`` or
+``field.field`` read directly while it meets objects, a value unwrapped only when it can be a sequence, ``$map``,
+``$filter``, ``$sift`` and ``$reduce`` applying a lambda without ``func_apply``'s layers, ``$replace`` of plain
+strings by ``str.replace`` (``_FAST_NATIVES``), a lambda's tail call of a native function made at once rather than
+through a thunk and the trampoline (``_tail_call``), arithmetic on two finite numbers and comparisons and ``&``
+and ``=`` of strings and numbers done inline. tests/runtime/test_jsonata_fast.py compares each with the
+interpreter.
 
 Two things of the interpreter are dropped because nothing can observe them here:
 
@@ -24,7 +27,8 @@ Two things of the interpreter are dropped because nothing can observe them here:
   binds its own function over it), except for the nodes handed back to the interpreter, which get it;
 * the debug callbacks ``__evaluate_entry`` and ``__evaluate_exit``: an expression or bindings that could define
   them (the text ``__evaluate_`` in the expression, a binding of that name, or one in the static frame) are
-  evaluated by the interpreter, unchanged.
+  evaluated by the interpreter, unchanged. With them goes the frames' ``is_parallel_call`` flag, which only the
+  callbacks' time box reads: array and object constructors of one item do not set it.
 
 A deep recursion in an expression uses fewer Python frames than in the interpreter, so it can go deeper before
 Python's recursion limit stops it.
@@ -32,6 +36,9 @@ Python's recursion limit stops it.
 
 from __future__ import annotations
 
+import math
+import operator
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -86,6 +93,9 @@ class _Mode:
     interpreted = 0
     # tail calls made by the evaluation under way (a comparator may run on another instance: counted here, once)
     tail_calls = 0
+    # the input the trampoline of the lambda being applied runs its tail calls with (``FastJsonata.apply_procedure``);
+    # NONE when not known (the thunk is then returned to the trampoline)
+    tail_input: Any = NONE
 
 
 class FastFrame(Jsonata.Frame):
@@ -154,6 +164,18 @@ _DATA = frozenset({str, int, float, bool, dict, list, type(None), JList, _Sequen
 def _sequence(el: Any = NONE) -> JList:
     return _Sequence() if el is NONE else _Sequence((el,))
 
+
+# Numbers as the interpreter's arithmetic takes them (not bool), and its operations on two floats (``%`` takes its
+# way: an int of ``math.fmod``).
+_NUMBERS = frozenset({int, float})
+_ARITHMETIC: dict[str, Callable[[float, float], float]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+_isfinite = math.isfinite
+# The types the interpreter's comparison compares as they are when both sides have one of them (a nan or an infinity
+# compares as Python compares it there too), and its operators.
+_ORDERED = frozenset({int, float, str})
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt,
+                                                 ">=": operator.ge}
 
 # The interpreter's own lists: a result of one of these classes may be a sequence to unwrap (``_unwrap``).
 _JLISTS = frozenset({JList, _Sequence, _Array})
@@ -280,8 +302,6 @@ def _take(args: list[Any], count: int) -> list[Any]:
 
 def _validated(signature: Any, args: Any, context: Any, groups: tuple[str, ...]) -> list[Any]:
     """The part of ``Signature.validate`` after the regular expression matched (``groups`` of that match)."""
-    import re
-
     validated_args = []
     arg_index = 0
     for index, param in enumerate(signature._params):
@@ -378,15 +398,15 @@ class FastJsonata(Jsonata):
             _Mode.interpreted -= 1
 
     def _evaluate(self, input: Any, items: Any) -> Any:
-        """``Jsonata.evaluate`` with bindings, the bindings copied into the new frame in one loop."""
+        """``Jsonata.evaluate`` with bindings, the bindings copied into the new frame at once."""
         if self.errors is not None:
             raise JException("S0500", 0)
         exec_env = FastFrame(self.environment)
-        table = exec_env.bindings
-        for name, value in items.items():
-            table[name] = value
-            if value.__class__ not in _DATA and getattr(value, "signature", None) is not None:
-                value.signature.set_function_name(name)
+        table = exec_env.bindings = dict(items)
+        if not _DATA.issuperset(map(type, table.values())):  # a function among them: named after its binding
+            for name, value in table.items():
+                if value.__class__ not in _DATA and getattr(value, "signature", None) is not None:
+                    value.signature.set_function_name(name)
         exec_env.bind("$", input)
         self.timestamp = _current_milli_time()
         if isinstance(input, list) and not Utils.is_sequence(input):
@@ -435,13 +455,13 @@ class FastJsonata(Jsonata):
         if plain or (node_type in _UNWRAPPED and not keep_array and not filters and group_fn is None):
             node = core
         elif not filters and group_fn is None and node_type == "function":
-            call = self._call(expr)
-
-            def node(input: Any, environment: Any) -> Any:
-                result = call(input, environment, NONE)
-                return _unwrap(result, keep_array) if result.__class__ in _JLISTS else result
+            node = self._call(expr)
+        elif not filters and group_fn is None and node_type in ("variable", "name"):
+            node = self._unwrapped(expr, node_type, core)
         elif not filters and group_fn is None and not keep_array and node_type == "path" and _variable_fields(expr):
             node = _fields_of_variable(str(expr.steps[0].value), [str(step.value) for step in expr.steps[1:]], core)
+        elif not filters and group_fn is None and not keep_array and node_type == "path" and _context_fields(expr):
+            node = _fields_of_context([str(step.value) for step in expr.steps], core)
         elif not filters and group_fn is None:
             def node(input: Any, environment: Any) -> Any:
                 result = core(input, environment)
@@ -522,6 +542,49 @@ class FastJsonata(Jsonata):
 
         return variable
 
+    def _unwrapped(self, expr: Any, node_type: str, core: Node) -> Node:
+        """The node of a variable or a field name alone (no filter, no group): its value, unwrapped as by
+        ``_eval``, in one closure."""
+        keep_array = expr.keep_array
+        if node_type == "variable" and expr.value != "":
+            key = str(expr.value)
+
+            def variable(input: Any, environment: Any) -> Any:
+                frame = environment
+                while frame is not None:
+                    val = frame.bindings.get(key, NONE)
+                    if val is not NONE:
+                        if val.__class__ in _JLISTS:
+                            return _unwrap(val, keep_array)
+                        return val
+                    frame = frame.parent
+                return None
+
+            return variable
+        if node_type == "name":
+            key = str(expr.value)
+
+            def name(input: Any, environment: Any) -> Any:
+                if input.__class__ is dict:
+                    result = input.get(key, NONE)
+                    if result is NONE:
+                        return None
+                    if result is None:
+                        return NULL  # (the key is there: its value is null)
+                    if result.__class__ in _JLISTS:
+                        return _unwrap(result, keep_array)
+                    return result
+                result = core(input, environment)
+                return _unwrap(result, keep_array) if result.__class__ in _JLISTS else result
+
+            return name
+
+        def node(input: Any, environment: Any) -> Any:
+            result = core(input, environment)
+            return _unwrap(result, keep_array) if result.__class__ in _JLISTS else result
+
+        return node
+
     def _parent(self, expr: Any) -> Node:
         label = expr.slot.label
         return lambda input, environment: environment.lookup(label)
@@ -585,6 +648,17 @@ class FastJsonata(Jsonata):
 
             def variable_step(input: Any, environment: Any) -> Any:
                 # A variable alone: its value for each item (it does not depend on the item), unwrapped as by _eval.
+                if len(input) == 1:  # one item (a path that starts with it): an object is the step's one result
+                    frame = environment
+                    while frame is not None:
+                        res = frame.bindings.get(name, NONE)
+                        if res is not NONE:
+                            break
+                        frame = frame.parent
+                    else:
+                        res = None
+                    if res.__class__ is dict:
+                        return _Sequence((res,))
                 result = []
                 for _ in input:
                     frame = environment
@@ -729,9 +803,18 @@ class FastJsonata(Jsonata):
             return boolean
         if op in ("+", "-", "*", "/", "%"):
             numeric = self.evaluate_numeric_expression
+            operate = _ARITHMETIC.get(op)
 
             def arithmetic(input: Any, environment: Any) -> Any:
-                return numeric(lhs_node(input, environment), rhs_node(input, environment), op)
+                lhs = lhs_node(input, environment)
+                rhs = rhs_node(input, environment)
+                if operate is not None and lhs.__class__ in _NUMBERS and rhs.__class__ in _NUMBERS:
+                    # evaluate_numeric_expression of two numbers (finite: a nan or an infinity takes its way, to
+                    # its error): the operation on floats, a whole result as an int (convert_number)
+                    result = operate(float(lhs), float(rhs))
+                    if result.__class__ is float and _isfinite(result) and _isfinite(lhs) and _isfinite(rhs):
+                        return int(result) if result.is_integer() else result
+                return numeric(lhs, rhs, op)
 
             return arithmetic
         if op in ("=", "!="):
@@ -745,6 +828,8 @@ class FastJsonata(Jsonata):
                     return False
                 if lhs.__class__ is str and rhs.__class__ is str:
                     return (lhs == rhs) is not negate  # is_deep_equal of two strings
+                if lhs.__class__ in _NUMBERS and rhs.__class__ in _NUMBERS:
+                    return (float(lhs) == float(rhs)) is not negate  # is_deep_equal of two floats
                 if not isinstance(lhs, bool) and isinstance(lhs, int | float):
                     lhs = float(lhs)
                 if not isinstance(rhs, bool) and isinstance(rhs, int | float):
@@ -755,9 +840,15 @@ class FastJsonata(Jsonata):
             return equality
         if op in ("<", "<=", ">", ">="):
             compare = self.evaluate_comparison_expression
+            order = _ORDER[op]
 
             def comparison(input: Any, environment: Any) -> Any:
-                return compare(lhs_node(input, environment), rhs_node(input, environment), op)
+                lhs = lhs_node(input, environment)
+                rhs = rhs_node(input, environment)
+                if lhs.__class__ is rhs.__class__ and lhs.__class__ in _ORDERED:
+                    # evaluate_comparison_expression of two values of one type it compares as they are
+                    return order(lhs, rhs)
+                return compare(lhs, rhs, op)
 
             return comparison
         if op == "&":
@@ -766,7 +857,12 @@ class FastJsonata(Jsonata):
             def concat(input: Any, environment: Any) -> Any:
                 lhs = lhs_node(input, environment)
                 rhs = rhs_node(input, environment)
-                return ("" if lhs is None else string(lhs, None)) + ("" if rhs is None else string(rhs, None))
+                # (a string is its own $string)
+                if lhs.__class__ is not str:
+                    lhs = "" if lhs is None else string(lhs, None)
+                if rhs.__class__ is not str:
+                    rhs = "" if rhs is None else string(rhs, None)
+                return lhs + rhs
 
             return concat
         if op == "..":
@@ -818,8 +914,7 @@ class FastJsonata(Jsonata):
 
             def array(input: Any, environment: Any) -> Any:
                 result = _Array()
-                for idx, (item_node, nested) in enumerate(items):
-                    environment.is_parallel_call = idx > 0
+                for item_node, nested in items:
                     item = item_node(input, environment)
                     if item is not None:
                         if nested or not isinstance(item, list):
@@ -890,8 +985,7 @@ class FastJsonata(Jsonata):
             if simple and not isinstance(input, list):
                 # One item and distinct literal keys: every key forms its own group, in order.
                 result = {}
-                for idx, (key, value_node) in enumerate(simple_pairs):
-                    environment.is_parallel_call = idx > 0
+                for key, value_node in simple_pairs:
                     res = value_node(input, environment)
                     if res is not None:
                         result[key] = res
@@ -937,10 +1031,11 @@ class FastJsonata(Jsonata):
     # -- functions ---------------------------------------------------------------------------------------------
     def _function(self, expr: Any) -> Node:
         call = self._call(expr)
-        return lambda input, environment: call(input, environment, NONE)
+        return lambda input, environment: call(input, environment, NONE, False)
 
-    def _call(self, expr: Any) -> Callable[[Any, Any, Any], Any]:
-        """``evaluate_function(expr, input, environment, applyto_context)``."""
+    def _call(self, expr: Any) -> Callable[..., Any]:
+        """``evaluate_function(expr, input, environment, applyto_context)``; called with the input and environment
+        alone, the node of the function expression (its value unwrapped, as ``_eval`` does)."""
         cached = expr.__dict__.get("_fast_call")
         if cached is not None:
             return cached
@@ -956,9 +1051,26 @@ class FastJsonata(Jsonata):
         # the arguments' nodes, the first two by name: most calls have one or two
         count = len(argument_nodes)
         first, second = (argument_nodes + [_undefined, _undefined])[:2]
+        # ``$name(...)``: the variable node's lookup and unwrapping, written out here
+        name = str(procedure.value) if _plain_variable(procedure) else None
 
-        def call(input: Any, environment: Any, applyto_context: Any) -> Any:
-            proc = procedure_node(input, environment)
+        keep_array = expr.keep_array
+
+        def call(input: Any, environment: Any, applyto_context: Any = NONE, unwrap: bool = True) -> Any:
+            # unwrap: the end of _eval for a function node alone (no filter, no group): the node is this closure
+            if name is not None:
+                frame = environment
+                while frame is not None:
+                    proc = frame.bindings.get(name, NONE)
+                    if proc is not NONE:
+                        if proc.__class__ in _JLISTS:
+                            proc = _unwrap(proc, False)
+                        break
+                    frame = frame.parent
+                else:
+                    proc = None
+            else:
+                proc = procedure_node(input, environment)
             if proc is None and is_path and environment.lookup(first_step) is not None:
                 raise JException("T1005", position, procedure.steps[0].value)
             if applyto_context is not NONE:
@@ -974,43 +1086,94 @@ class FastJsonata(Jsonata):
             if proc is None:
                 raise JException("T1006", position, proc_name)
             try:
-                if isinstance(proc, Symbol):
+                if proc.__class__ is _NATIVE:
+                    # apply() -> apply_inner() -> _apply_native(), written out here: the most frequent call
+                    sig = proc.signature
+                    if sig is None:
+                        args = evaluated_args
+                    else:
+                        # _validate_signature, its most frequent end (the arguments as they are) written out
+                        plans = sig.__dict__.get("_fast_plans")
+                        plan = None if plans is None else plans.get(
+                            (evaluated_args[0].__class__,) if count == 1 and applyto_context is NONE
+                            else tuple(map(type, evaluated_args)))
+                        if plan.__class__ is int and plan == len(evaluated_args):
+                            args = evaluated_args
+                        else:
+                            args = _validate_signature(sig, evaluated_args, input)
+                    missing = proc.nargs - len(args)
+                    if missing == 0:
+                        fast = _FAST_NATIVES.get(proc)
+                        result = proc.method(*args) if fast is None else fast(self, *args)
+                    else:
+                        fast = _FAST_NATIVES.get(proc) if missing > 0 else None
+                        if fast is not None:
+                            result = fast(self, *args, *([None] * missing))
+                        else:
+                            result = proc.method(*args, *([None] * missing)) if missing > 0 else proc.method(*args)
+                    if result.__class__ not in _INERT and not (result.__class__ is int and -_EXACT < result < _EXACT):
+                        # (convert_number keeps such an integer as it is)
+                        if is_numeric(result):
+                            result = convert_number(result)
+                        result = trampoline(result, input, environment)
+                elif isinstance(proc, Symbol):
                     proc.token = proc_name
                     proc.position = position
                     if proc.__class__ is _Procedure and proc.signature is None:
                         # apply() -> apply_inner() -> validate_arguments() (the arguments as they are) ->
                         # apply_procedure(), without the layers
-                        return trampoline(self.apply_procedure(proc, evaluated_args), input, environment)
-                elif proc.__class__ is _NATIVE:
-                    # apply() -> apply_inner() -> _apply_native(), written out here: the most frequent call
-                    sig = proc.signature
-                    args = evaluated_args if sig is None else _validate_signature(sig, evaluated_args, input)
-                    missing = proc.nargs - len(args)
-                    fast = _FAST_NATIVES.get(proc) if missing >= 0 else None
-                    if fast is not None:
-                        res = fast(self, *args, *([None] * missing))
+                        result = trampoline(self.apply_procedure(proc, evaluated_args, input), input, environment)
                     else:
-                        res = proc.method(*args, *([None] * missing)) if missing > 0 else proc.method(*args)
-                    if res.__class__ in _INERT or (res.__class__ is int and -_EXACT < res < _EXACT):
-                        return res  # convert_number keeps such an integer as it is
-                    if is_numeric(res):
-                        res = convert_number(res)
-                    return trampoline(res, input, environment)
-                return apply(proc, evaluated_args, input, environment)
+                        result = apply(proc, evaluated_args, input, environment)
+                else:
+                    result = apply(proc, evaluated_args, input, environment)
             except JException as jex:
                 if jex.location < 0:
                     jex.location = position
                 if jex.current is None:
                     jex.current = expr.token
                 raise
+            if unwrap and result.__class__ in _JLISTS:
+                return _unwrap(result, keep_array)
+            return result
 
         expr._fast_call = call
         return call
 
     def _lambda(self, expr: Any) -> Node:
         arguments, signature, body, thunk = expr.arguments, expr.signature, expr.body, expr.thunk
-        parser_ = self.parser
         names = [str(arg.value) for arg in arguments]  # apply_procedure binds the arguments to these names
+        if not thunk and isinstance(body, Symbol) and _mark_tail_calls(body):
+            body._fast_tail_calls = True
+        if thunk and expr.__dict__.get("_fast_tail_call") and _plain_variable(body.procedure):
+            return self._tail_call(expr, lambda_node=self._lambda_node(expr, arguments, signature, body, names))
+        return self._lambda_node(expr, arguments, signature, body, names)
+
+    def _tail_call(self, expr: Any, lambda_node: Node) -> Node:
+        """A tail call ``$name(...)`` (a thunk) that ``_mark_tail_calls`` found in a lambda's tail position: when
+        ``$name`` is a native function, it is called here, as the trampoline would call it next (the arguments
+        evaluated in the lambda's scope, the signature checked against the trampoline's input), rather than
+        returned as a thunk. Anything else is the thunk, for the trampoline."""
+        call = expr.body
+        procedure_node = self._node(call.procedure)
+        argument_nodes = [self._node(a) for a in (call.arguments if call.arguments is not None else [])]
+        apply_native = self._apply_native
+
+        def tail_call(input: Any, environment: Any) -> Any:
+            context = _Mode.tail_input
+            if context is not NONE:
+                proc = procedure_node(input, environment)  # a variable: looked up again by the trampoline
+                if proc.__class__ is _NATIVE:
+                    _Mode.tail_calls += 1
+                    if _Mode.tail_calls > MAX_TAIL_CALLS:
+                        raise RunawayError(_TOO_MANY_TAIL_CALLS)
+                    return apply_native(proc, [argument(input, environment) for argument in argument_nodes], context)
+            return lambda_node(input, environment)
+
+        return tail_call
+
+    def _lambda_node(self, expr: Any, arguments: Any, signature: Any, body: Any, names: list[str]) -> Node:
+        parser_, thunk = self.parser, expr.thunk
 
         def lambda_(input: Any, environment: Any) -> Any:
             procedure = _new_procedure(_Procedure)
@@ -1033,13 +1196,13 @@ class FastJsonata(Jsonata):
             return self._stock(Jsonata.evaluate_apply_expression, expr)
         lhs_node = self._node(expr.lhs)
         call = self._call(expr.rhs)
-        return lambda input, environment: call(input, environment, lhs_node(input, environment))
+        return lambda input, environment: call(input, environment, lhs_node(input, environment), False)
 
     # -- the interpreter's methods that native functions and the rare nodes call back into ----------------------
     def evaluate_function(self, expr: Any, input: Any, environment: Any, applyto_context: Any) -> Any:
         if _Mode.interpreted:
             return Jsonata.evaluate_function(self, expr, input, environment, applyto_context)
-        return self._call(expr)(input, environment, applyto_context)
+        return self._call(expr)(input, environment, applyto_context, False)
 
     def apply(self, proc: Any, args: Any, input: Any, environment: Any) -> Any:
         return self._trampoline(self.apply_inner(proc, args, input, environment), input, environment)
@@ -1090,7 +1253,7 @@ class FastJsonata(Jsonata):
         if proc is not None:
             validated_args = self.validate_arguments(proc, args, input)
         if isinstance(proc, Symbol) and proc._jsonata_lambda:
-            return self.apply_procedure(proc, validated_args)
+            return self.apply_procedure(proc, validated_args, input)  # apply's trampoline runs with this input
         if isinstance(proc, Jsonata.JFunction | Jsonata.JLambda):
             return proc.call(input, validated_args)
         return Jsonata.apply_inner(self, proc, args, input, environment)  # a regex, or not a function
@@ -1106,7 +1269,9 @@ class FastJsonata(Jsonata):
             return args
         return Jsonata.validate_arguments(self, signature, args, context)
 
-    def apply_procedure(self, proc: Any, args: Any) -> Any:
+    def apply_procedure(self, proc: Any, args: Any, tail_input: Any = NONE) -> Any:
+        """``Jsonata.apply_procedure``; ``tail_input``, the input of the trampoline its result goes to, lets the
+        lambda's tail calls of native functions run at once (``_tail_call``), NONE when not known."""
         if _Mode.interpreted:
             return Jsonata.apply_procedure(self, proc, args)
         env = FastFrame(proc.environment)
@@ -1121,9 +1286,62 @@ class FastJsonata(Jsonata):
                 env.bind(name, value)
         body = proc.body
         if isinstance(body, Symbol):
-            node = body.__dict__.get("_fast_node")
-            return (node or self._node(body))(proc.input, env)
+            node = body.__dict__.get("_fast_node") or self._node(body)
+            if "_fast_tail_calls" not in body.__dict__:
+                return node(proc.input, env)
+            saved = _Mode.tail_input
+            _Mode.tail_input = tail_input
+            try:
+                return node(proc.input, env)
+            finally:
+                _Mode.tail_input = saved
         raise RuntimeError("Cannot execute procedure: " + proc + " " + proc.body)
+
+
+    def _runner(self, proc: Any) -> Callable[[list[Any]], Any] | None:
+        """``trampoline(apply_procedure(proc, args, None), None, environment)`` for a lambda that a native function
+        applies to many values (``$map``...): what it does once per lambda done once. None for a lambda with a
+        parameter named after a debug callback (``apply_procedure`` binds it)."""
+        body = proc.body
+        if not isinstance(body, Symbol):
+            return None
+        # what depends on the lambda expression alone (its parameters' names and its body), kept on its body
+        plan = body.__dict__.get("_fast_run")
+        if plan is None:
+            names = proc.__dict__.get("_fast_names")
+            if names is None:
+                names = proc._fast_names = [str(arg.value) for arg in proc.arguments]
+            plan = body._fast_run = (not any(name in _CALLBACKS for name in names), names,
+                                     body.__dict__.get("_fast_node") or self._node(body),
+                                     "_fast_tail_calls" in body.__dict__)
+        bindable, names, node, tail_calls = plan
+        if not bindable:
+            return None
+        parent, input = proc.environment, proc.input
+        trampoline = self._trampoline
+
+        def run(args: list[Any]) -> Any:
+            env = FastFrame(parent)
+            table = env.bindings
+            for name, value in zip(names, args, strict=False):
+                if value.__class__ in _DATA:
+                    table[name] = value  # what bind() does for a plain value
+                else:
+                    env.bind(name, value)
+            if tail_calls:
+                saved = _Mode.tail_input
+                _Mode.tail_input = None
+                try:
+                    result = node(input, env)
+                finally:
+                    _Mode.tail_input = saved
+            else:
+                result = node(input, env)
+            if result.__class__ in _INERT:
+                return result
+            return trampoline(result, None, self.environment)
+
+        return run
 
 
 def _step(step_node: Node, stages: list[Any], input: Any, environment: Any, last_step: bool) -> Any:
@@ -1150,19 +1368,50 @@ def _plain_name(step: Any) -> bool:
             and getattr(step, "group", None) is None and not step.keep_array)
 
 
+def _plain_path(path: Any) -> bool:
+    """A path with no group, ``[]``, tuple, focus or array constructor of its own or on a step."""
+    return (path.group is None and not path.keep_singleton_array and path.tuple is None
+            and all(step.tuple is None and step.focus is None and not step.consarray for step in path.steps))
+
+
 def _variable_fields(path: Any) -> bool:
     """A path ``$name.field.field...``: a named variable, then field names, all alone (see ``_fields_of_variable``)."""
     steps = path.steps
     return (len(steps) >= 2 and _plain_variable(steps[0]) and all(_plain_name(step) for step in steps[1:])
-            and path.group is None and not path.keep_singleton_array and path.tuple is None
-            and all(step.tuple is None and step.focus is None and not step.consarray for step in steps))
+            and _plain_path(path))
+
+
+def _context_fields(path: Any) -> bool:
+    """A path ``field.field...`` of field names alone, read from the context (see ``_fields_of_context``)."""
+    return all(_plain_name(step) for step in path.steps) and _plain_path(path)
+
+
+# What ``_read_fields`` returns when the path has to take its steps one by one.
+_STEPS = object()
+
+
+def _read_fields(current: Any, keys: list[str]) -> Any:
+    """The path's value from one object while each field holds an object: a path of one object to one non-array
+    value gives that value, a missing field undefined, a null the null marker. ``_STEPS`` when a value before the
+    last field is not an object, or a field holds an array (the steps flatten and unwrap it)."""
+    for key in keys:
+        if current.__class__ is not dict:
+            return _STEPS
+        current = current.get(key, NONE)
+        if current is NONE:
+            return None
+        if current is None:
+            current = NULL
+        elif isinstance(current, list):
+            return _STEPS
+    return current
 
 
 def _fields_of_variable(name: str, keys: list[str], path: Node) -> Node:
     """The node of a ``_variable_fields`` path: while the variable and each field hold an object, the last field's
-    value is read directly (a path of one object to one non-array value gives that value, a missing field
-    undefined). A variable or a field before the last that is not an object, or an array on the way, takes the
+    value is read directly (``_read_fields``). A variable that is not an object, or an array on the way, takes the
     path's steps."""
+    single, key = len(keys) == 1, keys[0]
 
     def fields(input: Any, environment: Any) -> Any:
         frame = environment
@@ -1174,18 +1423,47 @@ def _fields_of_variable(name: str, keys: list[str], path: Node) -> Node:
         else:
             current = None
         if current.__class__ is dict:
-            for key in keys:
-                if current.__class__ is not dict:
-                    break
-                current = current.get(key, NONE)
-                if current is NONE:
+            if single:  # _read_fields of one key, written out
+                value = current.get(key, NONE)
+                if value is NONE:
                     return None
-                if current is None:
-                    current = NULL
-                elif isinstance(current, list):
-                    break
+                if value is None:
+                    return NULL
+                if not isinstance(value, list):
+                    return value
             else:
-                return current
+                value = _read_fields(current, keys)
+                if value is not _STEPS:
+                    return value
+        result = path(input, environment)
+        return _unwrap(result, False) if result.__class__ in _JLISTS else result
+
+    return fields
+
+
+def _fields_of_context(keys: list[str], path: Node) -> Node:
+    """The node of a ``_context_fields`` path: from an object (the context, one item), the fields are read directly
+    (``_read_fields``); from no context, undefined; from anything else (a sequence, an array), or an array on the
+    way, the path's steps."""
+
+    single, key = len(keys) == 1, keys[0]
+
+    def fields(input: Any, environment: Any) -> Any:
+        if input.__class__ is dict:
+            if single:  # _read_fields of one key, written out
+                value = input.get(key, NONE)
+                if value is NONE:
+                    return None
+                if value is None:
+                    return NULL
+                if not isinstance(value, list):
+                    return value
+            else:
+                value = _read_fields(input, keys)
+                if value is not _STEPS:
+                    return value
+        elif input is None:
+            return None  # no context: the first step finds nothing (Functions.lookup of undefined)
         result = path(input, environment)
         return _unwrap(result, False) if result.__class__ in _JLISTS else result
 
@@ -1249,6 +1527,25 @@ def _flatten(result: list[Any], last_step: bool) -> Any:
     return result_sequence
 
 
+def _mark_tail_calls(expr: Any) -> bool:
+    """Marks the thunks (tail calls) a lambda's body ``expr`` returns as they are: the body itself, or the branches
+    of conditions and the last expression of blocks that have no filter, group or ``[]`` (such nodes return their
+    value unchanged). Whether there is one."""
+    if getattr(expr, "predicate", None) or getattr(expr, "group", None) is not None or expr.keep_array:
+        return False
+    if expr.type == "lambda":
+        if expr.thunk:
+            expr._fast_tail_call = True
+            return True
+        return False
+    if expr.type == "condition":
+        then = _mark_tail_calls(expr.then)
+        return (expr._else is not None and _mark_tail_calls(expr._else)) or then
+    if expr.type == "block" and expr.expressions:
+        return _mark_tail_calls(expr.expressions[-1])
+    return False
+
+
 def _undefined(input: Any, environment: Any) -> Any:
     return None
 
@@ -1292,16 +1589,27 @@ def _applier(instance: FastJsonata, func: Any) -> Callable[[list[Any]], Any]:
     """``Functions.func_apply(func, args)``, its branches decided once for ``func``."""
     if isinstance(func, Symbol) and func._jsonata_lambda:
         if func.signature is None:  # apply() without the validation, which returns the arguments as they are
+            if func.__class__ is _Procedure and not _Mode.interpreted:
+                run = instance._runner(func)
+                if run is not None:
+                    return run
             trampoline, apply_procedure = instance._trampoline, instance.apply_procedure
-            return lambda args: trampoline(apply_procedure(func, args), None, instance.environment)
+            return lambda args: trampoline(apply_procedure(func, args, None), None, instance.environment)
         return lambda args: instance.apply(func, args, None, instance.environment)
     return lambda args: func.call(None, args)
+
+
+def _arity(func: Any) -> int:
+    """``Functions.get_function_arity``: a lambda's is the number of its parameters."""
+    if func.__class__ is _Procedure:
+        return len(func.arguments)
+    return Functions.get_function_arity(func)
 
 
 def _each(instance: FastJsonata, arr: list[Any], func: Any) -> Iterator[tuple[Any, Any]]:
     """Each item of ``arr`` with ``func``'s value for it, called with the item, its index and the array, as many of
     them as the function's arity takes (``Functions.map`` and ``Functions.filter`` call it so)."""
-    arity = Functions.get_function_arity(func)
+    arity = _arity(func)
     apply_ = _applier(instance, func)
     for i, arg in enumerate(arr):
         func_args = [arg]
@@ -1317,6 +1625,13 @@ def _map(instance: FastJsonata, arr: Any, func: Any) -> Any:
     if arr is None:
         return None
     result = _Sequence()
+    if arr and _arity(func) < 2:  # _each for a function of the item alone, written out
+        apply_ = _applier(instance, func)
+        for arg in arr:
+            res = apply_([arg])
+            if res is not None:
+                result.append(res)
+        return result
     for _, res in _each(instance, arr, func) if arr else ():
         if res is not None:
             result.append(res)
@@ -1340,7 +1655,7 @@ def _sift(instance: FastJsonata, arg: Any, func: Any) -> Any:
         return None
     if not arg:
         return None
-    arity = Functions.get_function_arity(func)
+    arity = _arity(func)
     apply_ = _applier(instance, func)
     result = {}
     for key, value in arg.items():
@@ -1358,7 +1673,7 @@ def _fold_left(instance: FastJsonata, sequence: Any, func: Any, init: Any) -> An
     """``Functions.fold_left`` (``$reduce``)."""
     if sequence is None:
         return None
-    arity = Functions.get_function_arity(func)
+    arity = _arity(func)
     if arity < 2:
         raise JException("D3050", 1)
     if init is None and sequence:

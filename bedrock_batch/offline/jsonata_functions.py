@@ -105,8 +105,19 @@ class Functions206:
 
 
 # JSON.stringify's compact text for values ``_plain`` accepts, written by the json module's C encoder (a string as
-# ``json.dumps(s, ensure_ascii=False)`` writes it, as ``_stringify`` does).
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+# ``json.dumps(s, ensure_ascii=False)`` writes it, as ``_stringify`` does): what
+# ``json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode`` writes, the encoder
+# made once instead of on every call.
+_ENCODER = json.encoder.c_make_encoder(None, json.JSONEncoder().default, encode_basestring, None, ":", ",", False,
+                                       False, True) if json.encoder.c_make_encoder is not None else None
+
+
+def _COMPACT(value: Any) -> str:  # noqa: N802  (a constant's name, as it was)
+    if _ENCODER is None:
+        return json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode(value)
+    return "".join(_ENCODER(value, 0))
+
+
 _STR = frozenset({str})
 _TEXT = frozenset({str, bool, type(None)})
 # Integers that JavaScript writes with their digits as Python does: below 10**15 ``js_number`` rounds nothing.
