@@ -109,13 +109,18 @@ class FastFrame(Jsonata.Frame):
             val.signature.set_function_name(name)
 
     def lookup(self, name: str) -> Any:
-        frame = self
-        while frame is not None:
-            val = frame.bindings.get(name, NONE)
-            if val is not NONE:
-                return val
-            frame = frame.parent
-        return None
+        return _lookup(self, name)
+
+
+def _lookup(environment: Any, name: str) -> Any:
+    """The value bound to ``name`` in ``environment`` or the frames around it; None (undefined) where none is."""
+    frame = environment
+    while frame is not None:
+        val = frame.bindings.get(name, NONE)
+        if val is not NONE:
+            return val
+        frame = frame.parent
+    return None
 
 
 class _CallbacksBound(BaseException):  # noqa: N818  (a signal, not an error: no ``except Exception`` stops it)
@@ -459,9 +464,10 @@ class FastJsonata(Jsonata):
         elif not filters and group_fn is None and node_type in ("variable", "name"):
             node = self._unwrapped(expr, node_type, core)
         elif not filters and group_fn is None and not keep_array and node_type == "path" and _variable_fields(expr):
-            node = _fields_of_variable(str(expr.steps[0].value), [str(step.value) for step in expr.steps[1:]], core)
+            node = _fields_read_directly(str(expr.steps[0].value), [str(step.value) for step in expr.steps[1:]],
+                                         core)
         elif not filters and group_fn is None and not keep_array and node_type == "path" and _context_fields(expr):
-            node = _fields_of_context([str(step.value) for step in expr.steps], core)
+            node = _fields_read_directly(None, [str(step.value) for step in expr.steps], core)
         elif not filters and group_fn is None:
             def node(input: Any, environment: Any) -> Any:
                 result = core(input, environment)
@@ -532,13 +538,7 @@ class FastJsonata(Jsonata):
         key = str(expr.value)
 
         def variable(input: Any, environment: Any) -> Any:
-            frame = environment
-            while frame is not None:
-                val = frame.bindings.get(key, NONE)
-                if val is not NONE:
-                    return val
-                frame = frame.parent
-            return None
+            return _lookup(environment, key)
 
         return variable
 
@@ -550,15 +550,10 @@ class FastJsonata(Jsonata):
             key = str(expr.value)
 
             def variable(input: Any, environment: Any) -> Any:
-                frame = environment
-                while frame is not None:
-                    val = frame.bindings.get(key, NONE)
-                    if val is not NONE:
-                        if val.__class__ in _JLISTS:
-                            return _unwrap(val, keep_array)
-                        return val
-                    frame = frame.parent
-                return None
+                val = _lookup(environment, key)
+                if val.__class__ in _JLISTS:
+                    return _unwrap(val, keep_array)
+                return val
 
             return variable
         if node_type == "name":
@@ -648,28 +643,13 @@ class FastJsonata(Jsonata):
 
             def variable_step(input: Any, environment: Any) -> Any:
                 # A variable alone: its value for each item (it does not depend on the item), unwrapped as by _eval.
-                if len(input) == 1:  # one item (a path that starts with it): an object is the step's one result
-                    frame = environment
-                    while frame is not None:
-                        res = frame.bindings.get(name, NONE)
-                        if res is not NONE:
-                            break
-                        frame = frame.parent
-                    else:
-                        res = None
-                    if res.__class__ is dict:
-                        return _Sequence((res,))
+                value = _lookup(environment, name)
+                if len(input) == 1 and value.__class__ is dict:  # one item: an object is the step's one result
+                    return _Sequence((value,))
                 result = []
                 for _ in input:
-                    frame = environment
-                    while frame is not None:
-                        res = frame.bindings.get(name, NONE)
-                        if res is not NONE:
-                            break
-                        frame = frame.parent
-                    else:
-                        continue  # undefined
-                    if res is None:
+                    res = value
+                    if res is None:  # undefined
                         continue
                     if isinstance(res, JList) and res.sequence and not res.tuple_stream:
                         if not res:
@@ -1059,16 +1039,9 @@ class FastJsonata(Jsonata):
         def call(input: Any, environment: Any, applyto_context: Any = NONE, unwrap: bool = True) -> Any:
             # unwrap: the end of _eval for a function node alone (no filter, no group): the node is this closure
             if name is not None:
-                frame = environment
-                while frame is not None:
-                    proc = frame.bindings.get(name, NONE)
-                    if proc is not NONE:
-                        if proc.__class__ in _JLISTS:
-                            proc = _unwrap(proc, False)
-                        break
-                    frame = frame.parent
-                else:
-                    proc = None
+                proc = _lookup(environment, name)
+                if proc.__class__ in _JLISTS:
+                    proc = _unwrap(proc, False)
             else:
                 proc = procedure_node(input, environment)
             if proc is None and is_path and environment.lookup(first_step) is not None:
@@ -1375,14 +1348,15 @@ def _plain_path(path: Any) -> bool:
 
 
 def _variable_fields(path: Any) -> bool:
-    """A path ``$name.field.field...``: a named variable, then field names, all alone (see ``_fields_of_variable``)."""
+    """A path ``$name.field.field...``: a named variable, then field names, all alone
+    (see ``_fields_read_directly``)."""
     steps = path.steps
     return (len(steps) >= 2 and _plain_variable(steps[0]) and all(_plain_name(step) for step in steps[1:])
             and _plain_path(path))
 
 
 def _context_fields(path: Any) -> bool:
-    """A path ``field.field...`` of field names alone, read from the context (see ``_fields_of_context``)."""
+    """A path ``field.field...`` of field names alone, read from the context (see ``_fields_read_directly``)."""
     return all(_plain_name(step) for step in path.steps) and _plain_path(path)
 
 
@@ -1407,21 +1381,15 @@ def _read_fields(current: Any, keys: list[str]) -> Any:
     return current
 
 
-def _fields_of_variable(name: str, keys: list[str], path: Node) -> Node:
-    """The node of a ``_variable_fields`` path: while the variable and each field hold an object, the last field's
-    value is read directly (``_read_fields``). A variable that is not an object, or an array on the way, takes the
-    path's steps."""
+def _fields_read_directly(name: str | None, keys: list[str], path: Node) -> Node:
+    """The node of a ``_variable_fields`` path (``name`` is the variable's) or a ``_context_fields`` one (``name``
+    None): while the variable, or the context as one item, and each field hold an object, the last field's value
+    is read directly (``_read_fields``). From no context, undefined. Anything else (a sequence, an array, an array
+    on the way) takes the path's steps."""
     single, key = len(keys) == 1, keys[0]
 
     def fields(input: Any, environment: Any) -> Any:
-        frame = environment
-        while frame is not None:
-            current = frame.bindings.get(name, NONE)
-            if current is not NONE:
-                break
-            frame = frame.parent
-        else:
-            current = None
+        current = input if name is None else _lookup(environment, name)
         if current.__class__ is dict:
             if single:  # _read_fields of one key, written out
                 value = current.get(key, NONE)
@@ -1435,34 +1403,7 @@ def _fields_of_variable(name: str, keys: list[str], path: Node) -> Node:
                 value = _read_fields(current, keys)
                 if value is not _STEPS:
                     return value
-        result = path(input, environment)
-        return _unwrap(result, False) if result.__class__ in _JLISTS else result
-
-    return fields
-
-
-def _fields_of_context(keys: list[str], path: Node) -> Node:
-    """The node of a ``_context_fields`` path: from an object (the context, one item), the fields are read directly
-    (``_read_fields``); from no context, undefined; from anything else (a sequence, an array), or an array on the
-    way, the path's steps."""
-
-    single, key = len(keys) == 1, keys[0]
-
-    def fields(input: Any, environment: Any) -> Any:
-        if input.__class__ is dict:
-            if single:  # _read_fields of one key, written out
-                value = input.get(key, NONE)
-                if value is NONE:
-                    return None
-                if value is None:
-                    return NULL
-                if not isinstance(value, list):
-                    return value
-            else:
-                value = _read_fields(input, keys)
-                if value is not _STEPS:
-                    return value
-        elif input is None:
+        elif current is None and name is None:
             return None  # no context: the first step finds nothing (Functions.lookup of undefined)
         result = path(input, environment)
         return _unwrap(result, False) if result.__class__ in _JLISTS else result
