@@ -6,11 +6,18 @@ CSV (about 600 bytes a row) and the job output as ``.jsonl.out`` files of 50,000
 (``recordId``, the echoed ``modelInput``, ``modelOutput`` with the answer and token usage; 1% of the lines are
 record errors), the record ids shuffled across files, as Bedrock does not keep input order.
 
+``ROWS --answer-tokens N`` (``make bench`` does not run it) makes every answer about N tokens long (4 bytes a
+token: N x 4 bytes of text, the length of an answer that used all of ``MaxTokens`` N) and measures the writer alone
+(pandas would hold the answers three times over); ``python -m bench.parquet_writer 50000 --answer-tokens 8192`` is one
+job of 50,000 answers of 32 KiB, 1.6 GB of answers.
+
 The data is generated once on disk and uploaded to a moto server started in its own process, so neither
 measured process holds the S3 objects: each contender runs in a fresh subprocess that talks to moto over HTTP,
 as a Lambda talks to S3, and its peak resident memory (``ru_maxrss``, imports included; the figure after imports
-is reported too) is its own. Only the contender's call is timed (reading S3, joining, writing the Parquet file and
-uploading it), not the imports.
+is reported too) is its own. ``ru_maxrss`` counts the pages of a memory-mapped file the process touched; the peak of
+its anonymous memory alone (``RssAnon``, sampled every 5 ms) is reported beside it: a Lambda's limit is met by
+anonymous memory, clean file pages are reclaimed before it is reached. Only the contender's call is timed (reading
+S3, joining, writing the Parquet file and uploading it), not the imports.
 
 * **writer**: ``functions/parquet_writer/app.py`` loaded as Lambda loads it (its folder on ``sys.path``), called
   with the event the output workflow sends, over every output file at once (``RecordIdOffset`` 0).
@@ -52,11 +59,13 @@ RATIONALE = "First consider the quantities given, then combine them step by step
 ANSWER = ("Let us reason step by step. The problem gives two quantities; combining them in order and checking "
           "each intermediate value leads to the result. ")
 PROMPT_TAIL = " Think through the problem step by step, showing your reasoning."
+BYTES_PER_TOKEN = 4  # English text, roughly
 
 
 # -- data ------------------------------------------------------------------------------------------------------
-def generate(rows: int, folder: Path) -> dict[str, Any]:
-    """Write the input CSV and the shuffled ``.jsonl.out`` files under ``folder``; return their sizes."""
+def generate(rows: int, folder: Path, answer_tokens: int | None = None) -> dict[str, Any]:
+    """Write the input CSV and the shuffled ``.jsonl.out`` files under ``folder``; return their sizes. With
+    ``answer_tokens``, each answer is about that many tokens long (``BYTES_PER_TOKEN`` bytes a token)."""
     csv_path = folder / "simplecot.csv"
     with csv_path.open("w", encoding="utf-8") as f:
         f.write("source,target,rationale,task,type\n")
@@ -69,7 +78,7 @@ def generate(rows: int, folder: Path) -> dict[str, Any]:
     for n, start in enumerate(range(0, rows, LINES_PER_FILE)):
         path = folder / f"part-{n:05d}.jsonl.out"
         with path.open("w", encoding="utf-8") as f:
-            f.writelines(_output_line(i) for i in ids[start:start + LINES_PER_FILE])
+            f.writelines(_output_line(i, answer_tokens) for i in ids[start:start + LINES_PER_FILE])
         outputs.append(path)
     return {"csv": csv_path, "outputs": outputs,
             "csv_bytes": csv_path.stat().st_size, "output_bytes": sum(p.stat().st_size for p in outputs)}
@@ -79,7 +88,7 @@ def _source(i: int) -> str:
     return f"{SOURCE * 3}Problem {i}."
 
 
-def _output_line(i: int) -> str:
+def _output_line(i: int, answer_tokens: int | None = None) -> str:
     record_id = str(i).zfill(11)
     model_input = (f'{{"messages":[{{"role":"user","content":[{{"text":"{_source(i)}{PROMPT_TAIL}"}}]}}],'
                    f'"inferenceConfig":{{"maxTokens":512,"temperature":0.2}}}}')
@@ -87,6 +96,10 @@ def _output_line(i: int) -> str:
         return (f'{{"recordId":"{record_id}","modelInput":{model_input},"error":{{"errorCode":500,'
                 f'"errorMessage":"The system encountered an unexpected error during processing. Try again."}}}}\n')
     answer = f"{ANSWER * 3}Answer: {i * 7 % 1000}"
+    if answer_tokens is not None:  # the reasoning repeated, each repeat numbered, to the length asked for
+        size = answer_tokens * BYTES_PER_TOKEN
+        steps = "".join(f"Step {n}. {ANSWER}" for n in range(size // len(ANSWER) + 1))
+        answer = steps[: size - len(answer)] + answer
     output = (f'{{"output":{{"message":{{"role":"assistant","content":[{{"text":"{answer}"}}]}}}},'
               f'"stopReason":"end_turn","usage":{{"inputTokens":{90 + i % 7},"outputTokens":{100 + i % 11},'
               f'"totalTokens":{190 + i % 7 + i % 11}}},"metrics":{{"latencyMs":{300 + i % 500}}}}}')
@@ -187,6 +200,33 @@ def run_pandas(s3: Any, result_key: str) -> int:
     return len(joined)
 
 
+class _AnonymousPeak:
+    """The largest ``RssAnon`` of this process (its anonymous resident memory) while running, sampled every 5 ms."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_kib, self._stop = 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> _AnonymousPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while True:
+            with open("/proc/self/status") as status:
+                for line in status:
+                    if line.startswith("RssAnon:"):
+                        self.peak_kib = max(self.peak_kib, int(line.split()[1]))
+            if self._stop.wait(0.005):
+                return
+
+
 def measure(contender: str, endpoint: str) -> dict[str, Any]:
     """Run one contender in this (fresh) process; only its call is timed, its imports are done before."""
     import boto3
@@ -204,14 +244,16 @@ def measure(contender: str, endpoint: str) -> dict[str, Any]:
         s3 = boto3.client("s3")
         s3.list_buckets()  # the client's own set-up, before the clock starts
         start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        started = time.perf_counter()
-        rows_out = run(s3, result_key)
-        seconds = time.perf_counter() - started
+        with _AnonymousPeak() as anonymous:
+            started = time.perf_counter()
+            rows_out = run(s3, result_key)
+            seconds = time.perf_counter() - started
         peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         body = s3.get_object(Bucket=BUCKET, Key=result_key)["Body"].read()
     metadata = pq.ParquetFile(pa_buffer(body)).metadata
     return {"rows_out": rows_out, "parquet_rows": metadata.num_rows, "parquet_columns": metadata.num_columns,
-            "seconds": round(seconds, 2), "start_rss_mib": round(start_rss), "peak_rss_mib": round(peak_rss)}
+            "seconds": round(seconds, 2), "start_rss_mib": round(start_rss), "peak_rss_mib": round(peak_rss),
+            "peak_anon_mib": round(anonymous.peak_kib / 1024)}
 
 
 def pa_buffer(body: bytes) -> Any:
@@ -220,26 +262,29 @@ def pa_buffer(body: bytes) -> Any:
     return pa.BufferReader(body)
 
 
-def main(rows: int) -> dict[str, Any]:
+def main(rows: int, answer_tokens: int | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        data = generate(rows, Path(tmp))
+        data = generate(rows, Path(tmp), answer_tokens)
         generated = time.perf_counter() - started
         with moto_server() as endpoint:
             upload(endpoint, data)
             results = {}
-            for contender in ("writer", "pandas"):
+            for contender in ("writer",) if answer_tokens else ("writer", "pandas"):
                 out = subprocess.run([sys.executable, "-m", "bench.parquet_writer", "--measure", contender, endpoint],
                                      capture_output=True, text=True, check=True, cwd=REPO, env=os.environ.copy())
                 results[contender] = json.loads(out.stdout.strip().splitlines()[-1])
-    w, p = results["writer"], results["pandas"]
-    return {
+    w = results["writer"]
+    summary = {
         "rows": rows, "input_mib": round(data["csv_bytes"] / 2**20), "output_mib": round(data["output_bytes"] / 2**20),
         "output_files": len(data["outputs"]), "generate_seconds": round(generated, 1),
         "writer": {**w, "rows_per_second": round(rows / w["seconds"])},
-        "pandas": {**p, "rows_per_second": round(rows / p["seconds"])},
-        "speedup": round(p["seconds"] / w["seconds"], 2),
     }
+    if answer_tokens:
+        return {**summary, "answer_tokens": answer_tokens, "answer_bytes": answer_tokens * BYTES_PER_TOKEN}
+    p = results["pandas"]
+    return {**summary, "pandas": {**p, "rows_per_second": round(rows / p["seconds"])},
+            "speedup": round(p["seconds"] / w["seconds"], 2)}
 
 
 # -- one writer per job slice, as the output workflow calls it ----------------------------------------------------
@@ -364,5 +409,7 @@ if __name__ == "__main__":
         print(json.dumps(main_slices(int(sys.argv[1]))))
     elif sys.argv[2:] == ["--csv-rows"]:
         print(json.dumps(main_csv_rows(int(sys.argv[1]))))
+    elif sys.argv[2:3] == ["--answer-tokens"]:
+        print(json.dumps(main(int(sys.argv[1]), int(sys.argv[3]))))
     else:
         print(json.dumps(main(int(sys.argv[1]))))

@@ -134,7 +134,7 @@ ANSWER_FIELDS = {
     "input_key": pa.string(),
 }
 # A row group is written once this many rows or bytes are joined: enough for the columns' pages to compress well,
-# little enough not to hold much beside the answers.
+# little enough not to hold much beside the answers. The answers are gathered at most this many bytes at a time.
 _ROW_GROUP_ROWS = 64 * 1024
 _ROW_GROUP_BYTES = 16 << 20
 
@@ -348,6 +348,7 @@ def _join(
     answer_schema = schema if checker is None else pa.schema(list(schema)[: len(schema) - len(checker.fields)])
     answer_idx = answers.record_idx
     idx_view = batch_outputs.int64_view(answer_idx)
+    step_rows = answers.step_rows(_ROW_GROUP_BYTES)  # answers of up to 32 KiB: 512 at a time
     totals = {"rows": 0, "slice_rows": 0, "input_tokens": 0, "output_tokens": 0}
     pending: list[pa.RecordBatch] = []
     pending_rows = pending_bytes = 0
@@ -364,34 +365,34 @@ def _join(
             totals["slice_rows"] += stop - start
             lo = bisect.bisect_left(idx_view, start, next_answer)
             hi = next_answer = bisect.bisect_left(idx_view, stop, lo)
-            if hi == lo:
-                continue
-            matched_idx = answer_idx.slice(lo, hi - lo)
-            rows = column_types.cast_batch(batch.take(pc.subtract(matched_idx, first)), input_schema, where)
+            for step_lo in range(lo, hi, step_rows):  # the answers are gathered a step at a time
+                step_hi = min(step_lo + step_rows, hi)
+                matched_idx = answer_idx.slice(step_lo, step_hi - step_lo)
+                rows = column_types.cast_batch(batch.take(pc.subtract(matched_idx, first)), input_schema, where)
+                # record_id is Bedrock's recordId until the structured check (its failed records keep that id, as
+                # the other failed records do), then "<RunId>-<recordId>"
+                record_ids = pc.utf8_lpad(pc.cast(matched_idx, pa.string()), width=RECORD_ID_WIDTH, padding="0")
+                constants = [pa.repeat(job.run_id, len(record_ids)), pa.repeat(job.input_key, len(record_ids))]
+                out = pa.RecordBatch.from_arrays(
+                    [*rows.columns, *answers.take(step_lo, step_hi), record_ids, *constants], schema=answer_schema
+                )
+                del rows
+                totals["input_tokens"] += pc.sum(out["input_tokens"]).as_py() or 0
+                totals["output_tokens"] += pc.sum(out["output_tokens"]).as_py() or 0
+                if checker is not None:  # an answer that does not fit the output schema goes to the failed records
+                    out = checker.split(out, keep_items=job.structured_key is not None)
+                at = out.schema.get_field_index("record_id")
+                out = out.set_column(at, "record_id", pc.binary_join_element_wise(job.run_id, out["record_id"], "-"))
+                totals["rows"] += out.num_rows
+                pending.append(out)
+                pending_rows += out.num_rows
+                pending_bytes += out.nbytes
+                del out
+                if pending_rows >= _ROW_GROUP_ROWS or pending_bytes >= _ROW_GROUP_BYTES:
+                    writer.write_table(pa.Table.from_batches(pending, schema=schema))
+                    pending, pending_rows, pending_bytes = [], 0, 0
+                    pa.default_memory_pool().release_unused()  # hand back the pages of the buffers just freed
             del batch
-            # record_id is Bedrock's recordId until the structured check (its failed records keep that id, as the
-            # other failed records do), then "<RunId>-<recordId>"
-            record_ids = pc.utf8_lpad(pc.cast(matched_idx, pa.string()), width=RECORD_ID_WIDTH, padding="0")
-            constants = [pa.repeat(job.run_id, len(record_ids)), pa.repeat(job.input_key, len(record_ids))]
-            out = pa.RecordBatch.from_arrays(
-                [*rows.columns, *answers.take(lo, hi), record_ids, *constants], schema=answer_schema
-            )
-            del rows
-            totals["input_tokens"] += pc.sum(out["input_tokens"]).as_py() or 0
-            totals["output_tokens"] += pc.sum(out["output_tokens"]).as_py() or 0
-            if checker is not None:  # an answer that does not fit the output schema goes to the failed records
-                out = checker.split(out, keep_items=job.structured_key is not None)
-            at = out.schema.get_field_index("record_id")
-            out = out.set_column(at, "record_id", pc.binary_join_element_wise(job.run_id, out["record_id"], "-"))
-            totals["rows"] += out.num_rows
-            pending.append(out)
-            pending_rows += out.num_rows
-            pending_bytes += out.nbytes
-            del out
-            if pending_rows >= _ROW_GROUP_ROWS or pending_bytes >= _ROW_GROUP_BYTES:
-                writer.write_table(pa.Table.from_batches(pending, schema=schema))
-                pending, pending_rows, pending_bytes = [], 0, 0
-                pa.default_memory_pool().release_unused()  # hand back the pages of the buffers just freed
     finally:
         source.batches.close()
     if pending:

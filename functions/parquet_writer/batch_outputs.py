@@ -7,10 +7,11 @@ explicit schema that keeps only ``recordId``, ``error`` and the answer fields of
 cannot type is read again line by line with ``json.loads``. Output order is not input order: everything is keyed by
 ``int(recordId)``.
 
-What is kept, so that memory is the answers once plus a few bytes a line:
+What is kept, so that memory is a few bytes a line, whatever the answers' length:
 
-* the answers of the slice, in the order read, as they were parsed (never copied into sorted order); a sorted index
-  of their record numbers says where each one is (``Answers``), and the join gathers each input batch's answers;
+* the answers of the slice, in the order read, as they were parsed (never copied into sorted order), appended block
+  by block to a memory-mapped file in /tmp (``answer_spool``), not held in memory; a sorted index of their record
+  numbers says where each one is (``Answers``), and the join gathers each input batch's answers, a step at a time;
 * per line, its record number, its recordId and what it gave (an answer, an error or nothing recognisable), for the
   counts and the missing records;
 * per error line, Bedrock's ``errorCode`` and ``errorMessage``, for the failed records' list.
@@ -32,9 +33,11 @@ import pyarrow.json as pajson
 
 if __package__:
     from . import answer_extraction as extraction
+    from .answer_spool import AnswerSpool
     from .s3_files import PacedStream, json_lines
 else:  # deployed: the function folder is the import root
     import answer_extraction as extraction
+    from answer_spool import AnswerSpool
     from s3_files import PacedStream, json_lines
 
 log = logging.getLogger(__name__)
@@ -55,7 +58,9 @@ ERROR_DEFAULTS = {"errorCode": "ModelError", "errorMessage": "the batch job repo
 
 _RECORD_ID = re.compile(r"[0-9]{1,18}")
 _BLOCK_SIZE = 16 << 20  # pyarrow.json needs the longest line to fit in one block
-_FALLBACK_ROWS = 16 * 1024  # lines parsed one by one are turned into columns this many at a time
+# lines parsed one by one are turned into columns this many at a time, or fewer once their answers hold this much
+_FALLBACK_ROWS = 16 * 1024
+_FALLBACK_BYTES = 16 << 20
 _KINDS = ("response", "embedding")
 # What is kept to the end (the answers, a few bytes a line) is copied out of the buffers that the parsers and the join
 # allocate and free all the time, into buffers of its own: a kept slice of a parser's buffer would pin all of it.
@@ -110,29 +115,39 @@ _ERRORS = pa.schema([("line", pa.int64()), ("error_code", pa.string()), ("error_
 
 
 class Answers:
-    """The answers of the slice, one per record (the first read wins), looked up in record order.
+    """The answers of the slice, one per record (the first of ``kind`` read wins), looked up in record order.
 
     ``record_idx`` is sorted; the answer of ``record_idx[i]`` is row ``positions[i]`` of the concatenation of
-    ``chunks``, which stay as they were read: sorting moves 16 bytes an answer, not the answers.
+    ``chunks``, which stay as they were read (memory-mapped, see ``answer_spool``): sorting moves 16 bytes an answer,
+    not the answers. Rows of ``chunks`` without an answer of ``kind`` are left out of the index.
     """
 
     def __init__(self, kind: str, chunks: list[pa.RecordBatch]) -> None:
         self.kind = kind
         self.columns = [kind, "input_tokens", "output_tokens", "stop_reason"]
-        self._chunks = [chunk.select(self.columns) for chunk in chunks if chunk.num_rows]
+        chunks = [chunk for chunk in chunks if chunk.num_rows]
+        self._chunks = [chunk.select(self.columns) for chunk in chunks]
         self._starts = [0]
         for chunk in self._chunks:
             self._starts.append(self._starts[-1] + chunk.num_rows)
-        idx = pa.chunked_array([chunk["record_idx"] for chunk in chunks if chunk.num_rows], pa.int64())
+        idx = pa.chunked_array([chunk["record_idx"] for chunk in chunks], pa.int64())
+        has_kind = pa.chunked_array([pc.is_valid(chunk[kind]) for chunk in chunks], pa.bool_())
+        at = pc.cast(pc.indices_nonzero(has_kind), pa.int64())  # rows of the concatenation with an answer
+        idx = idx.filter(has_kind)
         order = pc.sort_indices(idx)  # stable: the first answer of a repeated record wins
         sorted_idx = idx.take(order).combine_chunks() if len(idx) else pa.array([], pa.int64())
-        positions = pc.cast(order, pa.int64())
+        positions = at.take(order)
         if len(sorted_idx) > 1:
             is_first = pc.not_equal(sorted_idx.slice(1), sorted_idx.slice(0, len(sorted_idx) - 1))
             is_first = pa.concat_arrays([pa.array([True]), is_first])
             sorted_idx, positions = sorted_idx.filter(is_first), positions.filter(is_first)
         self.record_idx: pa.Array = pa.concat_arrays([sorted_idx], memory_pool=_KEPT)
         self.positions: pa.Array = pa.concat_arrays([positions], memory_pool=_KEPT)
+        self.longest = max((_longest(chunk[kind]) for chunk in self._chunks), default=0)  # bytes of one answer
+
+    def step_rows(self, step_bytes: int) -> int:
+        """How many answers ``take`` may gather at once to hold at most ``step_bytes`` of them (at least one)."""
+        return max(1, step_bytes // max(1, self.longest))
 
     @property
     def num_rows(self) -> int:
@@ -234,6 +249,15 @@ class JobOutputs:
         return len(idx) - (pc.sum(pc.cast(seen, pa.int64())).as_py() or 0)
 
 
+def _longest(column: pa.Array) -> int:
+    """The bytes of the longest value of an answer column: a string's UTF-8, an embedding's floats."""
+    if pa.types.is_list(column.type):
+        lengths, width = pc.list_value_length(column), column.type.value_type.byte_width
+    else:
+        lengths, width = pc.binary_length(column), 1
+    return (pc.max(lengths).as_py() or 0) * width
+
+
 def write_failed(s3: Any, bucket: str, key: str, records: list[dict[str, Any]]) -> None:
     """One JSON line per failed record, shaped like an output error line, to ``s3://bucket/key``."""
     body = "".join(json.dumps(record) + "\n" for record in records)
@@ -264,8 +288,14 @@ def list_keys(s3: Any, bucket: str, prefix: str, suffix: str) -> Iterator[str]:
 def read_job_outputs(s3: Any, bucket: str, prefix: str, first_row: int, end_row: int | None) -> JobOutputs:
     """Read every ``*.jsonl.out`` under ``prefix``; keep answers whose record is in ``[first_row, end_row)``."""
     keys = list(list_keys(s3, bucket, prefix, OUTPUT_SUFFIX))
-    reader = _OutputReader(s3, bucket, first_row, end_row)
-    files = [reader.read(key) for key in keys]  # in the order of the keys: the first answer read wins
+    spool = AnswerSpool(_ANSWERS)
+    try:
+        reader = _OutputReader(s3, bucket, first_row, end_row, spool)
+        files = [reader.read(key) for key in keys]  # in the order of the keys: the first answer read wins
+    except BaseException:
+        spool.discard()
+        raise
+    chunks = spool.open()
 
     lines = pa.Table.from_batches([_kept([file.lines for file in files], _LINES)])
     errors, first_line = [], 0
@@ -273,16 +303,11 @@ def read_job_outputs(s3: Any, bucket: str, prefix: str, first_row: int, end_row:
         if file.errors is not None:
             errors.append(file.errors.set_column(0, "line", pc.add(file.errors["line"], first_line)))
         first_line += file.lines.num_rows
-    chunks = [file.answers for file in files if file.answers is not None]
     del files
 
     counts = {kind: pc.sum(pc.cast(lines[f"has_{kind}"], pa.int64())).as_py() or 0 for kind in _KINDS}
     # a job runs one model: text if more lines answered with text than with a vector, and the reverse
     kind = max(_KINDS, key=lambda k: counts[k]) if any(counts.values()) else _kind_from_model_input(s3, bucket, keys)
-    for i, chunk in enumerate(chunks):
-        has_kind = pc.is_valid(chunk[kind])
-        if has_kind.false_count:
-            chunks[i] = pc.filter(chunk, has_kind, memory_pool=_KEPT)
     has_kind = lines[f"has_{kind}"]
     failure = pc.if_else(
         lines["is_error"], _IS_MODEL_ERROR, pc.if_else(has_kind, pa.scalar(None, pa.int8()), _IS_UNRECOGNISED)
@@ -298,27 +323,31 @@ def read_job_outputs(s3: Any, bucket: str, prefix: str, first_row: int, end_row:
 
 @dataclass
 class _FileParts:
-    """What is kept of one output file (see the module docstring); ``errors``' lines count from its first line."""
+    """What is kept of one output file (see the module docstring) but its answers, which went to the spool;
+    ``errors``' lines count from its first line."""
 
     lines: pa.RecordBatch  # _LINES, one row per line
-    answers: pa.RecordBatch | None  # _ANSWERS: the lines with an answer whose record is in the slice
     errors: pa.RecordBatch | None  # _ERRORS: the error lines
 
 
 class _OutputReader:
-    """Reads output files into ``_FileParts``, one at a time (two side by side would hold twice the buffers)."""
+    """Reads output files into ``_FileParts``, one at a time (two side by side would hold twice the buffers), and
+    their answers (the lines with an answer whose record is in the slice, ``_ANSWERS``) into ``spool``."""
 
-    def __init__(self, s3: Any, bucket: str, first_row: int, end_row: int | None) -> None:
+    def __init__(self, s3: Any, bucket: str, first_row: int, end_row: int | None, spool: AnswerSpool) -> None:
         self._s3, self._bucket = s3, bucket
         self._first_row, self._end_row = first_row, end_row
+        self._spool = spool
         self._schemas = list(_FILE_SCHEMAS)  # the one that fitted the last file first: the job's files are alike
 
     def read(self, key: str) -> _FileParts:
         for schema in list(self._schemas):
             body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"]
+            mark = self._spool.mark()
             try:
                 blocks = [self._split(batch) for batch in _parse_typed(body, schema)]
             except pa.ArrowException as error:
+                self._spool.drop_since(mark)  # this attempt's answers: the next one reads the file again
                 if "straddl" in str(error):
                     break  # a line longer than a block: no schema helps, straight to the slow path
                 continue  # a field of another type than expected: try the next schema, then the slow path
@@ -331,8 +360,9 @@ class _OutputReader:
         lines = json_lines(self._s3, self._bucket, key)
         return _file_parts([self._split(batch) for batch in _parse_lines(lines)])
 
-    def _split(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch, pa.RecordBatch]:
-        """One block of compacted lines (``_LINE_SCHEMA``) as its lines, answers and errors (lines of the block)."""
+    def _split(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch]:
+        """One block of compacted lines (``_LINE_SCHEMA``) as its lines and errors (lines of the block); its answers
+        go to the spool."""
         idx, is_error = batch["record_idx"], batch["is_error"]
         has_response, has_embedding = pc.is_valid(batch["response"]), pc.is_valid(batch["embedding"])
         lines = pa.RecordBatch.from_arrays(
@@ -342,23 +372,21 @@ class _OutputReader:
         if self._end_row is not None:
             in_range = pc.and_(in_range, pc.less(idx, self._end_row))
         answered = pc.and_(pc.invert(is_error), pc.or_(has_response, has_embedding))
-        answers = batch.select(_ANSWERS.names).filter(pc.fill_null(pc.and_(answered, in_range), False))
+        self._spool.add(batch.select(_ANSWERS.names).filter(pc.fill_null(pc.and_(answered, in_range), False)))
         error_lines = pc.cast(pc.indices_nonzero(is_error), pa.int64())
         errors = batch.select(["error_code", "error_message"]).take(error_lines)
         errors = pa.RecordBatch.from_arrays([error_lines, *errors.columns], schema=_ERRORS)
-        return lines, answers, errors
+        return lines, errors
 
 
-def _file_parts(blocks: list[tuple[pa.RecordBatch, pa.RecordBatch, pa.RecordBatch]]) -> _FileParts:
+def _file_parts(blocks: list[tuple[pa.RecordBatch, pa.RecordBatch]]) -> _FileParts:
     errors, first_line = [], 0
-    for lines, _, block_errors in blocks:
+    for lines, block_errors in blocks:
         if block_errors.num_rows:
             errors.append(block_errors.set_column(0, "line", pc.add(block_errors["line"], first_line)))
         first_line += lines.num_rows
-    answers = [block_answers for _, block_answers, _ in blocks if block_answers.num_rows]
     return _FileParts(
-        lines=_kept([lines for lines, _, _ in blocks], _LINES),
-        answers=_kept(answers, _ANSWERS) if answers else None,
+        lines=_kept([lines for lines, _ in blocks], _LINES),
         errors=_kept(errors, _ERRORS) if errors else None,
     )
 
@@ -418,6 +446,7 @@ def _compact_lines(
 
 def _parse_lines(lines: Iterator[Any]) -> Iterator[pa.RecordBatch]:
     columns: dict[str, list] = {name: [] for name in _LINE_SCHEMA.names}
+    answer_bytes = 0
     for line in lines:
         if not isinstance(line, dict):  # a malformed line cannot be matched to a record: it counts as unmatched
             line = {"error": "malformed output line"}
@@ -433,9 +462,13 @@ def _parse_lines(lines: Iterator[Any]) -> Iterator[pa.RecordBatch]:
         columns["error_message"].append(message)
         for name, value in zip(extraction.Answer._fields, answer or extraction.Answer(*[None] * 5), strict=True):
             columns[name].append(value)
-        if len(columns["record_idx"]) >= _FALLBACK_ROWS:
+        if answer is not None:  # characters of the text, or the embedding's floats (4 bytes each)
+            answer_bytes += len(answer.response) if isinstance(answer.response, str) else 0
+            answer_bytes += 4 * len(answer.embedding) if isinstance(answer.embedding, list) else 0
+        if len(columns["record_idx"]) >= _FALLBACK_ROWS or answer_bytes >= _FALLBACK_BYTES:
             yield pa.RecordBatch.from_pydict(columns, schema=_LINE_SCHEMA)
             columns = {name: [] for name in _LINE_SCHEMA.names}
+            answer_bytes = 0
     if columns["record_idx"]:
         yield pa.RecordBatch.from_pydict(columns, schema=_LINE_SCHEMA)
 
