@@ -74,14 +74,15 @@ are compared as Bedrock echoes them, verbatim):
   ``FailedKey``;
 * ``FailedKey``: the key they were written to; null when ``Failed`` is 0, and then no object is written.
 
-Why it is built this way: the answers of one job (at most 50,000 records) are small next to the input file, so they
-are read first, file by file and block by block, keeping only the answers and a few bytes a line (see
-``batch_outputs``); the input is then streamed batch by batch, each batch's rows with an answer are picked with one
-vectorised ``take``, their answers gathered beside them, and written as Parquet, a row group every 16 MiB, straight
-into a multipart upload of 8 MiB parts (``S3UploadStream``: nothing is written to /tmp, so the Lambda's ephemeral
-storage bounds nothing). The input is read from the shared row index's checkpoint before the slice, not from row 0
-(see ``row_index``), so a job's writer downloads about its slice, not the file before it. Memory stays bounded by
-one copy of the answers plus a few input blocks, one row group and one part. For JSON Lines and Parquet no Python
+Why it is built this way: the answers of one job (at most 50,000 records) are read first, file by file and block by
+block, keeping a few bytes a line in memory and the answers in a memory-mapped file in /tmp (see ``batch_outputs``
+and ``answer_spool``: with a large MaxTokens they outgrow the function's memory); the input is then streamed batch by
+batch, each batch's rows with an answer are picked with a vectorised ``take``, their answers gathered beside them
+16 MiB at a time, and written as Parquet, a row group every 16 MiB, straight into a multipart upload of 8 MiB parts
+(``S3UploadStream``: the Parquet file never touches /tmp). The input is read from the shared row index's checkpoint
+before the slice, not from row 0 (see ``row_index``), so a job's writer downloads about its slice, not the file before
+it. Memory stays bounded by a few input blocks, one step of answers, one row group and one part, whatever the
+answers' length; /tmp holds the answers once. For JSON Lines and Parquet no Python
 code runs per input row but the row scanner's regular-expression match; CSV rows are delimited and parsed in Python
 (``csv_rows``), because pyarrow's reader cannot read them as Step Functions' does. The missing records are found
 from recordIds alone (see ``missing_records``). Nothing but counts and keys is logged: prompts, answers and recordIds
@@ -91,6 +92,8 @@ never reach the logs.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import ctypes
 import logging
 import os
 from typing import Any
@@ -121,6 +124,22 @@ log.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 # about 180 MB lower (mimalloc keeps what it freed), at the same speed. The function's memory is what its Lambda limit
 # counts, for one invocation and the next in a warm container.
 pa.set_memory_pool(pa.system_memory_pool())
+
+
+def _fix_mmap_threshold(size: int) -> None:
+    """Make glibc's malloc give every block of ``size`` bytes or more its own mmap, returned to the system when freed.
+
+    By default the threshold moves up (to 32 MiB) each time such a block is freed, after which the parsers' 16 MiB
+    blocks and the upload's 8 MiB parts come from the heap and fragment it: reading one output file of 50,000 answers
+    of 8 KiB (`python -m bench.parquet_writer 50000 --answer-tokens 2048`) peaked at 511 MiB of anonymous memory,
+    of which pyarrow held 124; with the threshold fixed here, 248. Not glibc (no ``mallopt``): nothing to do.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, size)
+
+
+_M_MMAP_THRESHOLD = -3  # malloc.h
+_fix_mmap_threshold(4 << 20)
 
 RECORD_ID_WIDTH = 11
 ANSWER_FIELDS = {

@@ -99,6 +99,10 @@ def test_plan_figures_are_what_the_real_run_does(tmp_path: Path, suffix: str) ->
     assert plan["cost_on_demand_usd"] == pytest.approx(
         (plan["input_tokens"] * 0.035 + plan["output_tokens_max"] * 0.25 * 0.14) / 1e6, abs=1e-6)
     assert all(q["met"] for q in plan["quotas"])
+    # The Parquet writer keeps a job's answers in its /tmp: the largest job, every answer at MaxTokens, 4 B a token.
+    writer_tmp = next(q for q in plan["quotas"] if q["quota"] == "Parquet writer answers size (/tmp)")
+    assert writer_tmp["planned"] == max(j["records"] for j in plan["jobs"] if j["mode"] == "batch") * 512 * 4
+    assert writer_tmp["limit"] == 10240 * 2**20
 
 
 def test_a_file_below_min_records_is_planned_on_demand_at_the_on_demand_price(tmp_path: Path) -> None:
