@@ -150,7 +150,9 @@ def upload(endpoint: str, data: dict[str, Any]) -> None:
 
 # -- the contenders (each in its own process) ------------------------------------------------------------------
 def load_writer() -> Any:
-    """``functions/parquet_writer/app.py`` as Lambda loads it: its folder is the import root."""
+    """``functions/parquet_writer/app.py`` as Lambda loads it: its folder is the import root, and the process is
+    the function's own (``AWS_LAMBDA_FUNCTION_NAME`` set, as Lambda sets it: the writer then tunes malloc)."""
+    os.environ.setdefault("AWS_LAMBDA_FUNCTION_NAME", "bench-parquet-writer")
     sys.path.insert(0, str(FUNCTION_DIR))
     try:
         spec = importlib.util.spec_from_file_location("bench_parquet_writer_app", FUNCTION_DIR / "app.py")

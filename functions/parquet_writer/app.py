@@ -139,7 +139,8 @@ def _fix_mmap_threshold(size: int) -> None:
 
 
 _M_MMAP_THRESHOLD = -3  # malloc.h
-_fix_mmap_threshold(4 << 20)
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # in Lambda, where the process is the function's own; not in a
+    _fix_mmap_threshold(4 << 20)                # process that imports the writer (the offline runtime, tests)
 
 RECORD_ID_WIDTH = 11
 ANSWER_FIELDS = {
