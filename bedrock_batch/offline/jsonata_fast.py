@@ -465,9 +465,10 @@ class FastJsonata(Jsonata):
             node = self._unwrapped(expr, node_type, core)
         elif not filters and group_fn is None and not keep_array and node_type == "path" and _variable_fields(expr):
             node = _fields_read_directly(str(expr.steps[0].value), [str(step.value) for step in expr.steps[1:]],
-                                         core)
+                                         core, self._last_stages(expr))
         elif not filters and group_fn is None and not keep_array and node_type == "path" and _context_fields(expr):
-            node = _fields_read_directly(None, [str(step.value) for step in expr.steps], core)
+            node = _fields_read_directly(None, [str(step.value) for step in expr.steps], core,
+                                         self._last_stages(expr))
         elif not filters and group_fn is None:
             def node(input: Any, environment: Any) -> Any:
                 result = core(input, environment)
@@ -484,6 +485,11 @@ class FastJsonata(Jsonata):
                 return result
         expr._fast_node = node
         return node
+
+    def _last_stages(self, path: Any) -> list[Callable[[Any, Any], Any]]:
+        """The filters of a path's last step (``$v.items[...]``), as ``_step`` runs them."""
+        stages = path.steps[-1].stages
+        return [self._filter(stage.expr) for stage in stages] if stages else []
 
     def _core(self, expr: Any, node_type: str | None) -> Node:
         if node_type is None:
@@ -1067,10 +1073,19 @@ class FastJsonata(Jsonata):
                     else:
                         # _validate_signature, its most frequent end (the arguments as they are) written out
                         plans = sig.__dict__.get("_fast_plans")
-                        plan = None if plans is None else plans.get(
-                            (evaluated_args[0].__class__,) if count == 1 and applyto_context is NONE
-                            else tuple(map(type, evaluated_args)))
-                        if plan.__class__ is int and plan == len(evaluated_args):
+                        if plans is None:
+                            plan = None
+                        elif applyto_context is not NONE:
+                            plan = plans.get(tuple(map(type, evaluated_args)))
+                        elif count == 1:
+                            plan = plans.get((evaluated_args[0].__class__,))
+                        elif count == 2:
+                            plan = plans.get((evaluated_args[0].__class__, evaluated_args[1].__class__))
+                        else:
+                            plan = plans.get(tuple(map(type, evaluated_args)))
+                        if plan.__class__ is int and len(evaluated_args) <= plan <= proc.nargs:
+                            # the arguments in order, the missing ones None: what _take, then the padding below,
+                            # make of them
                             args = evaluated_args
                         else:
                             args = _validate_signature(sig, evaluated_args, input)
@@ -1341,6 +1356,12 @@ def _plain_name(step: Any) -> bool:
             and getattr(step, "group", None) is None and not step.keep_array)
 
 
+def _filtered_name(step: Any) -> bool:
+    """A step that is a field name with filters (``name[...]``) and nothing else: no group or ``[]``."""
+    return (step.type == "name" and not getattr(step, "predicate", None) and getattr(step, "group", None) is None
+            and not step.keep_array and all(stage.type == "filter" for stage in step.stages or ()))
+
+
 def _plain_path(path: Any) -> bool:
     """A path with no group, ``[]``, tuple, focus or array constructor of its own or on a step."""
     return (path.group is None and not path.keep_singleton_array and path.tuple is None
@@ -1348,67 +1369,77 @@ def _plain_path(path: Any) -> bool:
 
 
 def _variable_fields(path: Any) -> bool:
-    """A path ``$name.field.field...``: a named variable, then field names, all alone
-    (see ``_fields_read_directly``)."""
+    """A path ``$name.field.field...``: a named variable, then field names, all alone but the last, which may
+    have filters (see ``_fields_read_directly``)."""
     steps = path.steps
-    return (len(steps) >= 2 and _plain_variable(steps[0]) and all(_plain_name(step) for step in steps[1:])
-            and _plain_path(path))
+    return (len(steps) >= 2 and _plain_variable(steps[0]) and all(_plain_name(step) for step in steps[1:-1])
+            and _filtered_name(steps[-1]) and _plain_path(path))
 
 
 def _context_fields(path: Any) -> bool:
-    """A path ``field.field...`` of field names alone, read from the context (see ``_fields_read_directly``)."""
-    return all(_plain_name(step) for step in path.steps) and _plain_path(path)
+    """A path ``field.field...`` of field names alone (the last may have filters), read from the context (see
+    ``_fields_read_directly``)."""
+    return (all(_plain_name(step) for step in path.steps[:-1]) and _filtered_name(path.steps[-1])
+            and _plain_path(path))
 
 
-# What ``_read_fields`` returns when the path has to take its steps one by one.
-_STEPS = object()
-
-
-def _read_fields(current: Any, keys: list[str]) -> Any:
-    """The path's value from one object while each field holds an object: a path of one object to one non-array
-    value gives that value, a missing field undefined, a null the null marker. ``_STEPS`` when a value before the
-    last field is not an object, or a field holds an array (the steps flatten and unwrap it)."""
+def _object_at(current: dict[str, Any], keys: list[str]) -> Any:
+    """The object that ``keys`` lead to from the object ``current`` while each field holds an object; None
+    (undefined) when a field is missing; ``_STEPS`` when one holds anything else (the path's steps decide)."""
     for key in keys:
-        if current.__class__ is not dict:
-            return _STEPS
         current = current.get(key, NONE)
-        if current is NONE:
-            return None
-        if current is None:
-            current = NULL
-        elif isinstance(current, list):
-            return _STEPS
+        if current.__class__ is not dict:
+            return None if current is NONE else _STEPS
     return current
 
 
-def _fields_read_directly(name: str | None, keys: list[str], path: Node) -> Node:
+# What a path read directly gives when it has to take its steps one by one.
+_STEPS = object()
+
+
+def _fields_read_directly(name: str | None, keys: list[str], path: Node, stages: list[Node]) -> Node:
     """The node of a ``_variable_fields`` path (``name`` is the variable's) or a ``_context_fields`` one (``name``
-    None): while the variable, or the context as one item, and each field hold an object, the last field's value
-    is read directly (``_read_fields``). From no context, undefined. Anything else (a sequence, an array, an array
-    on the way) takes the path's steps."""
-    single, key = len(keys) == 1, keys[0]
+    None): while the variable, or the context as one item, and each field but the last hold an object, the last
+    field's value is read directly: a missing field undefined, a null the null marker, a plain list as it is (the
+    last step's single array result is the path's value), then given to the last step's filters (``stages``).
+    From no context, undefined. Anything else (a sequence, an array on the way, one of the interpreter's lists)
+    takes the path's steps."""
+    leading, last = keys[:-1], keys[-1]
 
     def fields(input: Any, environment: Any) -> Any:
         current = input if name is None else _lookup(environment, name)
         if current.__class__ is dict:
-            if single:  # _read_fields of one key, written out
-                value = current.get(key, NONE)
+            if leading:
+                current = _object_at(current, leading)
+            if current.__class__ is dict:
+                value = current.get(last, NONE)
                 if value is NONE:
                     return None
                 if value is None:
-                    return NULL
-                if not isinstance(value, list):
-                    return value
-            else:
-                value = _read_fields(current, keys)
+                    value = NULL
+                elif isinstance(value, list) and value.__class__ is not list:
+                    value = _STEPS
                 if value is not _STEPS:
-                    return value
+                    return _filtered(value, stages, environment) if stages else value
+            elif current is None:
+                return None  # a field on the way is missing
         elif current is None and name is None:
             return None  # no context: the first step finds nothing (Functions.lookup of undefined)
         result = path(input, environment)
         return _unwrap(result, False) if result.__class__ in _JLISTS else result
 
     return fields
+
+
+def _filtered(value: Any, stages: list[Node], environment: Any) -> Any:
+    """The end of a path whose last step read ``value`` (not undefined) from one object and has filters: the step
+    (``_step``) runs them on it, flattens the result, and the path's value is unwrapped."""
+    for stage in stages:
+        value = stage(value, environment)
+    if value is None:
+        return None
+    result = _flatten([value], True)
+    return _unwrap(result, False) if result.__class__ in _JLISTS else result
 
 
 def _name_chain(names: list[tuple[str, Callable[[Any, Any], Any]]]) -> Callable[[Any, Any], Any]:
@@ -1648,6 +1679,29 @@ def _replace(instance: FastJsonata, string: Any, pattern: Any, replacement: Any,
     return Functions.replace(string, pattern, replacement, limit)
 
 
+def _not(instance: FastJsonata, arg: Any) -> Any:
+    """``Functions.not_``: undefined stays undefined."""
+    return None if arg is None else not _to_boolean(arg)
+
+
+def _keys(instance: FastJsonata, arg: Any) -> Any:
+    """``Functions.keys``; an object's keys, in order, as a sequence."""
+    if arg.__class__ is dict:
+        return _Sequence(arg)
+    return Functions.keys(arg)
+
+
+def _lookup_field(instance: FastJsonata, input: Any, key: Any) -> Any:
+    """``Functions.lookup`` (``$lookup``): from an object, the field's value, the null marker for a null, undefined
+    when it is missing."""
+    if input.__class__ is dict:
+        result = input.get(key, NONE)
+        if result is NONE:
+            return None
+        return NULL if result is None else result
+    return Functions.lookup(input, key)
+
+
 _NATIVE = Jsonata.JNativeFunction
 _is_numeric, _convert_number = Utils.is_numeric, Utils.convert_number
 
@@ -1655,7 +1709,7 @@ _is_numeric, _convert_number = Utils.is_numeric, Utils.convert_number
 _FAST_NATIVES: dict[Any, Callable[..., Any]] = {
     Jsonata.static_frame.lookup(name): function
     for name, function in (("map", _map), ("filter", _filter), ("sift", _sift), ("reduce", _fold_left),
-                           ("replace", _replace))
+                           ("replace", _replace), ("not", _not), ("keys", _keys), ("lookup", _lookup_field))
 }
 
 _BUILDERS: dict[str, Callable[[FastJsonata, Any], Node]] = {

@@ -179,6 +179,21 @@ EXPRESSIONS = [
     "nums[$floor($ / 2) = 1]", "'a' < 'b'", "2 >= 2.0", "1 < 1.5", "'a' > 1", "nums[$ > 2.5]", "null < 1",
     # $string of objects and arrays, written by the json module's encoder
     "$string({'a': 'q \\\\ \\\" x', 'b': [1, true, null, {'c': 'd'}]})", "$string([[]])", "$string({})",
+    "$string(['a', 1, null, true])", "$string(['a', 1.5])", "$string([function($x) { $x }])", "$string(nums, true)",
+    # a path whose last field holds a plain array, read directly, then its filters: indexes, predicates, nested and
+    # empty arrays, null, scalars, arrays on the way, from the context
+    "$obj.x.y[0]", "$obj.x.y[$ = 1]", "$obj.x.y[[0, 1]]", "$obj.x.y[-1].z", "$obj.x[y]", "$obj.x.missing[0]",
+    "($o := {'a': {'b': [1, [2, 3]]}}; $o.a.b[1])", "($o := {'a': {'b': [[1, 2]]}}; $o.a.b[0])",
+    "($o := {'a': {'b': []}}; $o.a.b[0])", "($o := {'a': {'b': null}}; $o.a.b[0])",
+    "($o := {'a': {'b': 5}}; $o.a.b[$ > 2])", "($o := {'a': {'b': [1, 2]}}; $o.a.b[$ > 5])",
+    "($o := {'a': [{'b': [1]}, {'b': [2]}]}; $o.a.b[0])", "($o := {'a': {'a': [1, 2]}}; $o.a.a)",
+    "($o := {'a': {'a': [1, 2]}}; $o.a.a[1])", "Account.Order[1].OrderID", "nested[1]", "nums[$ > 1][0]",
+    "items[0].tags[0]", "$states.input.BatchInput.required[$ != 'a']", "$states.input.BatchInput.required[5]",
+    # $not, $keys and $lookup (run directly): objects, arrays, undefined, null, scalars, a missing or null field
+    "$not(nothing)", "$not([])", "$not([0])", "$not([nothing])", "$not({})", "$not('')", "$not(Account)",
+    "$not(function() { 1 })", "$keys({})", "$keys(nothing)", "$keys('a')", "$keys([{'a': 1}, {'b': 2, 'a': 3}])",
+    "$lookup(items[0], 'v')", "$lookup(items[0], 'missing')", "$lookup(items, 'id')", "$lookup(nothing, 'a')",
+    "$lookup('a', 'b')", "$lookup(items[0], nothing)", "$lookup(items[0], 1)",
 ]
 
 
