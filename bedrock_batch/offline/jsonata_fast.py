@@ -99,7 +99,20 @@ class _Mode:
 
 
 class FastFrame(Jsonata.Frame):
-    """A frame that looks names up in a loop; noticing a binding of the debug callbacks."""
+    """A frame that looks names up in a loop; noticing a binding of the debug callbacks.
+
+    ``root`` is the frame of the evaluation's bindings (``FastJsonata._evaluate``) that this one is inside, None
+    outside of one: a name that the expression binds nowhere is found there or in the frames around it, never in
+    the frames between (``_lookup_unbound``)."""
+
+    root: FastFrame | None = None
+
+    def __init__(self, parent: Any) -> None:
+        self.bindings = {}
+        self.parent = parent
+        self.is_parallel_call = False
+        kind = parent.__class__  # (root always set: one layout for all)
+        self.root = parent.root if kind is FastFrame else parent if kind is _RootFrame else None
 
     def bind(self, name: str, val: Any) -> None:
         self.bindings[name] = val
@@ -110,6 +123,16 @@ class FastFrame(Jsonata.Frame):
 
     def lookup(self, name: str) -> Any:
         return _lookup(self, name)
+
+
+class _RootFrame(FastFrame):
+    """The frame of an evaluation's bindings: the root of the frames inside it. Its own ``root`` is None (a frame
+    that held itself would live until the garbage collector found the cycle): a look-up from it starts there."""
+
+    def __init__(self, parent: Any) -> None:
+        self.bindings = {}
+        self.parent = parent
+        self.is_parallel_call = False
 
 
 def _lookup(environment: Any, name: str) -> Any:
@@ -123,12 +146,57 @@ def _lookup(environment: Any, name: str) -> Any:
     return None
 
 
+def _lookup_unbound(environment: Any, name: str) -> Any:
+    """``_lookup`` of a name that the expression of the node looking it up binds nowhere (``_mark_bound_names``):
+    the frames between ``environment`` and its root were made by the expression (blocks, its lambdas' arguments,
+    tuple streams' variables), and hold none of its names but those it binds, so the look-up starts at the root."""
+    frame = environment.root or environment
+    bindings = frame.bindings
+    while name not in bindings:
+        frame = frame.parent
+        if frame is None:
+            return None
+        bindings = frame.bindings
+    return bindings[name]
+
+
+def _mark_bound_names(ast: Any) -> None:
+    """Marks each node of the expression ``ast`` with the names it binds anywhere (``_fast_bound``: ``:=``, a
+    lambda's arguments, ``@$v`` and ``#$v``, and ``$``). A node of another tree (``$eval``'s, a partial
+    application's) has no mark: its look-ups walk every frame."""
+    bound = {"$"}
+    seen: set[int] = set()
+    stack = [ast]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list | tuple):
+            stack.extend(node)
+            continue
+        if not isinstance(node, Symbol) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        node._fast_bound = bound
+        if node.type == "bind":
+            bound.add(str(node.lhs.value))
+        elif node.type == "lambda":
+            bound.update(str(arg.value) for arg in node.arguments or ())
+        elif node.type == "index":
+            bound.add(str(node.value))
+        for attribute in ("focus", "index"):
+            value = node.__dict__.get(attribute)
+            if isinstance(value, str):
+                bound.add(value)
+        stack.extend(v for v in node.__dict__.values() if isinstance(v, Symbol | list | tuple))
+
+
 class _CallbacksBound(BaseException):  # noqa: N818  (a signal, not an error: no ``except Exception`` stops it)
     """A debug callback was bound during a fast evaluation: it starts again in the interpreter."""
 
 
 class _InterpretedFrame(Jsonata.Frame):
     """The interpreter's frame, for evaluations that may use the debug callbacks."""
+
+    root = None
 
 
 class _Sequence(JList):
@@ -363,6 +431,8 @@ class FastJsonata(Jsonata):
     def __init__(self, expr: str, *args: Any, **kwargs: Any) -> None:
         self._interpret = expr is None or "__evaluate_" in expr
         super().__init__(expr, *args, **kwargs)
+        if getattr(self, "ast", None) is not None:
+            _mark_bound_names(self.ast)
         # JSONata 2.0.6's own versions of the functions jsonata-python computes otherwise (jsonata_functions).
         for name, function in jsonata_functions.OVERRIDES.items():
             self.register_function(name, function)
@@ -406,7 +476,7 @@ class FastJsonata(Jsonata):
         """``Jsonata.evaluate`` with bindings, the bindings copied into the new frame at once."""
         if self.errors is not None:
             raise JException("S0500", 0)
-        exec_env = FastFrame(self.environment)
+        exec_env = _RootFrame(self.environment)
         table = exec_env.bindings = dict(items)
         if not _DATA.issuperset(map(type, table.values())):  # a function among them: named after its binding
             for name, value in table.items():
@@ -465,10 +535,10 @@ class FastJsonata(Jsonata):
             node = self._unwrapped(expr, node_type, core)
         elif not filters and group_fn is None and not keep_array and node_type == "path" and _variable_fields(expr):
             node = _fields_read_directly(str(expr.steps[0].value), [str(step.value) for step in expr.steps[1:]],
-                                         core, self._last_stages(expr))
+                                         core, self._last_stages(expr), self._lookup_of(expr.steps[0]))
         elif not filters and group_fn is None and not keep_array and node_type == "path" and _context_fields(expr):
             node = _fields_read_directly(None, [str(step.value) for step in expr.steps], core,
-                                         self._last_stages(expr))
+                                         self._last_stages(expr), _lookup)
         elif not filters and group_fn is None:
             def node(input: Any, environment: Any) -> Any:
                 result = core(input, environment)
@@ -542,11 +612,20 @@ class FastJsonata(Jsonata):
 
             return context
         key = str(expr.value)
+        lookup = self._lookup_of(expr)
 
         def variable(input: Any, environment: Any) -> Any:
-            return _lookup(environment, key)
+            return lookup(environment, key)
 
         return variable
+
+    def _lookup_of(self, variable: Any) -> Callable[[Any, str], Any]:
+        """How the variable node ``variable`` looks its name up: from the root when its expression binds the
+        name nowhere (``_lookup_unbound``)."""
+        bound = variable.__dict__.get("_fast_bound")
+        if bound is not None and str(variable.value) not in bound:
+            return _lookup_unbound
+        return _lookup
 
     def _unwrapped(self, expr: Any, node_type: str, core: Node) -> Node:
         """The node of a variable or a field name alone (no filter, no group): its value, unwrapped as by
@@ -554,9 +633,10 @@ class FastJsonata(Jsonata):
         keep_array = expr.keep_array
         if node_type == "variable" and expr.value != "":
             key = str(expr.value)
+            lookup = self._lookup_of(expr)
 
             def variable(input: Any, environment: Any) -> Any:
-                val = _lookup(environment, key)
+                val = lookup(environment, key)
                 if val.__class__ in _JLISTS:
                     return _unwrap(val, keep_array)
                 return val
@@ -646,10 +726,11 @@ class FastJsonata(Jsonata):
         stages = [self._filter(stage.expr) for stage in step.stages] if step.stages is not None else []
         if _plain_variable(step):
             name = str(step.value)
+            lookup = self._lookup_of(step)
 
             def variable_step(input: Any, environment: Any) -> Any:
                 # A variable alone: its value for each item (it does not depend on the item), unwrapped as by _eval.
-                value = _lookup(environment, name)
+                value = lookup(environment, name)
                 if len(input) == 1 and value.__class__ is dict:  # one item: an object is the step's one result
                     return _Sequence((value,))
                 result = []
@@ -1039,13 +1120,14 @@ class FastJsonata(Jsonata):
         first, second = (argument_nodes + [_undefined, _undefined])[:2]
         # ``$name(...)``: the variable node's lookup and unwrapping, written out here
         name = str(procedure.value) if _plain_variable(procedure) else None
+        lookup = self._lookup_of(procedure) if name is not None else _lookup
 
         keep_array = expr.keep_array
 
         def call(input: Any, environment: Any, applyto_context: Any = NONE, unwrap: bool = True) -> Any:
             # unwrap: the end of _eval for a function node alone (no filter, no group): the node is this closure
             if name is not None:
-                proc = _lookup(environment, name)
+                proc = lookup(environment, name)
                 if proc.__class__ in _JLISTS:
                     proc = _unwrap(proc, False)
             else:
@@ -1397,7 +1479,8 @@ def _object_at(current: dict[str, Any], keys: list[str]) -> Any:
 _STEPS = object()
 
 
-def _fields_read_directly(name: str | None, keys: list[str], path: Node, stages: list[Node]) -> Node:
+def _fields_read_directly(name: str | None, keys: list[str], path: Node, stages: list[Node],
+                          lookup: Callable[[Any, str], Any]) -> Node:
     """The node of a ``_variable_fields`` path (``name`` is the variable's) or a ``_context_fields`` one (``name``
     None): while the variable, or the context as one item, and each field but the last hold an object, the last
     field's value is read directly: a missing field undefined, a null the null marker, a plain list as it is (the
@@ -1407,7 +1490,7 @@ def _fields_read_directly(name: str | None, keys: list[str], path: Node, stages:
     leading, last = keys[:-1], keys[-1]
 
     def fields(input: Any, environment: Any) -> Any:
-        current = input if name is None else _lookup(environment, name)
+        current = input if name is None else lookup(environment, name)
         if current.__class__ is dict:
             if leading:
                 current = _object_at(current, leading)

@@ -171,7 +171,11 @@ EXPRESSIONS = [
     "($f := function($n) { $n > 0 ? $f($n - 1) : $list }; $f(3))", "($add := $append(?, $list); $add([0]))",
     "($x := 1; $g := function() { $x }; ($x := 2; $g()))", "$map([1], function($list) { $list })",
     "($f := function() { $undefinedvar }; $f())", "$map([1], function($v) { $$.text })",
-    "Account.Order@$o.Product.($o.OrderID & $list[0])", "(function($v) { $sift($obj, function($x, $k) { $v }) })(1)",
+    "Account.Order@$o.Product.($o.OrderID & $list[0])", "$eval('($string := function($x) { 1 }; $string(2))')",
+    "$map([1, 2], function($v) { $eval('($list := [9]; $list[0] + $v)') })", "Account.Order#$i.($i & $list[0])",
+    "($f := function($x) { ($y := $x; $string($y) & $text) }; $map([1, 2], $f))", "$map([1], $append(?, $list))",
+    "($g := function($list) { function() { $list } }; $g(5)())", "Account.Order.Product[0]^(Price).($string(Price))",
+    "(function($v) { $sift($obj, function($x, $k) { $v }) })(1)",
     # arithmetic of two numbers (floats, whole results, -0), and what takes the interpreter's way
     "1 + 2", "1 - 1.5", "0.1 + 0.2", "(1 / 3) * 3", "7 / 2", "-0 * 1", "5 % 3", "5.5 % 2", "1e308 * 10",
     "nums.($ / 0)", "true + 1", "1 - 'a'", "nothing * 2", "$number('1e300') * $number('1e300')",
