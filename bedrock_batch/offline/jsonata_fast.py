@@ -14,9 +14,11 @@ streams with ``@`` and ``#``, partial application, transforms) call the interpre
 names up in a loop instead of by recursion, and native functions' signatures are matched against a cache.
 
 Where a general step can be shortened for a frequent case with the same result, it is: a path ``$var.field`` or
-``field.field`` read directly while it meets objects, a value unwrapped only when it can be a sequence, ``$map``,
-``$filter``, ``$sift`` and ``$reduce`` applying a lambda without ``func_apply``'s layers, ``$replace`` of plain
-strings by ``str.replace`` (``_FAST_NATIVES``), a lambda's tail call of a native function made at once rather than
+``field.field`` read directly while it meets objects (its last field may hold a plain array, and have filters), a
+variable the expression binds nowhere looked up from the evaluation's root frame, a value unwrapped only when it
+can be a sequence, ``$map``, ``$filter``, ``$sift`` and ``$reduce`` applying a lambda without ``func_apply``'s
+layers, ``$replace`` of plain strings by ``str.replace``, ``$not``, ``$keys`` and ``$lookup`` of objects run
+directly (``_FAST_NATIVES``), a lambda's tail call of a native function made at once rather than
 through a thunk and the trampoline (``_tail_call``), arithmetic on two finite numbers and comparisons and ``&``
 and ``=`` of strings and numbers done inline. tests/runtime/test_jsonata_fast.py compares each with the
 interpreter.
