@@ -14,9 +14,11 @@ streams with ``@`` and ``#``, partial application, transforms) call the interpre
 names up in a loop instead of by recursion, and native functions' signatures are matched against a cache.
 
 Where a general step can be shortened for a frequent case with the same result, it is: a path ``$var.field`` or
-``field.field`` read directly while it meets objects, a value unwrapped only when it can be a sequence, ``$map``,
-``$filter``, ``$sift`` and ``$reduce`` applying a lambda without ``func_apply``'s layers, ``$replace`` of plain
-strings by ``str.replace`` (``_FAST_NATIVES``), a lambda's tail call of a native function made at once rather than
+``field.field`` read directly while it meets objects (its last field may hold a plain array, and have filters), a
+variable the expression binds nowhere looked up from the evaluation's root frame, a value unwrapped only when it
+can be a sequence, ``$map``, ``$filter``, ``$sift`` and ``$reduce`` applying a lambda without ``func_apply``'s
+layers, ``$replace`` of plain strings by ``str.replace``, ``$not``, ``$keys`` and ``$lookup`` of objects run
+directly (``_FAST_NATIVES``), a lambda's tail call of a native function made at once rather than
 through a thunk and the trampoline (``_tail_call``), arithmetic on two finite numbers and comparisons and ``&``
 and ``=`` of strings and numbers done inline. tests/runtime/test_jsonata_fast.py compares each with the
 interpreter.
@@ -99,7 +101,20 @@ class _Mode:
 
 
 class FastFrame(Jsonata.Frame):
-    """A frame that looks names up in a loop; noticing a binding of the debug callbacks."""
+    """A frame that looks names up in a loop; noticing a binding of the debug callbacks.
+
+    ``root`` is the frame of the evaluation's bindings (``FastJsonata._evaluate``) that this one is inside, None
+    outside of one: a name that the expression binds nowhere is found there or in the frames around it, never in
+    the frames between (``_lookup_unbound``)."""
+
+    root: FastFrame | None = None
+
+    def __init__(self, parent: Any) -> None:
+        self.bindings = {}
+        self.parent = parent
+        self.is_parallel_call = False
+        kind = parent.__class__  # (root always set: one layout for all)
+        self.root = parent.root if kind is FastFrame else parent if kind is _RootFrame else None
 
     def bind(self, name: str, val: Any) -> None:
         self.bindings[name] = val
@@ -110,6 +125,16 @@ class FastFrame(Jsonata.Frame):
 
     def lookup(self, name: str) -> Any:
         return _lookup(self, name)
+
+
+class _RootFrame(FastFrame):
+    """The frame of an evaluation's bindings: the root of the frames inside it. Its own ``root`` is None (a frame
+    that held itself would live until the garbage collector found the cycle): a look-up from it starts there."""
+
+    def __init__(self, parent: Any) -> None:
+        self.bindings = {}
+        self.parent = parent
+        self.is_parallel_call = False
 
 
 def _lookup(environment: Any, name: str) -> Any:
@@ -123,12 +148,57 @@ def _lookup(environment: Any, name: str) -> Any:
     return None
 
 
+def _lookup_unbound(environment: Any, name: str) -> Any:
+    """``_lookup`` of a name that the expression of the node looking it up binds nowhere (``_mark_bound_names``):
+    the frames between ``environment`` and its root were made by the expression (blocks, its lambdas' arguments,
+    tuple streams' variables), and hold none of its names but those it binds, so the look-up starts at the root."""
+    frame = environment.root or environment
+    bindings = frame.bindings
+    while name not in bindings:
+        frame = frame.parent
+        if frame is None:
+            return None
+        bindings = frame.bindings
+    return bindings[name]
+
+
+def _mark_bound_names(ast: Any) -> None:
+    """Marks each node of the expression ``ast`` with the names it binds anywhere (``_fast_bound``: ``:=``, a
+    lambda's arguments, ``@$v`` and ``#$v``, and ``$``). A node of another tree (``$eval``'s, a partial
+    application's) has no mark: its look-ups walk every frame."""
+    bound = {"$"}
+    seen: set[int] = set()
+    stack = [ast]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list | tuple):
+            stack.extend(node)
+            continue
+        if not isinstance(node, Symbol) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        node._fast_bound = bound
+        if node.type == "bind":
+            bound.add(str(node.lhs.value))
+        elif node.type == "lambda":
+            bound.update(str(arg.value) for arg in node.arguments or ())
+        elif node.type == "index":
+            bound.add(str(node.value))
+        for attribute in ("focus", "index"):
+            value = node.__dict__.get(attribute)
+            if isinstance(value, str):
+                bound.add(value)
+        stack.extend(v for v in node.__dict__.values() if isinstance(v, Symbol | list | tuple))
+
+
 class _CallbacksBound(BaseException):  # noqa: N818  (a signal, not an error: no ``except Exception`` stops it)
     """A debug callback was bound during a fast evaluation: it starts again in the interpreter."""
 
 
 class _InterpretedFrame(Jsonata.Frame):
     """The interpreter's frame, for evaluations that may use the debug callbacks."""
+
+    root = None
 
 
 class _Sequence(JList):
@@ -363,6 +433,8 @@ class FastJsonata(Jsonata):
     def __init__(self, expr: str, *args: Any, **kwargs: Any) -> None:
         self._interpret = expr is None or "__evaluate_" in expr
         super().__init__(expr, *args, **kwargs)
+        if getattr(self, "ast", None) is not None:
+            _mark_bound_names(self.ast)
         # JSONata 2.0.6's own versions of the functions jsonata-python computes otherwise (jsonata_functions).
         for name, function in jsonata_functions.OVERRIDES.items():
             self.register_function(name, function)
@@ -406,7 +478,7 @@ class FastJsonata(Jsonata):
         """``Jsonata.evaluate`` with bindings, the bindings copied into the new frame at once."""
         if self.errors is not None:
             raise JException("S0500", 0)
-        exec_env = FastFrame(self.environment)
+        exec_env = _RootFrame(self.environment)
         table = exec_env.bindings = dict(items)
         if not _DATA.issuperset(map(type, table.values())):  # a function among them: named after its binding
             for name, value in table.items():
@@ -465,9 +537,10 @@ class FastJsonata(Jsonata):
             node = self._unwrapped(expr, node_type, core)
         elif not filters and group_fn is None and not keep_array and node_type == "path" and _variable_fields(expr):
             node = _fields_read_directly(str(expr.steps[0].value), [str(step.value) for step in expr.steps[1:]],
-                                         core)
+                                         core, self._last_stages(expr), self._lookup_of(expr.steps[0]))
         elif not filters and group_fn is None and not keep_array and node_type == "path" and _context_fields(expr):
-            node = _fields_read_directly(None, [str(step.value) for step in expr.steps], core)
+            node = _fields_read_directly(None, [str(step.value) for step in expr.steps], core,
+                                         self._last_stages(expr), _lookup)
         elif not filters and group_fn is None:
             def node(input: Any, environment: Any) -> Any:
                 result = core(input, environment)
@@ -484,6 +557,11 @@ class FastJsonata(Jsonata):
                 return result
         expr._fast_node = node
         return node
+
+    def _last_stages(self, path: Any) -> list[Callable[[Any, Any], Any]]:
+        """The filters of a path's last step (``$v.items[...]``), as ``_step`` runs them."""
+        stages = path.steps[-1].stages
+        return [self._filter(stage.expr) for stage in stages] if stages else []
 
     def _core(self, expr: Any, node_type: str | None) -> Node:
         if node_type is None:
@@ -536,11 +614,20 @@ class FastJsonata(Jsonata):
 
             return context
         key = str(expr.value)
+        lookup = self._lookup_of(expr)
 
         def variable(input: Any, environment: Any) -> Any:
-            return _lookup(environment, key)
+            return lookup(environment, key)
 
         return variable
+
+    def _lookup_of(self, variable: Any) -> Callable[[Any, str], Any]:
+        """How the variable node ``variable`` looks its name up: from the root when its expression binds the
+        name nowhere (``_lookup_unbound``)."""
+        bound = variable.__dict__.get("_fast_bound")
+        if bound is not None and str(variable.value) not in bound:
+            return _lookup_unbound
+        return _lookup
 
     def _unwrapped(self, expr: Any, node_type: str, core: Node) -> Node:
         """The node of a variable or a field name alone (no filter, no group): its value, unwrapped as by
@@ -548,9 +635,10 @@ class FastJsonata(Jsonata):
         keep_array = expr.keep_array
         if node_type == "variable" and expr.value != "":
             key = str(expr.value)
+            lookup = self._lookup_of(expr)
 
             def variable(input: Any, environment: Any) -> Any:
-                val = _lookup(environment, key)
+                val = lookup(environment, key)
                 if val.__class__ in _JLISTS:
                     return _unwrap(val, keep_array)
                 return val
@@ -640,10 +728,11 @@ class FastJsonata(Jsonata):
         stages = [self._filter(stage.expr) for stage in step.stages] if step.stages is not None else []
         if _plain_variable(step):
             name = str(step.value)
+            lookup = self._lookup_of(step)
 
             def variable_step(input: Any, environment: Any) -> Any:
                 # A variable alone: its value for each item (it does not depend on the item), unwrapped as by _eval.
-                value = _lookup(environment, name)
+                value = lookup(environment, name)
                 if len(input) == 1 and value.__class__ is dict:  # one item: an object is the step's one result
                     return _Sequence((value,))
                 result = []
@@ -1033,13 +1122,14 @@ class FastJsonata(Jsonata):
         first, second = (argument_nodes + [_undefined, _undefined])[:2]
         # ``$name(...)``: the variable node's lookup and unwrapping, written out here
         name = str(procedure.value) if _plain_variable(procedure) else None
+        lookup = self._lookup_of(procedure) if name is not None else _lookup
 
         keep_array = expr.keep_array
 
         def call(input: Any, environment: Any, applyto_context: Any = NONE, unwrap: bool = True) -> Any:
             # unwrap: the end of _eval for a function node alone (no filter, no group): the node is this closure
             if name is not None:
-                proc = _lookup(environment, name)
+                proc = lookup(environment, name)
                 if proc.__class__ in _JLISTS:
                     proc = _unwrap(proc, False)
             else:
@@ -1067,10 +1157,19 @@ class FastJsonata(Jsonata):
                     else:
                         # _validate_signature, its most frequent end (the arguments as they are) written out
                         plans = sig.__dict__.get("_fast_plans")
-                        plan = None if plans is None else plans.get(
-                            (evaluated_args[0].__class__,) if count == 1 and applyto_context is NONE
-                            else tuple(map(type, evaluated_args)))
-                        if plan.__class__ is int and plan == len(evaluated_args):
+                        if plans is None:
+                            plan = None
+                        elif applyto_context is not NONE:
+                            plan = plans.get(tuple(map(type, evaluated_args)))
+                        elif count == 1:
+                            plan = plans.get((evaluated_args[0].__class__,))
+                        elif count == 2:
+                            plan = plans.get((evaluated_args[0].__class__, evaluated_args[1].__class__))
+                        else:
+                            plan = plans.get(tuple(map(type, evaluated_args)))
+                        if plan.__class__ is int and len(evaluated_args) <= plan <= proc.nargs:
+                            # the arguments in order, the missing ones None: what _take, then the padding below,
+                            # make of them
                             args = evaluated_args
                         else:
                             args = _validate_signature(sig, evaluated_args, input)
@@ -1341,6 +1440,12 @@ def _plain_name(step: Any) -> bool:
             and getattr(step, "group", None) is None and not step.keep_array)
 
 
+def _filtered_name(step: Any) -> bool:
+    """A step that is a field name with filters (``name[...]``) and nothing else: no group or ``[]``."""
+    return (step.type == "name" and not getattr(step, "predicate", None) and getattr(step, "group", None) is None
+            and not step.keep_array and all(stage.type == "filter" for stage in step.stages or ()))
+
+
 def _plain_path(path: Any) -> bool:
     """A path with no group, ``[]``, tuple, focus or array constructor of its own or on a step."""
     return (path.group is None and not path.keep_singleton_array and path.tuple is None
@@ -1348,67 +1453,78 @@ def _plain_path(path: Any) -> bool:
 
 
 def _variable_fields(path: Any) -> bool:
-    """A path ``$name.field.field...``: a named variable, then field names, all alone
-    (see ``_fields_read_directly``)."""
+    """A path ``$name.field.field...``: a named variable, then field names, all alone but the last, which may
+    have filters (see ``_fields_read_directly``)."""
     steps = path.steps
-    return (len(steps) >= 2 and _plain_variable(steps[0]) and all(_plain_name(step) for step in steps[1:])
-            and _plain_path(path))
+    return (len(steps) >= 2 and _plain_variable(steps[0]) and all(_plain_name(step) for step in steps[1:-1])
+            and _filtered_name(steps[-1]) and _plain_path(path))
 
 
 def _context_fields(path: Any) -> bool:
-    """A path ``field.field...`` of field names alone, read from the context (see ``_fields_read_directly``)."""
-    return all(_plain_name(step) for step in path.steps) and _plain_path(path)
+    """A path ``field.field...`` of field names alone (the last may have filters), read from the context (see
+    ``_fields_read_directly``)."""
+    return (all(_plain_name(step) for step in path.steps[:-1]) and _filtered_name(path.steps[-1])
+            and _plain_path(path))
 
 
-# What ``_read_fields`` returns when the path has to take its steps one by one.
-_STEPS = object()
-
-
-def _read_fields(current: Any, keys: list[str]) -> Any:
-    """The path's value from one object while each field holds an object: a path of one object to one non-array
-    value gives that value, a missing field undefined, a null the null marker. ``_STEPS`` when a value before the
-    last field is not an object, or a field holds an array (the steps flatten and unwrap it)."""
+def _object_at(current: dict[str, Any], keys: list[str]) -> Any:
+    """The object that ``keys`` lead to from the object ``current`` while each field holds an object; None
+    (undefined) when a field is missing; ``_STEPS`` when one holds anything else (the path's steps decide)."""
     for key in keys:
-        if current.__class__ is not dict:
-            return _STEPS
         current = current.get(key, NONE)
-        if current is NONE:
-            return None
-        if current is None:
-            current = NULL
-        elif isinstance(current, list):
-            return _STEPS
+        if current.__class__ is not dict:
+            return None if current is NONE else _STEPS
     return current
 
 
-def _fields_read_directly(name: str | None, keys: list[str], path: Node) -> Node:
+# What a path read directly gives when it has to take its steps one by one.
+_STEPS = object()
+
+
+def _fields_read_directly(name: str | None, keys: list[str], path: Node, stages: list[Node],
+                          lookup: Callable[[Any, str], Any]) -> Node:
     """The node of a ``_variable_fields`` path (``name`` is the variable's) or a ``_context_fields`` one (``name``
-    None): while the variable, or the context as one item, and each field hold an object, the last field's value
-    is read directly (``_read_fields``). From no context, undefined. Anything else (a sequence, an array, an array
-    on the way) takes the path's steps."""
-    single, key = len(keys) == 1, keys[0]
+    None): while the variable, or the context as one item, and each field but the last hold an object, the last
+    field's value is read directly: a missing field undefined, a null the null marker, a plain list as it is (the
+    last step's single array result is the path's value), then given to the last step's filters (``stages``).
+    From no context, undefined. Anything else (a sequence, an array on the way, one of the interpreter's lists)
+    takes the path's steps."""
+    leading, last = keys[:-1], keys[-1]
 
     def fields(input: Any, environment: Any) -> Any:
-        current = input if name is None else _lookup(environment, name)
+        current = input if name is None else lookup(environment, name)
         if current.__class__ is dict:
-            if single:  # _read_fields of one key, written out
-                value = current.get(key, NONE)
+            if leading:
+                current = _object_at(current, leading)
+            if current.__class__ is dict:
+                value = current.get(last, NONE)
                 if value is NONE:
                     return None
                 if value is None:
-                    return NULL
-                if not isinstance(value, list):
-                    return value
-            else:
-                value = _read_fields(current, keys)
+                    value = NULL
+                elif isinstance(value, list) and value.__class__ is not list:
+                    value = _STEPS
                 if value is not _STEPS:
-                    return value
+                    return _filtered(value, stages, environment) if stages else value
+            elif current is None:
+                return None  # a field on the way is missing
         elif current is None and name is None:
             return None  # no context: the first step finds nothing (Functions.lookup of undefined)
         result = path(input, environment)
         return _unwrap(result, False) if result.__class__ in _JLISTS else result
 
     return fields
+
+
+def _filtered(value: Any, stages: list[Node], environment: Any) -> Any:
+    """The end of a path whose last step read ``value`` (not undefined) from one object and has filters: the step
+    (``_step``) runs them on it, flattens the result, and the path's value is unwrapped."""
+    for stage in stages:
+        value = stage(value, environment)
+    if value is None:
+        return None
+    result = _flatten([value], True)
+    return _unwrap(result, False) if result.__class__ in _JLISTS else result
 
 
 def _name_chain(names: list[tuple[str, Callable[[Any, Any], Any]]]) -> Callable[[Any, Any], Any]:
@@ -1648,6 +1764,29 @@ def _replace(instance: FastJsonata, string: Any, pattern: Any, replacement: Any,
     return Functions.replace(string, pattern, replacement, limit)
 
 
+def _not(instance: FastJsonata, arg: Any) -> Any:
+    """``Functions.not_``: undefined stays undefined."""
+    return None if arg is None else not _to_boolean(arg)
+
+
+def _keys(instance: FastJsonata, arg: Any) -> Any:
+    """``Functions.keys``; an object's keys, in order, as a sequence."""
+    if arg.__class__ is dict:
+        return _Sequence(arg)
+    return Functions.keys(arg)
+
+
+def _lookup_field(instance: FastJsonata, input: Any, key: Any) -> Any:
+    """``Functions.lookup`` (``$lookup``): from an object, the field's value, the null marker for a null, undefined
+    when it is missing."""
+    if input.__class__ is dict:
+        result = input.get(key, NONE)
+        if result is NONE:
+            return None
+        return NULL if result is None else result
+    return Functions.lookup(input, key)
+
+
 _NATIVE = Jsonata.JNativeFunction
 _is_numeric, _convert_number = Utils.is_numeric, Utils.convert_number
 
@@ -1655,7 +1794,7 @@ _is_numeric, _convert_number = Utils.is_numeric, Utils.convert_number
 _FAST_NATIVES: dict[Any, Callable[..., Any]] = {
     Jsonata.static_frame.lookup(name): function
     for name, function in (("map", _map), ("filter", _filter), ("sift", _sift), ("reduce", _fold_left),
-                           ("replace", _replace))
+                           ("replace", _replace), ("not", _not), ("keys", _keys), ("lookup", _lookup_field))
 }
 
 _BUILDERS: dict[str, Callable[[FastJsonata, Any], Node]] = {

@@ -91,8 +91,8 @@ class Functions206:
             return None
         if isinstance(arg, str):
             return arg
-        if arg.__class__ is dict and not prettify and _plain(arg):
-            return _COMPACT(arg)  # an object is not a function, nor a number
+        if (arg.__class__ is dict or arg.__class__ is list) and not prettify and _plain(arg):
+            return _COMPACT(arg)  # an object or a plain array is not a function, nor a number
         if arg.__class__ is int and -_EXACT_INT < arg < _EXACT_INT:
             return str(arg)  # what js_number writes for it (see _EXACT_INT)
         if _is_function(arg):

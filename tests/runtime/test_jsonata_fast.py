@@ -171,7 +171,11 @@ EXPRESSIONS = [
     "($f := function($n) { $n > 0 ? $f($n - 1) : $list }; $f(3))", "($add := $append(?, $list); $add([0]))",
     "($x := 1; $g := function() { $x }; ($x := 2; $g()))", "$map([1], function($list) { $list })",
     "($f := function() { $undefinedvar }; $f())", "$map([1], function($v) { $$.text })",
-    "Account.Order@$o.Product.($o.OrderID & $list[0])", "(function($v) { $sift($obj, function($x, $k) { $v }) })(1)",
+    "Account.Order@$o.Product.($o.OrderID & $list[0])", "$eval('($string := function($x) { 1 }; $string(2))')",
+    "$map([1, 2], function($v) { $eval('($list := [9]; $list[0] + $v)') })", "Account.Order#$i.($i & $list[0])",
+    "($f := function($x) { ($y := $x; $string($y) & $text) }; $map([1, 2], $f))", "$map([1], $append(?, $list))",
+    "($g := function($list) { function() { $list } }; $g(5)())", "Account.Order.Product[0]^(Price).($string(Price))",
+    "(function($v) { $sift($obj, function($x, $k) { $v }) })(1)",
     # arithmetic of two numbers (floats, whole results, -0), and what takes the interpreter's way
     "1 + 2", "1 - 1.5", "0.1 + 0.2", "(1 / 3) * 3", "7 / 2", "-0 * 1", "5 % 3", "5.5 % 2", "1e308 * 10",
     "nums.($ / 0)", "true + 1", "1 - 'a'", "nothing * 2", "$number('1e300') * $number('1e300')",
@@ -179,6 +183,21 @@ EXPRESSIONS = [
     "nums[$floor($ / 2) = 1]", "'a' < 'b'", "2 >= 2.0", "1 < 1.5", "'a' > 1", "nums[$ > 2.5]", "null < 1",
     # $string of objects and arrays, written by the json module's encoder
     "$string({'a': 'q \\\\ \\\" x', 'b': [1, true, null, {'c': 'd'}]})", "$string([[]])", "$string({})",
+    "$string(['a', 1, null, true])", "$string(['a', 1.5])", "$string([function($x) { $x }])", "$string(nums, true)",
+    # a path whose last field holds a plain array, read directly, then its filters: indexes, predicates, nested and
+    # empty arrays, null, scalars, arrays on the way, from the context
+    "$obj.x.y[0]", "$obj.x.y[$ = 1]", "$obj.x.y[[0, 1]]", "$obj.x.y[-1].z", "$obj.x[y]", "$obj.x.missing[0]",
+    "($o := {'a': {'b': [1, [2, 3]]}}; $o.a.b[1])", "($o := {'a': {'b': [[1, 2]]}}; $o.a.b[0])",
+    "($o := {'a': {'b': []}}; $o.a.b[0])", "($o := {'a': {'b': null}}; $o.a.b[0])",
+    "($o := {'a': {'b': 5}}; $o.a.b[$ > 2])", "($o := {'a': {'b': [1, 2]}}; $o.a.b[$ > 5])",
+    "($o := {'a': [{'b': [1]}, {'b': [2]}]}; $o.a.b[0])", "($o := {'a': {'a': [1, 2]}}; $o.a.a)",
+    "($o := {'a': {'a': [1, 2]}}; $o.a.a[1])", "Account.Order[1].OrderID", "nested[1]", "nums[$ > 1][0]",
+    "items[0].tags[0]", "$states.input.BatchInput.required[$ != 'a']", "$states.input.BatchInput.required[5]",
+    # $not, $keys and $lookup (run directly): objects, arrays, undefined, null, scalars, a missing or null field
+    "$not(nothing)", "$not([])", "$not([0])", "$not([nothing])", "$not({})", "$not('')", "$not(Account)",
+    "$not(function() { 1 })", "$keys({})", "$keys(nothing)", "$keys('a')", "$keys([{'a': 1}, {'b': 2, 'a': 3}])",
+    "$lookup(items[0], 'v')", "$lookup(items[0], 'missing')", "$lookup(items, 'id')", "$lookup(nothing, 'a')",
+    "$lookup('a', 'b')", "$lookup(items[0], nothing)", "$lookup(items[0], 1)",
 ]
 
 
