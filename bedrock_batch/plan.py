@@ -23,6 +23,7 @@ from . import status
 from .demo import REPO, Progress, count_rows, dead_letters, deployed, upload_file, upload_input
 from .offline.bedrock import backends
 from .offline.bedrock.families import base_model_id
+from .stack import template
 
 PRICES_FILE = REPO / "bench" / "prices.json"
 #: The first job-workflow state that reaches toward Bedrock: the plan's job workflow ends there.
@@ -32,9 +33,6 @@ STOP_AT = "Stage the files for Bedrock"
 INPUT_FILE_BYTES = 1024**3
 JOB_BYTES = 5 * 1024**3
 CHARS_PER_TOKEN = 4  # backends.count_tokens' rule, named for the plan's explanation of its estimate
-#: The Parquet writer's /tmp (template.yaml, ParquetWriterFunction EphemeralStorage, Lambda's maximum): it keeps one
-#: job's answers there (functions/parquet_writer/answer_spool.py), at most records x MaxTokens x CHARS_PER_TOKEN.
-WRITER_TMP_BYTES = 10240 * 1024**2
 EMBEDDING_FAMILIES = frozenset({"titan-embed", "cohere-embed"})
 TOKEN_METHOD = (f"estimate: {CHARS_PER_TOKEN} characters a token, the offline simulator's rule (no tokenizer of "
                 "{model} ships for offline use); English prose runs 3.5 to 4.5 characters a token on current BPE "
@@ -255,6 +253,13 @@ def find_prices(model_id: str, path: Path = PRICES_FILE) -> tuple[Prices | None,
     return Prices(inp["price"], out["price"], share["price"], sources), note
 
 
+def _writer_tmp_bytes() -> int:
+    """The Parquet writer's /tmp, as the template sets it (``EphemeralStorage``): it keeps one job's answers there
+    (functions/parquet_writer/answer_spool.py), at most records x MaxTokens x CHARS_PER_TOKEN."""
+    writer = template.load(REPO / "template.yaml")["Resources"]["ParquetWriterFunction"]["Properties"]
+    return int(writer["EphemeralStorage"]["Size"]) * 1024**2
+
+
 def _quotas(plan: Plan) -> list[dict[str, Any]]:
     p = plan.parameters
     batch = [j for j in plan.jobs if j.mode == "batch" and j.records]
@@ -264,6 +269,7 @@ def _quotas(plan: Plan) -> list[dict[str, Any]]:
     largest_job = max((j.request_bytes for j in plan.jobs), default=0)
     on_demand = sum(j.records for j in plan.jobs if j.mode == "on-demand")
     answers = 0 if plan.family in EMBEDDING_FAMILIES else most * plan.max_tokens * CHARS_PER_TOKEN
+    writer_tmp = _writer_tmp_bytes()
     return [
         {"quota": "records per batch job (MaxRecordsPerJob)", "limit": int(p["MaxRecordsPerJob"]), "planned": most,
          "met": most <= int(p["MaxRecordsPerJob"]), "note": "largest job"},
@@ -277,8 +283,8 @@ def _quotas(plan: Plan) -> list[dict[str, Any]]:
          "met": largest_file <= INPUT_FILE_BYTES, "note": "largest request file"},
         {"quota": "batch inference job size", "limit": JOB_BYTES, "planned": largest_job,
          "met": largest_job <= JOB_BYTES, "note": "largest job's request files together"},
-        {"quota": "Parquet writer answers size (/tmp)", "limit": WRITER_TMP_BYTES, "planned": answers,
-         "met": answers <= WRITER_TMP_BYTES,
+        {"quota": "Parquet writer answers size (/tmp)", "limit": writer_tmp, "planned": answers,
+         "met": answers <= writer_tmp,
          "note": "largest job, every answer at MaxTokens; over it: lower MaxRecordsPerJob or MaxTokens"},
     ]
 

@@ -26,8 +26,12 @@ class AnswerSpool:
     def __init__(self, schema: pa.Schema) -> None:
         descriptor, self._path = tempfile.mkstemp(prefix="answers-", suffix=".arrow")
         os.close(descriptor)
-        self._sink = pa.OSFile(self._path, "wb")
-        self._writer = pa.ipc.new_file(self._sink, schema)
+        try:
+            self._sink = pa.OSFile(self._path, "wb")
+            self._writer = pa.ipc.new_file(self._sink, schema)
+        except BaseException:
+            os.remove(self._path)
+            raise
         self._written = 0
         self._dropped: set[int] = set()
 
@@ -46,9 +50,9 @@ class AnswerSpool:
 
     def open(self) -> list[pa.RecordBatch]:
         """Every batch appended and not dropped, in order, backed by the memory-mapped file (no copy)."""
-        self._writer.close()
-        self._sink.close()
         try:
+            self._writer.close()  # (may fail: no space left for the footer)
+            self._sink.close()
             source = pa.memory_map(self._path)
         finally:
             os.remove(self._path)
@@ -57,7 +61,9 @@ class AnswerSpool:
 
     def discard(self) -> None:
         """Close and remove the file without reading it (the invocation failed before ``open``)."""
-        if not self._sink.closed:
-            self._sink.close()
-        if os.path.exists(self._path):
-            os.remove(self._path)
+        try:
+            if not self._sink.closed:
+                self._sink.close()
+        finally:
+            if os.path.exists(self._path):
+                os.remove(self._path)

@@ -295,7 +295,7 @@ def read_job_outputs(s3: Any, bucket: str, prefix: str, first_row: int, end_row:
     except BaseException:
         spool.discard()
         raise
-    chunks = spool.open()
+    chunks = spool.open()  # (removes the file, whether or not it opens)
 
     lines = pa.Table.from_batches([_kept([file.lines for file in files], _LINES)])
     errors, first_line = [], 0

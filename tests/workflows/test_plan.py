@@ -21,6 +21,7 @@ from offline_stack import REPO, make_pipeline
 from bedrock_batch.demo import sample_reviews
 from bedrock_batch.offline.bedrock import SimulatorConfig
 from bedrock_batch.plan import stop_before
+from bedrock_batch.stack.template import load
 
 ROWS = 330
 # Slices of 150 rows: 150, 150, 30; the last is below MinRecordsPerJob and joins the one before it: two jobs.
@@ -102,7 +103,8 @@ def test_plan_figures_are_what_the_real_run_does(tmp_path: Path, suffix: str) ->
     # The Parquet writer keeps a job's answers in its /tmp: the largest job, every answer at MaxTokens, 4 B a token.
     writer_tmp = next(q for q in plan["quotas"] if q["quota"] == "Parquet writer answers size (/tmp)")
     assert writer_tmp["planned"] == max(j["records"] for j in plan["jobs"] if j["mode"] == "batch") * 512 * 4
-    assert writer_tmp["limit"] == 10240 * 2**20
+    writer = load(REPO / "template.yaml")["Resources"]["ParquetWriterFunction"]["Properties"]
+    assert writer_tmp["limit"] == writer["EphemeralStorage"]["Size"] * 2**20 == 10240 * 2**20
 
 
 def test_a_file_below_min_records_is_planned_on_demand_at_the_on_demand_price(tmp_path: Path) -> None:

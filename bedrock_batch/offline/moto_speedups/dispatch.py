@@ -111,15 +111,14 @@ def _patch_s3_host_style() -> None:
             self.headers = {"host": host}
 
     @functools.lru_cache(maxsize=256)
-    def answer(host: str, ignore: Any, custom_endpoints: tuple[str, ...]) -> bool:
+    def answer(host: str, custom_endpoints: tuple[str, ...]) -> bool:
         return ask(_Host(host))
 
     def subdomain_based_buckets(request: Any) -> bool:
         host = request.headers.get("host", request.headers.get("Host"))
-        ignore = settings.S3_IGNORE_SUBDOMAIN_BUCKETNAME
-        if not host or not isinstance(host, str) or ignore:
+        if not host or not isinstance(host, str) or settings.S3_IGNORE_SUBDOMAIN_BUCKETNAME:
             return ask(request)  # moto's own, from the request's URL
-        return answer(host, ignore, tuple(settings.get_s3_custom_endpoints()))
+        return answer(host, tuple(settings.get_s3_custom_endpoints()))
 
     _set(S3Response, "subdomain_based_buckets", staticmethod(subdomain_based_buckets))
 
