@@ -28,6 +28,7 @@ from jsonata.jsonata import Jsonata
 from jsonata.utils import Utils
 
 from .clock import current_time
+from .compact_json import compact_utf8
 
 Functions = _functions.Functions
 JException = jexception.JException
@@ -113,6 +114,10 @@ _ENCODER = json.encoder.c_make_encoder(None, json.JSONEncoder().default, encode_
 
 
 def _COMPACT(value: Any) -> str:  # noqa: N802  (a constant's name, as it was)
+    """The compact text of a value ``_plain`` accepts: orjson's where it is the same (it holds no float)."""
+    data = compact_utf8(value, floats=False)
+    if data is not None:
+        return data.decode()
     if _ENCODER is None:
         return json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode(value)
     return "".join(_ENCODER(value, 0))

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from . import errors
+from .compact_json import compact_utf8
 from .errors import StatesError
 
 # What json.dumps(value, separators=(",", ":"), ensure_ascii=False) uses, built once: json.dumps builds a new
@@ -31,6 +32,9 @@ _ENCODE = _C_ENCODER(_MARKERS, *_C_ARGUMENTS) if _C_ENCODER is not None else Non
 
 def payload_size(value: Any) -> int:
     """The size of a payload: its compact JSON in UTF-8 bytes (a text that is all ASCII needs no encoding)."""
+    data = compact_utf8(value)
+    if data is not None:
+        return len(data)
     if _ENCODE is None:  # a Python without json's C accelerator takes its encoder's own path
         text = _COMPACT.encode(value)
     else:

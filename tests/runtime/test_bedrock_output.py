@@ -324,13 +324,14 @@ def _expected_line(job_id: str, model_id: str, row: dict[str, Any], backend: Det
 
 
 @pytest.mark.parametrize("shuffle", [False, True])
-def test_output_files_hold_exactly_the_json_dumps_of_each_records_line(bedrock_env, shuffle):
+def test_output_files_hold_exactly_the_json_of_each_records_line(bedrock_env, shuffle):
     """batch-inference-results: each output line is the JSON of {recordId, modelInput, modelOutput | error}. The
     simulator answers records a stretch at a time and uploads each file from its spool of answers (in 8 MB parts
-    past 8 MB); the bytes must be those of json.dumps of each record's line, one a line, in input order (or, with
+    past 8 MB); each line must be the JSON of that record's line, one a line, in UTF-8, in input order (or, with
     shuffle_output, the same lines in another order), whatever the input's formatting (spaces or none around
-    separators, escaped or raw non-ASCII characters, blank lines) and values (floats to the last bit, big ints,
-    empty containers), and for a row refused at validation."""
+    separators, escaped or raw non-ASCII characters, blank lines) and values (floats to the last bit, -0.0, big
+    ints, empty containers), and for a row refused at validation. Compared as the json module writes the value
+    each line parses to: the same keys in the same order and every value to the last bit."""
     sim = bedrock_env.sim(SimulatorConfig(shuffle_output=shuffle))
     padding = "Wörter ✓ \\ \" \t " * 60  # about a kilobyte a record: file "b" passes 8 MB and is uploaded in parts
     rows = {name: [{"recordId": f"{name}{i:05d}", "modelInput": {
@@ -351,11 +352,12 @@ def test_output_files_hold_exactly_the_json_dumps_of_each_records_line(bedrock_e
     folder = f"results/{arn.rsplit('/', 1)[-1]}/"
     for name, file_rows in rows.items():
         key = f"{folder}{name}.jsonl.out"
-        body = bedrock_env.s3.get_object(Bucket="bedrock-out", Key=key)["Body"].read().decode("ascii")
+        body = bedrock_env.s3.get_object(Bucket="bedrock-out", Key=key)["Body"].read().decode("utf-8")
         job_id, backend = arn.rsplit("/", 1)[-1], DeterministicBackend(0)
         expected = [_expected_line(job_id, bedrock_env.CLAUDE, row, backend) for row in file_rows]
         lines = body.split("\n")
         assert lines.pop() == ""  # every line ends in a newline
+        lines = [json.dumps(json.loads(line)) for line in lines]
         assert (sorted(lines) if shuffle else lines) == (sorted(expected) if shuffle else expected)
         assert (lines != expected) == shuffle
     parts = bedrock_env.s3.head_object(Bucket="bedrock-out", Key=f"{folder}b.jsonl.out")["ETag"]

@@ -28,8 +28,8 @@ PACKAGE = "bedrock_batch.offline"
 ROOT = Path(__file__).resolve().parents[2] / "bedrock_batch" / "offline"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("", "errors", "clock", "variables", "jsonata_syntax", "jsonata_functions", "jsonata_fast",
-                    "expressions", "history", "payloads", "moto_speedups")),
+    ("foundation", ("", "errors", "clock", "compact_json", "variables", "jsonata_syntax", "jsonata_functions",
+                    "jsonata_fast", "expressions", "history", "payloads", "moto_speedups")),
     ("protocols", ("protocols",)),
     ("simulators", ("bedrock",)),
     ("integrations", ("integrations",)),

@@ -91,15 +91,15 @@ def test_a_measured_size_is_trusted() -> None:
 
 
 def _old_chunks(values, output_type, max_bytes):
-    """The ResultWriter before it serialised each value once."""
+    """The ResultWriter before it serialised each value once (in compact JSON, as it writes now)."""
     def encode(vs):
         if output_type == "JSONL":
-            return "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in vs).encode()
-        return json.dumps(vs, ensure_ascii=False).encode()
+            return "".join(json.dumps(v, ensure_ascii=False, separators=(",", ":")) + "\n" for v in vs).encode()
+        return json.dumps(vs, ensure_ascii=False, separators=(",", ":")).encode()
 
     files, current, size = [], [], 0
     for v in values:
-        v_size = len(json.dumps(v, ensure_ascii=False).encode()) + 1
+        v_size = len(json.dumps(v, ensure_ascii=False, separators=(",", ":")).encode()) + 1
         if current and size + v_size > max_bytes:
             files.append(encode(current))
             current, size = [], 0

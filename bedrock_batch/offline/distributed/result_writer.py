@@ -20,6 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .. import errors
+from ..compact_json import json_bytes
 from ..errors import StatesError
 
 
@@ -99,7 +100,7 @@ class ResultSpool:
     def add(self, result: ChildResult) -> None:
         entries = self._values[_status_group(result.status)]
         for value in transform([result], self.transformation):
-            data = json.dumps(value, ensure_ascii=False).encode()
+            data = json_bytes(value)
             if self._read:  # a seek flushes the file's buffer: a write syscall per child if done every time
                 self._file.seek(self._end)
                 self._read = False
@@ -168,7 +169,7 @@ def _files(texts: Iterable[bytes], output_type: str, max_bytes: int) -> Iterator
             if output_type != "JSONL":
                 current.write(b"[")
         elif output_type != "JSONL":
-            current.write(b", ")
+            current.write(b",")
         current.write(text)
         if output_type == "JSONL":
             current.write(b"\n")
@@ -178,7 +179,7 @@ def _files(texts: Iterable[bytes], output_type: str, max_bytes: int) -> Iterator
 
 
 def _close(file: io.BytesIO, output_type: str) -> bytes:
-    """The file's bytes: one value per line (JSONL), or the array ``json.dumps`` would write."""
+    """The file's bytes: one value per line (JSONL), or one compact JSON array."""
     if output_type != "JSONL":
         file.write(b"]")
     data = file.getvalue()
@@ -188,4 +189,4 @@ def _close(file: io.BytesIO, output_type: str) -> bytes:
 
 def _chunks(values: list[Any], output_type: str, max_bytes: int) -> list[bytes]:
     """Split results into files of at most ``max_bytes`` (AWS splits at 5 GB); each value is serialised once."""
-    return list(_files((json.dumps(v, ensure_ascii=False).encode() for v in values), output_type, max_bytes))
+    return list(_files((json_bytes(v) for v in values), output_type, max_bytes))

@@ -1,0 +1,122 @@
+"""compact_json: orjson's compact JSON is used only where it is byte for byte the json module's.
+
+Service quotas: a payload is limited to 256 KiB of its JSON text in UTF-8, which the runtime measures as the json
+module's compact text (payloads.payload_size); JSONata's ``$string`` of an object or array is JSON.stringify's
+compact text, which the json module writes for values of strings, booleans, nulls and integers. orjson writes
+the same bytes faster; these tests compare the two on generated values and check each case where they differ.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import struct
+from typing import Any
+
+import pytest
+
+from bedrock_batch.offline.compact_json import compact_utf8, json_bytes
+from bedrock_batch.offline.jsonata_functions import Functions206
+from bedrock_batch.offline.payloads import payload_size
+
+_CHARACTERS = [chr(i) for i in range(0x80)] + ["é", "ß", "€", "\u2028", "\u2029", "\U0001f600", "\ufeff", "\x85",
+                                                "\u00a0", "\ud800", "\udfff"]
+
+
+def _reference(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _text(rng: random.Random) -> str:
+    return "".join(rng.choice(_CHARACTERS) for _ in range(rng.randint(0, 10)))
+
+
+def _value(rng: random.Random, depth: int = 0) -> Any:
+    kind = rng.randrange(9 if depth < 3 else 6)
+    if kind == 0:
+        return _text(rng)
+    if kind == 1:
+        return rng.choice([True, False, None])
+    if kind == 2:
+        return rng.choice([0, -1, 2**53, 2**63 - 1, -(2**63), 2**64 - 1, 2**64, -(2**63) - 1, 10**30,
+                           rng.randint(-10**12, 10**12)])
+    if kind == 3:
+        return struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0]  # any double, NaN and infinities too
+    if kind == 4:
+        return rng.random() * 10 ** rng.randint(-12, 25) * rng.choice([1, -1])
+    if kind == 5:
+        return rng.choice([1e-05, 1e-07, 0.0001, -0.0, 0.5, 1e16, 1e21, 5e-324, float("nan"), float("inf")])
+    if kind == 6:
+        return [_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    if kind == 7:
+        return tuple(_value(rng, depth + 1) for _ in range(rng.randint(0, 3)))
+    return {_text(rng): _value(rng, depth + 1) for _ in range(rng.randint(0, 4))}
+
+
+def test_where_orjson_answers_it_writes_the_json_modules_bytes():
+    rng = random.Random(13)
+    answered = 0
+    for _ in range(20_000):
+        value = _value(rng)
+        data = compact_utf8(value)
+        if data is not None:
+            answered += 1
+            assert data == _reference(value), value
+    assert answered > 10_000  # the fast path is the usual one, not the exception
+
+
+@pytest.mark.parametrize("value", [1e-05, -3.5e-05, 1e-07, 6.647435216084674e-08, [1, {"a": 5e-324}],
+                                   float("nan"), float("inf"), {"x": -float("inf")}, 2**64, -(2**63) - 1,
+                                   {1: "a"}, {None: 1}, "\ud800", ["a" * 3, "\udfff"]])
+def test_where_orjson_writes_otherwise_or_refuses_the_json_module_measures(value):
+    assert compact_utf8(value) is None
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    try:
+        expected = len(text.encode())
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 text, as before orjson
+        with pytest.raises(UnicodeEncodeError):
+            payload_size(value)
+    else:
+        assert payload_size(value) == expected
+
+
+def test_deep_nesting_and_cycles_are_the_json_modules_to_answer():
+    deep: list[Any] = []
+    inner = deep
+    for _ in range(300):  # past orjson's 254 levels, well inside Python's recursion limit
+        inner.append([])
+        inner = inner[0]
+    assert compact_utf8(deep) is None
+    assert payload_size(deep) == len(_reference(deep))
+    cycle: list[Any] = []
+    cycle.append(cycle)
+    with pytest.raises(ValueError, match="Circular reference"):
+        payload_size(cycle)
+
+
+def test_text_that_only_looks_like_a_small_float_is_still_measured_right():
+    for value in ["1e-5 is small", "0.00001", "null", {"note": "re-enter, e-mail, 3e-2"}]:
+        assert payload_size(value) == len(_reference(value))
+
+
+def test_string_of_objects_is_json_stringify_compact_text():
+    """jsonata-js ``$string``: JSON.stringify without indentation; for objects of strings, booleans, nulls and
+    integers that is the json module's compact text, escapes included."""
+    rng = random.Random(5)
+    for _ in range(2_000):
+        row = {_text(rng): rng.choice([_text(rng), True, None, rng.randint(-10**9, 10**9)]) for _ in range(4)}
+        try:
+            expected = json.dumps(row, separators=(",", ":"), ensure_ascii=False)
+            expected.encode()
+        except UnicodeEncodeError:
+            continue
+        assert Functions206.string(row, False) == expected
+    assert Functions206.string({"a": "\ud800"}, False) == '{"a":"\ud800"}'  # the json module's text, surrogate kept
+
+
+def test_json_bytes_is_valid_json_of_the_value_even_where_orjson_refuses():
+    for value in [{"a": 1.5e-07, "b": [2**70, -0.0]}, {"t": "W\u00f6rter \ud800"}, {"x": 0.1}]:
+        parsed = json.loads(json_bytes(value))
+        assert json.dumps(parsed) == json.dumps(value)
+    assert math.isclose(json.loads(json_bytes({"f": 1e-05}))["f"], 1e-05)
