@@ -40,7 +40,7 @@ def compact_utf8(value: Any, floats: bool = True) -> bytes | None:
         data = orjson.dumps(value, option=_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError is one
         return None
-    if floats and (b"null" in data or b"0.0000" in data or _negative_exponent(data)):
+    if floats and (b"null" in data or b"0.0000" in data or (b"e-" in data and _negative_exponent(data))):
         return None
     return data
 
