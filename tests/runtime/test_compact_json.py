@@ -98,6 +98,11 @@ def test_deep_nesting_and_cycles_are_the_json_modules_to_answer():
 def test_text_that_only_looks_like_a_small_float_is_still_measured_right():
     for value in ["1e-5 is small", "0.00001", "null", {"note": "re-enter, e-mail, 3e-2"}]:
         assert payload_size(value) == len(_reference(value))
+    hyphens = "we re-enter the free-form one-off text " * 40  # far more "e-" than are looked at one by one
+    assert compact_utf8([hyphens, 1.5]) is not None
+    for late in ([hyphens, 2.5e-07], [hyphens, "x3e-1"], {"a": hyphens, "b": [hyphens, 7e-300]}):
+        assert compact_utf8(late) is None
+        assert payload_size(late) == len(_reference(late))
 
 
 def test_string_of_objects_is_json_stringify_compact_text():
