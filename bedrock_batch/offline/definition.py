@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from . import json_text
 from .errors import DefinitionError
 from .states import STATE_TYPES
 from .states.base import ParseContext, State
@@ -86,7 +87,7 @@ class StateMachineDefinition:
         if isinstance(text, dict):
             return cls(text, execution_type)
         try:
-            raw = json.loads(text)
+            raw = json_text.loads(text)
         except json.JSONDecodeError as err:
             raise DefinitionError(f"the definition is not valid JSON: {err}") from None
         return cls(raw, execution_type)

@@ -18,7 +18,7 @@ from typing import Any
 
 from jsonata.utils import Utils
 
-from . import jsonata_syntax
+from . import json_text, jsonata_syntax
 from .errors import QUERY_EVALUATION_ERROR, DefinitionError, StatesError
 from .jsonata_fast import FastJsonata
 from .jsonata_functions import error_text, json_type
@@ -92,7 +92,7 @@ def _parse(text: Any) -> Any:
     if not isinstance(text, str):
         raise StatesError(QUERY_EVALUATION_ERROR, f"$parse: the argument must be a JSON string, not {json_type(text)}")
     try:
-        return json.loads(text)
+        return json_text.loads(text)
     except json.JSONDecodeError as err:
         raise StatesError(QUERY_EVALUATION_ERROR, f"$parse: invalid JSON ({err.msg} at {err.pos})") from None
 

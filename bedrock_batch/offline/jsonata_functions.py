@@ -28,7 +28,7 @@ from jsonata.jsonata import Jsonata
 from jsonata.utils import Utils
 
 from .clock import current_time
-from .compact_json import compact_utf8
+from .json_text import compact_utf8
 
 Functions = _functions.Functions
 JException = jexception.JException

@@ -10,8 +10,8 @@ import json
 from typing import Any
 
 from . import errors
-from .compact_json import compact_utf8
 from .errors import StatesError
+from .json_text import compact_utf8
 
 # What json.dumps(value, separators=(",", ":"), ensure_ascii=False) uses, built once: json.dumps builds a new
 # encoder on every call with these arguments, which was a third of the time to measure one 600-byte item.

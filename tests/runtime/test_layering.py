@@ -28,7 +28,7 @@ PACKAGE = "bedrock_batch.offline"
 ROOT = Path(__file__).resolve().parents[2] / "bedrock_batch" / "offline"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("", "errors", "clock", "compact_json", "variables", "jsonata_syntax", "jsonata_functions",
+    ("foundation", ("", "errors", "clock", "json_text", "variables", "jsonata_syntax", "jsonata_functions",
                     "jsonata_fast", "expressions", "history", "payloads", "moto_speedups")),
     ("protocols", ("protocols",)),
     ("simulators", ("bedrock",)),

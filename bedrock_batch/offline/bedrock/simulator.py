@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 from botocore.exceptions import ClientError
 
 from ..clock import VirtualClock
-from ..compact_json import json_bytes
+from ..json_text import json_bytes
 from . import structured
 from .backends import DeterministicBackend, ModelBackend
 from .catalog import catalogue

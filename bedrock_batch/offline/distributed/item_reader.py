@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .. import errors
+from .. import errors, json_text
 from ..errors import StatesError
 
 DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
@@ -150,14 +150,14 @@ def _jsonl_items(body: Any, where: str) -> Iterator[Any]:
         if not line.strip():
             continue
         try:
-            yield json.loads(line)
+            yield json_text.loads(line)
         except json.JSONDecodeError as err:
             raise _fail(f"{where}: line {line_no} is not JSON: {err.msg}") from None
 
 
 def _json_items(body: Any, where: str, pointer: str | None = None) -> Iterator[Any]:
     try:
-        data = json.loads(body.read())
+        data = json_text.loads(body.read())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise _fail(f"{where}: not a JSON document: {err}") from None
     if pointer:

@@ -20,8 +20,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .. import errors
-from ..compact_json import json_bytes
 from ..errors import StatesError
+from ..json_text import json_bytes
 
 
 @dataclass

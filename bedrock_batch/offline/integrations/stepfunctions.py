@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import errors
+from .. import errors, json_text
 from ..errors import ExecutionAlreadyExists, StatesError
 from .base import REQUEST_RESPONSE, SYNC, SYNC2, TOKEN, TaskCall, optimized
 
@@ -22,8 +22,12 @@ async def start_execution(task: TaskCall) -> Any:
     runtime = task.runtime
     machine_arn = arguments.get("StateMachineArn")
     child_input = arguments.get("Input", {})
-    if isinstance(child_input, str):
-        child_input = json.loads(child_input)
+    if isinstance(child_input, str):  # the API's own type: a JSON text, refused as StartExecution refuses it
+        try:
+            child_input = json_text.loads(child_input)
+        except json.JSONDecodeError as err:
+            raise StatesError("StepFunctions.InvalidExecutionInputException",
+                              f"Invalid State Machine Execution Input: '{err}'") from None
     try:
         execution = runtime.start_execution(machine_arn, child_input, name=arguments.get("Name"))
     except KeyError:

@@ -41,7 +41,7 @@ from botocore.exceptions import ClientError
 from botocore.model import ServiceModel
 from botocore.validate import validate_parameters
 
-from .. import errors
+from .. import errors, json_text
 from ..errors import ExecutionAlreadyExists, StatesError
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ class StepFunctionsApi:
         if raw_input is not None:
             _check_length(raw_input, "input", op)
         try:
-            execution_input = {} if raw_input is None else json.loads(raw_input)
+            execution_input = {} if raw_input is None else json_text.loads(raw_input)
         except json.JSONDecodeError as err:
             raise _error("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{err}'", op) from None
         try:

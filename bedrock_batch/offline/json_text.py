@@ -1,12 +1,17 @@
-"""Compact JSON in UTF-8, written by orjson where it writes exactly what the json module writes.
+"""JSON text as the runtime reads and writes it: strict parsing, and compact writing.
 
-The runtime measures every payload as its compact JSON (``json.dumps(value, separators=(",", ":"),
-ensure_ascii=False)``, in UTF-8 bytes) and JSONata's ``$string`` writes the same text for objects and arrays of
-strings, booleans, nulls and integers. orjson writes that text 10 to 20 times faster than the json module's C
-encoder, and byte for byte the same for strings (every escape), booleans, null, integers up to 64 bits, and the
-lists, tuples and str-keyed dicts made of them, subclasses included (tests/runtime/test_compact_json.py compares
-them on generated values). Where the two differ, ``compact_utf8`` answers None and the caller takes the json
-module's path, which stays the reference:
+Reading (``loads``): JSON as RFC 8259 defines it. Python's json module also accepts ``NaN``, ``Infinity`` and
+``-Infinity``, which are not JSON; Step Functions refuses a text that holds them as it refuses any text that is
+not JSON (an execution input, an ItemReader file, ``$parse``), so here they are a ``json.JSONDecodeError`` too.
+
+Writing: compact JSON in UTF-8, by orjson where it writes exactly what the json module writes. The runtime
+measures every payload as its compact JSON (``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``, in
+UTF-8 bytes) and JSONata's ``$string`` writes the same text for objects and arrays of strings, booleans, nulls
+and integers. orjson writes that text 10 to 20 times faster than the json module's C encoder, and byte for byte
+the same for strings (every escape), booleans, null, integers up to 64 bits, and the lists, tuples and str-keyed
+dicts made of them, subclasses included (tests/runtime/test_json_text.py compares them on generated values).
+Where the two differ, ``compact_utf8`` answers None and the caller takes the json module's path, which stays the
+reference:
 
 * a float below 1e-4 in magnitude: orjson writes 1e-05 as ``0.00001`` and 1e-07 as ``1e-7``, Python ``1e-05`` and
   ``1e-07``. Found in orjson's output as ``0.0000`` or a digit, ``e-`` and a digit (a string that holds them
@@ -31,6 +36,26 @@ import orjson
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 _DIGITS = b"0123456789"
 _E_MINUS_DIGIT = re.compile(rb"e-[0-9]")
+# Where a constant the json module accepts stands as a value (after a "[", ":" or ",", or alone).
+_CONSTANT_VALUE = re.compile(r"(?:^|[\[:,])\s*(NaN|-?Infinity)")
+
+
+class _NotJson(Exception):
+    pass
+
+
+def _refuse(constant: str) -> Any:
+    raise _NotJson(constant)
+
+
+def loads(text: str | bytes | bytearray) -> Any:
+    """``json.loads``, refusing NaN and the infinities as the JSON they are not (``json.JSONDecodeError``)."""
+    try:
+        return json.loads(text, parse_constant=_refuse)
+    except _NotJson as err:
+        doc = text if isinstance(text, str) else bytes(text).decode("utf-8", "replace")
+        found = _CONSTANT_VALUE.search(doc)
+        raise json.JSONDecodeError(f"{err.args[0]} is not a JSON value", doc, found.start(1) if found else 0) from None
 
 
 def compact_utf8(value: Any, floats: bool = True) -> bytes | None:

@@ -1,4 +1,4 @@
-"""compact_json: orjson's compact JSON is used only where it is byte for byte the json module's.
+"""json_text: orjson's compact JSON is used only where it is byte for byte the json module's.
 
 Service quotas: a payload is limited to 256 KiB of its JSON text in UTF-8, which the runtime measures as the json
 module's compact text (payloads.payload_size); JSONata's ``$string`` of an object or array is JSON.stringify's
@@ -15,8 +15,13 @@ import struct
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
+from helpers import distributed_map, machine, object_reader, offline_runtime, put_text, run, succeeded, task_state
 
-from bedrock_batch.offline.compact_json import compact_utf8, json_bytes
+from bedrock_batch.offline import errors
+from bedrock_batch.offline.definition import StateMachineDefinition
+from bedrock_batch.offline.errors import DefinitionError
+from bedrock_batch.offline.json_text import compact_utf8, json_bytes, loads
 from bedrock_batch.offline.jsonata_functions import Functions206
 from bedrock_batch.offline.payloads import payload_size
 
@@ -125,3 +130,72 @@ def test_json_bytes_is_valid_json_of_the_value_even_where_orjson_refuses():
         parsed = json.loads(json_bytes(value))
         assert json.dumps(parsed) == json.dumps(value)
     assert math.isclose(json.loads(json_bytes({"f": 1e-05}))["f"], 1e-05)
+
+
+# -- reading: JSON as RFC 8259 defines it -------------------------------------------------------------------------
+# Python's json module accepts NaN, Infinity and -Infinity, which JSON does not: where Step Functions reads a JSON
+# text, a text that holds them is refused as any text that is not JSON is (stricter reading; docs/fidelity.md).
+NOT_JSON = ['{"score": NaN}', '[1, Infinity]', '{"low": -Infinity}', "NaN"]
+
+
+@pytest.mark.parametrize("text", NOT_JSON)
+def test_nan_and_infinities_are_not_json(text):
+    with pytest.raises(json.JSONDecodeError, match="is not a JSON value"):
+        loads(text)
+    with pytest.raises(json.JSONDecodeError):
+        loads(text.encode())
+
+
+def test_text_that_only_names_them_is_json():
+    assert loads('{"note": "NaN, Infinity", "n": 1}') == {"note": "NaN, Infinity", "n": 1}
+
+
+@pytest.fixture
+def rt():
+    with offline_runtime() as runtime:
+        yield runtime
+
+
+def test_start_execution_refuses_nan_input(rt):
+    """API Reference, StartExecution: an input that is not JSON is InvalidExecutionInput."""
+    arn = rt.create_state_machine("echo", machine({"Echo": {"Type": "Pass", "End": True}})).arn
+    with pytest.raises(ClientError) as info:
+        rt.service("stepfunctions").start_execution(stateMachineArn=arn, input='{"score": NaN}')
+    assert info.value.response["Error"]["Code"] == "InvalidExecutionInput"
+    assert "NaN is not a JSON value" in info.value.response["Error"]["Message"]
+
+
+def test_start_execution_task_refuses_an_input_text_that_is_not_json(rt):
+    """Developer Guide, connect-stepfunctions: the optimized startExecution passes a string Input to the API, which
+    refuses text that is not JSON (InvalidExecutionInput, as StepFunctions.<Name>Exception)."""
+    child = rt.create_state_machine("child", machine({"Echo": {"Type": "Pass", "End": True}})).arn
+    caller = machine({
+        "Start": task_state("arn:aws:states:::states:startExecution",
+                            {"StateMachineArn": child, "Input": '{"score": Infinity}'},
+                            Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Error name"}]),
+        "Error name": {"Type": "Pass", "Output": "{% $states.input.Error %}", "End": True},
+    })
+    assert succeeded(run(rt, caller)) == "StepFunctions.InvalidExecutionInputException"
+
+
+def test_jsonl_item_reader_refuses_a_nan_line(rt):
+    """Developer Guide, input-output-itemreader: each line of a JSONL file is a JSON value; concepts-error-handling:
+    a source that cannot be read is States.ItemReaderFailed."""
+    put_text(rt, "scores.jsonl", '{"score": 1}\n{"score": NaN}\n')
+    execution = run(rt, machine({"Read items": distributed_map(ItemReader=object_reader("scores.jsonl", "JSONL"))}))
+    assert execution.status == "FAILED"
+    assert execution.error == "States.ItemReaderFailed"
+    assert "line 2 is not JSON" in execution.cause
+
+
+def test_parse_refuses_nan(rt):
+    """Developer Guide, transforming-data: $parse deserialises JSON text; NaN is not JSON."""
+    execution = run(rt, machine({"Parse": {"Type": "Pass", "Output": "{% $parse('{\"a\": NaN}') %}", "End": True}}))
+    assert execution.status == "FAILED"
+    assert execution.error == errors.QUERY_EVALUATION_ERROR
+
+
+def test_a_definition_holding_nan_is_not_json():
+    """API Reference, CreateStateMachine: the definition is JSON (InvalidDefinition otherwise)."""
+    with pytest.raises(DefinitionError, match="not valid JSON"):
+        StateMachineDefinition.from_json('{"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": NaN}}}')
