@@ -18,9 +18,10 @@ Where a general step can be shortened for a frequent case with the same result, 
 variable the expression binds nowhere looked up from the evaluation's root frame, a value unwrapped only when it
 can be a sequence, ``$map``, ``$filter``, ``$sift`` and ``$reduce`` applying a lambda without ``func_apply``'s
 layers, ``$replace`` of plain strings by ``str.replace``, ``$not``, ``$keys`` and ``$lookup`` of objects run
-directly (``_FAST_NATIVES``), a lambda's tail call of a native function made at once rather than
-through a thunk and the trampoline (``_tail_call``), arithmetic on two finite numbers and comparisons and ``&``
-and ``=`` of strings and numbers done inline. tests/runtime/test_jsonata_fast.py compares each with the
+directly (``_FAST_NATIVES``), a call site calling the native function it called last with arguments of types it
+took then reusing what it derived from it (``_call``), a lambda's tail call of a native function made at once
+rather than through a thunk and the trampoline (``_tail_call``), arithmetic on two finite numbers and comparisons
+and ``&`` and ``=`` of strings and numbers done inline. tests/runtime/test_jsonata_fast.py compares each with the
 interpreter.
 
 Two things of the interpreter are dropped because nothing can observe them here:
@@ -38,6 +39,7 @@ Python's recursion limit stops it.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import re
@@ -1125,8 +1127,16 @@ class FastJsonata(Jsonata):
         lookup = self._lookup_of(procedure) if name is not None else _lookup
 
         keep_array = expr.keep_array
+        # The native function called here last (without a context argument: ``count`` arguments), and what was
+        # derived from it: the argument types its signature takes as they are, its function (``_FAST_NATIVES``'
+        # version bound to this instance) and the None that pad the arguments to its ``nargs``.
+        site_proc: Any = None
+        site_types: set[tuple[type, ...]] | None = None  # None: it has no signature (takes every argument)
+        site_function: Callable[..., Any] = _undefined
+        site_padding: tuple[None, ...] = ()
 
         def call(input: Any, environment: Any, applyto_context: Any = NONE, unwrap: bool = True) -> Any:
+            nonlocal site_proc, site_types, site_function, site_padding
             # unwrap: the end of _eval for a function node alone (no filter, no group): the node is this closure
             if name is not None:
                 proc = lookup(environment, name)
@@ -1149,7 +1159,18 @@ class FastJsonata(Jsonata):
             if proc is None:
                 raise JException("T1006", position, proc_name)
             try:
-                if proc.__class__ is _NATIVE:
+                if proc is site_proc and applyto_context is NONE and (
+                        site_types is None or ((type(evaluated_args[0]),) if count == 1
+                                               else tuple(map(type, evaluated_args))) in site_types):
+                    # the native function of the last call, given arguments of types its signature takes as they
+                    # are: the end of the branch below, its decisions taken then
+                    result = site_function(*evaluated_args, *site_padding) if site_padding else site_function(
+                        *evaluated_args)
+                    if result.__class__ not in _INERT and not (result.__class__ is int and -_EXACT < result < _EXACT):
+                        if is_numeric(result):
+                            result = convert_number(result)
+                        result = trampoline(result, input, environment)
+                elif proc.__class__ is _NATIVE:
                     # apply() -> apply_inner() -> _apply_native(), written out here: the most frequent call
                     sig = proc.signature
                     if sig is None:
@@ -1173,6 +1194,16 @@ class FastJsonata(Jsonata):
                             args = evaluated_args
                         else:
                             args = _validate_signature(sig, evaluated_args, input)
+                    if applyto_context is NONE and (sig is None or args is evaluated_args):
+                        # remembered for the next call here: this function takes arguments of these types as they
+                        # are (a signature's plan for a tuple of types never changes)
+                        if proc is not site_proc:
+                            site_proc, site_types = proc, None if sig is None else set()
+                            fast = _FAST_NATIVES.get(proc) if proc.nargs >= count else None
+                            site_function = proc.method if fast is None else functools.partial(fast, self)
+                            site_padding = (None,) * (proc.nargs - count) if proc.nargs > count else ()
+                        if site_types is not None:
+                            site_types.add(tuple(map(type, evaluated_args)))
                     missing = proc.nargs - len(args)
                     if missing == 0:
                         fast = _FAST_NATIVES.get(proc)
@@ -1194,7 +1225,9 @@ class FastJsonata(Jsonata):
                     if proc.__class__ is _Procedure and proc.signature is None:
                         # apply() -> apply_inner() -> validate_arguments() (the arguments as they are) ->
                         # apply_procedure(), without the layers
-                        result = trampoline(self.apply_procedure(proc, evaluated_args, input), input, environment)
+                        result = self.apply_procedure(proc, evaluated_args, input)
+                        if result.__class__ not in _INERT:
+                            result = trampoline(result, input, environment)
                     else:
                         result = apply(proc, evaluated_args, input, environment)
                 else:

@@ -198,6 +198,23 @@ EXPRESSIONS = [
     "$not(function() { 1 })", "$keys({})", "$keys(nothing)", "$keys('a')", "$keys([{'a': 1}, {'b': 2, 'a': 3}])",
     "$lookup(items[0], 'v')", "$lookup(items[0], 'missing')", "$lookup(items, 'id')", "$lookup(nothing, 'a')",
     "$lookup('a', 'b')", "$lookup(items[0], nothing)", "$lookup(items[0], 1)",
+    # one call site meeting other functions and other argument types (what it derived from the last native it
+    # called is reused only for the same function and types): natives, lambdas, a rebound native's name, too many
+    # or too few arguments, arguments its signature refuses after some it took, the context as an argument (each
+    # call in [...]: a lambda's tail call takes another way)
+    "$map([$string, $uppercase, $string, function($x) { 1 }, $string, $length, $keys], function($f) { [$f('ab')] })",
+    "$map(['a', 1, 'b', null, true, [1, 'x'], {'a': 1}, 2.5, 'c'], function($v) { [$string($v)] })",
+    "$map(['a', 'b', 1], function($v) { [$uppercase($v)] })",
+    "$map(['a', 'b', 1], function($v) { [$v ~> $uppercase()] })",
+    "$map(['ab', 'cd'], function($v) { [$substring($v, 1)] })",
+    "$map(['ab', 'cd'], function($v) { [$v.$uppercase()] })",
+    "$map(['a', 'b'], function($v) { [$uppercase($v, 1)] })", "$map(['a', 'b'], function($v) { [$keys()] })",
+    "($string := function($x) { 1 }; $string(2))",
+    "$map([1, 2, 3], function($i) { ($f := $i = 2 ? function($x) { 'own' } : $string; [$f($i)]) })",
+    "$map([[1, 2], 3, [4]], function($v) { [$count($v)] })",
+    "$map([{'a': 1}, 'x', {'b': 2}], function($v) { [$keys($v)] })",
+    "$map([1, 2], function($v) { [$map([$v], $string)] })", "$map([2, 3], function($v) { [$power($v, 2)] })",
+    "$map([[3, 1], 'a', [2]], function($v) { [$sort($v)] })",
 ]
 
 
@@ -259,3 +276,26 @@ def test_a_lambda_bound_by_a_native_function_keeps_its_name_in_errors() -> None:
     expression = "($f := function($x)<n:n>{ $x }; $f('a'))"
     assert _comparable(_outcome(FastJsonata, expression, None, None)) == _comparable(
         _outcome(Jsonata, expression, None, None))
+
+
+@pytest.mark.parametrize("expression", ["$f($x)", "$map($xs, function($v) { $f($v) })", "$x ~> $f()",
+                                        "$map($xs, function($v) { $v ~> $f($x) })"])
+def test_a_call_site_evaluated_again_meets_other_functions_and_values(expression: str) -> None:
+    """A compiled expression evaluated many times gives each time what the interpreter gives (AWS is the referee):
+    what a call site derived from the native function it called last is reused only for the same function and
+    argument types, so a site that meets another function, a lambda, or values its signature refuses, is not
+    misled by the calls before."""
+    fast, stock = FastJsonata(expression), Jsonata(expression)
+    natives = {name: Jsonata.static_frame.lookup(name) for name in ("string", "uppercase", "substring", "keys")}
+    cases = [("string", 1, [1, "a"]), ("string", "a", ["b", None]), ("uppercase", "a", ["b", "c"]),
+             ("uppercase", 1, ["b", 2]), ("substring", "abc", ["de", "f"]), ("keys", {"a": 1}, [{"b": 2}, "x"]),
+             ("lambda", 1, [2, 3]), ("string", [1], [[2], {"a": 1}]), ("none", 1, [1]), ("uppercase", "a", ["b"])]
+    for name, x, xs in cases:  # (the same function objects every time: not copied)
+        outcomes = []
+        for compiled, make in ((fast, FastJsonata), (stock, Jsonata)):
+            function = make("function($v) { $v + 1 }").evaluate(None) if name == "lambda" else natives.get(name)
+            try:
+                outcomes.append(("value", compiled.evaluate(None, {"f": function, "x": x, "xs": xs})))
+            except Exception as err:
+                outcomes.append(("error", type(err).__name__, getattr(err, "error", None), str(err)))
+        assert _comparable(outcomes[0]) == _comparable(outcomes[1]), (name, x, xs)
