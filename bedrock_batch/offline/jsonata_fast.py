@@ -338,10 +338,12 @@ def _validate_signature(signature: Any, args: Any, context: Any) -> Any:
         takes = _takes(signature._params, groups)
         plan = groups if takes is None else takes
         if not cacheable:
-            return _validated(signature, args, context, groups) if takes is None else _take(args, takes)
+            return _validated(signature, args, context, groups) if takes is None else _reshaped(args, takes)
         cache[key] = plan
     if plan.__class__ is int:
         return args if plan == len(args) else _take(args, plan)
+    if plan.__class__ is _Reshape:
+        return _reshaped(args, plan)
     return _validated(signature, args, context, plan)
 
 
@@ -350,11 +352,21 @@ def _symbol(signature: Any, value: Any) -> str:
     return _SYMBOLS.get(value.__class__) or signature.get_symbol(value)
 
 
-def _takes(params: Any, groups: tuple[str, ...]) -> int | None:
-    """How many arguments ``_validated`` takes in order, when that is all it does: no context, and no array
-    parameter but one given an array (``a``, not wrapped) with no type for its items. (An array parameter given
-    ``m`` gets None, whatever the value: the null marker is an ``m`` too.)"""
+class _Reshape(tuple):
+    """What ``_validated`` makes of the arguments for a match where it puts a value given to an array parameter
+    into an array, or gives such a parameter None: (how many it takes in order, the positions it wraps, those it
+    gives None)."""
+
+
+def _takes(params: Any, groups: tuple[str, ...]) -> int | _Reshape | None:
+    """What ``_validated`` does, when it takes the arguments in order (the missing ones None), one each: how many
+    it takes, or a ``_Reshape`` when it also wraps some of them in an array or replaces them by None. None when it
+    does more: a context argument, or an array parameter with a type for its items (not given an array, or given
+    one: its items checked). An array parameter without one keeps an array (``a``), gets None for an ``m`` (the
+    null marker is an ``m`` too, whatever the value), and any other value wrapped in an array."""
     count = 0
+    wrapped: list[int] = []
+    nothing: list[int] = []
     for index, param in enumerate(params):
         group = groups[index]
         if group == "":
@@ -362,11 +374,17 @@ def _takes(params: Any, groups: tuple[str, ...]) -> int | None:
                 return None
             count += 1
         elif param.type == "a":
-            if param.subtype is not None or group != "a":
+            if param.subtype is not None or len(group) != 1:
                 return None
+            if group == "m":
+                nothing.append(count)
+            elif group != "a":
+                wrapped.append(count)
             count += 1
         else:
             count += len(group)
+    if wrapped or nothing:
+        return _Reshape((count, tuple(wrapped), tuple(nothing)))
     return count
 
 
@@ -375,6 +393,19 @@ def _take(args: list[Any], count: int) -> list[Any]:
     if count <= len(args):
         return args[:count]
     return args + [None] * (count - len(args))
+
+
+def _reshaped(args: list[Any], plan: int | _Reshape) -> list[Any]:
+    """What ``_validated`` returns for a plan of ``_takes``."""
+    if plan.__class__ is int:
+        return _take(args, plan)
+    count, wrapped, nothing = plan
+    validated = _take(args, count)
+    for position in wrapped:
+        validated[position] = [validated[position]]
+    for position in nothing:
+        validated[position] = None
+    return validated
 
 
 def _validated(signature: Any, args: Any, context: Any, groups: tuple[str, ...]) -> list[Any]:

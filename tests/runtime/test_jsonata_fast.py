@@ -215,6 +215,15 @@ EXPRESSIONS = [
     "$map([{'a': 1}, 'x', {'b': 2}], function($v) { [$keys($v)] })",
     "$map([1, 2], function($v) { [$map([$v], $string)] })", "$map([2, 3], function($v) { [$power($v, 2)] })",
     "$map([[3, 1], 'a', [2]], function($v) { [$sort($v)] })",
+    # a value given to an array parameter: wrapped in an array, undefined and null as None; an array parameter with
+    # a type for its items, a variadic one; each again at one call site (the plan of the match kept)
+    "$reduce('a', function($x, $y) { $x })", "$reduce($keys({'k': 1}), function($a, $b) { $a & $b }, '')",
+    "$map([{'k': 1}, {'k': 2, 'j': 3}], function($o) { [$reduce($keys($o), function($a, $b) { $a & $b }, '')] })",
+    "$reduce(null, function($x, $y) { $x })", "$count(null)", "$map('ab', $uppercase)",
+    "$map(null, $string)", "$filter(5, function($v) { true })", "$zip(1, [2], 'x')", "$zip(null, [2])",
+    "$map([1, 'a', null, [2], nothing, {'a': 1}], function($v) { [$count($v), $sum($v), $append($v, 1)] })",
+    "$map(['a', ['b', 'c'], null, 1], function($v) { [$join($v)] })",
+    "$map(['a', ['b'], null], function($v) { [$reduce($v, function($x, $y) { $x & $y }), $zip($v, 1)] })",
 ]
 
 
