@@ -1256,7 +1256,11 @@ class FastJsonata(Jsonata):
                     if proc.__class__ is _Procedure and proc.signature is None:
                         # apply() -> apply_inner() -> validate_arguments() (the arguments as they are) ->
                         # apply_procedure(), without the layers
-                        result = self.apply_procedure(proc, evaluated_args, input)
+                        invoke = proc.body.__dict__.get("_fast_invoke")
+                        if invoke is None or _Mode.interpreted:
+                            result = self.apply_procedure(proc, evaluated_args, input)
+                        else:
+                            result = invoke(proc.environment, proc.input, evaluated_args, input)
                         if result.__class__ not in _INERT:
                             result = trampoline(result, input, environment)
                     else:
@@ -1278,12 +1282,11 @@ class FastJsonata(Jsonata):
 
     def _lambda(self, expr: Any) -> Node:
         arguments, signature, body, thunk = expr.arguments, expr.signature, expr.body, expr.thunk
-        names = [str(arg.value) for arg in arguments]  # apply_procedure binds the arguments to these names
         if not thunk and isinstance(body, Symbol) and _mark_tail_calls(body):
             body._fast_tail_calls = True
         if thunk and expr.__dict__.get("_fast_tail_call") and _plain_variable(body.procedure):
-            return self._tail_call(expr, lambda_node=self._lambda_node(expr, arguments, signature, body, names))
-        return self._lambda_node(expr, arguments, signature, body, names)
+            return self._tail_call(expr, lambda_node=self._lambda_node(expr, arguments, signature, body))
+        return self._lambda_node(expr, arguments, signature, body)
 
     def _tail_call(self, expr: Any, lambda_node: Node) -> Node:
         """A tail call ``$name(...)`` (a thunk) that ``_mark_tail_calls`` found in a lambda's tail position: when
@@ -1308,7 +1311,7 @@ class FastJsonata(Jsonata):
 
         return tail_call
 
-    def _lambda_node(self, expr: Any, arguments: Any, signature: Any, body: Any, names: list[str]) -> Node:
+    def _lambda_node(self, expr: Any, arguments: Any, signature: Any, body: Any) -> Node:
         parser_, thunk = self.parser, expr.thunk
 
         def lambda_(input: Any, environment: Any) -> Any:
@@ -1320,7 +1323,6 @@ class FastJsonata(Jsonata):
             procedure.arguments = arguments
             procedure.signature = signature
             procedure.body = body
-            procedure._fast_names = names
             if thunk:
                 procedure.thunk = True
             return procedure
@@ -1410,69 +1412,58 @@ class FastJsonata(Jsonata):
         lambda's tail calls of native functions run at once (``_tail_call``), NONE when not known."""
         if _Mode.interpreted:
             return Jsonata.apply_procedure(self, proc, args)
-        env = FastFrame(proc.environment)
-        names = proc.__dict__.get("_fast_names")
-        if names is None:
-            names = proc._fast_names = [str(arg.value) for arg in proc.arguments]
-        table = env.bindings
-        for name, value in zip(names, args, strict=False):
-            if value.__class__ in _DATA and name not in _CALLBACKS:
-                table[name] = value  # what bind() does for a plain value
-            else:
-                env.bind(name, value)
         body = proc.body
-        if isinstance(body, Symbol):
-            node = body.__dict__.get("_fast_node") or self._node(body)
-            if "_fast_tail_calls" not in body.__dict__:
-                return node(proc.input, env)
+        if proc.__class__ is _Procedure:
+            invoke = body.__dict__.get("_fast_invoke") or self._invoker(proc.arguments, body, keep=True)
+        elif isinstance(body, Symbol):  # a partial application's lambda: its own parameters, another's body
+            invoke = self._invoker(proc.arguments, body, keep=False)
+        else:
+            return Jsonata.apply_procedure(self, proc, args)  # (which fails)
+        return invoke(proc.environment, proc.input, args, tail_input)
+
+    def _invoker(self, arguments: Any, body: Any, keep: bool) -> Callable[[Any, Any, list[Any], Any], Any]:
+        """``invoke(environment, input, args, tail_input)``: ``apply_procedure`` of a lambda with these parameters
+        and this body that closes over ``environment`` and ``input``, what depends on the lambda expression alone
+        decided once. ``keep``: kept on the body, for the lambdas its expression makes (``_Procedure``: the same
+        parameters each time)."""
+        names = [str(arg.value) for arg in arguments]
+        plain = not any(name in _CALLBACKS for name in names)  # (else bind() of that name stops the evaluation)
+        node = body.__dict__.get("_fast_node") or self._node(body)
+        tail_calls = "_fast_tail_calls" in body.__dict__
+
+        def invoke(environment: Any, input: Any, args: list[Any], tail_input: Any) -> Any:
+            env = FastFrame(environment)
+            table = env.bindings
+            for name, value in zip(names, args, strict=False):
+                if value.__class__ in _DATA and plain:
+                    table[name] = value  # what bind() does for a plain value
+                else:
+                    env.bind(name, value)
+            if not tail_calls:
+                return node(input, env)
             saved = _Mode.tail_input
             _Mode.tail_input = tail_input
             try:
-                return node(proc.input, env)
+                return node(input, env)
             finally:
                 _Mode.tail_input = saved
-        raise RuntimeError("Cannot execute procedure: " + proc + " " + proc.body)
 
+        if keep:
+            body._fast_invoke = invoke
+        return invoke
 
     def _runner(self, proc: Any) -> Callable[[list[Any]], Any] | None:
-        """``trampoline(apply_procedure(proc, args, None), None, environment)`` for a lambda that a native function
-        applies to many values (``$map``...): what it does once per lambda done once. None for a lambda with a
-        parameter named after a debug callback (``apply_procedure`` binds it)."""
+        """``trampoline(apply_procedure(proc, args, None), None, environment)`` for a lambda (``_Procedure``) that a
+        native function applies to many values (``$map``...). None for a body that is not a node."""
         body = proc.body
         if not isinstance(body, Symbol):
             return None
-        # what depends on the lambda expression alone (its parameters' names and its body), kept on its body
-        plan = body.__dict__.get("_fast_run")
-        if plan is None:
-            names = proc.__dict__.get("_fast_names")
-            if names is None:
-                names = proc._fast_names = [str(arg.value) for arg in proc.arguments]
-            plan = body._fast_run = (not any(name in _CALLBACKS for name in names), names,
-                                     body.__dict__.get("_fast_node") or self._node(body),
-                                     "_fast_tail_calls" in body.__dict__)
-        bindable, names, node, tail_calls = plan
-        if not bindable:
-            return None
+        invoke = body.__dict__.get("_fast_invoke") or self._invoker(proc.arguments, body, keep=True)
         parent, input = proc.environment, proc.input
         trampoline = self._trampoline
 
         def run(args: list[Any]) -> Any:
-            env = FastFrame(parent)
-            table = env.bindings
-            for name, value in zip(names, args, strict=False):
-                if value.__class__ in _DATA:
-                    table[name] = value  # what bind() does for a plain value
-                else:
-                    env.bind(name, value)
-            if tail_calls:
-                saved = _Mode.tail_input
-                _Mode.tail_input = None
-                try:
-                    result = node(input, env)
-                finally:
-                    _Mode.tail_input = saved
-            else:
-                result = node(input, env)
+            result = invoke(parent, input, args, None)
             if result.__class__ in _INERT:
                 return result
             return trampoline(result, None, self.environment)

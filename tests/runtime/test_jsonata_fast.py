@@ -224,6 +224,23 @@ EXPRESSIONS = [
     "$map([1, 'a', null, [2], nothing, {'a': 1}], function($v) { [$count($v), $sum($v), $append($v, 1)] })",
     "$map(['a', ['b', 'c'], null, 1], function($v) { [$join($v)] })",
     "$map(['a', ['b'], null], function($v) { [$reduce($v, function($x, $y) { $x & $y }), $zip($v, 1)] })",
+    # lambdas called by name and by the natives that apply them (invoked through what their expression decided
+    # once): again and again, with errors, fewer or more arguments, signatures, partial application, tail calls,
+    # functions as arguments (named after the parameter), a parameter named as a native, closures
+    "($f := function($x) { $x + 1 }; [$f(1), $f(2), $f('a')])", "($f := function($x) { [$x] }; [$f(1), $f(2)])",
+    "($f := function($x)<n:n>{ $x + 1 }; $map([1, 2, 'a'], function($v) { [$f($v)] }))",
+    "($f := function($x, $y) { [$x, $y] }; [$f(1), $f(1, 2, 3), $f()])",
+    "($g := function($x, $y) { $x & $y }; $h := $g(?, 'b'); $map(['a', 'c'], function($v) { [$h($v), $h($v)] }))",
+    "($f := function($n) { $n > 0 ? $f($n - 1) : 'done' }; [$f(3), $f(2)])",
+    "($f := function($s) { $uppercase($s) }; $map(['a', 1], function($v) { [$f($v)] }))",
+    "($mk := function($n) { function($x) { $x + $n } }; [$mk(1)(2), $mk(5)(2)])",
+    "($f := function($string) { $string('a') }; [$f($uppercase), $f(function($x) { 'own' }), $f($string)])",
+    "($f := function($g) { $g('abc', 1) }; [$f($substring), $f(function($x, $y)<sn:s>{ $x & $y }), $f(1)])",
+    "($f := function($g) { $g('x') }; $map([$uppercase, function($v) { $v & $v }], function($h) { [$f($h)] }))",
+    "$map([1, 2], function($v) { ($f := function($w) { $w * $v }; [$f($v), $f(10)]) })",
+    "$reduce([1, 2, 3], function($a, $b) { ($f := function($x) { $x + $b }; $f($a)) }, 0)",
+    "($f := function($x) { $x }; $map([1, 2], $f) ~> $map($f))", "($f := function($x) { $x.a }; $f({'a': [1]}))",
+    "($f := function() { Name }; [Account.$f(), Account.$f()])", "($f := function() { [$.text] }; items.$f())",
 ]
 
 
