@@ -1192,6 +1192,7 @@ class FastJsonata(Jsonata):
             try:
                 if proc is site_proc and applyto_context is NONE and (
                         site_types is None or ((type(evaluated_args[0]),) if count == 1
+                                               else (type(evaluated_args[0]), type(evaluated_args[1])) if count == 2
                                                else tuple(map(type, evaluated_args))) in site_types):
                     # the native function of the last call, given arguments of types its signature takes as they
                     # are: the end of the branch below, its decisions taken then
