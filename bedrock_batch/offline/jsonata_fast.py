@@ -1190,62 +1190,59 @@ class FastJsonata(Jsonata):
             if proc is None:
                 raise JException("T1006", position, proc_name)
             try:
-                if proc is site_proc and applyto_context is NONE and (
-                        site_types is None or ((type(evaluated_args[0]),) if count == 1
-                                               else (type(evaluated_args[0]), type(evaluated_args[1])) if count == 2
-                                               else tuple(map(type, evaluated_args))) in site_types):
-                    # the native function of the last call, given arguments of types its signature takes as they
-                    # are: the end of the branch below, its decisions taken then
-                    result = site_function(*evaluated_args, *site_padding) if site_padding else site_function(
-                        *evaluated_args)
-                    if result.__class__ not in _INERT and not (result.__class__ is int and -_EXACT < result < _EXACT):
-                        if is_numeric(result):
-                            result = convert_number(result)
-                        result = trampoline(result, input, environment)
-                elif proc.__class__ is _NATIVE:
+                if proc.__class__ is _NATIVE:
                     # apply() -> apply_inner() -> _apply_native(), written out here: the most frequent call
-                    sig = proc.signature
-                    if sig is None:
-                        args = evaluated_args
+                    if proc is site_proc and applyto_context is NONE and (
+                            site_types is None or ((type(evaluated_args[0]),) if count == 1
+                                                   else (type(evaluated_args[0]), type(evaluated_args[1])) if count == 2
+                                                   else tuple(map(type, evaluated_args))) in site_types):
+                        # the native function of the last call here, given arguments of types its signature
+                        # takes as they are: the end of the branch below, its decisions taken then
+                        result = site_function(*evaluated_args, *site_padding) if site_padding else site_function(
+                            *evaluated_args)
                     else:
-                        # _validate_signature, its most frequent end (the arguments as they are) written out
-                        plans = sig.__dict__.get("_fast_plans")
-                        if plans is None:
-                            plan = None
-                        elif applyto_context is not NONE:
-                            plan = plans.get(tuple(map(type, evaluated_args)))
-                        elif count == 1:
-                            plan = plans.get((evaluated_args[0].__class__,))
-                        elif count == 2:
-                            plan = plans.get((evaluated_args[0].__class__, evaluated_args[1].__class__))
-                        else:
-                            plan = plans.get(tuple(map(type, evaluated_args)))
-                        if plan.__class__ is int and len(evaluated_args) <= plan <= proc.nargs:
-                            # the arguments in order, the missing ones None: what _take, then the padding below,
-                            # make of them
+                        sig = proc.signature
+                        if sig is None:
                             args = evaluated_args
                         else:
-                            args = _validate_signature(sig, evaluated_args, input)
-                    if applyto_context is NONE and (sig is None or args is evaluated_args):
-                        # remembered for the next call here: this function takes arguments of these types as they
-                        # are (a signature's plan for a tuple of types never changes)
-                        if proc is not site_proc:
-                            site_proc, site_types = proc, None if sig is None else set()
-                            fast = _FAST_NATIVES.get(proc) if proc.nargs >= count else None
-                            site_function = proc.method if fast is None else functools.partial(fast, self)
-                            site_padding = (None,) * (proc.nargs - count) if proc.nargs > count else ()
-                        if site_types is not None:
-                            site_types.add(tuple(map(type, evaluated_args)))
-                    missing = proc.nargs - len(args)
-                    if missing == 0:
-                        fast = _FAST_NATIVES.get(proc)
-                        result = proc.method(*args) if fast is None else fast(self, *args)
-                    else:
-                        fast = _FAST_NATIVES.get(proc) if missing > 0 else None
-                        if fast is not None:
-                            result = fast(self, *args, *([None] * missing))
+                            # _validate_signature, its most frequent end (the arguments as they are) written out
+                            plans = sig.__dict__.get("_fast_plans")
+                            if plans is None:
+                                plan = None
+                            elif applyto_context is not NONE:
+                                plan = plans.get(tuple(map(type, evaluated_args)))
+                            elif count == 1:
+                                plan = plans.get((evaluated_args[0].__class__,))
+                            elif count == 2:
+                                plan = plans.get((evaluated_args[0].__class__, evaluated_args[1].__class__))
+                            else:
+                                plan = plans.get(tuple(map(type, evaluated_args)))
+                            if plan.__class__ is int and len(evaluated_args) <= plan <= proc.nargs:
+                                # the arguments in order, the missing ones None: what _take, then the padding below,
+                                # make of them
+                                args = evaluated_args
+                            else:
+                                args = _validate_signature(sig, evaluated_args, input)
+                        if applyto_context is NONE and (sig is None or args is evaluated_args):
+                            # remembered for the next call here: this function takes arguments of these types as they
+                            # are (a signature's plan for a tuple of types never changes)
+                            if proc is not site_proc:
+                                site_proc, site_types = proc, None if sig is None else set()
+                                fast = _FAST_NATIVES.get(proc) if proc.nargs >= count else None
+                                site_function = proc.method if fast is None else functools.partial(fast, self)
+                                site_padding = (None,) * (proc.nargs - count) if proc.nargs > count else ()
+                            if site_types is not None:
+                                site_types.add(tuple(map(type, evaluated_args)))
+                        missing = proc.nargs - len(args)
+                        if missing == 0:
+                            fast = _FAST_NATIVES.get(proc)
+                            result = proc.method(*args) if fast is None else fast(self, *args)
                         else:
-                            result = proc.method(*args, *([None] * missing)) if missing > 0 else proc.method(*args)
+                            fast = _FAST_NATIVES.get(proc) if missing > 0 else None
+                            if fast is not None:
+                                result = fast(self, *args, *([None] * missing))
+                            else:
+                                result = proc.method(*args, *([None] * missing)) if missing > 0 else proc.method(*args)
                     if result.__class__ not in _INERT and not (result.__class__ is int and -_EXACT < result < _EXACT):
                         # (convert_number keeps such an integer as it is)
                         if is_numeric(result):
