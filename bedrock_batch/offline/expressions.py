@@ -154,25 +154,37 @@ def _to_json(value: Any) -> Any:
                 if turned is not v:
                     return [*value[:i], turned, *(w if w.__class__ in _SCALARS else _to_json(w) for w in value[i + 1:])]
         return value
-    if isinstance(value, list):  # a sequence (a list subclass with JSONata's flags): always a plain list
-        return [v if v.__class__ in _SCALARS else _dict_to_json(v) if v.__class__ is dict else _to_json(v)
-                for v in value]
+    if isinstance(value, list):
+        return _sequence_to_json(value)
     if isinstance(value, dict):
         return {k: v if v.__class__ in _SCALARS else _to_json(v) for k, v in value.items()}
     return value
 
 
+def _sequence_to_json(value: list[Any]) -> list[Any]:
+    """``_to_json`` of a sequence (a list subclass with JSONata's flags): always a plain list."""
+    return [v if v.__class__ in _SCALARS else _dict_to_json(v) if v.__class__ is dict else _to_json(v) for v in value]
+
+
 def _dict_to_json(value: dict[str, Any]) -> dict[str, Any]:
-    """``_to_json`` of a plain dict: itself when no value inside changes, else a new dict in the same key order."""
-    changed: dict[str, Any] | None = None
+    """``_to_json`` of a plain dict: itself when no value inside changes, else a copy (the same key order) with
+    the values that change replaced. A sequence inside, the most frequent value to turn (the arrays an object
+    constructor builds), is turned here rather than through ``_to_json``'s tests."""
+    result: dict[str, Any] | None = None
     for k, v in value.items():
-        if v.__class__ not in _SCALARS:
-            turned = _dict_to_json(v) if v.__class__ is dict else _to_json(v)
+        kind = v.__class__
+        if kind not in _SCALARS:
+            if kind is dict:
+                turned = _dict_to_json(v)
+            elif kind is not list and isinstance(v, list):
+                turned = _sequence_to_json(v)
+            else:
+                turned = _to_json(v)
             if turned is not v:
-                if changed is None:
-                    changed = {}
-                changed[k] = turned
-    return value if changed is None else {**value, **changed}
+                if result is None:
+                    result = value.copy()
+                result[k] = turned
+    return value if result is None else result
 
 
 class Expression:

@@ -18,9 +18,10 @@ Where a general step can be shortened for a frequent case with the same result, 
 variable the expression binds nowhere looked up from the evaluation's root frame, a value unwrapped only when it
 can be a sequence, ``$map``, ``$filter``, ``$sift`` and ``$reduce`` applying a lambda without ``func_apply``'s
 layers, ``$replace`` of plain strings by ``str.replace``, ``$not``, ``$keys`` and ``$lookup`` of objects run
-directly (``_FAST_NATIVES``), a lambda's tail call of a native function made at once rather than
-through a thunk and the trampoline (``_tail_call``), arithmetic on two finite numbers and comparisons and ``&``
-and ``=`` of strings and numbers done inline. tests/runtime/test_jsonata_fast.py compares each with the
+directly (``_FAST_NATIVES``), a call site calling the native function it called last with arguments of types it
+took then reusing what it derived from it (``_call``), a lambda's tail call of a native function made at once
+rather than through a thunk and the trampoline (``_tail_call``), arithmetic on two finite numbers and comparisons
+and ``&`` and ``=`` of strings and numbers done inline. tests/runtime/test_jsonata_fast.py compares each with the
 interpreter.
 
 Two things of the interpreter are dropped because nothing can observe them here:
@@ -38,6 +39,7 @@ Python's recursion limit stops it.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import re
@@ -336,10 +338,12 @@ def _validate_signature(signature: Any, args: Any, context: Any) -> Any:
         takes = _takes(signature._params, groups)
         plan = groups if takes is None else takes
         if not cacheable:
-            return _validated(signature, args, context, groups) if takes is None else _take(args, takes)
+            return _validated(signature, args, context, groups) if takes is None else _reshaped(args, takes)
         cache[key] = plan
     if plan.__class__ is int:
         return args if plan == len(args) else _take(args, plan)
+    if plan.__class__ is _Reshape:
+        return _reshaped(args, plan)
     return _validated(signature, args, context, plan)
 
 
@@ -348,11 +352,21 @@ def _symbol(signature: Any, value: Any) -> str:
     return _SYMBOLS.get(value.__class__) or signature.get_symbol(value)
 
 
-def _takes(params: Any, groups: tuple[str, ...]) -> int | None:
-    """How many arguments ``_validated`` takes in order, when that is all it does: no context, and no array
-    parameter but one given an array (``a``, not wrapped) with no type for its items. (An array parameter given
-    ``m`` gets None, whatever the value: the null marker is an ``m`` too.)"""
+class _Reshape(tuple):
+    """What ``_validated`` makes of the arguments for a match where it puts a value given to an array parameter
+    into an array, or gives such a parameter None: (how many it takes in order, the positions it wraps, those it
+    gives None)."""
+
+
+def _takes(params: Any, groups: tuple[str, ...]) -> int | _Reshape | None:
+    """What ``_validated`` does, when it takes the arguments in order (the missing ones None), one each: how many
+    it takes, or a ``_Reshape`` when it also wraps some of them in an array or replaces them by None. None when it
+    does more: a context argument, or an array parameter with a type for its items (not given an array, or given
+    one: its items checked). An array parameter without one keeps an array (``a``), gets None for an ``m`` (the
+    null marker is an ``m`` too, whatever the value), and any other value wrapped in an array."""
     count = 0
+    wrapped: list[int] = []
+    nothing: list[int] = []
     for index, param in enumerate(params):
         group = groups[index]
         if group == "":
@@ -360,11 +374,17 @@ def _takes(params: Any, groups: tuple[str, ...]) -> int | None:
                 return None
             count += 1
         elif param.type == "a":
-            if param.subtype is not None or group != "a":
+            if param.subtype is not None or len(group) != 1:
                 return None
+            if group == "m":
+                nothing.append(count)
+            elif group != "a":
+                wrapped.append(count)
             count += 1
         else:
             count += len(group)
+    if wrapped or nothing:
+        return _Reshape((count, tuple(wrapped), tuple(nothing)))
     return count
 
 
@@ -373,6 +393,19 @@ def _take(args: list[Any], count: int) -> list[Any]:
     if count <= len(args):
         return args[:count]
     return args + [None] * (count - len(args))
+
+
+def _reshaped(args: list[Any], plan: int | _Reshape) -> list[Any]:
+    """What ``_validated`` returns for a plan of ``_takes``."""
+    if plan.__class__ is int:
+        return _take(args, plan)
+    count, wrapped, nothing = plan
+    validated = _take(args, count)
+    for position in wrapped:
+        validated[position] = [validated[position]]
+    for position in nothing:
+        validated[position] = None
+    return validated
 
 
 def _validated(signature: Any, args: Any, context: Any, groups: tuple[str, ...]) -> list[Any]:
@@ -1125,8 +1158,16 @@ class FastJsonata(Jsonata):
         lookup = self._lookup_of(procedure) if name is not None else _lookup
 
         keep_array = expr.keep_array
+        # The native function called here last (without a context argument: ``count`` arguments), and what was
+        # derived from it: the argument types its signature takes as they are, its function (``_FAST_NATIVES``'
+        # version bound to this instance) and the None that pad the arguments to its ``nargs``.
+        site_proc: Any = None
+        site_types: set[tuple[type, ...]] | None = None  # None: it has no signature (takes every argument)
+        site_function: Callable[..., Any] = _undefined
+        site_padding: tuple[None, ...] = ()
 
         def call(input: Any, environment: Any, applyto_context: Any = NONE, unwrap: bool = True) -> Any:
+            nonlocal site_proc, site_types, site_function, site_padding
             # unwrap: the end of _eval for a function node alone (no filter, no group): the node is this closure
             if name is not None:
                 proc = lookup(environment, name)
@@ -1151,38 +1192,57 @@ class FastJsonata(Jsonata):
             try:
                 if proc.__class__ is _NATIVE:
                     # apply() -> apply_inner() -> _apply_native(), written out here: the most frequent call
-                    sig = proc.signature
-                    if sig is None:
-                        args = evaluated_args
+                    if proc is site_proc and applyto_context is NONE and (
+                            site_types is None or ((type(evaluated_args[0]),) if count == 1
+                                                   else (type(evaluated_args[0]), type(evaluated_args[1])) if count == 2
+                                                   else tuple(map(type, evaluated_args))) in site_types):
+                        # the native function of the last call here, given arguments of types its signature
+                        # takes as they are: the end of the branch below, its decisions taken then
+                        result = site_function(*evaluated_args, *site_padding) if site_padding else site_function(
+                            *evaluated_args)
                     else:
-                        # _validate_signature, its most frequent end (the arguments as they are) written out
-                        plans = sig.__dict__.get("_fast_plans")
-                        if plans is None:
-                            plan = None
-                        elif applyto_context is not NONE:
-                            plan = plans.get(tuple(map(type, evaluated_args)))
-                        elif count == 1:
-                            plan = plans.get((evaluated_args[0].__class__,))
-                        elif count == 2:
-                            plan = plans.get((evaluated_args[0].__class__, evaluated_args[1].__class__))
-                        else:
-                            plan = plans.get(tuple(map(type, evaluated_args)))
-                        if plan.__class__ is int and len(evaluated_args) <= plan <= proc.nargs:
-                            # the arguments in order, the missing ones None: what _take, then the padding below,
-                            # make of them
+                        sig = proc.signature
+                        if sig is None:
                             args = evaluated_args
                         else:
-                            args = _validate_signature(sig, evaluated_args, input)
-                    missing = proc.nargs - len(args)
-                    if missing == 0:
-                        fast = _FAST_NATIVES.get(proc)
-                        result = proc.method(*args) if fast is None else fast(self, *args)
-                    else:
-                        fast = _FAST_NATIVES.get(proc) if missing > 0 else None
-                        if fast is not None:
-                            result = fast(self, *args, *([None] * missing))
+                            # _validate_signature, its most frequent end (the arguments as they are) written out
+                            plans = sig.__dict__.get("_fast_plans")
+                            if plans is None:
+                                plan = None
+                            elif applyto_context is not NONE:
+                                plan = plans.get(tuple(map(type, evaluated_args)))
+                            elif count == 1:
+                                plan = plans.get((evaluated_args[0].__class__,))
+                            elif count == 2:
+                                plan = plans.get((evaluated_args[0].__class__, evaluated_args[1].__class__))
+                            else:
+                                plan = plans.get(tuple(map(type, evaluated_args)))
+                            if plan.__class__ is int and len(evaluated_args) <= plan <= proc.nargs:
+                                # the arguments in order, the missing ones None: what _take, then the padding below,
+                                # make of them
+                                args = evaluated_args
+                            else:
+                                args = _validate_signature(sig, evaluated_args, input)
+                        if applyto_context is NONE and (sig is None or args is evaluated_args):
+                            # remembered for the next call here: this function takes arguments of these types as they
+                            # are (a signature's plan for a tuple of types never changes)
+                            if proc is not site_proc:
+                                site_proc, site_types = proc, None if sig is None else set()
+                                fast = _FAST_NATIVES.get(proc) if proc.nargs >= count else None
+                                site_function = proc.method if fast is None else functools.partial(fast, self)
+                                site_padding = (None,) * (proc.nargs - count) if proc.nargs > count else ()
+                            if site_types is not None:
+                                site_types.add(tuple(map(type, evaluated_args)))
+                        missing = proc.nargs - len(args)
+                        if missing == 0:
+                            fast = _FAST_NATIVES.get(proc)
+                            result = proc.method(*args) if fast is None else fast(self, *args)
                         else:
-                            result = proc.method(*args, *([None] * missing)) if missing > 0 else proc.method(*args)
+                            fast = _FAST_NATIVES.get(proc) if missing > 0 else None
+                            if fast is not None:
+                                result = fast(self, *args, *([None] * missing))
+                            else:
+                                result = proc.method(*args, *([None] * missing)) if missing > 0 else proc.method(*args)
                     if result.__class__ not in _INERT and not (result.__class__ is int and -_EXACT < result < _EXACT):
                         # (convert_number keeps such an integer as it is)
                         if is_numeric(result):
@@ -1194,7 +1254,13 @@ class FastJsonata(Jsonata):
                     if proc.__class__ is _Procedure and proc.signature is None:
                         # apply() -> apply_inner() -> validate_arguments() (the arguments as they are) ->
                         # apply_procedure(), without the layers
-                        result = trampoline(self.apply_procedure(proc, evaluated_args, input), input, environment)
+                        invoke = proc.body.__dict__.get("_fast_invoke")
+                        if invoke is None or _Mode.interpreted:
+                            result = self.apply_procedure(proc, evaluated_args, input)
+                        else:
+                            result = invoke(proc.environment, proc.input, evaluated_args, input)
+                        if result.__class__ not in _INERT:
+                            result = trampoline(result, input, environment)
                     else:
                         result = apply(proc, evaluated_args, input, environment)
                 else:
@@ -1214,12 +1280,11 @@ class FastJsonata(Jsonata):
 
     def _lambda(self, expr: Any) -> Node:
         arguments, signature, body, thunk = expr.arguments, expr.signature, expr.body, expr.thunk
-        names = [str(arg.value) for arg in arguments]  # apply_procedure binds the arguments to these names
         if not thunk and isinstance(body, Symbol) and _mark_tail_calls(body):
             body._fast_tail_calls = True
         if thunk and expr.__dict__.get("_fast_tail_call") and _plain_variable(body.procedure):
-            return self._tail_call(expr, lambda_node=self._lambda_node(expr, arguments, signature, body, names))
-        return self._lambda_node(expr, arguments, signature, body, names)
+            return self._tail_call(expr, lambda_node=self._lambda_node(expr, arguments, signature, body))
+        return self._lambda_node(expr, arguments, signature, body)
 
     def _tail_call(self, expr: Any, lambda_node: Node) -> Node:
         """A tail call ``$name(...)`` (a thunk) that ``_mark_tail_calls`` found in a lambda's tail position: when
@@ -1244,7 +1309,7 @@ class FastJsonata(Jsonata):
 
         return tail_call
 
-    def _lambda_node(self, expr: Any, arguments: Any, signature: Any, body: Any, names: list[str]) -> Node:
+    def _lambda_node(self, expr: Any, arguments: Any, signature: Any, body: Any) -> Node:
         parser_, thunk = self.parser, expr.thunk
 
         def lambda_(input: Any, environment: Any) -> Any:
@@ -1256,7 +1321,6 @@ class FastJsonata(Jsonata):
             procedure.arguments = arguments
             procedure.signature = signature
             procedure.body = body
-            procedure._fast_names = names
             if thunk:
                 procedure.thunk = True
             return procedure
@@ -1346,69 +1410,58 @@ class FastJsonata(Jsonata):
         lambda's tail calls of native functions run at once (``_tail_call``), NONE when not known."""
         if _Mode.interpreted:
             return Jsonata.apply_procedure(self, proc, args)
-        env = FastFrame(proc.environment)
-        names = proc.__dict__.get("_fast_names")
-        if names is None:
-            names = proc._fast_names = [str(arg.value) for arg in proc.arguments]
-        table = env.bindings
-        for name, value in zip(names, args, strict=False):
-            if value.__class__ in _DATA and name not in _CALLBACKS:
-                table[name] = value  # what bind() does for a plain value
-            else:
-                env.bind(name, value)
         body = proc.body
-        if isinstance(body, Symbol):
-            node = body.__dict__.get("_fast_node") or self._node(body)
-            if "_fast_tail_calls" not in body.__dict__:
-                return node(proc.input, env)
+        if proc.__class__ is _Procedure:
+            invoke = body.__dict__.get("_fast_invoke") or self._invoker(proc.arguments, body, keep=True)
+        elif isinstance(body, Symbol):  # a partial application's lambda: its own parameters, another's body
+            invoke = self._invoker(proc.arguments, body, keep=False)
+        else:
+            return Jsonata.apply_procedure(self, proc, args)  # (which fails)
+        return invoke(proc.environment, proc.input, args, tail_input)
+
+    def _invoker(self, arguments: Any, body: Any, keep: bool) -> Callable[[Any, Any, list[Any], Any], Any]:
+        """``invoke(environment, input, args, tail_input)``: ``apply_procedure`` of a lambda with these parameters
+        and this body that closes over ``environment`` and ``input``, what depends on the lambda expression alone
+        decided once. ``keep``: kept on the body, for the lambdas its expression makes (``_Procedure``: the same
+        parameters each time)."""
+        names = [str(arg.value) for arg in arguments]
+        plain = not any(name in _CALLBACKS for name in names)  # (else bind() of that name stops the evaluation)
+        node = body.__dict__.get("_fast_node") or self._node(body)
+        tail_calls = "_fast_tail_calls" in body.__dict__
+
+        def invoke(environment: Any, input: Any, args: list[Any], tail_input: Any) -> Any:
+            env = FastFrame(environment)
+            table = env.bindings
+            for name, value in zip(names, args, strict=False):
+                if value.__class__ in _DATA and plain:
+                    table[name] = value  # what bind() does for a plain value
+                else:
+                    env.bind(name, value)
+            if not tail_calls:
+                return node(input, env)
             saved = _Mode.tail_input
             _Mode.tail_input = tail_input
             try:
-                return node(proc.input, env)
+                return node(input, env)
             finally:
                 _Mode.tail_input = saved
-        raise RuntimeError("Cannot execute procedure: " + proc + " " + proc.body)
 
+        if keep:
+            body._fast_invoke = invoke
+        return invoke
 
     def _runner(self, proc: Any) -> Callable[[list[Any]], Any] | None:
-        """``trampoline(apply_procedure(proc, args, None), None, environment)`` for a lambda that a native function
-        applies to many values (``$map``...): what it does once per lambda done once. None for a lambda with a
-        parameter named after a debug callback (``apply_procedure`` binds it)."""
+        """``trampoline(apply_procedure(proc, args, None), None, environment)`` for a lambda (``_Procedure``) that a
+        native function applies to many values (``$map``...). None for a body that is not a node."""
         body = proc.body
         if not isinstance(body, Symbol):
             return None
-        # what depends on the lambda expression alone (its parameters' names and its body), kept on its body
-        plan = body.__dict__.get("_fast_run")
-        if plan is None:
-            names = proc.__dict__.get("_fast_names")
-            if names is None:
-                names = proc._fast_names = [str(arg.value) for arg in proc.arguments]
-            plan = body._fast_run = (not any(name in _CALLBACKS for name in names), names,
-                                     body.__dict__.get("_fast_node") or self._node(body),
-                                     "_fast_tail_calls" in body.__dict__)
-        bindable, names, node, tail_calls = plan
-        if not bindable:
-            return None
+        invoke = body.__dict__.get("_fast_invoke") or self._invoker(proc.arguments, body, keep=True)
         parent, input = proc.environment, proc.input
         trampoline = self._trampoline
 
         def run(args: list[Any]) -> Any:
-            env = FastFrame(parent)
-            table = env.bindings
-            for name, value in zip(names, args, strict=False):
-                if value.__class__ in _DATA:
-                    table[name] = value  # what bind() does for a plain value
-                else:
-                    env.bind(name, value)
-            if tail_calls:
-                saved = _Mode.tail_input
-                _Mode.tail_input = None
-                try:
-                    result = node(input, env)
-                finally:
-                    _Mode.tail_input = saved
-            else:
-                result = node(input, env)
+            result = invoke(parent, input, args, None)
             if result.__class__ in _INERT:
                 return result
             return trampoline(result, None, self.environment)

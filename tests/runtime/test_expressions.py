@@ -182,3 +182,32 @@ def test_jsonata_syntax_error_refused_naming_state_and_field(runtime, asl, field
         runtime.create_state_machine("syntax", definition)
     assert "Broken expr" in str(refused.value)
     assert field in str(refused.value)
+
+
+def test_arrays_built_inside_objects_are_plain_json_and_unchanged_objects_are_shared():
+    """Developer Guide, transforming-data: an expression's result is a JSON value. Arrays JSONata builds inside
+    objects at any depth (a Bedrock record's messages and content) are plain lists holding plain JSON, the keys in
+    their order; an object of the input with nothing to turn is the input's own (the runtime shares it)."""
+    from bedrock_batch.offline.expressions import Expression
+
+    row = {"text": "hi", "n": 1.5, "tags": ["a"], "deep": {"x": [None]}}
+    expression = Expression("{% {'id': 'r', 'body': {'messages': [{'role': 'user', 'content': [{'text': $row.text}]}],"
+                            " 'system': [$row.tags, [null]], 'row': $row, 'whole': {'h': 4 / 2, 'n': null},"
+                            " 'last': 1}, 'seq': $row.deep.x, 'keys': [$keys($row)]} %}", "test")
+    defined, value = expression.evaluate({"row": row})
+    assert defined and value == {
+        "id": "r", "body": {"messages": [{"role": "user", "content": [{"text": "hi"}]}],
+                            "system": ["a", [None]], "row": row, "whole": {"h": 2, "n": None}, "last": 1},
+        "seq": [None], "keys": ["text", "n", "tags", "deep"]}
+    assert list(value) == ["id", "body", "seq", "keys"]
+    assert list(value["body"]) == ["messages", "system", "row", "whole", "last"]
+    assert value["body"]["row"] is row and type(value["body"]["whole"]["h"]) is int
+
+    def plain(item):
+        if isinstance(item, list):
+            return type(item) is list and all(plain(v) for v in item)
+        if isinstance(item, dict):
+            return type(item) is dict and all(plain(v) for v in item.values())
+        return item is None or type(item) in (str, int, float, bool)
+
+    assert plain(value)

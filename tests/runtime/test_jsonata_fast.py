@@ -198,6 +198,49 @@ EXPRESSIONS = [
     "$not(function() { 1 })", "$keys({})", "$keys(nothing)", "$keys('a')", "$keys([{'a': 1}, {'b': 2, 'a': 3}])",
     "$lookup(items[0], 'v')", "$lookup(items[0], 'missing')", "$lookup(items, 'id')", "$lookup(nothing, 'a')",
     "$lookup('a', 'b')", "$lookup(items[0], nothing)", "$lookup(items[0], 1)",
+    # one call site meeting other functions and other argument types (what it derived from the last native it
+    # called is reused only for the same function and types): natives, lambdas, a rebound native's name, too many
+    # or too few arguments, arguments its signature refuses after some it took, the context as an argument (each
+    # call in [...]: a lambda's tail call takes another way)
+    "$map([$string, $uppercase, $string, function($x) { 1 }, $string, $length, $keys], function($f) { [$f('ab')] })",
+    "$map(['a', 1, 'b', null, true, [1, 'x'], {'a': 1}, 2.5, 'c'], function($v) { [$string($v)] })",
+    "$map(['a', 'b', 1], function($v) { [$uppercase($v)] })",
+    "$map(['a', 'b', 1], function($v) { [$v ~> $uppercase()] })",
+    "$map(['ab', 'cd'], function($v) { [$substring($v, 1)] })",
+    "$map(['ab', 'cd'], function($v) { [$v.$uppercase()] })",
+    "$map(['a', 'b'], function($v) { [$uppercase($v, 1)] })", "$map(['a', 'b'], function($v) { [$keys()] })",
+    "($string := function($x) { 1 }; $string(2))",
+    "$map([1, 2, 3], function($i) { ($f := $i = 2 ? function($x) { 'own' } : $string; [$f($i)]) })",
+    "$map([[1, 2], 3, [4]], function($v) { [$count($v)] })",
+    "$map([{'a': 1}, 'x', {'b': 2}], function($v) { [$keys($v)] })",
+    "$map([1, 2], function($v) { [$map([$v], $string)] })", "$map([2, 3], function($v) { [$power($v, 2)] })",
+    "$map([[3, 1], 'a', [2]], function($v) { [$sort($v)] })",
+    # a value given to an array parameter: wrapped in an array, undefined and null as None; an array parameter with
+    # a type for its items, a variadic one; each again at one call site (the plan of the match kept)
+    "$reduce('a', function($x, $y) { $x })", "$reduce($keys({'k': 1}), function($a, $b) { $a & $b }, '')",
+    "$map([{'k': 1}, {'k': 2, 'j': 3}], function($o) { [$reduce($keys($o), function($a, $b) { $a & $b }, '')] })",
+    "$reduce(null, function($x, $y) { $x })", "$count(null)", "$map('ab', $uppercase)",
+    "$map(null, $string)", "$filter(5, function($v) { true })", "$zip(1, [2], 'x')", "$zip(null, [2])",
+    "$map([1, 'a', null, [2], nothing, {'a': 1}], function($v) { [$count($v), $sum($v), $append($v, 1)] })",
+    "$map(['a', ['b', 'c'], null, 1], function($v) { [$join($v)] })",
+    "$map(['a', ['b'], null], function($v) { [$reduce($v, function($x, $y) { $x & $y }), $zip($v, 1)] })",
+    # lambdas called by name and by the natives that apply them (invoked through what their expression decided
+    # once): again and again, with errors, fewer or more arguments, signatures, partial application, tail calls,
+    # functions as arguments (named after the parameter), a parameter named as a native, closures
+    "($f := function($x) { $x + 1 }; [$f(1), $f(2), $f('a')])", "($f := function($x) { [$x] }; [$f(1), $f(2)])",
+    "($f := function($x)<n:n>{ $x + 1 }; $map([1, 2, 'a'], function($v) { [$f($v)] }))",
+    "($f := function($x, $y) { [$x, $y] }; [$f(1), $f(1, 2, 3), $f()])",
+    "($g := function($x, $y) { $x & $y }; $h := $g(?, 'b'); $map(['a', 'c'], function($v) { [$h($v), $h($v)] }))",
+    "($f := function($n) { $n > 0 ? $f($n - 1) : 'done' }; [$f(3), $f(2)])",
+    "($f := function($s) { $uppercase($s) }; $map(['a', 1], function($v) { [$f($v)] }))",
+    "($mk := function($n) { function($x) { $x + $n } }; [$mk(1)(2), $mk(5)(2)])",
+    "($f := function($string) { $string('a') }; [$f($uppercase), $f(function($x) { 'own' }), $f($string)])",
+    "($f := function($g) { $g('abc', 1) }; [$f($substring), $f(function($x, $y)<sn:s>{ $x & $y }), $f(1)])",
+    "($f := function($g) { $g('x') }; $map([$uppercase, function($v) { $v & $v }], function($h) { [$f($h)] }))",
+    "$map([1, 2], function($v) { ($f := function($w) { $w * $v }; [$f($v), $f(10)]) })",
+    "$reduce([1, 2, 3], function($a, $b) { ($f := function($x) { $x + $b }; $f($a)) }, 0)",
+    "($f := function($x) { $x }; $map([1, 2], $f) ~> $map($f))", "($f := function($x) { $x.a }; $f({'a': [1]}))",
+    "($f := function() { Name }; [Account.$f(), Account.$f()])", "($f := function() { [$.text] }; items.$f())",
 ]
 
 
@@ -259,3 +302,26 @@ def test_a_lambda_bound_by_a_native_function_keeps_its_name_in_errors() -> None:
     expression = "($f := function($x)<n:n>{ $x }; $f('a'))"
     assert _comparable(_outcome(FastJsonata, expression, None, None)) == _comparable(
         _outcome(Jsonata, expression, None, None))
+
+
+@pytest.mark.parametrize("expression", ["$f($x)", "$map($xs, function($v) { $f($v) })", "$x ~> $f()",
+                                        "$map($xs, function($v) { $v ~> $f($x) })"])
+def test_a_call_site_evaluated_again_meets_other_functions_and_values(expression: str) -> None:
+    """A compiled expression evaluated many times gives each time what the interpreter gives (AWS is the referee):
+    what a call site derived from the native function it called last is reused only for the same function and
+    argument types, so a site that meets another function, a lambda, or values its signature refuses, is not
+    misled by the calls before."""
+    fast, stock = FastJsonata(expression), Jsonata(expression)
+    natives = {name: Jsonata.static_frame.lookup(name) for name in ("string", "uppercase", "substring", "keys")}
+    cases = [("string", 1, [1, "a"]), ("string", "a", ["b", None]), ("uppercase", "a", ["b", "c"]),
+             ("uppercase", 1, ["b", 2]), ("substring", "abc", ["de", "f"]), ("keys", {"a": 1}, [{"b": 2}, "x"]),
+             ("lambda", 1, [2, 3]), ("string", [1], [[2], {"a": 1}]), ("none", 1, [1]), ("uppercase", "a", ["b"])]
+    for name, x, xs in cases:  # (the same function objects every time: not copied)
+        outcomes = []
+        for compiled, make in ((fast, FastJsonata), (stock, Jsonata)):
+            function = make("function($v) { $v + 1 }").evaluate(None) if name == "lambda" else natives.get(name)
+            try:
+                outcomes.append(("value", compiled.evaluate(None, {"f": function, "x": x, "xs": xs})))
+            except Exception as err:
+                outcomes.append(("error", type(err).__name__, getattr(err, "error", None), str(err)))
+        assert _comparable(outcomes[0]) == _comparable(outcomes[1]), (name, x, xs)
