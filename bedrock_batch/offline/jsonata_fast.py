@@ -44,10 +44,11 @@ import math
 import operator
 import re
 from collections.abc import Callable, Iterator
+from time import time as _time
 from typing import Any
 
 from jsonata import functions as _functions
-from jsonata import jexception, parser, timebox
+from jsonata import jexception, parser
 from jsonata.jsonata import Jsonata
 from jsonata.utils import Utils
 
@@ -61,7 +62,6 @@ Symbol = parser.Parser.Symbol
 NONE = Utils.NONE
 NULL = Utils.NULL_VALUE
 _CALLBACKS = frozenset({"__evaluate_entry", "__evaluate_exit"})
-_current_milli_time = timebox.Timebox.current_milli_time
 
 Node = Callable[[Any, Any], Any]
 
@@ -110,11 +110,11 @@ class FastFrame(Jsonata.Frame):
     the frames between (``_lookup_unbound``)."""
 
     root: FastFrame | None = None
+    is_parallel_call = False  # (a class default, as the frame's own field reads until a group sets it)
 
     def __init__(self, parent: Any) -> None:
         self.bindings = {}
         self.parent = parent
-        self.is_parallel_call = False
         kind = parent.__class__  # (root always set: one layout for all)
         self.root = parent.root if kind is FastFrame else parent if kind is _RootFrame else None
 
@@ -133,10 +133,9 @@ class _RootFrame(FastFrame):
     """The frame of an evaluation's bindings: the root of the frames inside it. Its own ``root`` is None (a frame
     that held itself would live until the garbage collector found the cycle): a look-up from it starts there."""
 
-    def __init__(self, parent: Any) -> None:
-        self.bindings = {}
+    def __init__(self, parent: Any, bindings: dict[str, Any]) -> None:
+        self.bindings = bindings
         self.parent = parent
-        self.is_parallel_call = False
 
 
 def _lookup(environment: Any, name: str) -> Any:
@@ -480,7 +479,23 @@ class FastJsonata(Jsonata):
         EvaluationTime.millis = None
         _Mode.tail_calls = 0
         try:
-            return self._evaluate_guarded(input, bindings)
+            items = bindings if bindings.__class__ is dict else None if bindings is None \
+                else bindings.bindings if isinstance(bindings, Jsonata.Frame) else bindings
+            interpret = (self._interpret
+                         or (items is not None and ("__evaluate_entry" in items or "__evaluate_exit" in items))
+                         or _mentions_callbacks(self.environment))
+            if not interpret and items is not None:
+                try:
+                    return self._evaluate(input, items)
+                except _CallbacksBound:
+                    pass  # a callback was bound by the expression: start again, interpreted
+            if not interpret:
+                return super().evaluate(input, bindings)  # no bindings: "$" goes into the expression's own frame
+            _Mode.interpreted += 1
+            try:
+                return super().evaluate(input, bindings)
+            finally:
+                _Mode.interpreted -= 1
         except RecursionError:
             raise RunawayError(_STACK_OVERFLOW) from None
         except JException as err:
@@ -490,35 +505,21 @@ class FastJsonata(Jsonata):
         finally:
             EvaluationTime.millis, _Mode.tail_calls = saved_time, saved_calls
 
-    def _evaluate_guarded(self, input: Any, bindings: Any = None) -> Any:
-        items = None if bindings is None else bindings.bindings if isinstance(bindings, Jsonata.Frame) else bindings
-        interpret = (self._interpret or _mentions_callbacks(self.environment)
-                     or (items is not None and ("__evaluate_entry" in items or "__evaluate_exit" in items)))
-        if not interpret and items is not None:
-            try:
-                return self._evaluate(input, items)
-            except _CallbacksBound:
-                pass  # a callback was bound by the expression: start again, interpreted
-        if not interpret:
-            return super().evaluate(input, bindings)  # no bindings: "$" goes into the expression's own frame
-        _Mode.interpreted += 1
-        try:
-            return super().evaluate(input, bindings)
-        finally:
-            _Mode.interpreted -= 1
-
     def _evaluate(self, input: Any, items: Any) -> Any:
         """``Jsonata.evaluate`` with bindings, the bindings copied into the new frame at once."""
         if self.errors is not None:
             raise JException("S0500", 0)
-        exec_env = _RootFrame(self.environment)
-        table = exec_env.bindings = dict(items)
-        if not _DATA.issuperset(map(type, table.values())):  # a function among them: named after its binding
-            for name, value in table.items():
-                if value.__class__ not in _DATA and getattr(value, "signature", None) is not None:
-                    value.signature.set_function_name(name)
-        exec_env.bind("$", input)
-        self.timestamp = _current_milli_time()
+        table = dict(items)
+        exec_env = _RootFrame(self.environment, table)
+        for value in table.values():
+            if value.__class__ not in _DATA:  # a function among them
+                _name_functions(table)
+                break
+        if input.__class__ in _DATA:
+            table["$"] = input  # what bind() does for a plain value
+        else:
+            exec_env.bind("$", input)
+        self.timestamp = round(_time() * 1000)  # (Timebox.current_milli_time)
         if isinstance(input, list) and not Utils.is_sequence(input):
             input = _sequence(input)
             input.outer_wrapper = True
@@ -1677,6 +1678,13 @@ def _caused_by_recursion(err: BaseException) -> bool:
             return True
         cause, seen = cause.__cause__ or cause.__context__, seen + 1
     return False
+
+
+def _name_functions(bindings: dict[str, Any]) -> None:
+    """What ``bind`` does for each function of an evaluation's bindings: its signature named after its binding."""
+    for name, value in bindings.items():
+        if value.__class__ not in _DATA and getattr(value, "signature", None) is not None:
+            value.signature.set_function_name(name)
 
 
 def _mentions_callbacks(frame: Any) -> bool:

@@ -8,6 +8,7 @@ interpreter (sorting, tuple streams, partial application, transforms, wildcards,
 from __future__ import annotations
 
 import copy
+import functools
 import re
 
 import pytest
@@ -325,3 +326,32 @@ def test_a_call_site_evaluated_again_meets_other_functions_and_values(expression
             except Exception as err:
                 outcomes.append(("error", type(err).__name__, getattr(err, "error", None), str(err)))
         assert _comparable(outcomes[0]) == _comparable(outcomes[1]), (name, x, xs)
+
+
+def _frame(bindings):
+    frame = Jsonata.Frame(None)
+    frame.bindings.update(bindings)
+    return frame
+
+
+@pytest.mark.parametrize(("expression", "data", "bindings"), [
+    ("$f('a', 'b')", None, {"f": Jsonata.static_frame.lookup("uppercase")}),
+    ("$g(1)", None, {"s": {"a": 1}, "g": Jsonata.static_frame.lookup("keys"), "n": None}),
+    ("[$, $$]", "input", {"$": "bound"}), ("[$, $x]", [1, 2], {"x": 1}), ("$", [], {}), ("$.a", {"a": [1]}, {}),
+    ("$x", None, _frame({"x": 5})), ("$x", 1, None), ("$$", (1, 2), {}), ("$string($)", 1.0, {"x": [1]}),
+    ("$$('a', 'b')", Jsonata.static_frame.lookup("uppercase"), {"x": 1}),
+])
+def test_an_evaluation_binds_its_input_and_bindings_as_the_interpreter_does(expression, data, bindings) -> None:
+    """The evaluation's frame holds the bindings, each function named after its binding (its errors name it), and
+    the input as ``$`` over any ``$`` among them; an array input is wrapped as the interpreter wraps it. With the
+    input's validation and without (a state's evaluations go without)."""
+    for validate in (True, False):
+        outcomes = [_outcome(functools.partial(_validating, make, validate), expression, data, bindings)
+                    for make in (FastJsonata, Jsonata)]
+        assert _comparable(outcomes[0]) == _comparable(outcomes[1]), validate
+
+
+def _validating(make, validate, expression):
+    compiled = make(expression)
+    compiled.set_validate_input(validate)
+    return compiled
