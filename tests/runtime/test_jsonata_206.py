@@ -11,7 +11,7 @@ import pytest
 from bedrock_batch.offline import errors, jsonata_fast
 from bedrock_batch.offline.errors import DefinitionError, StatesError
 from bedrock_batch.offline.expressions import Expression
-from bedrock_batch.offline.jsonata_functions import js_number
+from bedrock_batch.offline.jsonata_functions import Functions206, _stringify, js_number
 
 RUNTIME_START = 1_767_225_600.0  # the virtual clock's start in runtime tests (conftest.RUNTIME_START)
 
@@ -120,6 +120,23 @@ def test_string_of_objects_and_arrays_is_json_stringify(value, expected):
     """jsonata-js v2.0.6 $string: ``JSON.stringify`` with no spaces, numbers to 15 significant digits, strings
     escaped as JSON does (non-ASCII characters as they are), whether the value has floats or big integers or not."""
     assert _value("$string($)", value) == expected
+
+
+class _Text(str):
+    """A string of another class (not a JSON value the compact writer is given)."""
+
+
+@pytest.mark.parametrize("value", [
+    {"a": "x", "b": True, "c": None}, {"a": {"b": {"c": 1.5}}}, {"a": [1, [2, [0.5]]]}, {"a": 10**15},
+    {"a": [-10**15 + 1, "x"]}, {"a": jsonata_fast.NULL}, [jsonata_fast.NULL], {1: "a"}, {"a": "x", True: "b"},
+    ["x", None, False, {"k": [{"n": 2**60}]}], [{"a": "b"}, {"c": float("inf")}], {"a": jsonata_fast.JList([1, 2.0])},
+    {"f": jsonata_fast.FastJsonata("function($x) { $x }").evaluate(None)}, [[], {}, [{}]], {"s": _Text("t")},
+])
+def test_string_of_objects_and_arrays_takes_the_compact_writer_only_where_it_writes_the_same(value):
+    """jsonata-js v2.0.6 $string is ``JSON.stringify`` (``_stringify``); the json module's compact writer is taken
+    for objects and arrays only where it writes the same text: strings, booleans, nulls and small integers at any
+    depth, keys that are strings."""
+    assert Functions206.string(value, None) == _stringify(value, "", "")
 
 
 def test_js_number_rounds_half_up_at_fifteen_digits():
