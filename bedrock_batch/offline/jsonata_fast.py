@@ -1521,16 +1521,6 @@ def _context_fields(path: Any) -> bool:
             and _plain_path(path))
 
 
-def _object_at(current: dict[str, Any], keys: list[str]) -> Any:
-    """The object that ``keys`` lead to from the object ``current`` while each field holds an object; None
-    (undefined) when a field is missing; ``_STEPS`` when one holds anything else (the path's steps decide)."""
-    for key in keys:
-        current = current.get(key, NONE)
-        if current.__class__ is not dict:
-            return None if current is NONE else _STEPS
-    return current
-
-
 # What a path read directly gives when it has to take its steps one by one.
 _STEPS = object()
 
@@ -1548,8 +1538,10 @@ def _fields_read_directly(name: str | None, keys: list[str], path: Node, stages:
     def fields(input: Any, environment: Any) -> Any:
         current = input if name is None else lookup(environment, name)
         if current.__class__ is dict:
-            if leading:
-                current = _object_at(current, leading)
+            for key in leading:  # while each field holds an object
+                current = current.get(key, NONE)
+                if current.__class__ is not dict:
+                    break
             if current.__class__ is dict:
                 value = current.get(last, NONE)
                 if value is NONE:
@@ -1560,7 +1552,7 @@ def _fields_read_directly(name: str | None, keys: list[str], path: Node, stages:
                     value = _STEPS
                 if value is not _STEPS:
                     return _filtered(value, stages, environment) if stages else value
-            elif current is None:
+            elif current is NONE:
                 return None  # a field on the way is missing
         elif current is None and name is None:
             return None  # no context: the first step finds nothing (Functions.lookup of undefined)
