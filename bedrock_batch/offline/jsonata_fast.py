@@ -17,7 +17,8 @@ Where a general step can be shortened for a frequent case with the same result, 
 ``field.field`` read directly while it meets objects (its last field may hold a plain array, and have filters), a
 variable the expression binds nowhere looked up from the evaluation's root frame, a value unwrapped only when it
 can be a sequence, ``$map``, ``$filter``, ``$sift`` and ``$reduce`` applying a lambda without ``func_apply``'s
-layers, ``$replace`` of plain strings by ``str.replace``, ``$not``, ``$keys`` and ``$lookup`` of objects run
+layers, ``$replace`` of plain strings by ``str.replace``, ``$pad`` with one character by ``str.rjust`` or
+``str.ljust``, ``$not``, ``$keys`` and ``$lookup`` of objects run
 directly (``_FAST_NATIVES``), a call site calling the native function it called last with arguments of types it
 took then reusing what it derived from it (``_call``), a lambda's tail call of a native function made at once
 rather than through a thunk and the trampoline (``_tail_call``), arithmetic on two finite numbers and comparisons
@@ -1196,6 +1197,8 @@ class FastJsonata(Jsonata):
                     if proc is site_proc and applyto_context is NONE and (
                             site_types is None or ((type(evaluated_args[0]),) if count == 1
                                                    else (type(evaluated_args[0]), type(evaluated_args[1])) if count == 2
+                                                   else (type(evaluated_args[0]), type(evaluated_args[1]),
+                                                         type(evaluated_args[2])) if count == 3
                                                    else tuple(map(type, evaluated_args))) in site_types):
                         # the native function of the last call here, given arguments of types its signature
                         # takes as they are: the end of the branch below, its decisions taken then
@@ -1692,7 +1695,8 @@ def _mentions_callbacks(frame: Any) -> bool:
 # Those that call a function argument mirror their jsonata-python function (Functions.map, filter, sift, fold_left)
 # with the function argument's arity read once (``get_function_arity``: a lambda's is the number of its parameters)
 # and a lambda applied directly (``func_apply`` -> ``apply`` -> ``apply_inner`` -> ``apply_procedure``, through the
-# running instance); ``$replace`` of a plain string by a plain string is ``str.replace``.
+# running instance); ``$replace`` of a plain string by a plain string is ``str.replace``, ``$pad`` with one character
+# ``str.rjust`` or ``str.ljust``.
 
 
 def _applier(instance: FastJsonata, func: Any) -> Callable[[list[Any]], Any]:
@@ -1817,6 +1821,19 @@ def _replace(instance: FastJsonata, string: Any, pattern: Any, replacement: Any,
     return Functions.replace(string, pattern, replacement, limit)
 
 
+def _pad(instance: FastJsonata, string: Any, width: Any, char: Any) -> Any:
+    """``Functions.pad``; a string, an integer width and one character: ``str.rjust`` (a negative width) or
+    ``str.ljust``.
+
+    The library puts ``width`` minus the string's length (when above 0) characters of the repeated ``char`` before
+    the string (a negative width, as many as its magnitude) or after it: for one character, what ``rjust`` and
+    ``ljust`` put there.
+    """
+    if string.__class__ is str and width.__class__ is int and char.__class__ is str and len(char) == 1:
+        return string.rjust(-width, char) if width < 0 else string.ljust(width, char)
+    return Functions.pad(string, width, char)
+
+
 def _not(instance: FastJsonata, arg: Any) -> Any:
     """``Functions.not_``: undefined stays undefined."""
     return None if arg is None else not _to_boolean(arg)
@@ -1847,7 +1864,8 @@ _is_numeric, _convert_number = Utils.is_numeric, Utils.convert_number
 _FAST_NATIVES: dict[Any, Callable[..., Any]] = {
     Jsonata.static_frame.lookup(name): function
     for name, function in (("map", _map), ("filter", _filter), ("sift", _sift), ("reduce", _fold_left),
-                           ("replace", _replace), ("not", _not), ("keys", _keys), ("lookup", _lookup_field))
+                           ("replace", _replace), ("pad", _pad), ("not", _not), ("keys", _keys),
+                           ("lookup", _lookup_field))
 }
 
 _BUILDERS: dict[str, Callable[[FastJsonata, Any], Node]] = {

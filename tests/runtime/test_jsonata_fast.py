@@ -194,6 +194,12 @@ EXPRESSIONS = [
     "($o := {'a': [{'b': [1]}, {'b': [2]}]}; $o.a.b[0])", "($o := {'a': {'a': [1, 2]}}; $o.a.a)",
     "($o := {'a': {'a': [1, 2]}}; $o.a.a[1])", "Account.Order[1].OrderID", "nested[1]", "nums[$ > 1][0]",
     "items[0].tags[0]", "$states.input.BatchInput.required[$ != 'a']", "$states.input.BatchInput.required[5]",
+    # $pad with one character (str.rjust, str.ljust), and what takes the library's way
+    "$pad('ab', -5, '0')", "$pad('ab', 5, '0')", "$pad('abcdef', -3, '0')", "$pad('abc', 3, '0')", "$pad('ab', 0, '0')",
+    "$pad('', -2, '0')", "$pad('ab', -5, 'xy')", "$pad('ab', 5, '')", "$pad('ab', 5)", "$pad('ab', -5.7, '0')",
+    "$pad('ab', true, '0')", "$pad(nothing, 5, '0')", "$pad('ab', nothing, '0')", "$pad(null, 5, '0')",
+    "$pad('ab', 5, null)", "$pad(5, 5, '0')", "$pad('\U0001f600', -3, '\u00e9')", "$pad('ab', -4, '\U0001f600')",
+    "$map(['a', 'bbbbbb', 7, ''], function($v) { [$pad($v, -4, '0'), $pad($v, 3, '.')] })",
     # $not, $keys and $lookup (run directly): objects, arrays, undefined, null, scalars, a missing or null field
     "$not(nothing)", "$not([])", "$not([0])", "$not([nothing])", "$not({})", "$not('')", "$not(Account)",
     "$not(function() { 1 })", "$keys({})", "$keys(nothing)", "$keys('a')", "$keys([{'a': 1}, {'b': 2, 'a': 3}])",
