@@ -849,14 +849,14 @@ class FastJsonata(Jsonata):
         is_array_of_numbers = Utils.is_array_of_numbers
 
         def by_predicate(input: Any, environment: Any) -> Any:
-            results = _sequence()
-            if isinstance(input, JList) and input.tuple_stream:
+            results = _Sequence()
+            tuples = isinstance(input, JList) and input.tuple_stream
+            if tuples:
                 results.tuple_stream = True
             if input is None:
-                input = _sequence()
+                input = _Sequence()
             elif not isinstance(input, list):
-                input = _sequence(input)
-            tuples = isinstance(input, JList) and input.tuple_stream
+                input = _Sequence((input,))
             for index, item in enumerate(input):
                 context = item
                 env = environment
@@ -1572,6 +1572,11 @@ def _filtered(value: Any, stages: list[Node], environment: Any) -> Any:
         value = stage(value, environment)
     if value is None:
         return None
+    if value.__class__ is _Sequence and not value.__dict__:
+        # a sequence with no flag of its own (a predicate's results): what _flatten (a copy of it) and _unwrap make
+        if not value:
+            return None
+        return value[0] if len(value) == 1 else _Sequence(value)
     result = _flatten([value], True)
     return _unwrap(result, False) if result.__class__ in _JLISTS else result
 

@@ -13,8 +13,11 @@ import re
 
 import pytest
 from jsonata import Jsonata
+from jsonata.utils import Utils
 
 from bedrock_batch.offline.jsonata_fast import FastJsonata
+
+JList = Utils.JList
 
 DATA = {
     "Account": {
@@ -48,6 +51,7 @@ BINDINGS = {
     "list": [1, 2, 3],
     "obj": {"x": {"y": [1, {"z": 2}]}},
     "null": None,
+    "rows": {"list": [None, "a", None, ["b", "c"]]},
 }
 
 EXPRESSIONS = [
@@ -200,6 +204,11 @@ EXPRESSIONS = [
     "$pad('ab', true, '0')", "$pad(nothing, 5, '0')", "$pad('ab', nothing, '0')", "$pad(null, 5, '0')",
     "$pad('ab', 5, null)", "$pad(5, 5, '0')", "$pad('\U0001f600', -3, '\u00e9')", "$pad('ab', -4, '\U0001f600')",
     "$map(['a', 'bbbbbb', 7, ''], function($v) { [$pad($v, -4, '0'), $pad($v, 3, '.')] })",
+    # a path read directly whose last step's predicates keep none, one or several items (nulls, arrays among them)
+    "$rows.list[true]", "$rows.list[$ = null]", "$rows.list[$exists($)]", "$rows.list[$ != 'a']", "$rows.list[$ = 'a']",
+    "$rows.list[false]", "$rows.list[$ = 'b']", "$rows.list[$count($) = 2]", "$rows.list[true][$ != 'a']",
+    "$rows.list[true][1]", "$rows.list[[0, 3]]", "$states.input.BatchInput.required[$ != 'z']", "nested[$count($) > 0]",
+    "nested[$count($) > 1]", "nested[true][[1]]", "items[id > 1][tags]",
     # $not, $keys and $lookup (run directly): objects, arrays, undefined, null, scalars, a missing or null field
     "$not(nothing)", "$not([])", "$not([0])", "$not([nothing])", "$not({})", "$not('')", "$not(Account)",
     "$not(function() { 1 })", "$keys({})", "$keys(nothing)", "$keys('a')", "$keys([{'a': 1}, {'b': 2, 'a': 3}])",
@@ -266,7 +275,22 @@ def _comparable(outcome):
     kind, *rest = outcome
     if kind != "value":
         return outcome
-    return (kind, re.sub(r" at 0x[0-9a-f]+", "", repr(rest[0])))  # functions compare by their type
+    return (kind, _shape(rest[0]))
+
+
+_FLAGS = ("sequence", "outer_wrapper", "tuple_stream", "keep_singleton", "cons")
+
+
+def _shape(value):
+    """The value as text, the interpreter's lists with their flags (a sequence and an array behave apart in what
+    takes them next), functions by their type."""
+    if isinstance(value, list):
+        flags = ("JList" + "".join(f" {flag}" for flag in _FLAGS if getattr(value, flag))
+                 if isinstance(value, JList) else "list")
+        return f"{flags}[{', '.join(_shape(item) for item in value)}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key!r}: {_shape(item)}" for key, item in value.items()) + "}"
+    return re.sub(r" at 0x[0-9a-f]+", "", repr(value))
 
 
 @pytest.mark.parametrize("expression", EXPRESSIONS)
