@@ -716,6 +716,11 @@ def test_s3_a_range_read_as_it_is_read_is_the_object_as_it_was_when_answered(aws
     assert len(os.listdir("/proc/self/fd")) == fds
 
 
+def _refused(*args):
+    """``os.copy_file_range`` where the kernel or the file system does not copy files (ENOSYS)."""
+    raise OSError(38, "Function not implemented")
+
+
 def _multipart_answers() -> list:
     """Multipart uploads completed, or refused, and what they left: S3's answers to boto3's upload_file (CRC32 per
     part), to an upload with moto's default full-object checksum (CRC64NVME), to one small part, and the refusals
@@ -771,10 +776,13 @@ def _multipart_answers() -> list:
     return answers
 
 
-def test_s3_multipart_uploads_complete_as_moto_completes_them(monkeypatch):
+@pytest.mark.parametrize("kernel_copy", ["os", "refused"])  # parts joined by os.copy_file_range, or read and write
+def test_s3_multipart_uploads_complete_as_moto_completes_them(monkeypatch, kernel_copy):
     """A multipart upload completed part by part (patched) leaves the same object as moto's own completion: the same
     ETag (MD5 of the parts' MD5s, "-N"), checksum, length, bytes and ranges; the same refusals."""
     monkeypatch.setenv("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", "65536")
+    if kernel_copy == "refused":
+        monkeypatch.setattr(os, "copy_file_range", _refused)
     from moto.s3.models import FakeMultipart
 
     def patched():
@@ -810,6 +818,116 @@ def test_s3_a_multipart_upload_is_not_joined_in_memory_when_patched(aws, monkeyp
     assert s3.head_object(Bucket="bucket", Key="k")["ContentLength"] == 24 * mib
     assert (peak < 12 * mib) == (aws == "patched"), peak
     assert TransferConfig().multipart_chunksize == 8 * mib  # the part size boto3's upload_file sends
+
+
+def _copy_answers() -> list:
+    """Objects copied, or refused, and what the copies hold: copies of an object on disk written at once, of a
+    completed multipart upload, of an object in memory, of a copy; a copy replacing its metadata, one asking for
+    a checksum, one onto itself (refused), one whose source is then replaced or deleted."""
+    import hashlib
+    import random
+
+    from botocore.exceptions import ClientError, FlexibleChecksumError
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="bucket")
+    mib = 1 << 20
+    data = random.Random(11).randbytes(6 * mib + 77)
+    answers: list = []
+
+    def read(key, **extra):
+        try:
+            body = s3.get_object(Bucket="bucket", Key=key, **extra)["Body"].read()
+        except FlexibleChecksumError as err:  # moto gives a copy its source's checksum (that of the parts)
+            return str(err)
+        except ClientError as err:
+            return err.response["Error"]["Code"]
+        return hashlib.sha256(body).hexdigest(), len(body)
+
+    def seen(key):
+        head = s3.head_object(Bucket="bucket", Key=key, ChecksumMode="ENABLED")
+        answers.append({k: v for k, v in head.items() if k not in ("ResponseMetadata", "LastModified")})
+        answers.append((read(key), read(key, Range="bytes=100-5243000")))
+
+    def copy(source, target, **extra):
+        try:
+            done = s3.copy_object(Bucket="bucket", Key=target, CopySource={"Bucket": "bucket", "Key": source},
+                                  **extra)
+            answers.append({k: v for k, v in done.items() if k not in ("ResponseMetadata",)}
+                           | {"CopyObjectResult": {k: v for k, v in done["CopyObjectResult"].items()
+                                                   if k != "LastModified"}})
+        except ClientError as err:
+            answers.append(err.response["Error"]["Code"])
+
+    s3.put_object(Bucket="bucket", Key="put", Body=data, Metadata={"m": "1"}, ContentType="text/csv")
+    s3.put_object(Bucket="bucket", Key="small", Body=b"in memory")
+    upload_id = s3.create_multipart_upload(Bucket="bucket", Key="parts", ChecksumAlgorithm="CRC32")["UploadId"]
+    parts = [{"PartNumber": n, "ETag": s3.upload_part(Bucket="bucket", Key="parts", UploadId=upload_id,
+                                                      PartNumber=n, Body=body, ChecksumAlgorithm="CRC32")["ETag"]}
+             for n, body in ((1, data[:5 * mib]), (2, data[5 * mib:]))]
+    s3.complete_multipart_upload(Bucket="bucket", Key="parts", UploadId=upload_id, MultipartUpload={"Parts": parts})
+    copy("put", "copy-of-put")
+    copy("parts", "copy-of-parts")
+    copy("small", "copy-of-small")
+    copy("copy-of-put", "copy-of-copy")
+    copy("put", "replaced-metadata", MetadataDirective="REPLACE", Metadata={"n": "2"})
+    copy("put", "with-checksum", ChecksumAlgorithm="SHA256")
+    copy("put", "put")
+    for key in ("copy-of-put", "copy-of-parts", "copy-of-small", "copy-of-copy", "replaced-metadata",
+                "with-checksum"):
+        seen(key)
+    copy("put", "then-replaced")
+    s3.put_object(Bucket="bucket", Key="put", Body=b"new")
+    s3.delete_object(Bucket="bucket", Key="copy-of-put")
+    seen("then-replaced")
+    seen("copy-of-copy")
+    copy("copy-of-copy", "copy-of-copy")
+    copy("gone", "nowhere")
+    answers.append(sorted(o["Key"] for o in s3.list_objects_v2(Bucket="bucket")["Contents"]))
+    return answers
+
+
+@pytest.mark.parametrize("kernel_copy", ["os", "refused", "missing"])  # os.copy_file_range, or read and write
+@pytest.mark.parametrize("buffer_size", ["65536", "0"])  # spilled to disk past 64 KiB; all in memory (moto's 0)
+def test_s3_copies_answer_as_moto_does(monkeypatch, buffer_size, kernel_copy):
+    """A copy of an object on disk made file to file, with the MD5 the source's buffer took (patched), answers as
+    moto's own copy of the bytes: the same ETags, checksums, metadata, bytes and ranges; the same refusals. Where
+    the kernel does not copy files (no ``os.copy_file_range``, or refused), the bytes are read and written."""
+    monkeypatch.setenv("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", buffer_size)
+    if kernel_copy == "refused":
+        monkeypatch.setattr(os, "copy_file_range", _refused)
+    elif kernel_copy == "missing":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    from moto.s3.models import S3Backend
+
+    def patched():
+        assert S3Backend.copy_object.__module__ == moto_speedups.s3.__name__
+
+    answers = _both_ways(monkeypatch, _copy_answers, patched)
+    assert answers["patched"] == answers["moto"]
+    assert answers["moto"].count("InvalidRequest") == 2 and "NoSuchKey" in answers["moto"]  # onto itself; gone
+
+
+def test_s3_a_copy_is_not_read_into_memory_when_patched(aws, monkeypatch):
+    """The point of the copy patch: copying a 24 MiB object on disk allocates none of it, and does not hash it
+    again (moto's own reads the source into bytes and hashes the new object's bytes for its ETag)."""
+    import hashlib
+    import tracemalloc
+
+    monkeypatch.setenv("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", "65536")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="bucket")
+    body = os.urandom(24 << 20)
+    s3.put_object(Bucket="bucket", Key="k", Body=body)
+    tracemalloc.start()
+    try:
+        done = s3.copy_object(Bucket="bucket", Key="copy", CopySource={"Bucket": "bucket", "Key": "k"})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert done["CopyObjectResult"]["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
+    assert s3.get_object(Bucket="bucket", Key="copy")["Body"].read() == body
+    assert (peak < 4 << 20) == (aws == "patched"), peak
 
 
 def test_what_a_run_replaced_or_deleted_is_freed_when_patched(aws, monkeypatch):
