@@ -285,6 +285,89 @@ def test_dynamodb_update_validation_answers_as_moto_validates(monkeypatch):
     assert len(refusals) >= 20 and len(answers["moto"]) - len(refusals) >= 15  # both paths are compared
 
 
+def _check_answers() -> list:
+    """UpdateItem's answers where only the settings of its checks change between calls of the same expression: the
+    attribute names (duplicate and overlapping paths, a key attribute named), the table's keys; refusals included."""
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    _create_table(ddb, "c")  # key: pk
+    ddb.create_table(TableName="d", BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"},
+                                {"AttributeName": "at", "KeyType": "RANGE"}],
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
+                                           {"AttributeName": "at", "AttributeType": "S"}])
+    keys = {"c": {"pk": {"S": "a"}}, "d": {"id": {"S": "a"}, "at": {"S": "1"}}}
+    v = {":v": {"M": {"c": {"S": "x"}}}}  # a map: a path into it can be set
+    calls = [("c", "SET #a = :v, #b = :v", {"#a": "x", "#b": "y"}),
+             ("c", "SET #a = :v, #b = :v", {"#a": "x", "#b": "x"}),
+             ("c", "SET #a = :v, #b = :v", {"#a": "x", "#b": "y"}),
+             ("c", "SET #a.c = :v, #b = :v", {"#a": "x", "#b": "n"}),
+             ("c", "SET #a = :v, #b.c = :v", {"#a": "y", "#b": "y"}),
+             ("c", "SET #a = :v, #b.c = :v", {"#a": "n", "#b": "y"}),
+             ("d", "SET #k = :v", {"#k": "pk"}),
+             ("c", "SET #k = :v", {"#k": "pk"}),
+             ("d", "SET #k = :v", {"#k": "at"}),
+             ("c", "SET #k = :v", {"#k": "at"}),
+             ("d", "SET #k = :v", {"#k": "pk"}),
+             ("c", "ADD #k :one ADD #j :one", {"#k": "p", "#j": "q"}),
+             ("c", "SET #k = :v REMOVE #j", {"#k": "p", "#j": "q"}),
+             ("c", "SET #k = :v REMOVE #j", {"#k": "p", "#j": "p"})]
+    answers: list = []
+    for _ in range(2):
+        for table, expression, names in calls:
+            values = {":one": {"N": "1"}} if "ADD" in expression else v
+            _update(ddb, answers, TableName=table, Key=keys[table], UpdateExpression=expression,
+                    ExpressionAttributeNames=names, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+    answers.append(sorted(str(item) for table in ("c", "d") for item in ddb.scan(TableName=table)["Items"]))
+    return answers
+
+
+def test_dynamodb_update_checks_answer_as_moto_checks(monkeypatch):
+    """UpdateItem's check walks skipped for an expression they passed with the same settings (patched) accept and
+    refuse as moto's own walks: the same items and errors when the names or the table's keys change between calls."""
+    from moto.dynamodb.parsing.validators import Validator
+
+    def patched():
+        assert Validator.validate.__module__ == moto_speedups.dynamodb.__name__
+
+    answers = _both_ways(monkeypatch, _check_answers, patched)
+    assert answers["patched"] == answers["moto"]
+    refused = ["Code" in a for a in answers["moto"][:-1]]
+    assert refused[:3] == [False, True, False] and refused[6:11] == [False, True, True, False, False], refused
+    assert refused[:14] == refused[14:]  # the second round as the first
+
+
+def test_dynamodb_a_check_that_passed_is_not_walked_again_when_patched(aws):
+    """The point of skipping checks: an expression sent again with the same names is not counted again (moto's own
+    counts its clauses at every node of every call); sent with other names, it is checked again."""
+    from moto.dynamodb.parsing import validators
+
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    _create_table(ddb, "t")
+    ddb.put_item(TableName="t", Item={"pk": {"S": "a"}})  # (an update that creates its item validates twice)
+    walked = []
+    own = validators.OverlappingPathsValidator.check_for_overlapping_paths
+    validators.OverlappingPathsValidator.check_for_overlapping_paths = \
+        lambda self, node: walked.append(node) or own(self, node)
+    try:
+        for names in ({"#a": "x"}, {"#a": "x"}, {"#a": "y"}):
+            ddb.update_item(TableName="t", Key={"pk": {"S": "a"}}, UpdateExpression="SET #a = :v, b = :v",
+                            ExpressionAttributeNames=names, ExpressionAttributeValues={":v": {"S": "x"}})
+    finally:
+        validators.OverlappingPathsValidator.check_for_overlapping_paths = own
+    per_call = len(walked) // (2 if aws == "patched" else 3)
+    assert per_call >= 3 and len(walked) == per_call * (2 if aws == "patched" else 3)
+
+
+def test_check_settings_are_frozen_to_what_equals_only_the_same_settings():
+    """A check's settings key its passes: equal only for the same names and values, None (not kept) for others."""
+    frozen = moto_speedups.dynamodb._frozen
+    settings = [{}, {"names": {}}, {"names": {"#a": "x"}}, {"names": {"#a": "y"}}, {"names": {"#b": "x"}},
+                {"keys": ["pk"]}, {"keys": ["pk", "sk"]}, {"keys": []}, {"keys": {}}, {"keys": "pk"}, {"keys": ["p,k"]}]
+    keys = [frozen(s) for s in settings]
+    assert len(set(keys)) == len(settings) and keys[2] == frozen({"names": {"#a": "x"}})
+    assert [frozen(v) for v in ({"n": 1}, {"n": None}, {1: "x"}, {"keys": ("pk",)}, 1.5)] == [None] * 5
+
+
 def _same_graph(a, b, seen: dict) -> bool:
     """Whether ``b`` has ``a``'s classes, values and links (shared objects and parent links included), node for node."""
     if id(a) in seen:
