@@ -191,18 +191,15 @@ def _append_value(fd: int, key: Any) -> tuple[int, Any]:
     """Write ``key``'s value at ``fd``'s position, file to file in the kernel when it is on disk (a
     ``SpillingBuffer``'s file: its bytes never pass through Python): the number of bytes written, and the MD5 of
     the value (a hash object) if its buffer took it as the value was written (else None)."""
-    with key.lock:  # the value as it is now: the file stays readable through ``source`` if the key is rewritten
-        buffer = key._value_buffer
-        if not isinstance(buffer, SpillingBuffer) or buffer._path is None:
-            source = md5 = None
-        else:
-            source, md5 = os.open(buffer._path, os.O_RDONLY), buffer.md5_copy()
-    if source is None:
+    buffer = key._value_buffer
+    if not isinstance(buffer, SpillingBuffer) or buffer._path is None:
         return _write_all(fd, key.value), None
-    try:
-        return _copy_file(source, fd), md5
-    finally:
-        os.close(source)
+    with key.lock:  # as moto's FakeKey.value reads it
+        source = os.open(buffer._path, os.O_RDONLY)
+        try:
+            return _copy_file(source, fd), buffer.md5_copy()
+        finally:
+            os.close(source)
 
 
 def _write_all(fd: int, data: bytes) -> int:
