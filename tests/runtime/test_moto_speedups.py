@@ -285,6 +285,89 @@ def test_dynamodb_update_validation_answers_as_moto_validates(monkeypatch):
     assert len(refusals) >= 20 and len(answers["moto"]) - len(refusals) >= 15  # both paths are compared
 
 
+def _check_answers() -> list:
+    """UpdateItem's answers where only the settings of its checks change between calls of the same expression: the
+    attribute names (duplicate and overlapping paths, a key attribute named), the table's keys; refusals included."""
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    _create_table(ddb, "c")  # key: pk
+    ddb.create_table(TableName="d", BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"},
+                                {"AttributeName": "at", "KeyType": "RANGE"}],
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
+                                           {"AttributeName": "at", "AttributeType": "S"}])
+    keys = {"c": {"pk": {"S": "a"}}, "d": {"id": {"S": "a"}, "at": {"S": "1"}}}
+    v = {":v": {"M": {"c": {"S": "x"}}}}  # a map: a path into it can be set
+    calls = [("c", "SET #a = :v, #b = :v", {"#a": "x", "#b": "y"}),
+             ("c", "SET #a = :v, #b = :v", {"#a": "x", "#b": "x"}),
+             ("c", "SET #a = :v, #b = :v", {"#a": "x", "#b": "y"}),
+             ("c", "SET #a.c = :v, #b = :v", {"#a": "x", "#b": "n"}),
+             ("c", "SET #a = :v, #b.c = :v", {"#a": "y", "#b": "y"}),
+             ("c", "SET #a = :v, #b.c = :v", {"#a": "n", "#b": "y"}),
+             ("d", "SET #k = :v", {"#k": "pk"}),
+             ("c", "SET #k = :v", {"#k": "pk"}),
+             ("d", "SET #k = :v", {"#k": "at"}),
+             ("c", "SET #k = :v", {"#k": "at"}),
+             ("d", "SET #k = :v", {"#k": "pk"}),
+             ("c", "ADD #k :one ADD #j :one", {"#k": "p", "#j": "q"}),
+             ("c", "SET #k = :v REMOVE #j", {"#k": "p", "#j": "q"}),
+             ("c", "SET #k = :v REMOVE #j", {"#k": "p", "#j": "p"})]
+    answers: list = []
+    for _ in range(2):
+        for table, expression, names in calls:
+            values = {":one": {"N": "1"}} if "ADD" in expression else v
+            _update(ddb, answers, TableName=table, Key=keys[table], UpdateExpression=expression,
+                    ExpressionAttributeNames=names, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+    answers.append(sorted(str(item) for table in ("c", "d") for item in ddb.scan(TableName=table)["Items"]))
+    return answers
+
+
+def test_dynamodb_update_checks_answer_as_moto_checks(monkeypatch):
+    """UpdateItem's check walks skipped for an expression they passed with the same settings (patched) accept and
+    refuse as moto's own walks: the same items and errors when the names or the table's keys change between calls."""
+    from moto.dynamodb.parsing.validators import Validator
+
+    def patched():
+        assert Validator.validate.__module__ == moto_speedups.dynamodb.__name__
+
+    answers = _both_ways(monkeypatch, _check_answers, patched)
+    assert answers["patched"] == answers["moto"]
+    refused = ["Code" in a for a in answers["moto"][:-1]]
+    assert refused[:3] == [False, True, False] and refused[6:11] == [False, True, True, False, False], refused
+    assert refused[:14] == refused[14:]  # the second round as the first
+
+
+def test_dynamodb_a_check_that_passed_is_not_walked_again_when_patched(aws):
+    """The point of skipping checks: an expression sent again with the same names is not counted again (moto's own
+    counts its clauses at every node of every call); sent with other names, it is checked again."""
+    from moto.dynamodb.parsing import validators
+
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    _create_table(ddb, "t")
+    ddb.put_item(TableName="t", Item={"pk": {"S": "a"}})  # (an update that creates its item validates twice)
+    walked = []
+    own = validators.OverlappingPathsValidator.check_for_overlapping_paths
+    validators.OverlappingPathsValidator.check_for_overlapping_paths = \
+        lambda self, node: walked.append(node) or own(self, node)
+    try:
+        for names in ({"#a": "x"}, {"#a": "x"}, {"#a": "y"}):
+            ddb.update_item(TableName="t", Key={"pk": {"S": "a"}}, UpdateExpression="SET #a = :v, b = :v",
+                            ExpressionAttributeNames=names, ExpressionAttributeValues={":v": {"S": "x"}})
+    finally:
+        validators.OverlappingPathsValidator.check_for_overlapping_paths = own
+    per_call = len(walked) // (2 if aws == "patched" else 3)
+    assert per_call >= 3 and len(walked) == per_call * (2 if aws == "patched" else 3)
+
+
+def test_check_settings_are_frozen_to_what_equals_only_the_same_settings():
+    """A check's settings key its passes: equal only for the same names and values, None (not kept) for others."""
+    frozen = moto_speedups.dynamodb._frozen
+    settings = [{}, {"names": {}}, {"names": {"#a": "x"}}, {"names": {"#a": "y"}}, {"names": {"#b": "x"}},
+                {"keys": ["pk"]}, {"keys": ["pk", "sk"]}, {"keys": []}, {"keys": {}}, {"keys": "pk"}, {"keys": ["p,k"]}]
+    keys = [frozen(s) for s in settings]
+    assert len(set(keys)) == len(settings) and keys[2] == frozen({"names": {"#a": "x"}})
+    assert [frozen(v) for v in ({"n": 1}, {"n": None}, {1: "x"}, {"keys": ("pk",)}, 1.5)] == [None] * 5
+
+
 def _same_graph(a, b, seen: dict) -> bool:
     """Whether ``b`` has ``a``'s classes, values and links (shared objects and parent links included), node for node."""
     if id(a) in seen:
@@ -716,6 +799,11 @@ def test_s3_a_range_read_as_it_is_read_is_the_object_as_it_was_when_answered(aws
     assert len(os.listdir("/proc/self/fd")) == fds
 
 
+def _refused(*args):
+    """``os.copy_file_range`` where the kernel or the file system does not copy files (ENOSYS)."""
+    raise OSError(38, "Function not implemented")
+
+
 def _multipart_answers() -> list:
     """Multipart uploads completed, or refused, and what they left: S3's answers to boto3's upload_file (CRC32 per
     part), to an upload with moto's default full-object checksum (CRC64NVME), to one small part, and the refusals
@@ -771,10 +859,13 @@ def _multipart_answers() -> list:
     return answers
 
 
-def test_s3_multipart_uploads_complete_as_moto_completes_them(monkeypatch):
+@pytest.mark.parametrize("kernel_copy", ["os", "refused"])  # parts joined by os.copy_file_range, or read and write
+def test_s3_multipart_uploads_complete_as_moto_completes_them(monkeypatch, kernel_copy):
     """A multipart upload completed part by part (patched) leaves the same object as moto's own completion: the same
     ETag (MD5 of the parts' MD5s, "-N"), checksum, length, bytes and ranges; the same refusals."""
     monkeypatch.setenv("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", "65536")
+    if kernel_copy == "refused":
+        monkeypatch.setattr(os, "copy_file_range", _refused)
     from moto.s3.models import FakeMultipart
 
     def patched():
@@ -810,6 +901,116 @@ def test_s3_a_multipart_upload_is_not_joined_in_memory_when_patched(aws, monkeyp
     assert s3.head_object(Bucket="bucket", Key="k")["ContentLength"] == 24 * mib
     assert (peak < 12 * mib) == (aws == "patched"), peak
     assert TransferConfig().multipart_chunksize == 8 * mib  # the part size boto3's upload_file sends
+
+
+def _copy_answers() -> list:
+    """Objects copied, or refused, and what the copies hold: copies of an object on disk written at once, of a
+    completed multipart upload, of an object in memory, of a copy; a copy replacing its metadata, one asking for
+    a checksum, one onto itself (refused), one whose source is then replaced or deleted."""
+    import hashlib
+    import random
+
+    from botocore.exceptions import ClientError, FlexibleChecksumError
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="bucket")
+    mib = 1 << 20
+    data = random.Random(11).randbytes(6 * mib + 77)
+    answers: list = []
+
+    def read(key, **extra):
+        try:
+            body = s3.get_object(Bucket="bucket", Key=key, **extra)["Body"].read()
+        except FlexibleChecksumError as err:  # moto gives a copy its source's checksum (that of the parts)
+            return str(err)
+        except ClientError as err:
+            return err.response["Error"]["Code"]
+        return hashlib.sha256(body).hexdigest(), len(body)
+
+    def seen(key):
+        head = s3.head_object(Bucket="bucket", Key=key, ChecksumMode="ENABLED")
+        answers.append({k: v for k, v in head.items() if k not in ("ResponseMetadata", "LastModified")})
+        answers.append((read(key), read(key, Range="bytes=100-5243000")))
+
+    def copy(source, target, **extra):
+        try:
+            done = s3.copy_object(Bucket="bucket", Key=target, CopySource={"Bucket": "bucket", "Key": source},
+                                  **extra)
+            answers.append({k: v for k, v in done.items() if k not in ("ResponseMetadata",)}
+                           | {"CopyObjectResult": {k: v for k, v in done["CopyObjectResult"].items()
+                                                   if k != "LastModified"}})
+        except ClientError as err:
+            answers.append(err.response["Error"]["Code"])
+
+    s3.put_object(Bucket="bucket", Key="put", Body=data, Metadata={"m": "1"}, ContentType="text/csv")
+    s3.put_object(Bucket="bucket", Key="small", Body=b"in memory")
+    upload_id = s3.create_multipart_upload(Bucket="bucket", Key="parts", ChecksumAlgorithm="CRC32")["UploadId"]
+    parts = [{"PartNumber": n, "ETag": s3.upload_part(Bucket="bucket", Key="parts", UploadId=upload_id,
+                                                      PartNumber=n, Body=body, ChecksumAlgorithm="CRC32")["ETag"]}
+             for n, body in ((1, data[:5 * mib]), (2, data[5 * mib:]))]
+    s3.complete_multipart_upload(Bucket="bucket", Key="parts", UploadId=upload_id, MultipartUpload={"Parts": parts})
+    copy("put", "copy-of-put")
+    copy("parts", "copy-of-parts")
+    copy("small", "copy-of-small")
+    copy("copy-of-put", "copy-of-copy")
+    copy("put", "replaced-metadata", MetadataDirective="REPLACE", Metadata={"n": "2"})
+    copy("put", "with-checksum", ChecksumAlgorithm="SHA256")
+    copy("put", "put")
+    for key in ("copy-of-put", "copy-of-parts", "copy-of-small", "copy-of-copy", "replaced-metadata",
+                "with-checksum"):
+        seen(key)
+    copy("put", "then-replaced")
+    s3.put_object(Bucket="bucket", Key="put", Body=b"new")
+    s3.delete_object(Bucket="bucket", Key="copy-of-put")
+    seen("then-replaced")
+    seen("copy-of-copy")
+    copy("copy-of-copy", "copy-of-copy")
+    copy("gone", "nowhere")
+    answers.append(sorted(o["Key"] for o in s3.list_objects_v2(Bucket="bucket")["Contents"]))
+    return answers
+
+
+@pytest.mark.parametrize("kernel_copy", ["os", "refused", "missing"])  # os.copy_file_range, or read and write
+@pytest.mark.parametrize("buffer_size", ["65536", "0"])  # spilled to disk past 64 KiB; all in memory (moto's 0)
+def test_s3_copies_answer_as_moto_does(monkeypatch, buffer_size, kernel_copy):
+    """A copy of an object on disk made file to file, with the MD5 the source's buffer took (patched), answers as
+    moto's own copy of the bytes: the same ETags, checksums, metadata, bytes and ranges; the same refusals. Where
+    the kernel does not copy files (no ``os.copy_file_range``, or refused), the bytes are read and written."""
+    monkeypatch.setenv("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", buffer_size)
+    if kernel_copy == "refused":
+        monkeypatch.setattr(os, "copy_file_range", _refused)
+    elif kernel_copy == "missing":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    from moto.s3.models import S3Backend
+
+    def patched():
+        assert S3Backend.copy_object.__module__ == moto_speedups.s3.__name__
+
+    answers = _both_ways(monkeypatch, _copy_answers, patched)
+    assert answers["patched"] == answers["moto"]
+    assert answers["moto"].count("InvalidRequest") == 2 and "NoSuchKey" in answers["moto"]  # onto itself; gone
+
+
+def test_s3_a_copy_is_not_read_into_memory_when_patched(aws, monkeypatch):
+    """The point of the copy patch: copying a 24 MiB object on disk allocates none of it, and does not hash it
+    again (moto's own reads the source into bytes and hashes the new object's bytes for its ETag)."""
+    import hashlib
+    import tracemalloc
+
+    monkeypatch.setenv("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", "65536")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="bucket")
+    body = os.urandom(24 << 20)
+    s3.put_object(Bucket="bucket", Key="k", Body=body)
+    tracemalloc.start()
+    try:
+        done = s3.copy_object(Bucket="bucket", Key="copy", CopySource={"Bucket": "bucket", "Key": "k"})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert done["CopyObjectResult"]["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
+    assert s3.get_object(Bucket="bucket", Key="copy")["Body"].read() == body
+    assert (peak < 4 << 20) == (aws == "patched"), peak
 
 
 def test_what_a_run_replaced_or_deleted_is_freed_when_patched(aws, monkeypatch):

@@ -7,11 +7,11 @@ The patches, by service (each module says what it changes and why):
 
 * ``sqs``: the message counts, the retention check, SendMessage's attributes, DeleteMessage's search.
 * ``dynamodb``: Scan pages from a kept sort, UpdateExpressions parsed once and their trees walked without
-  rebuilding the walk's class tests at every node.
+  rebuilding the walk's class tests at every node, and checks that passed on a tree not walked again.
 * ``dispatch``: the request routing tables, ``camelcase_to_underscores`` and handler method lists built once,
   and a request body handed to moto without werkzeug's copies.
 * ``s3``: object values on disk past the key buffer size (a file each, open only while used), ranged GetObjects
-  that read only their range, multipart uploads completed without the object in memory.
+  that read only their range, multipart uploads completed and objects copied file to file, not through memory.
 * ``instances``: no list of every model instance ever made (S3 objects, DynamoDB items, SQS messages ...).
 
 moto has no setting for any of this (``moto.settings`` and its ``MOTO_*`` variables: none touches SQS counting

@@ -22,6 +22,15 @@
   class (and per set of processed classes) until ``abc.get_cache_token()`` says an ABC was registered since; the
   walk visits, pre-processes, processes and replaces the nodes in moto's order, through the traverser's own
   ``pre_processing_of_child`` and ``process``.
+* DynamoDB (the one that never changes): of those ten walks, the first three only check the tree and change nothing
+  (``ActionCountValidator``, ``OverlappingPathsValidator``, ``UpdateHashRangeKeyValidator``: each returns every
+  node it is given, or raises), and every clause of the tree is an ``UpdateExpression`` that the first two
+  process by searching all the clauses below it again (``find_clauses``): a third of the validation's time. What
+  they answer depends on the tree, the attribute names and the table's key attributes only (their settings, the
+  processors' attributes). Here a check that passed on a copy of a parsed tree (unchanged, as those three run
+  first) is not walked again on a copy of the same tree with the same settings; a check that refused runs again,
+  and refuses again, each time. UpdateItem of ``ADD a :a, b :b, ...`` (six actions) and two shorter ones: 1.43 ->
+  1.26 ms each.
 """
 
 from __future__ import annotations
@@ -135,6 +144,77 @@ def _patch_update_expressions() -> None:
 
     _set(UpdateExpressionParser, "make", classmethod(cached_make))
     _set(validators, "deepcopy", deepcopy)
+    _patch_validator_checks(validators, lambda tree: pickled.get(id(tree), (None,))[0] is tree)
+
+
+# The walks of UpdateItem's validation that only check the tree (each processor returns every node it is given, or
+# raises), in the order moto's UpdateExpressionValidator runs them, first.
+_CHECKS = ("ActionCountValidator", "OverlappingPathsValidator", "UpdateHashRangeKeyValidator")
+
+
+def _patch_validator_checks(validators: Any, is_parsed: Any) -> None:
+    """A check walk that passed on a copy of a parsed tree, with the same settings, is not walked again (see the
+    module docstring). ``is_parsed(tree)``: whether ``tree`` is one of the parsed trees kept (never changed)."""
+    checks = tuple(getattr(validators, name, None) for name in _CHECKS)
+    validator = validators.Validator
+    if not all(isinstance(c, type) and _only_checks(c) for c in checks) \
+            or "deepcopy(expression)" not in inspect.getsource(validator.__init__) \
+            or "n = processor.traverse(n)" not in inspect.getsource(validator.validate):
+        return
+    own_init = validator.__init__
+    passed: dict[tuple[Any, ...], Any] = {}  # (tree's id, check's class, its settings) -> the tree, once it passed
+
+    def __init__(self: Any, expression: Any, *args: Any, **kwargs: Any) -> None:
+        own_init(self, expression, *args, **kwargs)
+        if is_parsed(expression):
+            self._offline_parsed = expression  # node_to_validate is its deep copy, as yet unchanged
+
+    def validate(self: Any) -> Any:
+        tree = self.__dict__.pop("_offline_parsed", None)  # (validated again, the copy is no longer the tree)
+        n = self.node_to_validate
+        for processor in self.processors:
+            key = _check_key(processor, checks, tree)
+            if key is None:
+                tree = None  # past the first walk that is not a check, the copy may differ from the tree
+            elif passed.get(key) is tree:
+                continue
+            n = processor.traverse(n)
+            if key is not None:
+                if len(passed) >= 4096:
+                    passed.clear()
+                passed[key] = tree
+        return n
+
+    _set(validator, "__init__", __init__)
+    _set(validator, "validate", validate)
+
+
+def _only_checks(cls: type) -> bool:
+    """Whether every ``return`` of ``cls`` gives its processing map or the node its processor was given."""
+    returns = [line.strip() for line in inspect.getsource(cls).splitlines() if line.strip().startswith("return")]
+    return bool(returns) and all(r == "return node" or r.startswith("return {") for r in returns)
+
+
+def _check_key(processor: Any, checks: tuple[type, ...], tree: Any) -> tuple[Any, ...] | None:
+    """What a check's answer on a copy of ``tree`` depends on: the tree, the check, its settings (None: not known)."""
+    if tree is None or type(processor) not in checks:
+        return None
+    settings = _frozen(processor.__dict__)
+    return None if settings is None else (id(tree), type(processor), settings)
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` (strings, and dicts and lists of them: the checks' settings) as a hashable whole that equals only
+    the same contents; None for anything else."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        items = [(k, _frozen(v)) for k, v in value.items()]
+        return None if any(not isinstance(k, str) or v is None for k, v in items) else ("dict", tuple(items))
+    if isinstance(value, list):
+        parts = [_frozen(v) for v in value]
+        return None if any(p is None for p in parts) else ("list", tuple(parts))
+    return None
 
 
 def _subclasses(cls: Any) -> list[Any]:

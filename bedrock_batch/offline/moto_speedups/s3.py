@@ -20,9 +20,16 @@ A multipart upload (what ``aws s3 cp`` and boto3's ``upload_file`` send past 8 M
 its parts into one ``bytearray`` and then one ``bytes`` (``FakeMultipart.complete``) before the new object is
 written: a 600 MB input held twice in memory. Here, when the upload's checksum is per part (COMPOSITE: CRC32, what
 boto3 sends), the parts are checked as moto checks them (InvalidPart, EntityTooSmall, MalformedXML), the ETag and
-the checksum are computed as moto computes them, and the parts are joined in a file, a part at a time, which
-becomes the new object's own. A full-object checksum (CRC64NVME, moto's default) needs the whole object and keeps
-moto's own code.
+the checksum are computed as moto computes them, and the parts are joined in a file, which becomes the new object's
+own: file to file in the kernel (``os.copy_file_range``) for the parts on disk, their bytes never read into Python
+(joining 200 MB in 8 MB parts took 0.55 s, 0.12 s so). A full-object checksum (CRC64NVME, moto's default) needs
+the whole object and keeps moto's own code.
+
+A CopyObject reads the whole source into memory in moto (``copy_object`` hands ``put_object`` ``src_key.value``),
+writes it to the new object and hashes it again for the new ETag. Here a source on disk is copied file to file
+into the new object's own file, and the new object's buffer takes over the MD5 the source's buffer took as it was
+written (``hashlib``'s ``copy()``: the same digest as hashing the same bytes); a source whose digest is not known
+(a completed upload's: its ETag is its parts') is hashed as moto hashes it. Copying 60 MB took 0.26 s, 0.02 s so.
 """
 
 from __future__ import annotations
@@ -56,6 +63,7 @@ def _patch_s3_keys(s3_models: Any) -> None:
     _set(s3_models, "tempfile", types.SimpleNamespace(SpooledTemporaryFile=SpillingBuffer))
     _patch_etag(s3_models.FakeKey)
     _patch_multipart_completion(s3_models)
+    _patch_copy(s3_models)
 
 
 def _patch_etag(fake_key: Any) -> None:
@@ -77,7 +85,7 @@ def _patch_etag(fake_key: Any) -> None:
 
 
 def _patch_multipart_completion(s3_models: Any) -> None:
-    """FakeMultipart.complete hands put_object its parts joined in a file (``_Joined``), not in memory (module
+    """FakeMultipart.complete hands put_object its parts joined in a file (``_InFile``), not in memory (module
     docstring). Only where a ``SpillingBuffer`` writes the new object (``_patch_s3_keys``): it is what reads it.
     """
     names = ("FakeMultipart", "MultipartChecksumBuilder", "InvalidPart", "EntityTooSmall", "MalformedXML",
@@ -106,24 +114,63 @@ def _patch_multipart_completion(s3_models: Any) -> None:
         if not parts:
             raise s3_models.MalformedXML
         etag = hashlib.md5(bytes(md5s), usedforsecurity=False).hexdigest()
-        return _Joined(parts), f"{etag}-{len(parts)}", checksums.build()
+        return _InFile(parts), f"{etag}-{len(parts)}", checksums.build()
 
     _set(s3_models.FakeMultipart, "complete", complete_by_parts)
 
 
-class _Joined:
-    """A completed multipart upload's bytes, joined part by part into a file of their own, read back 1 MiB at a time.
+def _patch_copy(s3_models: Any) -> None:
+    """S3Backend.copy_object hands put_object a copy of a source on disk made file to file (``_InFile``), with the
+    MD5 the source's buffer took, not the source's bytes read into memory (moto_speedups.s3's docstring)."""
+    own = s3_models.S3Backend.__dict__.get("copy_object")
+    if own is None or "value=src_key.value" not in inspect.getsource(own) \
+            or inspect.getsource(own).count(".value") != 1:  # the value read once, for put_object
+        return
 
-    Joined when the upload completes: moto disposes of the parts (and their files) before it writes the new object.
+    def copy_object(self: Any, src_key: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(getattr(src_key, "_value_buffer", None), SpillingBuffer) and src_key._value_buffer._path:
+            src_key = _CopiedValueKey(src_key)
+        return own(self, src_key, *args, **kwargs)
+
+    _set(s3_models.S3Backend, "copy_object", copy_object)
+
+
+class _CopiedValueKey:
+    """A FakeKey whose ``value`` is a copy in a file of its own (``_InFile``): everything else is the key's own."""
+
+    def __init__(self, key: Any) -> None:
+        self.__dict__["_key"] = key
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["_key"], name)
+
+    @property
+    def value(self) -> _InFile:
+        return _InFile([self.__dict__["_key"]])
+
+
+class _InFile:
+    """An object's new value already in a file of its own, read back 1 MiB at a time or taken whole by the buffer
+    that stores it (``SpillingBuffer.write``); ``md5``: the MD5 of its bytes (a hash object), when it is known.
+
+    Made when the value is known: a completed upload's parts, joined when the upload completes (moto disposes of the
+    parts, and their files, before it writes the new object), or a copy of an object.
     """
 
-    def __init__(self, parts: list[Any]) -> None:
+    def __init__(self, sources: list[Any]) -> None:
+        """The values of ``sources`` (FakeKeys) one after the other, those on disk copied file to file."""
         fd, self._path = tempfile.mkstemp(dir=SpillingBuffer.folder())
         self._remove = weakref.finalize(self, _remove, self._path)
-        with os.fdopen(fd, "wb") as f:
-            for part in parts:
-                f.write(part.value)  # a part at a time in memory
-            self._size = f.tell()
+        self.md5: Any = None
+        try:
+            self._size = 0
+            for key in sources:
+                written, self.md5 = _append_value(fd, key)
+                self._size += written
+        finally:
+            os.close(fd)
+        if len(sources) != 1:
+            self.md5 = None  # (a joined upload's ETag is the MD5 of its parts' MD5s)
 
     def __len__(self) -> int:
         return self._size
@@ -138,6 +185,43 @@ class _Joined:
         """The file itself, for a buffer to keep as its own: no longer removed with this object."""
         self._remove.detach()
         return self._path
+
+
+def _append_value(fd: int, key: Any) -> tuple[int, Any]:
+    """Write ``key``'s value at ``fd``'s position, file to file in the kernel when it is on disk (a
+    ``SpillingBuffer``'s file: its bytes never pass through Python): the number of bytes written, and the MD5 of
+    the value (a hash object) if its buffer took it as the value was written (else None)."""
+    buffer = key._value_buffer
+    if not isinstance(buffer, SpillingBuffer) or buffer._path is None:
+        return _write_all(fd, key.value), None
+    with key.lock:  # as moto's FakeKey.value reads it
+        source = os.open(buffer._path, os.O_RDONLY)
+        try:
+            return _copy_file(source, fd), buffer.md5_copy()
+        finally:
+            os.close(source)
+
+
+def _write_all(fd: int, data: bytes) -> int:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    return len(data)
+
+
+def _copy_file(source: int, target: int) -> int:
+    """Copy what is left of ``source`` to ``target`` (file descriptors, at their positions)."""
+    copied = 0
+    if hasattr(os, "copy_file_range"):
+        try:
+            while count := os.copy_file_range(source, target, 1 << 30):
+                copied += count
+            return copied
+        except OSError:  # not supported here (file system, kernel): read and write, from where it stopped
+            pass
+    while chunk := os.read(source, 1 << 20):
+        copied += _write_all(target, chunk)
+    return copied
 
 
 class SpillingBuffer:
@@ -187,11 +271,13 @@ class SpillingBuffer:
         self._position += len(data)
         return data
 
-    def write(self, data: bytes | _Joined) -> int:
-        if isinstance(data, _Joined):  # a multipart upload completed (_patch_multipart_completion)
-            self._md5 = None  # its ETag is the parts' (moto's FakeKey is given it), not this digest
-            if self._memory is not None and not self._memory.getbuffer().nbytes and 0 < self._max_size < len(data):
+    def write(self, data: bytes | _InFile) -> int:
+        if isinstance(data, _InFile):  # an upload completed or an object copied (see _InFile)
+            if self._memory is not None and not self._memory.getbuffer().nbytes and not self._memory.tell() \
+                    and 0 < self._max_size < len(data):
                 return self._adopt(data)
+            if data.md5 is None:  # a joined upload's ETag is the parts' (moto's FakeKey is given it), not this digest
+                self._md5 = None
             return sum(self.write(chunk) for chunk in data.chunks())
         if self._md5 is not None:
             if self.tell() == self._hashed:
@@ -226,6 +312,10 @@ class SpillingBuffer:
         """The MD5 of the content, when it was all written in order from its start (else None: read it)."""
         return self._md5.hexdigest() if self._md5 is not None else None
 
+    def md5_copy(self) -> Any:
+        """The MD5 of the content as a hash object to go on with (``hashlib``'s ``copy()``), or None, as above."""
+        return self._md5.copy() if self._md5 is not None else None
+
     def close(self) -> None:
         self.closed = True
         self._memory = None
@@ -241,13 +331,14 @@ class SpillingBuffer:
             weakref.finalize(SpillingBuffer, shutil.rmtree, SpillingBuffer._folder, True)
         return SpillingBuffer._folder
 
-    def _adopt(self, joined: _Joined) -> int:
-        """Take a joined upload's file as this buffer's content (empty so far, and to be spilled anyway)."""
+    def _adopt(self, value: _InFile) -> int:
+        """Take a value's file as this buffer's content (empty so far, and to be spilled anyway), and its MD5."""
         self._memory = None
-        self._path = joined.take()
-        self._position = len(joined)
+        self._path = value.take()
+        self._position = len(value)
         self._finalizer = weakref.finalize(self, _remove, self._path)
-        return len(joined)
+        self._md5, self._hashed = (value.md5.copy() if value.md5 is not None else None), len(value)
+        return len(value)
 
     def _rollover(self, data: bytes) -> int:
         """Move the content to a file of its own with ``data`` written at the position (one open for both)."""
