@@ -129,24 +129,30 @@ def _patch_copy(s3_models: Any) -> None:
 
     def copy_object(self: Any, src_key: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(getattr(src_key, "_value_buffer", None), SpillingBuffer) and src_key._value_buffer._path:
-            src_key = _CopiedValueKey(src_key)
+            src_key = _KeyWithValue(src_key, _copied)
         return own(self, src_key, *args, **kwargs)
 
     _set(s3_models.S3Backend, "copy_object", copy_object)
 
 
-class _CopiedValueKey:
-    """A FakeKey whose ``value`` is a copy in a file of its own (``_InFile``): everything else is the key's own."""
+class _KeyWithValue:
+    """A FakeKey whose ``value`` is ``make(key)``, made when it is read: everything else is the key's own."""
 
-    def __init__(self, key: Any) -> None:
+    def __init__(self, key: Any, make: Any) -> None:
         self.__dict__["_key"] = key
+        self.__dict__["_make"] = make
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.__dict__["_key"], name)
 
     @property
-    def value(self) -> _InFile:
-        return _InFile([self.__dict__["_key"]])
+    def value(self) -> Any:
+        return self.__dict__["_make"](self.__dict__["_key"])
+
+
+def _copied(key: Any) -> _InFile:
+    """A copy of a key's bytes in a file of its own."""
+    return _InFile([key])
 
 
 class _InFile:
@@ -436,20 +442,6 @@ def _raw_response_class(base: type) -> type:
     return _RawResponse
 
 
-class _LazyValueKey:
-    """A FakeKey whose ``value`` is a ``_KeyContent``: everything else is the key's own."""
-
-    def __init__(self, key: Any) -> None:
-        self.__dict__["_key"] = key
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.__dict__["_key"], name)
-
-    @property
-    def value(self) -> _KeyContent:
-        return _KeyContent(self.__dict__["_key"])
-
-
 def _patch_s3_ranges(response_cls: Any) -> None:
     """S3Response.get_object with a Range header reads only the range (see the module docstring)."""
     names = ("get_object", "_get_key", "_handle_range_header", "key_response")
@@ -475,7 +467,7 @@ def _patch_s3_ranges(response_cls: Any) -> None:
     def lazy_get_key(self: Any, *args: Any, **kwargs: Any) -> Any:
         key, not_modified = get_key(self, *args, **kwargs)
         if self.__dict__.get("_offline_lazy_value") and key is not None:
-            key = _LazyValueKey(key)
+            key = _KeyWithValue(key, _KeyContent)
         return key, not_modified
 
     def range_of(self: Any, request: Any, response_headers: Any, response_content: Any) -> Any:
