@@ -17,7 +17,6 @@ the library's supported hook), with the signatures of jsonata-js v2.0.6 (src/fun
 from __future__ import annotations
 
 import decimal
-import json
 import math
 from json.encoder import encode_basestring
 from typing import Any
@@ -28,7 +27,7 @@ from jsonata.jsonata import Jsonata
 from jsonata.utils import Utils
 
 from .clock import current_time
-from .json_text import compact_utf8
+from .json_text import compact_text
 
 Functions = _functions.Functions
 JException = jexception.JException
@@ -86,8 +85,8 @@ class Functions206:
 
     @staticmethod
     def string(arg: Any, prettify: bool | None) -> str | None:
-        if (arg.__class__ is dict or arg.__class__ is list) and not prettify and _plain(arg):
-            return _COMPACT(arg)  # an object or a plain array is not a function, nor a number
+        if arg.__class__ is dict or arg.__class__ is list:  # not a function, nor a number, nor a wrapped value
+            return _COMPACT(arg) if not prettify and _plain(arg) else _stringify(arg, "  " if prettify else "", "")
         if isinstance(arg, Utils.JList) and arg.outer_wrapper:
             arg = arg[0]
         if arg is None:
@@ -105,22 +104,11 @@ class Functions206:
         return _stringify(arg, "  " if prettify else "", "")
 
 
-# JSON.stringify's compact text for values ``_plain`` accepts, written by the json module's C encoder (a string as
-# ``json.dumps(s, ensure_ascii=False)`` writes it, as ``_stringify`` does): what
-# ``json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode`` writes, the encoder
-# made once instead of on every call.
-_ENCODER = json.encoder.c_make_encoder(None, json.JSONEncoder().default, encode_basestring, None, ":", ",", False,
-                                       False, True) if json.encoder.c_make_encoder is not None else None
-
-
 def _COMPACT(value: Any) -> str:  # noqa: N802  (a constant's name, as it was)
-    """The compact text of a value ``_plain`` accepts: orjson's where it is the same (it holds no float)."""
-    data = compact_utf8(value, floats=False)
-    if data is not None:
-        return data.decode()
-    if _ENCODER is None:
-        return json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode(value)
-    return "".join(_ENCODER(value, 0))
+    """JSON.stringify's compact text of a value ``_plain`` accepts: the json module's compact text (a string as
+    ``json.dumps(s, ensure_ascii=False)`` writes it, as ``_stringify`` does), orjson's where it is the same (the
+    value holds no float)."""
+    return compact_text(value, floats=False)
 
 
 # Integers that JavaScript writes with their digits as Python does: below 10**15 ``js_number`` rounds nothing.

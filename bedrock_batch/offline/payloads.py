@@ -6,44 +6,16 @@ checks each child's input. All of them sit above this module.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from . import errors
 from .errors import StatesError
-from .json_text import compact_utf8
-
-# What json.dumps(value, separators=(",", ":"), ensure_ascii=False) uses, built once: json.dumps builds a new
-# encoder on every call with these arguments, which was a third of the time to measure one 600-byte item.
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-# And that encoder's encode() builds, on every call, the C encoder it then runs (json.encoder.c_make_encoder, with
-# a fresh dict for its circular-reference markers, and a Python float formatter the C encoder never calls): a
-# quarter of the time to measure one 600-byte item. Here the same C encoder, with the same arguments, is built
-# directly: the same text, the same errors (TypeError for what JSON cannot hold, ValueError for a cycle).
-_C_ENCODER = getattr(json.encoder, "c_make_encoder", None)
-_C_ARGUMENTS = (_COMPACT.default, json.encoder.encode_basestring, _COMPACT.indent, _COMPACT.key_separator,
-                _COMPACT.item_separator, _COMPACT.sort_keys, _COMPACT.skipkeys, _COMPACT.allow_nan)
-# One such encoder for every measure (building it was a quarter of the time to measure a 600-byte row). Its
-# circular-reference markers are empty again after each value it encodes; not after one it refuses (the C encoder
-# leaves them behind), so then they are emptied here, or a later value could be taken for a cycle.
-_MARKERS: dict[int, Any] = {}
-_ENCODE = _C_ENCODER(_MARKERS, *_C_ARGUMENTS) if _C_ENCODER is not None else None
+from .json_text import compact_bytes
 
 
 def payload_size(value: Any) -> int:
-    """The size of a payload: its compact JSON in UTF-8 bytes (a text that is all ASCII needs no encoding)."""
-    data = compact_utf8(value)
-    if data is not None:
-        return len(data)
-    if _ENCODE is None:  # a Python without json's C accelerator takes its encoder's own path
-        text = _COMPACT.encode(value)
-    else:
-        try:
-            text = "".join(_ENCODE(value, 0))
-        except BaseException:
-            _MARKERS.clear()
-            raise
-    return len(text) if text.isascii() else len(text.encode())
+    """The size of a payload: its compact JSON in UTF-8 bytes."""
+    return len(compact_bytes(value))
 
 
 def check_payload(value: Any, what: str, size: int | None = None) -> int:

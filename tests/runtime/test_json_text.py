@@ -212,3 +212,47 @@ def test_a_definition_holding_nan_is_not_json():
     """API Reference, CreateStateMachine: the definition is JSON (InvalidDefinition otherwise)."""
     with pytest.raises(DefinitionError, match="not valid JSON"):
         StateMachineDefinition.from_json('{"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": NaN}}}')
+
+
+def test_where_a_constant_stands_is_reported_past_strings_that_name_it():
+    text = '{"s": "a,NaN", "v": NaN}'
+    with pytest.raises(json.JSONDecodeError) as info:
+        loads(text)
+    assert info.value.pos == text.rindex("NaN")
+
+
+def test_send_task_success_refuses_nan_output(rt):
+    """API Reference, SendTaskSuccess, error InvalidOutput: "the provided JSON output data is not valid"."""
+    with pytest.raises(ClientError) as info:
+        rt.service("stepfunctions").send_task_success(taskToken="any-token", output='{"score": NaN}')
+    assert info.value.response["Error"]["Code"] == "InvalidOutput"
+
+
+def test_a_function_result_holding_nan_fails_the_task(rt):
+    """The Python Lambda runtime writes a NaN into the response as ``NaN``, which is not JSON; Step Functions reads
+    a Lambda's payload as JSON (Developer Guide, connect-lambda). What AWS then reports is not documented: offline
+    the task fails with States.Runtime (the stricter reading, docs/fidelity.md)."""
+    rt.register_lambda("score", lambda event, _context: {"score": float("nan")})
+    execution = run(rt, machine({"Score": task_state("arn:aws:states:::lambda:invoke", {"FunctionName": "score"})}))
+    assert execution.status == "FAILED"
+    assert execution.error == "States.Runtime" and "NaN is not a JSON value" in execution.cause
+
+
+def test_invoke_model_refuses_a_nan_body(rt):
+    """Bedrock API Reference, InvokeModel, ValidationException: a body that is not JSON is a malformed request."""
+    body = b'{"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10, "temperature": NaN, "messages": []}'
+    with pytest.raises(ClientError) as info:
+        rt.service("bedrock-runtime").invoke_model(modelId="anthropic.claude-3-haiku-20240307-v1:0", body=body)
+    assert info.value.response["Error"]["Code"] == "ValidationException"
+    assert "not valid JSON" in info.value.response["Error"]["Message"]
+
+
+def test_a_batch_record_holding_nan_fails_validation(bedrock_env):
+    """ModelInvocationJobStatus Validating: "each individual record is a JSON object in the correct format"; a
+    line holding NaN is not JSON."""
+    sim = bedrock_env.sim()
+    body = "".join(f'{{"recordId": "r{i}", "modelInput": {{"prompt": "x"}}}}\n' for i in range(100))
+    body += '{"recordId": "r100", "modelInput": {"prompt": "x", "temperature": NaN}}\n'
+    bedrock_env.s3.put_object(Bucket="bedrock-in", Key="input/a.jsonl", Body=body.encode())
+    job = bedrock_env.finish(sim, bedrock_env.create(sim))
+    assert job["status"] == "Failed" and "Line 101" in job["message"]

@@ -30,6 +30,7 @@ from botocore.model import ServiceModel
 from botocore.response import StreamingBody
 from botocore.validate import validate_parameters
 
+from .. import json_text
 from ..clock import VirtualClock
 from .backends import DeterministicBackend, ModelBackend
 from .catalog import catalogue
@@ -134,7 +135,7 @@ class RuntimeSimulator:
         raw = params["body"]
         raw = raw.read() if hasattr(raw, "read") else raw
         try:
-            body = json.loads(raw)
+            body = json_text.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
             self._fail(op, model_id, "ValidationException", "Malformed input request: the body is not valid JSON")
         if not isinstance(body, dict):

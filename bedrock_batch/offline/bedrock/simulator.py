@@ -33,6 +33,7 @@ from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
+from .. import json_text
 from ..clock import VirtualClock
 from ..json_text import json_bytes
 from . import structured
@@ -846,7 +847,7 @@ class BatchSimulator:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
+                row = json_text.loads(line)
             except json.JSONDecodeError as exc:
                 raise _InputProblem(f"Line {number} of {name} is not valid JSON.") from exc
             if not isinstance(row, dict):

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from .. import errors
 from ..errors import StatesError
-from ..json_text import json_bytes
+from ..json_text import compact_text, json_bytes
 
 
 @dataclass
@@ -44,7 +44,7 @@ class ChildResult:
         """The NONE shape: the result with the child's metadata, Input and Output as JSON strings."""
         entry: dict[str, Any] = {
             "ExecutionArn": self.arn,
-            "Input": json.dumps(self.input),
+            "Input": compact_text(self.input),
             "InputDetails": {"Included": True},
             "Name": self.name,
             "RedriveCount": 0,
@@ -55,7 +55,7 @@ class ChildResult:
             "StopDate": self.stop,
         }
         if self.status == "SUCCEEDED":
-            entry["Output"] = json.dumps(self.output)
+            entry["Output"] = compact_text(self.output)
             entry["OutputDetails"] = {"Included": True}
             entry["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
         else:

@@ -15,6 +15,7 @@ import time
 import traceback
 from typing import Any
 
+from .. import json_text
 from ..errors import StatesError
 from .base import REQUEST_RESPONSE, TOKEN, TaskCall, optimized
 
@@ -50,7 +51,11 @@ async def run_function(task: TaskCall, name: str, payload: Any) -> Any:
     finally:
         runtime.counters.lambda_duration_ms += (time.perf_counter() - started) * 1000
     await asyncio.sleep(0)
-    return json.loads(json.dumps(result, default=str))
+    text = json.dumps(result, default=str)  # what the Python runtime sends: NaN and Infinity included
+    try:
+        return json_text.loads(text)
+    except json.JSONDecodeError as err:  # stricter reading (docs/fidelity.md): Step Functions reads JSON
+        raise StatesError("States.Runtime", f"The result of function {name} is not JSON: {err}") from None
 
 
 @optimized("lambda", ["invoke"], [REQUEST_RESPONSE, TOKEN])
@@ -62,7 +67,7 @@ async def invoke(task: TaskCall) -> Any:
     payload = arguments.get("Payload", {})
     if isinstance(payload, str):
         with contextlib.suppress(json.JSONDecodeError):
-            payload = json.loads(payload)
+            payload = json_text.loads(payload)
     result = await run_function(task, name, payload)
     return {"ExecutedVersion": "$LATEST", "Payload": result, "StatusCode": 200}
 

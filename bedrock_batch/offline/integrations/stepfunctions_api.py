@@ -97,7 +97,7 @@ class StepFunctionsApi:
         self._validate(op, params)
         _check_length(params["output"], "output", op)
         try:
-            output = json.loads(params["output"])
+            output = json_text.loads(params["output"])
         except json.JSONDecodeError as err:
             raise _error("InvalidOutput", f"Invalid JSON output: {err}", op) from None
         token = self._open_token(params["taskToken"], op)
