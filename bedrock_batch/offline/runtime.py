@@ -56,8 +56,10 @@ class RuntimeConfig:
     gc_thresholds: tuple[int, int, int] | None = (50_000, 20, 100)
 
 
-# The runtime's clients whose requests to moto in process go unsigned (see Runtime.client).
-_UNSIGNED_IN_PROCESS = frozenset({"dynamodb", "sqs", "events"})
+# The runtime's clients whose requests to moto in process go unsigned (see Runtime.client). Not SQS: moto's SQS
+# reads the region from the signature unless the host is <region>.queue.amazonaws.com, and botocore's is
+# sqs.<region>.amazonaws.com, so an unsigned request outside us-east-1 reached moto's us-east-1 queues.
+_UNSIGNED_IN_PROCESS = frozenset({"dynamodb", "events"})
 
 
 def _unsigned_in_process(**_: Any) -> Any:
@@ -123,12 +125,15 @@ class Runtime:
     def client(self, service: str) -> Any:
         """The boto3 client of ``service``, one per runtime.
 
-        DynamoDB, SQS and EventBridge requests to moto in process are not signed (botocore's ``choose-signer`` hook
+        DynamoDB and EventBridge requests to moto in process are not signed (botocore's ``choose-signer`` hook
         answers ``UNSIGNED``): SigV4 was a tenth of such a call, and moto in process, while it authenticates
         nothing (its default), reads a signature for two things only, both answered the same without one: the
         access key (moto's pattern wants a 20-character key id, which "testing" is not, so it takes its default
-        key either way) and the region when the URL has none (these services' URLs name it). Requests are signed
-        again while moto authenticates, and always for a moto server (``endpoint_url``).
+        key either way) and the region, which these two services' hosts name (``dynamodb.<region>.amazonaws.com``).
+        SQS requests are signed: moto's SQS takes the region from the signature (it reads it from the host only
+        for the legacy ``<region>.queue.amazonaws.com``), so unsigned they reached us-east-1's queues whatever the
+        runtime's region. Requests are signed again while moto authenticates, and always for a moto server
+        (``endpoint_url``).
 
         S3 requests are signed without hashing their body (botocore's ``payload_signing_enabled`` S3 setting; the
         body's CRC32 travels in a header, see ``_crc32_up_front``): botocore otherwise hashes every PutObject body

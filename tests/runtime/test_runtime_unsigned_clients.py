@@ -1,6 +1,8 @@
-"""The runtime's DynamoDB, SQS and EventBridge clients do not sign their requests to moto in process (a tenth of a
-call's time); moto must answer them exactly as it answers a boto3 client that signs, errors included (the rule: a
-faster path keeps the API's answers), and they sign again as soon as moto authenticates requests."""
+"""The runtime's DynamoDB and EventBridge clients do not sign their requests to moto in process (a tenth of a call's
+time); moto must answer them exactly as it answers a boto3 client that signs, errors included (the rule: a faster
+path keeps the API's answers), in the runtime's region, and they sign again as soon as moto authenticates requests.
+Its SQS client signs: moto's SQS reads the region from the signature, so unsigned requests outside us-east-1 reached
+us-east-1's queues (a queue is regional: the stack's dead-letter queue was not found)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from helpers import offline_runtime
-from moto import settings
+from moto import mock_aws, settings
 
 from bedrock_batch.offline.runtime import Runtime, RuntimeConfig
 
@@ -66,8 +68,42 @@ def test_the_runtime_answers_unsigned_as_moto_answers_signed_requests() -> None:
         sent = [_authorizations(c) for c in clients]
         unsigned = _answers(*clients, name="runtime")
         assert unsigned == _answers(*(signed(s) for s in ("dynamodb", "sqs", "events")), name="plain")
-        assert all(sent) and not any(header for headers in sent for header in headers)
+        ddb_sent, sqs_sent, events_sent = sent
+        assert ddb_sent and events_sent and not any(header for header in ddb_sent + events_sent)
+        assert sqs_sent and all(header.startswith(b"AWS4-HMAC-SHA256 ") for header in sqs_sent)
         assert "ConditionalCheckFailedException" in str(unsigned) and "ResourceNotFoundException" in str(unsigned)
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
+def test_the_runtime_reaches_what_a_signed_client_made_in_its_region(region: str) -> None:
+    """Tables, queues and event buses are regional: what a deployment made with signed clients in the runtime's
+    region (the stack's tables, dead-letter queue and bus) is what the runtime's own clients reach, and the reverse."""
+    with mock_aws():
+        runtime = Runtime(RuntimeConfig(region=region))
+        try:
+            def signed(service: str) -> Any:
+                return boto3.client(service, region_name=region, aws_access_key_id="testing",
+                                    aws_secret_access_key="testing")
+
+            signed("dynamodb").create_table(
+                TableName="made-signed", BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+            url = signed("sqs").create_queue(QueueName="made-signed")["QueueUrl"]
+            signed("events").create_event_bus(Name="made-signed")
+
+            runtime.client("dynamodb").put_item(TableName="made-signed", Item={"pk": {"S": "from-runtime"}})
+            runtime.client("sqs").send_message(QueueUrl=url, MessageBody="from-runtime")
+            runtime.client("events").put_events(Entries=[{"Source": "s", "DetailType": "d", "Detail": "{}",
+                                                          "EventBusName": "made-signed"}])
+            runtime.client("sqs").create_queue(QueueName="made-by-runtime")
+
+            assert signed("dynamodb").get_item(TableName="made-signed", Key={"pk": {"S": "from-runtime"}})["Item"]
+            assert [m["Body"] for m in signed("sqs").receive_message(QueueUrl=url)["Messages"]] == ["from-runtime"]
+            assert signed("sqs").get_queue_url(QueueName="made-by-runtime")["QueueUrl"].endswith("/made-by-runtime")
+            assert "made-signed" in [b["Name"] for b in runtime.client("events").list_event_buses()["EventBuses"]]
+        finally:
+            runtime.close()
 
 
 def test_the_runtime_signs_again_while_moto_authenticates(monkeypatch: pytest.MonkeyPatch) -> None:
