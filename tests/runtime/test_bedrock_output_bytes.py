@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import random
+import struct
 from typing import Any
 
 import pytest
 
-from bedrock_batch.offline.bedrock import SimulatorConfig
+from bedrock_batch.offline.bedrock import DeterministicBackend, SimulatorConfig, family_for
+from bedrock_batch.offline.json_text import json_bytes
 
 CLAUDE = "anthropic.claude-3-haiku-20240307-v1:0"
 
@@ -152,3 +156,58 @@ def test_family_job_output_bytes(bedrock_env, family):
     job = bedrock_env.finish(sim, arn)
     assert job["status"] == "Completed", job.get("message")
     assert _outputs(bedrock_env, arn) == FAMILY_OUTPUTS[family]
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "core"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_each_output_line_is_the_json_bytes_of_the_record_read_by_the_json_module(bedrock_env):
+    """An output line holds its record's modelInput exactly as ``json_bytes`` writes the value ``json.loads`` reads
+    from the input line, however the simulator reads and keeps it: floats of every magnitude (random bit patterns),
+    integers on both sides of 64 bits (orjson would read those past it as floats), nesting on both sides of what
+    orjson writes inside a line (past it, the json module writes the line in ASCII), "e+" in a string,
+    duplicate keys, escapes and raw non-ASCII text, in compact and spaced JSON."""
+    rng = random.Random(11)
+    boundaries = [2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1, 10**18, 10**19, -(10**19), 0]
+    lines = []
+    for i in range(160):
+        floats = []
+        while len(floats) < 3:
+            value = struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0]
+            if math.isfinite(value) and (i % 2 or abs(value) < 1e16):  # half the rows: none written with "e+"
+                floats.append(value)
+        body: dict[str, Any] = {
+            "anthropic_version": "bedrock-2023-05-31",
+            "max_tokens": 20,
+            "temperature": floats[0],
+            "messages": [{"role": "user", "content": [{"type": "text", "text": f"Item {i}: naïve café ✓ \\ \""}]}],
+            "metadata": {"floats": floats[1:], "int": boundaries[i % 10], "note": "see+more" * (i % 4 // 3)},
+        }
+        if i % 20 == 7:
+            body["deep"] = _nested(250 + i % 6)  # 250 to 255 levels below modelInput's own
+        text = json.dumps({"recordId": f"r{i:03d}", "modelInput": body}, ensure_ascii=i % 3 == 0,
+                          separators=(",", ":") if i % 2 else (", ", ": "))
+        if i % 17 == 5:
+            text = text.replace('"max_tokens":', '"max_tokens":99,"max_tokens":', 1).replace(
+                '"max_tokens": ', '"max_tokens": 99, "max_tokens": ', 1)
+        lines.append(text)
+    bedrock_env.s3.put_object(Bucket="bedrock-in", Key="input/a.jsonl", Body="\n".join(lines).encode() + b"\n")
+    sim = bedrock_env.sim()
+    arn = bedrock_env.create(sim)
+    assert bedrock_env.finish(sim, arn)["status"] == "Completed"
+    job_id = arn.rsplit("/", 1)[-1]
+    key = f"results/{job_id}/a.jsonl.out"
+    written = bedrock_env.s3.get_object(Bucket="bedrock-out", Key=key)["Body"].read().split(b"\n")
+    assert written.pop() == b""
+    family, backend = family_for(CLAUDE), DeterministicBackend(0)
+    expected = []
+    for text in lines:
+        record_id, model_input = json.loads(text).values()
+        output = family.invoke(CLAUDE, model_input, backend, f"{job_id}:{record_id}").output
+        expected.append(json_bytes({"recordId": record_id, "modelInput": model_input, "modelOutput": output}))
+    assert written == expected
+    assert 0 < sum(line.isascii() for line in written) < len(lines) / 2  # the lines the json module writes
