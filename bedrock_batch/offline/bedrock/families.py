@@ -74,6 +74,9 @@ def _byte_table(alphabet: str) -> bytes:
 
 
 def _need(condition: bool, message: str) -> None:
+    """A 400 with ``message`` unless ``condition``. A message that names its field is formatted only when the
+    check fails (``if not ...: raise RecordError(400, f"...")``): formatted for every record, those messages took
+    a fifth of the time to check a Claude request."""
     if not condition:
         raise RecordError(400, message)
 
@@ -81,7 +84,8 @@ def _need(condition: bool, message: str) -> None:
 def _max_tokens(value: Any, field: str, default: int | None = DEFAULT_MAX_TOKENS) -> int:
     if value is None and default is not None:
         return default
-    _need(isinstance(value, int) and not isinstance(value, bool) and value >= 1, f"{field}: must be an integer >= 1")
+    if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+        raise RecordError(400, f"{field}: must be an integer >= 1")
     return int(value)
 
 
@@ -92,17 +96,22 @@ def _blocks_text(content: Any, field: str, typed: bool) -> str:
     """
     if typed and isinstance(content, str):
         return content
-    _need(isinstance(content, list) and len(content) > 0, f"{field}: content must be a non-empty list of blocks")
+    if not (isinstance(content, list) and len(content) > 0):
+        raise RecordError(400, f"{field}: content must be a non-empty list of blocks")
     parts = []
     for block in content:
-        _need(isinstance(block, dict), f"{field}: each content block must be an object")
+        if not isinstance(block, dict):
+            raise RecordError(400, f"{field}: each content block must be an object")
         if typed:
-            _need("type" in block, f"{field}: content block is missing 'type'")
+            if "type" not in block:
+                raise RecordError(400, f"{field}: content block is missing 'type'")
             if block["type"] == "text":
-                _need(isinstance(block.get("text"), str), f"{field}: text block is missing 'text'")
+                if not isinstance(block.get("text"), str):
+                    raise RecordError(400, f"{field}: text block is missing 'text'")
                 parts.append(block["text"])
         elif "text" in block:
-            _need(isinstance(block["text"], str), f"{field}: 'text' must be a string")
+            if not isinstance(block["text"], str):
+                raise RecordError(400, f"{field}: 'text' must be a string")
             parts.append(block["text"])
     return "\n".join(parts)
 
@@ -117,8 +126,10 @@ def _messages(body: dict[str, Any], typed: bool) -> tuple[str, str]:
     )
     texts, prompt = [], ""
     for i, message in enumerate(messages):
-        _need(isinstance(message, dict), f"messages.{i}: must be an object")
-        _need(message.get("role") in ("user", "assistant"), f"messages.{i}.role: must be 'user' or 'assistant'")
+        if not isinstance(message, dict):
+            raise RecordError(400, f"messages.{i}: must be an object")
+        if message.get("role") not in ("user", "assistant"):
+            raise RecordError(400, f"messages.{i}.role: must be 'user' or 'assistant'")
         text = _blocks_text(message.get("content"), f"messages.{i}", typed)
         texts.append(text)
         if message["role"] == "user":

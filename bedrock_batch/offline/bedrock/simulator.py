@@ -375,20 +375,18 @@ def _creation_time_text(when: dt.datetime) -> str:
     return f"{when:%b} {when.day}, {when.year}, {hour}:{when:%M:%S} {'AM' if when.hour < 12 else 'PM'}"
 
 
-def _line_bytes(line: dict[str, Any], text: bytes | None) -> bytes:
-    """``json_bytes(line)``, with the line's ``modelInput`` written as ``text`` (its compact JSON, as ``json_bytes``
-    writes it inside the line; see ``_exact_request``) rather than encoded again.
+def _line_bytes(line: dict[str, Any], model_input: Any) -> bytes:
+    """``json_bytes`` of an output line whose ``modelInput`` may be an ``orjson.Fragment``: the compact JSON of
+    ``model_input`` as ``json_bytes`` writes it inside the line (see ``_exact_request``), not encoded again.
 
     Where orjson refuses the rest of the line (it never has: the bodies are JSON values the families build), so
-    does the json module's fallback in ``json_bytes`` (it cannot write an ``orjson.Fragment``), and the line is
-    written from the value, as ``json_bytes`` writes it.
+    does the json module's fallback in ``json_bytes`` (it cannot write a Fragment), and the line is written from
+    the value, as ``json_bytes`` writes it.
     """
-    if text is None:
-        return json_bytes(line)
     try:
-        return json_bytes({**line, "modelInput": orjson.Fragment(text)})
-    except TypeError:
         return json_bytes(line)
+    except TypeError:
+        return json_bytes({**line, "modelInput": model_input})
 
 
 class BatchSimulator:
@@ -994,21 +992,26 @@ class BatchSimulator:
         end = answers.lines.tell()
         family = family_for(job.model_id, job.invocation_type)
         pending: list[bytes] = []  # written to the spool a thousand lines at a time, not one by one, nor all at once
-        for record_id, (model_input, text), error in job.records.inputs(len(answers.ends), processed):
-            line, ok, tokens_in, tokens_out = self._answer(job, family, record_id, model_input, error)
-            data = _line_bytes(line, text)
-            pending.append(data)
-            end += len(data) + 1
-            answers.ends.append(end)
-            if ok:
-                answers.success += 1
-            else:
-                answers.error += 1
-            answers.tokens_in += tokens_in
-            answers.tokens_out += tokens_out
-            if len(pending) == _RECORDS_PER_READ:
-                answers.write(pending)
-        answers.write(pending)
+        ends = answers.ends
+        success, tokens_in, tokens_out = answers.success, answers.tokens_in, answers.tokens_out
+        start = len(ends)
+        try:  # the counts are kept in locals, and are the answers' again even if a record's answer raises
+            for record_id, (model_input, text), error in job.records.inputs(start, processed):
+                shown = model_input if text is None else orjson.Fragment(text)
+                line, ok, used_in, used_out = self._answer(job, family, record_id, model_input, shown, error)
+                data = _line_bytes(line, model_input)
+                pending.append(data)
+                end += len(data) + 1
+                ends.append(end)
+                success += ok
+                tokens_in += used_in
+                tokens_out += used_out
+                if len(pending) == _RECORDS_PER_READ:
+                    answers.write(pending)
+        finally:
+            answers.write(pending)
+            answers.error += len(ends) - start - (success - answers.success)
+            answers.success, answers.tokens_in, answers.tokens_out = success, tokens_in, tokens_out
         return answers
 
     def _live_counts(self, job: _Job) -> dict[str, int]:
@@ -1031,11 +1034,17 @@ class BatchSimulator:
         self.s3.put_object(Bucket=bucket, Key=key, Body=data, ChecksumCRC32=crc32(data))
 
     def _answer(
-        self, job: _Job, family: Family | None, record_id: str, model_input: Any, error: tuple[int, str] | None
+        self,
+        job: _Job,
+        family: Family | None,
+        record_id: str,
+        model_input: Any,
+        shown: Any,
+        error: tuple[int, str] | None,
     ) -> tuple[dict[str, Any], bool, int, int]:
         """One output line: ``modelOutput`` on success, or an ``error`` object in its place. ``family`` is
-        ``family_for`` the job's model; ``error`` a record's validation error."""
-        base = {"recordId": record_id, "modelInput": model_input}
+        ``family_for`` the job's model; ``shown`` the line's ``modelInput`` (``model_input`` or its JSON text, for
+        ``_line_bytes``); ``error`` a record's validation error."""
         error = error or self._injected_error(job, record_id)
         if error is None:
             if family is None:
@@ -1047,8 +1056,10 @@ class BatchSimulator:
                     error = (exc.code, exc.message)
                 else:
                     self._maybe_invalid_structured(record_id, model_input, result.output)
-                    return {**base, "modelOutput": result.output}, True, result.input_tokens, result.output_tokens
-        return {**base, "error": {"errorCode": error[0], "errorMessage": error[1]}}, False, 0, 0
+                    line = {"recordId": record_id, "modelInput": shown, "modelOutput": result.output}
+                    return line, True, result.input_tokens, result.output_tokens
+        line = {"recordId": record_id, "modelInput": shown, "error": {"errorCode": error[0], "errorMessage": error[1]}}
+        return line, False, 0, 0
 
     def _maybe_invalid_structured(self, record_id: str, model_input: Any, model_output: dict[str, Any]) -> None:
         """At ``invalid_structured_rate``, a request asking for JSON that fits a schema gets an answer that does not."""
