@@ -179,7 +179,8 @@ def _exact_request(line: str) -> tuple[dict[str, Any], bytes] | None:
         text = orjson.dumps([model_input])
     except orjson.JSONEncodeError:
         return None
-    return None if b"e+" in text else (row, text[1:-1])
+    # find(b"+") first: a memchr, where "e+" takes a probe at every "e" of the text (seven times as long)
+    return None if text.find(b"+") != -1 and b"e+" in text else (row, text[1:-1])
 
 
 class _InputProblem(Exception):
@@ -205,15 +206,14 @@ class _Requests:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115  (closed by close(), when the job ends)
         self._end = 0
 
-    def add(self, stored: list[bytes]) -> list[tuple[int, int]]:
-        """Store the values (as ``pickle.dumps`` gave them); (offset, length) of each."""
-        spans = []
-        for data in stored:
-            spans.append((self._end, len(data)))
-            self._end += len(data)
+    def add(self, stored: list[bytes]) -> int:
+        """Store the values (each as its JSON text or pickled), one after another; the offset of the first."""
+        first = self._end
+        data = b"".join(stored)
         self._file.seek(0, 2)
-        self._file.write(b"".join(stored))
-        return spans
+        self._file.write(data)
+        self._end += len(data)
+        return first
 
     def model_inputs(self, offsets: Sequence[int], lengths: Sequence[int]) -> Iterator[tuple[Any, bytes | None]]:
         """The ``modelInput`` stored at each offset (and length), and its compact JSON if that is how it was stored,
@@ -257,16 +257,23 @@ class _Records:
     def __len__(self) -> int:
         return len(self._offsets)
 
-    def add(self, file: str, record_id: str, error: tuple[int, str] | None, span: tuple[int, int]) -> None:
+    def add(
+        self, file: str, ids: list[str], errors: dict[int, tuple[int, str]], first: int, lengths: list[int]
+    ) -> None:
+        """Add the records of one block of ``file``: their ids, their validation errors (by index in the block),
+        and the offset of the first in the request file and the length of each (stored one after another)."""
+        if not ids:
+            return
+        start = len(self)
         if not self._file_names or self._file_names[-1] != file:
-            self._file_starts.append(len(self))
+            self._file_starts.append(start)
             self._file_names.append(file)
-        if error is not None:
-            self._errors[len(self)] = error
+        for index, error in errors.items():
+            self._errors[start + index] = error
         assert isinstance(self._ids, list)
-        self._ids.append(record_id)
-        self._offsets.append(span[0])
-        self._lengths.append(span[1])
+        self._ids.extend(ids)
+        self._offsets.extend(itertools.accumulate(lengths[:-1], initial=first))
+        self._lengths.extend(lengths)
 
     def seal(self) -> _Records:
         """Done adding: the ids become one string."""
@@ -902,7 +909,8 @@ class BatchSimulator:
         """Parse the lines of one block (after line ``number``) into ``records``; returns the last line's number."""
         requests = job.requests
         assert requests is not None  # set by _read_input
-        parsed: list[tuple[str, tuple[int, str] | None]] = []
+        ids: list[str] = []
+        errors: dict[int, tuple[int, str]] = {}  # by index in ids
         stored: list[bytes] = []  # each modelInput as _Requests keeps it (not the values: a block's were megabytes)
         reject_extra = self.config.reject_extra_record_keys
         for number, line in enumerate(block.splitlines(), start=number + 1):  # noqa: B020 (the count goes on)
@@ -928,15 +936,15 @@ class BatchSimulator:
             elif not isinstance(record_id, str):
                 raise _InputProblem(f"Line {number} of {name}: recordId must be a string.")
             stored.append(text if text is not None else pickle.dumps(model_input, pickle.HIGHEST_PROTOCOL))
-            error = None
             if reject_extra:
                 if extra := row.keys() - _RECORD_KEYS:
-                    error = (400, f"Extra inputs are not permitted: {', '.join(sorted(extra))}")
+                    errors[len(ids)] = (400, f"Extra inputs are not permitted: {', '.join(sorted(extra))}")
                 elif "modelId" in model_input:
-                    error = (400, "The model returned the following errors: modelId: Extra inputs are not permitted")
-            parsed.append((record_id, error))
-        for (record_id, error), span in zip(parsed, requests.add(stored), strict=True):
-            records.add(name, record_id, error, span)
+                    errors[len(ids)] = (
+                        400, "The model returned the following errors: modelId: Extra inputs are not permitted"
+                    )
+            ids.append(record_id)
+        records.add(name, ids, errors, requests.add(stored), [len(data) for data in stored])
         return number
 
     def _generated_record_id(self, job: _Job, name: str, number: int) -> str:
