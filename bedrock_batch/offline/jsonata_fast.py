@@ -53,7 +53,7 @@ from jsonata import jexception, parser
 from jsonata.jsonata import Jsonata
 from jsonata.utils import Utils
 
-from . import jsonata_functions
+from . import jsonata_codegen, jsonata_functions
 from .jsonata_functions import EvaluationTime
 
 Functions = _functions.Functions
@@ -164,12 +164,13 @@ def _lookup_unbound(environment: Any, name: str) -> Any:
     return bindings[name]
 
 
-def _mark_bound_names(ast: Any) -> None:
+def _mark_bound_names(ast: Any) -> list[Any]:
     """Marks each node of the expression ``ast`` with the names it binds anywhere (``_fast_bound``: ``:=``, a
     lambda's arguments, ``@$v`` and ``#$v``, and ``$``). A node of another tree (``$eval``'s, a partial
-    application's) has no mark: its look-ups walk every frame."""
+    application's) has no mark: its look-ups walk every frame. Returns the nodes."""
     bound = {"$"}
     seen: set[int] = set()
+    nodes = []
     stack = [ast]
     while stack:
         node = stack.pop()
@@ -179,6 +180,7 @@ def _mark_bound_names(ast: Any) -> None:
         if not isinstance(node, Symbol) or id(node) in seen:
             continue
         seen.add(id(node))
+        nodes.append(node)
         node._fast_bound = bound
         if node.type == "bind":
             bound.add(str(node.lhs.value))
@@ -191,6 +193,7 @@ def _mark_bound_names(ast: Any) -> None:
             if isinstance(value, str):
                 bound.add(value)
         stack.extend(v for v in node.__dict__.values() if isinstance(v, Symbol | list | tuple))
+    return nodes
 
 
 class _CallbacksBound(BaseException):  # noqa: N818  (a signal, not an error: no ``except Exception`` stops it)
@@ -463,11 +466,17 @@ def _validated(signature: Any, args: Any, context: Any, groups: tuple[str, ...])
 class FastJsonata(Jsonata):
     """A ``Jsonata`` expression evaluated through closures built once per node (see the module docstring)."""
 
+    # Whether trees of simple nodes are compiled to Python functions (jsonata_codegen); off, the closures alone.
+    codegen = True
+
     def __init__(self, expr: str, *args: Any, **kwargs: Any) -> None:
+        self._codegen_names: dict[str, Any] | None = None
         self._interpret = expr is None or "__evaluate_" in expr
         super().__init__(expr, *args, **kwargs)
         if getattr(self, "ast", None) is not None:
-            _mark_bound_names(self.ast)
+            nodes = _mark_bound_names(self.ast)
+            if self.codegen:
+                jsonata_codegen.mark_inner(nodes)
         # JSONata 2.0.6's own versions of the functions jsonata-python computes otherwise (jsonata_functions).
         for name, function in jsonata_functions.OVERRIDES.items():
             self.register_function(name, function)
@@ -590,8 +599,27 @@ class FastJsonata(Jsonata):
                 if result is not None and isinstance(result, JList):
                     return _unwrap(result, keep_array)
                 return result
+        if self.codegen and jsonata_codegen.is_region(expr):  # (a plain node: its node is ``core`` or ``_call``'s)
+            region = jsonata_codegen.compile_region(expr, node, self._node, self._unbound,
+                                                    lambda call: self._call(call).site, self._namespace())
+            if region is not None:
+                node = region
         expr._fast_node = node
         return node
+
+    def _unbound(self, variable: Any) -> bool:
+        return self._lookup_of(variable) is _lookup_unbound
+
+    def _namespace(self) -> dict[str, Any]:
+        """What the functions jsonata_codegen writes read (``jsonata_codegen.NAMES``)."""
+        if self._codegen_names is None:
+            self._codegen_names = {
+                "FastFrame": FastFrame, "_Array": _Array, "NONE": NONE, "NULL": NULL, "_JLISTS": _JLISTS,
+                "_NUMBERS": _NUMBERS, "_ORDERED": _ORDERED, "_unwrap": _unwrap, "_boolize": _boolize,
+                "_string": jsonata_functions.Functions206.string, "_is_deep_equal": Utils.is_deep_equal,
+                "_isfinite": _isfinite, "_compare": self.evaluate_comparison_expression,
+                "_numeric": self.evaluate_numeric_expression}
+        return self._codegen_names
 
     def _last_stages(self, path: Any) -> list[Callable[[Any, Any], Any]]:
         """The filters of a path's last step (``$v.items[...]``), as ``_step`` runs them."""
@@ -1169,7 +1197,6 @@ class FastJsonata(Jsonata):
         site_padding: tuple[None, ...] = ()
 
         def call(input: Any, environment: Any, applyto_context: Any = NONE, unwrap: bool = True) -> Any:
-            nonlocal site_proc, site_types, site_function, site_padding
             # unwrap: the end of _eval for a function node alone (no filter, no group): the node is this closure
             if name is not None:
                 proc = lookup(environment, name)
@@ -1189,6 +1216,17 @@ class FastJsonata(Jsonata):
                 evaluated_args = [first(input, environment), second(input, environment)]
             else:
                 evaluated_args = [argument(input, environment) for argument in argument_nodes]
+            result = site(proc, evaluated_args, input, environment, applyto_context)
+            if unwrap and result.__class__ in _JLISTS:
+                return _unwrap(result, keep_array)
+            return result
+
+        def site(proc: Any, evaluated_args: list[Any], input: Any, environment: Any,
+                 applyto_context: Any = NONE) -> Any:
+            """The call of ``proc`` (what the procedure expression gave) with the arguments evaluated: the rest of
+            ``evaluate_function``, its result not unwrapped. (jsonata_codegen calls it for the call sites it writes
+            out.)"""
+            nonlocal site_proc, site_types, site_function, site_padding
             if proc is None:
                 raise JException("T1006", position, proc_name)
             try:
@@ -1275,10 +1313,9 @@ class FastJsonata(Jsonata):
                 if jex.current is None:
                     jex.current = expr.token
                 raise
-            if unwrap and result.__class__ in _JLISTS:
-                return _unwrap(result, keep_array)
             return result
 
+        call.site = site
         expr._fast_call = call
         return call
 

@@ -385,3 +385,99 @@ def _validating(make, validate, expression):
     compiled = make(expression)
     compiled.set_validate_input(validate)
     return compiled
+
+
+# -- trees of simple nodes compiled to one Python function (jsonata_codegen) -------------------------------------
+CODEGEN_BINDINGS = {
+    "x": "ab", "y": 2, "f": 1.5, "whole": 2.0, "big": 1e300, "zero": 0, "no": False, "yes": True, "null": None,
+    "empty": [], "one": [5], "two": [1, 2], "nested": [[1, 2], [3]], "obj": {"x": {"y": [1, {"z": 2}], "n": None},
+                                                                             "s": "é"},
+    "emptyobj": {}, "text": "ключ \U0001d11e", "row": {"a": "1", "b": "", "c": None, "list": [None, "a"]},
+    "rows": [{"a": 1}, {"a": 2}], "fn": Jsonata.static_frame.lookup("uppercase"),
+}
+
+# Each is a region of jsonata_codegen (or holds one), run with undefined, null, empty, singleton and nested arrays,
+# floats and ints, unicode, and errors raised inside a region.
+CODEGEN_EXPRESSIONS = [
+    # object and array constructors: undefined values left out, arrays flattened unless written [...], nested
+    "{'a': $x, 'b': $undefinedvar, 'c': null, 'd': [$two], 'e': [[1]], 'f': [$null], 'g': {'h': $one}}",
+    "[$two, $nothing, [$two], 'x', {'k': $obj.x.y}, $empty, $one, $nested, [], [[]]]",
+    "{'a': [$x, $y], 'b': [{'c': $f}, {'c': $whole}], 'c': $emptyobj, 'd': $text}",
+    "{'ключ': '𝄞' & $text, 'k': $obj.s}", "[{'a': 1}][0]", "{'a': [1, 2]}.a", "[$one][]",
+    "{'a': $two[]}", "{'a': $, 'b': $$}", "{'f': $string, 'g': function($v) { $v }}.f(1)",
+    "[1, 2, $two].($ * 2)", "{'a': 1, 'a': 2}", "{'a': $y, $x: 2}",
+    # conditions on every kind of value, with and without an else
+    "[$zero ? 'y' : 'n', $x ? 'y' : 'n', $empty ? 'y' : 'n', $null ? 'y' : 'n', $one ? 'y' : 'n', "
+    "$emptyobj ? 'y' : 'n', $obj ? 'y' : 'n', $nothing ? 'y' : 'n', $no ? 'y', [0] ? 'y' : 'n', $fn ? 'y' : 'n']",
+    "$no ? {'a': 1}", "$yes ? {'a': [$two]} : undefined",
+    # blocks and bindings: a new frame, names bound in it, functions named by their binding
+    "($a := $two; $b := $a[0]; {'a': $a, 'b': $b & 'x', 'c': ($b := 5; $b)})", "($a := 1; ($a := 2); $a)",
+    "()", "($f := function($v)<n:n>{ $v }; {'r': $f('a')})", "($s := $string; {'r': $s(1)})",
+    # operators: strings, ints, floats, null, undefined, arrays, objects; their errors
+    "[$x & $y, $f & $whole, $null & $x, $nothing & $x, $two & $rows, $big * 10 & '']",
+    "[$y = 2.0, $y != $f, $x = 'ab', $null = $null, $nothing = $nothing, $two = [1, 2], $obj != $obj, "
+    "$yes = true, $one = 5, $nested = [[1, 2], [3]]]",
+    "[$y < $f, $x >= 'aa', $f > 1, $y <= 2.0]", "{'a': $y < $x}", "{'a': $null < 1}", "{'a': $nothing < 1}",
+    "{'a': $two < 1}", "{'a': $yes < $no}",
+    "[$y + $f, $y - 2, $y * $f, $y / 4, $y % 3, -5 % 3, $whole + 1, $f * 2]", "{'a': $x + 1}",
+    "{'a': $y / $zero}", "{'a': $big * $big}", "{'a': $nothing + 1, 'b': 1 - $null}", "{'a': $y % $zero}",
+    # calls: natives and lambdas, undefined and singleton results, signature errors, not a function
+    "{'a': $string($y), 'b': $uppercase($nothing), 'c': $count($two), 'd': $keys({'k': 1}), 'e': $lookup($obj, 's')}",
+    "{'a': $substring($x, 'b')}", "{'a': $y($x)}", "{'a': $notafunction(1)}", "[$string($f), $string($whole)]",
+    "{'a': $fn($x), 'b': $fn($nothing)}", "($g := function($v) { [$v] }; {'a': $g(1), 'b': $g($two), 'c': $g()})",
+    "$map($rows, function($r) { {'a': $r.a, 'b': $string($r.a) & '!', 'c': $r.a > 1 ? 'big' : undefined} })",
+    "$reduce($two, function($acc, $v) { $acc + $v }, $f)", "{'a': $uppercase(1)}", "$string({'a': [$x]})",
+    # fields of variables: objects, a missing field on the way, null, an array on the way, arrays at the end
+    "[$obj.x.y, $obj.x.missing.z, $obj.x.n, $obj.x.y.z, $row.list, $row.c, $null.a, $rows.a, $x.a, $two.a]",
+    "{'v': $states.context.Map.Item.Value.k, 'i': $states.context.Map.Item.Index, 'm': $states.missing.a.b}",
+    "{'a': $obj.x.y[1].z, 'b': $obj.x.y[0]}",
+]
+
+
+@pytest.mark.parametrize("expression", CODEGEN_EXPRESSIONS)
+def test_generated_functions_match_the_interpreter(expression: str) -> None:
+    """A region that jsonata_codegen writes out as one Python function gives the interpreter's value (its list
+    classes and flags) or error, with undefined, null, empty and singleton arrays, floats and unicode; for an
+    object or array input as for no input and a list input (an object constructor's grouping)."""
+    bindings = {**BINDINGS, **CODEGEN_BINDINGS}
+    for data in (None, DATA, [1, 2], [{"a": 1}]):
+        fast = _outcome(FastJsonata, expression, data, bindings)
+        stock = _outcome(Jsonata, expression, data, bindings)
+        assert _comparable(fast) == _comparable(stock), data
+
+
+def _regions(compiled: FastJsonata) -> list[str]:
+    """The source of each generated function the compiled expression's nodes run."""
+    found, seen, stack = [], set(), [compiled.ast]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list | tuple):
+            stack.extend(node)
+            continue
+        if not hasattr(node, "__dict__") or id(node) in seen:
+            continue
+        seen.add(id(node))
+        source = getattr(node.__dict__.get("_fast_node"), "_cg_source", None)
+        if source is not None:
+            found.append(source)
+        stack.extend(v for v in node.__dict__.values() if isinstance(v, list | tuple) or hasattr(v, "type"))
+    return found
+
+
+@pytest.mark.parametrize(("expression", "regions"), [
+    ("{'a': $x, 'b': [$y, 'c']}", 1), ("$f ? $x & 'a' : 'b'", 1), ("$string($x)", 1), ("($a := 1; $a + 1)", 1),
+    ("$map($two, function($v) { {'v': $v.a} })", 2), ("$x", 0), ("-$y", 0), ("$x[0]", 0),
+    ("($f := function($n) { $n > 0 ? $f($n - 1) : 'done' }; $f(3))", 3),
+])
+def test_simple_trees_run_as_generated_functions(expression: str, regions: int) -> None:
+    """Each tree of simple nodes (constructors, literals, variables, operators, conditions, blocks, calls by name)
+    runs as one generated function, inner trees inside it, not as functions of their own; a node of another kind
+    alone (a variable, a negation, a filter) keeps its closure. With ``codegen`` off, none is generated and the
+    value is the same."""
+    bindings = {**BINDINGS, **CODEGEN_BINDINGS}
+    compiled = FastJsonata(expression)
+    value = _outcome(lambda _: compiled, expression, None, bindings)
+    assert len(_regions(compiled)) == regions
+    plain = FastJsonata(expression)
+    plain.codegen = False
+    assert _comparable(_outcome(lambda _: plain, expression, None, bindings)) == _comparable(value)
