@@ -42,7 +42,8 @@ Node = Callable[[Any, Any], Any]
 
 # What the generated code reads from the namespace jsonata_fast gives (checked when a function is compiled).
 NAMES = ("FastFrame", "_Array", "NONE", "NULL", "_JLISTS", "_NUMBERS", "_ORDERED", "_unwrap", "_boolize",
-         "_string", "_is_deep_equal", "_isfinite", "_compare", "_numeric")
+         "_string", "_is_deep_equal", "_isfinite", "_compare", "_numeric", "JException", "_INERT", "_EXACT",
+         "_Procedure", "_Mode", "_trampoline")
 
 _COMPOSITE = frozenset({"array", "object", "condition", "block", "bind", "binary", "call"})
 _BINARY = frozenset({"&", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%"})
@@ -150,12 +151,12 @@ def is_region(expr: Any) -> bool:
 
 
 def compile_region(expr: Any, closure: Node, node_of: Callable[[Any], Node], unbound: Callable[[Any], bool],
-                   site_of: Callable[[Any], Callable[..., Any]], namespace: dict[str, Any]) -> Node | None:
+                   call_of: Callable[[Any], Callable[..., Any]], namespace: dict[str, Any]) -> Node | None:
     """The generated function of the region rooted at ``expr`` (``closure`` is its closure), or None when it
     would write out nothing but the root. ``node_of(child)`` is a child's closure; ``unbound(variable)`` whether
-    the variable node looks its name up with ``_lookup_unbound``; ``site_of(call)`` the call's ``site``, what
-    its closure does once the procedure and the arguments are evaluated (``FastJsonata._call``)."""
-    writer = _Writer(node_of, unbound, site_of)
+    the variable node looks its name up with ``_lookup_unbound``; ``call_of(call)`` the call's closure
+    (``FastJsonata._call``), with the parts its generated call site uses (``_Writer._call``)."""
+    writer = _Writer(node_of, unbound, call_of)
     body = writer.region(expr)
     if writer.inlined < 2:
         return None
@@ -181,10 +182,10 @@ class _Writer:
     """Writes a region's statements (``lines``) and the globals they read (``names``)."""
 
     def __init__(self, node_of: Callable[[Any], Node], unbound: Callable[[Any], bool],
-                 site_of: Callable[[Any], Callable[..., Any]]) -> None:
+                 call_of: Callable[[Any], Callable[..., Any]]) -> None:
         self.node_of = node_of
         self.unbound = unbound
-        self.site_of = site_of
+        self.call_of = call_of
         self.lines: list[str] = []
         self.names: dict[str, Any] = {}
         self.count = 0
@@ -289,29 +290,43 @@ class _Writer:
 
     def _call(self, expr: Any, env: str, depth: int) -> str:
         """``FastJsonata._call``'s ``call``: the procedure, then the arguments in order, then its ``site``, the
-        result unwrapped."""
+        result unwrapped. Two of ``site``'s branches are written out, each in the ``try`` that gives its errors
+        the call's position (``locate``): the native function of the site's last call given arguments of the
+        types it took then (``shared``: the site's function, those types, its padding), and a lambda without a
+        signature invoked by what its body's expression decided (``_fast_invoke``), its token and position set
+        first. Anything else (the first call, other types, no function) is ``site``'s."""
+        call = self.call_of(expr)
         proc = self.write(expr.procedure, env, depth)
         args = [self.write(argument, env, depth) for argument in expr.arguments or ()]
-        t = self.temp()
-        site = self.value(self.site_of(expr))
-        self.emit(depth, f"{t} = {site}({proc}, [{', '.join(args)}], input, {env})")
+        arg_list = f"[{', '.join(args)}]"
+        types = f"({''.join(f'type({a}), ' for a in args)})"
+        t, shared, invoke = self.temp(), self.temp(), self.temp()
+        locate = self.value(call.locate)
+        self.emit(depth, f"{shared} = {self.value(call.shared)}")
+        self.emit(depth, f"if {proc} is {shared}[0] and ({shared}[1] is None or {types} in {shared}[1]):")
+        self.emit(depth + 1, "try:")
+        self.emit(depth + 2, f"{t} = {shared}[2]({''.join(a + ', ' for a in args)}*{shared}[3])")
+        self.emit(depth + 2, f"if {t}.__class__ not in _INERT and not ({t}.__class__ is int "
+                             f"and -_EXACT < {t} < _EXACT):")
+        self.emit(depth + 3, f"{t} = {self.value(call.finish)}({t}, input, {env})")
+        self.emit(depth + 1, "except JException as error:")
+        self.emit(depth + 2, f"{locate}(error)")
+        self.emit(depth + 2, "raise")
+        self.emit(depth, f"elif ({proc}.__class__ is _Procedure and {proc}.signature is None and not _Mode.interpreted"
+                         f" and ({invoke} := {proc}.body.__dict__.get('_fast_invoke')) is not None):")
+        self.emit(depth + 1, "try:")
+        self.emit(depth + 2, f"{proc}.token = {self.value(call.token)}")
+        self.emit(depth + 2, f"{proc}.position = {expr.position!r}")
+        self.emit(depth + 2, f"{t} = {invoke}({proc}.environment, {proc}.input, {arg_list}, input)")
+        self.emit(depth + 2, f"if {t}.__class__ not in _INERT:")
+        self.emit(depth + 3, f"{t} = _trampoline({t}, input, {env})")
+        self.emit(depth + 1, "except JException as error:")
+        self.emit(depth + 2, f"{locate}(error)")
+        self.emit(depth + 2, "raise")
+        self.emit(depth, "else:")
+        self.emit(depth + 1, f"{t} = {self.value(call.site)}({proc}, {arg_list}, input, {env})")
         self.emit(depth, f"if {t}.__class__ in _JLISTS:")
         self.emit(depth + 1, f"{t} = _unwrap({t}, False)")
-        return t
-
-    def _name(self, expr: Any, env: str, depth: int) -> str:
-        key = repr(str(expr.value))
-        t = self.temp()
-        self.emit(depth, "if input.__class__ is dict:")
-        self.emit(depth + 1, f"{t} = input.get({key}, NONE)")
-        self.emit(depth + 1, f"if {t} is NONE:")
-        self.emit(depth + 2, f"{t} = None")
-        self.emit(depth + 1, f"elif {t} is None:")
-        self.emit(depth + 2, f"{t} = NULL")
-        self.emit(depth + 1, f"elif {t}.__class__ in _JLISTS:")
-        self.emit(depth + 2, f"{t} = _unwrap({t}, False)")
-        self.emit(depth, "else:")
-        self.emit(depth + 1, f"{t} = {self.value(self.node_of(expr))}(input, {env})")
         return t
 
     # -- constructors --------------------------------------------------------------------------------------------

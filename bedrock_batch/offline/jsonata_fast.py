@@ -600,8 +600,8 @@ class FastJsonata(Jsonata):
                     return _unwrap(result, keep_array)
                 return result
         if self.codegen and jsonata_codegen.is_region(expr):  # (a plain node: its node is ``core`` or ``_call``'s)
-            region = jsonata_codegen.compile_region(expr, node, self._node, self._unbound,
-                                                    lambda call: self._call(call).site, self._namespace())
+            region = jsonata_codegen.compile_region(expr, node, self._node, self._unbound, self._call,
+                                                    self._namespace())
             if region is not None:
                 node = region
         expr._fast_node = node
@@ -618,7 +618,8 @@ class FastJsonata(Jsonata):
                 "_NUMBERS": _NUMBERS, "_ORDERED": _ORDERED, "_unwrap": _unwrap, "_boolize": _boolize,
                 "_string": jsonata_functions.Functions206.string, "_is_deep_equal": Utils.is_deep_equal,
                 "_isfinite": _isfinite, "_compare": self.evaluate_comparison_expression,
-                "_numeric": self.evaluate_numeric_expression}
+                "_numeric": self.evaluate_numeric_expression, "JException": JException, "_INERT": _INERT,
+                "_EXACT": _EXACT, "_Procedure": _Procedure, "_Mode": _Mode, "_trampoline": self._trampoline}
         return self._codegen_names
 
     def _last_stages(self, path: Any) -> list[Callable[[Any, Any], Any]]:
@@ -1195,6 +1196,8 @@ class FastJsonata(Jsonata):
         site_types: set[tuple[type, ...]] | None = None  # None: it has no signature (takes every argument)
         site_function: Callable[..., Any] = _undefined
         site_padding: tuple[None, ...] = ()
+        # the same four, for the call sites jsonata_codegen writes out (a sentinel first: no function is it)
+        shared: list[Any] = [_NO_SITE, None, _undefined, ()]
 
         def call(input: Any, environment: Any, applyto_context: Any = NONE, unwrap: bool = True) -> Any:
             # unwrap: the end of _eval for a function node alone (no filter, no group): the node is this closure
@@ -1273,6 +1276,7 @@ class FastJsonata(Jsonata):
                                 fast = _FAST_NATIVES.get(proc) if proc.nargs >= count else None
                                 site_function = proc.method if fast is None else functools.partial(fast, self)
                                 site_padding = (None,) * (proc.nargs - count) if proc.nargs > count else ()
+                                shared[:] = (site_proc, site_types, site_function, site_padding)
                             if site_types is not None:
                                 site_types.add(tuple(map(type, evaluated_args)))
                         missing = proc.nargs - len(args)
@@ -1308,14 +1312,26 @@ class FastJsonata(Jsonata):
                 else:
                     result = apply(proc, evaluated_args, input, environment)
             except JException as jex:
-                if jex.location < 0:
-                    jex.location = position
-                if jex.current is None:
-                    jex.current = expr.token
+                locate(jex)
                 raise
             return result
 
-        call.site = site
+        def locate(jex: JException) -> None:
+            """An error raised by the call: at this call's position, unless it has one."""
+            if jex.location < 0:
+                jex.location = position
+            if jex.current is None:
+                jex.current = expr.token
+
+        def finish(result: Any, input: Any, environment: Any) -> Any:
+            """The end of a native function's call for a result not ``_INERT`` (nor a small int): a number
+            converted, a thunk run."""
+            if is_numeric(result):
+                result = convert_number(result)
+            return trampoline(result, input, environment)
+
+        # what the call sites that jsonata_codegen writes out use (jsonata_codegen._Writer._call)
+        call.site, call.shared, call.locate, call.finish, call.token = site, shared, locate, finish, proc_name
         expr._fast_call = call
         return call
 
@@ -1900,6 +1916,7 @@ def _lookup_field(instance: FastJsonata, input: Any, key: Any) -> Any:
 
 
 _NATIVE = Jsonata.JNativeFunction
+_NO_SITE = object()  # (what no procedure is)
 _is_numeric, _convert_number = Utils.is_numeric, Utils.convert_number
 
 # a native function of the static frame (hashed by identity) -> its fast version, called with the running instance

@@ -427,6 +427,12 @@ CODEGEN_EXPRESSIONS = [
     "{'a': $fn($x), 'b': $fn($nothing)}", "($g := function($v) { [$v] }; {'a': $g(1), 'b': $g($two), 'c': $g()})",
     "$map($rows, function($r) { {'a': $r.a, 'b': $string($r.a) & '!', 'c': $r.a > 1 ? 'big' : undefined} })",
     "$reduce($two, function($acc, $v) { $acc + $v }, $f)", "{'a': $uppercase(1)}", "$string({'a': [$x]})",
+    # errors at a call site's second call (the native function and types of its first call): the call's position
+    "$map(['1', 'x'], function($v) { {'r': $number($v)} })", "$map([1, 2], function($v) { [$error('e' & $v)] })",
+    "($f := function($v) { $number($v) }; $map(['1', 'x'], function($x) { {'r': $f($x)} }))",
+    "($f := function($v) { $v + 1 }; $map([1, 'a'], function($x) { {'r': $f($x)} }))",
+    "$map([1, 2.5, 'a'], function($v) { {'r': $string($v), 'n': $abs($v)} })",
+    "$map([{'a': 1}, 'x', null], function($v) { {'r': $keys($v)} })",
     # fields of variables: objects, a missing field on the way, null, an array on the way, arrays at the end
     "[$obj.x.y, $obj.x.missing.z, $obj.x.n, $obj.x.y.z, $row.list, $row.c, $null.a, $rows.a, $x.a, $two.a]",
     "{'v': $states.context.Map.Item.Value.k, 'i': $states.context.Map.Item.Index, 'm': $states.missing.a.b}",
