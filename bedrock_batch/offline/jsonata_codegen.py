@@ -43,7 +43,7 @@ Node = Callable[[Any, Any], Any]
 # What the generated code reads from the namespace jsonata_fast gives (checked when a function is compiled).
 NAMES = ("FastFrame", "_Array", "NONE", "NULL", "_JLISTS", "_NUMBERS", "_ORDERED", "_unwrap", "_boolize",
          "_string", "_is_deep_equal", "_isfinite", "_compare", "_numeric", "JException", "_INERT", "_EXACT",
-         "_Procedure", "_Mode", "_trampoline")
+         "_Procedure", "_Mode", "_trampoline", "_DATA")
 
 _COMPOSITE = frozenset({"array", "object", "condition", "block", "bind", "binary", "call"})
 _BINARY = frozenset({"&", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%"})
@@ -157,25 +157,67 @@ def compile_region(expr: Any, closure: Node, node_of: Callable[[Any], Node], unb
     the variable node looks its name up with ``_lookup_unbound``; ``call_of(call)`` the call's closure
     (``FastJsonata._call``), with the parts its generated call site uses (``_Writer._call``)."""
     writer = _Writer(node_of, unbound, call_of)
-    body = writer.region(expr)
+    value = writer.write(expr, "env", 1)
     if writer.inlined < 2:
         return None
-    globals_ = {name: namespace[name] for name in NAMES}
-    globals_.update(writer.names)
-    globals_["_closure"] = closure
     lines = ["def region(input, env):"]
     if writer.objects:
         # (an object constructor is written out for a context that is not a list: _group's first branch)
-        lines.append("    if isinstance(input, list):")
-        lines.append("        return _closure(input, env)")
-    lines.extend(writer.lines)
-    lines.append(f"    return {body}")
+        lines += ["    if isinstance(input, list):", "        return _closure(input, env)"]
+    lines += writer.lines
+    lines.append(f"    return {value}")
+    return _define("region", lines, writer, closure, namespace, f"region at {getattr(expr, 'position', '?')}")
+
+
+def compile_invoker(names: list[str], plain: bool, tail_calls: bool, body: Any, closure: Node,
+                    node_of: Callable[[Any], Node], unbound: Callable[[Any], bool],
+                    call_of: Callable[[Any], Callable[..., Any]],
+                    namespace: dict[str, Any]) -> Callable[..., Any] | None:
+    """``FastJsonata._invoker``'s ``invoke(environment, input, args, tail_input)`` for a lambda whose body is of a
+    kind written out, the body written out in it (``closure`` is the body's node); None for another body.
+
+    As ``invoke``: a new frame, each parameter bound to its argument in order (those past the last argument
+    unbound; a plain value put in the frame's table, anything else through ``bind``, every value through ``bind``
+    when a parameter is named as a debug callback: ``plain`` False), and with ``tail_calls`` the body evaluated
+    with ``_Mode.tail_input`` set to ``tail_input``, restored after."""
+    if kind(body) is None:
+        return None
+    writer = _Writer(node_of, unbound, call_of)
+    depth = 2 if tail_calls else 1
+    value = writer.write(body, "env", depth)
+    lines = ["def invoke(environment, input, args, tail_input):", "    env = FastFrame(environment)",
+             "    table = env.bindings", "    count = len(args)"]
+    for index, name in enumerate(names):
+        lines += [f"    if count > {index}:", f"        value = args[{index}]"]
+        if plain:
+            lines += ["        if value.__class__ in _DATA:", f"            table[{name!r}] = value",
+                      "        else:", f"            env.bind({name!r}, value)"]
+        else:
+            lines.append(f"        env.bind({name!r}, value)")
+    indent = "    " * depth
+    if tail_calls:
+        lines += ["    saved = _Mode.tail_input", "    _Mode.tail_input = tail_input", "    try:"]
+    if writer.objects:
+        lines += [f"{indent}if isinstance(input, list):", f"{indent}    return _closure(input, env)"]
+    lines += writer.lines
+    lines.append(f"{indent}return {value}")
+    if tail_calls:
+        lines += ["    finally:", "        _Mode.tail_input = saved"]
+    return _define("invoke", lines, writer, closure, namespace, f"lambda body at {getattr(body, 'position', '?')}")
+
+
+def _define(name: str, lines: list[str], writer: _Writer, closure: Node, namespace: dict[str, Any],
+            where: str) -> Callable[..., Any]:
+    """The function ``name`` that ``lines`` define, compiled with the namespace's names and the writer's globals."""
+    globals_ = {key: namespace[key] for key in NAMES}
+    globals_.update(writer.names)
+    globals_["_closure"] = closure
     source = "\n".join(lines) + "\n"
-    code = compile(source, f"<jsonata region at {getattr(expr, 'position', '?')}>", "exec")
-    exec(code, globals_)  # noqa: S102  (source written above from the node kinds, no text of the expression)
-    region = globals_["region"]
-    region._cg_source = source
-    return region
+    code = compile(source, f"<jsonata {where}>", "exec")
+    exec(code, globals_)  # noqa: S102  (source written from the node kinds, no text of the expression)
+    function = globals_[name]
+    function._cg_source = source
+    return function
 
 
 class _Writer:
@@ -204,9 +246,6 @@ class _Writer:
 
     def emit(self, depth: int, line: str) -> None:
         self.lines.append("    " * depth + line)
-
-    def region(self, expr: Any) -> str:
-        return self.write(expr, "env", 1)
 
     def write(self, expr: Any, env: str, depth: int) -> str:
         """Emits the statements computing ``expr``'s value in environment ``env``; returns a local or global name

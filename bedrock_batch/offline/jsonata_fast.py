@@ -619,7 +619,8 @@ class FastJsonata(Jsonata):
                 "_string": jsonata_functions.Functions206.string, "_is_deep_equal": Utils.is_deep_equal,
                 "_isfinite": _isfinite, "_compare": self.evaluate_comparison_expression,
                 "_numeric": self.evaluate_numeric_expression, "JException": JException, "_INERT": _INERT,
-                "_EXACT": _EXACT, "_Procedure": _Procedure, "_Mode": _Mode, "_trampoline": self._trampoline}
+                "_EXACT": _EXACT, "_Procedure": _Procedure, "_Mode": _Mode, "_trampoline": self._trampoline,
+                "_DATA": _DATA}
         return self._codegen_names
 
     def _last_stages(self, path: Any) -> list[Callable[[Any, Any], Any]]:
@@ -1503,6 +1504,11 @@ class FastJsonata(Jsonata):
             finally:
                 _Mode.tail_input = saved
 
+        if keep and self.codegen:
+            generated = jsonata_codegen.compile_invoker(names, plain, tail_calls, body, node, self._node,
+                                                        self._unbound, self._call, self._namespace())
+            if generated is not None:
+                invoke = generated
         if keep:
             body._fast_invoke = invoke
         return invoke

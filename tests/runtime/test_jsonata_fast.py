@@ -433,6 +433,15 @@ CODEGEN_EXPRESSIONS = [
     "($f := function($v) { $v + 1 }; $map([1, 'a'], function($x) { {'r': $f($x)} }))",
     "$map([1, 2.5, 'a'], function($v) { {'r': $string($v), 'n': $abs($v)} })",
     "$map([{'a': 1}, 'x', null], function($v) { {'r': $keys($v)} })",
+    # lambdas whose body is written out in their invocation: fewer and more arguments than parameters, a function
+    # as an argument (bound, named after its parameter), a parameter bound twice, tail calls, closures
+    "($f := function($a, $b) { {'a': $a, 'b': $b} }; [$f(), $f(1), $f(1, 2, 3), $f($nothing, [])])",
+    "($f := function($g, $v) { {'r': $g($v)} }; "
+    "[$f($uppercase, 'a'), $f($string, 1), $f(function($x)<n:n>{ $x }, 'a')])",
+    "($f := function($a, $a) { [$a] }; $f(1, 2))",
+    "($f := function($n, $acc) { $n > 0 ? $f($n - 1, $acc & $n) : {'r': $acc} }; $f(5, ''))",
+    "($f := function($s) { $s = '' ? 'empty' : $uppercase($s) }; [$f(''), $f('a'), $f(1)])",
+    "($mk := function($n) { function($x) { {'sum': $x + $n} } }; [$mk(1)(2), $mk(5)($nothing)])",
     # fields of variables: objects, a missing field on the way, null, an array on the way, arrays at the end
     "[$obj.x.y, $obj.x.missing.z, $obj.x.n, $obj.x.y.z, $row.list, $row.c, $null.a, $rows.a, $x.a, $two.a]",
     "{'v': $states.context.Map.Item.Value.k, 'i': $states.context.Map.Item.Index, 'm': $states.missing.a.b}",
@@ -487,3 +496,29 @@ def test_simple_trees_run_as_generated_functions(expression: str, regions: int) 
     plain = FastJsonata(expression)
     plain.codegen = False
     assert _comparable(_outcome(lambda _: plain, expression, None, bindings)) == _comparable(value)
+
+
+def test_a_lambda_with_a_simple_body_is_invoked_by_a_generated_function() -> None:
+    """A lambda whose body is of a kind written out binds its parameters and evaluates its body in one generated
+    function (``_fast_invoke``), a body of another kind through the closure; the values are the interpreter's."""
+    bindings = {**BINDINGS, **CODEGEN_BINDINGS}
+    expression = "[$map($rows, function($r) { {'a': $r.a} }), $map($two, function($v) { -$v })]"
+    compiled = FastJsonata(expression)
+    assert _comparable(_outcome(lambda _: compiled, expression, None, bindings)) == _comparable(
+        _outcome(Jsonata, expression, None, bindings))
+    lambdas = [node for node in _nodes(compiled.ast) if getattr(node, "type", None) == "lambda"]
+    invokers = [getattr(node.body.__dict__.get("_fast_invoke"), "_cg_source", None) for node in lambdas]
+    assert sorted(source is not None for source in invokers) == [False, True]
+
+
+def _nodes(ast):
+    found, seen, stack = [], set(), [ast]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list | tuple):
+            stack.extend(node)
+        elif hasattr(node, "__dict__") and id(node) not in seen:
+            seen.add(id(node))
+            found.append(node)
+            stack.extend(v for v in node.__dict__.values() if isinstance(v, list | tuple) or hasattr(v, "type"))
+    return found
