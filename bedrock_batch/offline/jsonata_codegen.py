@@ -17,8 +17,6 @@ of the closures:
   string's surrogate pairs joined), read once;
 * ``variable`` ``$name`` (``FastJsonata._unwrapped``): the look-up of ``_lookup`` or ``_lookup_unbound`` as its
   node chose, then a sequence unwrapped;
-* ``name`` (a field of the context, ``FastJsonata._unwrapped``): read from an object; any other context takes its
-  closure;
 * ``array`` ``[...]`` (``FastJsonata._unary``): an ``_Array``, each defined item appended, an array item's items
   appended unless the item is written ``[...]``; ``cons`` set for an array constructor that is a path's first step;
 * ``object`` ``{...}`` with distinct string-literal keys (``FastJsonata._group``'s first branch): each defined
@@ -27,7 +25,12 @@ of the closures:
   the region root's closure instead when its context is a list;
 * ``condition`` ``a ? b : c``, ``block`` ``( ...; ... )`` (a new ``FastFrame``), ``bind`` ``$x := ...``;
 * ``binary`` ``&``, ``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``+``, ``-``, ``*``, ``/``, ``%``
-  (``FastJsonata._binary``): both sides evaluated, then the closure's fast case, else the interpreter's method.
+  (``FastJsonata._binary``): both sides evaluated, then the closure's fast case, else the interpreter's method;
+  ``and``, ``or``: the right side only when the left does not decide, in the closure's ``try``;
+* ``context`` ``$`` (``FastJsonata._variable``);
+* ``fields`` ``$name.field.field`` or ``field.field`` (``_fields_read_directly``): read while it meets objects,
+  else the path's closure;
+* ``call`` ``$name(...)`` (``FastJsonata._call``): see ``_Writer._call``.
 
 The names the generated code uses (``FastFrame``, ``_Array``, ``NONE``...) are given by ``jsonata_fast`` in a
 namespace (``NAMES``), so that this module imports nothing of it.
@@ -43,10 +46,10 @@ Node = Callable[[Any, Any], Any]
 # What the generated code reads from the namespace jsonata_fast gives (checked when a function is compiled).
 NAMES = ("FastFrame", "_Array", "NONE", "NULL", "_JLISTS", "_NUMBERS", "_ORDERED", "_unwrap", "_boolize",
          "_string", "_is_deep_equal", "_isfinite", "_compare", "_numeric", "JException", "_INERT", "_EXACT",
-         "_Procedure", "_Mode", "_trampoline", "_DATA")
+         "_Procedure", "_Mode", "_trampoline", "_DATA", "JList")
 
 _COMPOSITE = frozenset({"array", "object", "condition", "block", "bind", "binary", "call"})
-_BINARY = frozenset({"&", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%"})
+_BINARY = frozenset({"&", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "and", "or"})
 _ARITHMETIC = {"+": "+", "-": "-", "*": "*", "/": "/"}
 
 
@@ -75,9 +78,7 @@ def kind(expr: Any) -> str | None:
     if node_type in ("string", "number", "value"):
         return "literal"
     if node_type == "variable":
-        return "variable" if expr.value != "" else None
-    if node_type == "name":
-        return "name"
+        return "variable" if expr.value != "" else "context"
     if node_type == "unary":
         if expr.value == "[":
             return "array"
@@ -101,18 +102,17 @@ def kind(expr: Any) -> str | None:
 
 
 def _field_path(expr: Any) -> bool:
-    """A path ``$name.field.field...`` of a named variable and field names alone, with nothing on the path or its
-    steps (``FastJsonata`` reads it with ``_fields_read_directly``, ``_variable_fields``; here the last field
-    has no filter either)."""
+    """A path ``$name.field.field...`` of a named variable and field names, or ``field.field...`` of field names
+    alone, with nothing on the path or its steps (``FastJsonata`` reads it with ``_fields_read_directly``:
+    ``_variable_fields``, ``_context_fields``; here the last field has no filter either)."""
     steps = expr.steps
-    if (len(steps) < 2 or getattr(expr, "group", None) is not None or expr.keep_singleton_array
-            or expr.tuple is not None):
+    if getattr(expr, "group", None) is not None or expr.keep_singleton_array or expr.tuple is not None:
         return False
-    first = steps[0]
-    if first.type != "variable" or first.value == "":
+    variable = steps[0].type == "variable"
+    if variable and (steps[0].value == "" or len(steps) < 2):
         return False
     return all(_plain(step) and step.tuple is None and step.focus is None and not step.consarray
-               and (index == 0 or step.type == "name") for index, step in enumerate(steps))
+               and (step.type == "name" or (index == 0 and variable)) for index, step in enumerate(steps))
 
 
 def _children(expr: Any, node_kind: str) -> list[Any]:
@@ -299,14 +299,30 @@ class _Writer:
             self.emit(depth + 1, f"{t} = None")
         return t
 
-    def _fields(self, expr: Any, env: str, depth: int) -> str:
-        """``_fields_read_directly``: while the variable and each field but the last hold an object, the last
-        field's value (undefined when missing, the null marker for a null, not one of the interpreter's lists);
-        a field on the way missing, undefined; anything else, the path's closure."""
-        keys = [repr(str(step.value)) for step in expr.steps[1:]]
-        current = self.look_up(expr.steps[0], env, depth)
+    def _context(self, expr: Any, env: str, depth: int) -> str:
+        """``$`` (``FastJsonata._variable``): the context, the one item of an input array wrapped as a sequence;
+        then unwrapped as by ``_eval``."""
         t = self.temp()
-        self.emit(depth, f"{t} = NONE")  # (NONE: not read here)
+        self.emit(depth, f"{t} = input[0] if isinstance(input, JList) and input.outer_wrapper else input")
+        self.emit(depth, f"if {t}.__class__ in _JLISTS:")
+        self.emit(depth + 1, f"{t} = _unwrap({t}, False)")
+        return t
+
+    def _fields(self, expr: Any, env: str, depth: int) -> str:
+        """``_fields_read_directly``: while the variable (or the context) and each field but the last hold an
+        object, the last field's value (undefined when missing, the null marker for a null, not one of the
+        interpreter's lists); a field on the way missing, undefined; from no context, undefined; anything else,
+        the path's closure."""
+        variable = expr.steps[0].type == "variable"
+        keys = [repr(str(step.value)) for step in (expr.steps[1:] if variable else expr.steps)]
+        t = self.temp()
+        if variable:
+            current = self.look_up(expr.steps[0], env, depth)
+            self.emit(depth, f"{t} = NONE")  # (NONE: not read here)
+        else:
+            current = self.temp()
+            self.emit(depth, f"{current} = input")
+            self.emit(depth, f"{t} = None if input is None else NONE")
         inner = depth
         for key in keys[:-1]:
             self.emit(inner, f"if {current}.__class__ is dict:")
@@ -443,8 +459,26 @@ class _Writer:
         return value
 
     # -- operators -----------------------------------------------------------------------------------------------
+    def _boolean(self, expr: Any, op: str, env: str, depth: int) -> str:
+        """``and``, ``or``: the left side's effective boolean value, the right side evaluated only when it decides,
+        any error but the interpreter's own (raised from the left side's value on) turned into "Unexpected"."""
+        lhs = self.write(expr.lhs, env, depth)
+        t = self.temp()
+        self.emit(depth, "try:")
+        self.emit(depth + 1, f"{t} = {lhs} if {lhs}.__class__ is bool else _boolize({lhs})")
+        self.emit(depth + 1, f"if {'' if op == 'and' else 'not '}{t}:")
+        rhs = self.write(expr.rhs, env, depth + 2)
+        self.emit(depth + 2, f"{t} = {rhs} if {rhs}.__class__ is bool else _boolize({rhs})")
+        self.emit(depth, "except Exception as error:")
+        self.emit(depth + 1, "if not isinstance(error, JException):")
+        self.emit(depth + 2, f"raise JException('Unexpected', {expr.position!r}) from error")
+        self.emit(depth + 1, "raise")
+        return t
+
     def _binary(self, expr: Any, env: str, depth: int) -> str:
         op = str(expr.value)
+        if op in ("and", "or"):
+            return self._boolean(expr, op, env, depth)
         lhs_value = self.write(expr.lhs, env, depth)
         rhs_value = self.write(expr.rhs, env, depth)
         lhs, rhs, t = self.temp(), self.temp(), self.temp()

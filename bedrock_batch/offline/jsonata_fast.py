@@ -620,7 +620,7 @@ class FastJsonata(Jsonata):
                 "_isfinite": _isfinite, "_compare": self.evaluate_comparison_expression,
                 "_numeric": self.evaluate_numeric_expression, "JException": JException, "_INERT": _INERT,
                 "_EXACT": _EXACT, "_Procedure": _Procedure, "_Mode": _Mode, "_trampoline": self._trampoline,
-                "_DATA": _DATA}
+                "_DATA": _DATA, "JList": JList}
         return self._codegen_names
 
     def _last_stages(self, path: Any) -> list[Callable[[Any, Any], Any]]:

@@ -446,6 +446,16 @@ CODEGEN_EXPRESSIONS = [
     "[$obj.x.y, $obj.x.missing.z, $obj.x.n, $obj.x.y.z, $row.list, $row.c, $null.a, $rows.a, $x.a, $two.a]",
     "{'v': $states.context.Map.Item.Value.k, 'i': $states.context.Map.Item.Index, 'm': $states.missing.a.b}",
     "{'a': $obj.x.y[1].z, 'b': $obj.x.y[0]}",
+    # fields of the context: an object, no context, an array, a sequence
+    "{'a': Account.Name, 'b': Account.Order.OrderID, 'c': text, 'd': nums, 'e': missing.x, 'f': nothing, "
+    "'g': Account.Order[0].OrderID, 'h': items.tags, 'i': nested}", "[text, nums]", "items.{'id': id, 'v': v}",
+    "$map(items, function($i) { {'t': $i.tags, 'n': $i.v} })",
+    "Account.Order.Product.{'n': Name, 'c': Description.Colour}",
+    # $ (the context), and, or: short-circuits, effective boolean values, errors on either side
+    "[$, $.text]", "nums.[$, $ * 2]", "{'a': $ and true}", "[$yes and $no, $no or $zero, $x and $obj, "
+    "$nothing or $empty, $one and [0], $nothing and $notafunction(), $yes or $notafunction()]",
+    "{'a': $yes and $notafunction()}", "{'a': $no or $substring(1, 'x')}", "{'a': $y + 'x' and true}",
+    "$filter($rows, function($r) { $r.a > 1 or $r.b = 'x' })",
 ]
 
 
