@@ -26,7 +26,7 @@ of the closures:
 * ``condition`` ``a ? b : c``, ``block`` ``( ...; ... )`` (a new ``FastFrame``), ``bind`` ``$x := ...``;
 * ``binary`` ``&``, ``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``+``, ``-``, ``*``, ``/``, ``%``
   (``FastJsonata._binary``): both sides evaluated, then the closure's fast case, else the interpreter's method;
-  ``and``, ``or``: the right side only when the left does not decide, in the closure's ``try``;
+  ``in``; ``and``, ``or``: the right side only when the left does not decide, in the closure's ``try``;
 * ``context`` ``$`` (``FastJsonata._variable``);
 * ``fields`` ``$name.field.field`` or ``field.field`` (``_fields_read_directly``): read while it meets objects,
   else the path's closure;
@@ -49,7 +49,7 @@ NAMES = ("FastFrame", "_Array", "NONE", "NULL", "_JLISTS", "_NUMBERS", "_ORDERED
          "_Procedure", "_Mode", "_trampoline", "_DATA", "JList")
 
 _COMPOSITE = frozenset({"array", "object", "condition", "block", "bind", "binary", "call"})
-_BINARY = frozenset({"&", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "and", "or"})
+_BINARY = frozenset({"&", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "and", "or", "in"})
 _ARITHMETIC = {"+": "+", "-": "-", "*": "*", "/": "/"}
 
 
@@ -502,6 +502,15 @@ class _Writer:
                 self.emit(depth + 1, f"if not isinstance({side}, bool) and isinstance({side}, int | float):")
                 self.emit(depth + 2, f"{side} = float({side})")
             self.emit(depth + 1, f"{t} = {'not ' if negate else ''}_is_deep_equal({lhs}, {rhs})")
+        elif op == "in":  # includes: whether an item of the right side (an array, or the value alone) == the left
+            self.emit(depth, f"if {lhs} is None or {rhs} is None:")
+            self.emit(depth + 1, f"{t} = False")
+            self.emit(depth, f"elif not isinstance({rhs}, list):")
+            self.emit(depth + 1, f"{t} = {rhs} == {lhs}")
+            self.emit(depth, f"elif {lhs}.__class__ is str:")
+            self.emit(depth + 1, f"{t} = {lhs} in {rhs}")
+            self.emit(depth, "else:")
+            self.emit(depth + 1, f"{t} = any(item == {lhs} for item in {rhs})")
         elif op in ("<", "<=", ">", ">="):  # comparison
             self.emit(depth, f"if {lhs}.__class__ is {rhs}.__class__ and {lhs}.__class__ in _ORDERED:")
             self.emit(depth + 1, f"{t} = {lhs} {op} {rhs}")

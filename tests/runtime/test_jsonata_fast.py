@@ -456,6 +456,8 @@ CODEGEN_EXPRESSIONS = [
     "$nothing or $empty, $one and [0], $nothing and $notafunction(), $yes or $notafunction()]",
     "{'a': $yes and $notafunction()}", "{'a': $no or $substring(1, 'x')}", "{'a': $y + 'x' and true}",
     "$filter($rows, function($r) { $r.a > 1 or $r.b = 'x' })",
+    "[$y in $two, 'a' in $x, $x in ['ab'], $one in [5], $nothing in $two, $y in $null, $obj in [$obj], 1 in [1.0]]",
+    "$sift($row, function($v, $k) { $k in ['a', 'c'] })",
 ]
 
 
