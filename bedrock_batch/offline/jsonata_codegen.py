@@ -46,7 +46,7 @@ Node = Callable[[Any, Any], Any]
 # What the generated code reads from the namespace jsonata_fast gives (checked when a function is compiled).
 NAMES = ("FastFrame", "_Array", "NONE", "NULL", "_JLISTS", "_NUMBERS", "_ORDERED", "_unwrap", "_boolize",
          "_string", "_is_deep_equal", "_isfinite", "_compare", "_numeric", "JException", "_INERT", "_EXACT",
-         "_Procedure", "_Mode", "_trampoline", "_DATA", "JList")
+         "_Procedure", "_Mode", "_trampoline", "_DATA", "JList", "_NATIVE", "_apply_native", "_count_tail_call")
 
 _COMPOSITE = frozenset({"array", "object", "condition", "block", "bind", "binary", "call"})
 _BINARY = frozenset({"&", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "and", "or", "in"})
@@ -179,12 +179,17 @@ def compile_invoker(names: list[str], plain: bool, tail_calls: bool, body: Any, 
     As ``invoke``: a new frame, each parameter bound to its argument in order (those past the last argument
     unbound; a plain value put in the frame's table, anything else through ``bind``, every value through ``bind``
     when a parameter is named as a debug callback: ``plain`` False), and with ``tail_calls`` the body evaluated
-    with ``_Mode.tail_input`` set to ``tail_input``, restored after."""
-    if kind(body) is None:
+    with ``_Mode.tail_input`` set to ``tail_input``, restored after.
+
+    A body that is a tail call of ``$name(...)`` (``FastJsonata._tail_call``, its ``tail_parts``) is written out
+    as that closure: with a trampoline's input known and ``$name`` a native function, the tail call counted and
+    the function applied to the arguments (``_apply_native``); else the thunk (the lambda's closure)."""
+    parts = getattr(node_of(body), "tail_parts", None)
+    if kind(body) is None and parts is None:
         return None
     writer = _Writer(node_of, unbound, call_of)
     depth = 2 if tail_calls else 1
-    value = writer.write(body, "env", depth)
+    value = writer.write(body, "env", depth) if parts is None else writer.tail_call(*parts, depth)
     lines = ["def invoke(environment, input, args, tail_input):", "    env = FastFrame(environment)",
              "    table = env.bindings", "    count = len(args)"]
     for index, name in enumerate(names):
@@ -233,6 +238,20 @@ class _Writer:
         self.count = 0
         self.inlined = 0
         self.objects = False
+
+    def tail_call(self, call: Any, lambda_node: Node, depth: int) -> str:
+        """``FastJsonata._tail_call``'s ``tail_call`` (see ``compile_invoker``)."""
+        context, t = self.temp(), self.temp()
+        self.emit(depth, f"{context} = _Mode.tail_input")
+        self.emit(depth, f"if {context} is not NONE:")
+        proc = self.write(call.procedure, "env", depth + 1)
+        self.emit(depth + 1, f"if {proc}.__class__ is _NATIVE:")
+        self.emit(depth + 2, "_count_tail_call()")
+        args = [self.write(argument, "env", depth + 2) for argument in call.arguments or ()]
+        self.emit(depth + 2, f"return _apply_native({proc}, [{', '.join(args)}], {context})")
+        self.emit(depth, f"{t} = {self.value(lambda_node)}(input, env)")
+        self.inlined += 1
+        return t
 
     def value(self, obj: Any) -> str:
         """A global of the generated function holding ``obj``."""

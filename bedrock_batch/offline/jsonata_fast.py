@@ -620,7 +620,8 @@ class FastJsonata(Jsonata):
                 "_isfinite": _isfinite, "_compare": self.evaluate_comparison_expression,
                 "_numeric": self.evaluate_numeric_expression, "JException": JException, "_INERT": _INERT,
                 "_EXACT": _EXACT, "_Procedure": _Procedure, "_Mode": _Mode, "_trampoline": self._trampoline,
-                "_DATA": _DATA, "JList": JList}
+                "_DATA": _DATA, "JList": JList, "_NATIVE": _NATIVE, "_apply_native": self._apply_native,
+                "_count_tail_call": _count_tail_call}
         return self._codegen_names
 
     def _last_stages(self, path: Any) -> list[Callable[[Any, Any], Any]]:
@@ -1365,6 +1366,7 @@ class FastJsonata(Jsonata):
                     return apply_native(proc, [argument(input, environment) for argument in argument_nodes], context)
             return lambda_node(input, environment)
 
+        tail_call.tail_parts = (call, lambda_node)  # (for jsonata_codegen.compile_invoker)
         return tail_call
 
     def _lambda_node(self, expr: Any, arguments: Any, signature: Any, body: Any) -> Node:
@@ -1744,6 +1746,13 @@ def _name_functions(bindings: dict[str, Any]) -> None:
     for name, value in bindings.items():
         if value.__class__ not in _DATA and getattr(value, "signature", None) is not None:
             value.signature.set_function_name(name)
+
+
+def _count_tail_call() -> None:
+    """One more tail call by the evaluation under way: U1001 past ``MAX_TAIL_CALLS``."""
+    _Mode.tail_calls += 1
+    if _Mode.tail_calls > MAX_TAIL_CALLS:
+        raise RunawayError(_TOO_MANY_TAIL_CALLS)
 
 
 def _mentions_callbacks(frame: Any) -> bool:

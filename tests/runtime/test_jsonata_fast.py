@@ -442,6 +442,12 @@ CODEGEN_EXPRESSIONS = [
     "($f := function($n, $acc) { $n > 0 ? $f($n - 1, $acc & $n) : {'r': $acc} }; $f(5, ''))",
     "($f := function($s) { $s = '' ? 'empty' : $uppercase($s) }; [$f(''), $f('a'), $f(1)])",
     "($mk := function($n) { function($x) { {'sum': $x + $n} } }; [$mk(1)(2), $mk(5)($nothing)])",
+    # a lambda whose body is a tail call: of a native function (applied at once), of a lambda (a thunk), errors
+    "$reduce(['a', 'b'], function($acc, $k) { $replace($acc, $k, {'x': 'X'}.x) }, 'abc')",
+    "$reduce(['a', 1], function($acc, $k) { $replace($acc, $k, 'X') }, 'abc')",
+    "($g := function($x) { $x & '!' }; $map(['a', 'b'], function($v) { $g($v) }))",
+    "$map(['a', 'b'], function($v) { $notafunction($v) })", "$map([1], function($v) { $uppercase($v) })",
+    "($f := function($v) { $string($v) }; $map([[1], {'a': 1}, 'x'], function($v) { [$f($v)] }))",
     # fields of variables: objects, a missing field on the way, null, an array on the way, arrays at the end
     "[$obj.x.y, $obj.x.missing.z, $obj.x.n, $obj.x.y.z, $row.list, $row.c, $null.a, $rows.a, $x.a, $two.a]",
     "{'v': $states.context.Map.Item.Value.k, 'i': $states.context.Map.Item.Index, 'm': $states.missing.a.b}",
