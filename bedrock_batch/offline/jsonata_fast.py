@@ -1431,7 +1431,11 @@ class FastJsonata(Jsonata):
         ``JNativeFunction.call`` (``Functions._call(method, nargs, args)``), or the function's fast version."""
         sig = proc.signature
         if sig is not None:
-            args = _validate_signature(sig, args, input)
+            plans = sig.__dict__.get("_fast_plans")
+            plan = None if plans is None else plans.get(tuple(map(type, args)))
+            if not (plan.__class__ is int and len(args) <= plan <= proc.nargs):
+                # (else the arguments as they are: _take's None, then the padding below, give what the plan gives)
+                args = _validate_signature(sig, args, input)
         missing = proc.nargs - len(args)
         fast = _FAST_NATIVES.get(proc) if missing >= 0 else None
         if fast is not None:
