@@ -536,7 +536,8 @@ class FastJsonata(Jsonata):
         if self.validate_input:
             Functions.validate_input(input)
         try:
-            result = self.eval(self.ast, input, exec_env)
+            node = None if _Mode.interpreted else self.ast.__dict__.get("_fast_node")  # (eval(), without its call)
+            result = self.eval(self.ast, input, exec_env) if node is None else node(input, exec_env)
             if self.output_convert_nulls:
                 result = Utils.convert_nulls(result)
             return result
