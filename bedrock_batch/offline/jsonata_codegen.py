@@ -146,8 +146,11 @@ def mark_inner(nodes: list[Any]) -> None:
 
 
 def is_region(expr: Any) -> bool:
-    """Whether a node is the root of a region: of a composite kind, not written out by a parent's region."""
-    return kind(expr) in _COMPOSITE and not expr.__dict__.get("_cg_inner")
+    """Whether a node is the root of a region: of a composite kind, not written out by a parent's region, in the
+    tree of an expression as compiled (``_fast_bound`` set: a tree that ``$eval`` parses on each call is left to
+    the closures, not compiled again each time)."""
+    return (kind(expr) in _COMPOSITE and not expr.__dict__.get("_cg_inner")
+            and expr.__dict__.get("_fast_bound") is not None)
 
 
 def compile_region(expr: Any, closure: Node, node_of: Callable[[Any], Node], unbound: Callable[[Any], bool],

@@ -601,10 +601,11 @@ class FastJsonata(Jsonata):
                     return _unwrap(result, keep_array)
                 return result
         if self.codegen and jsonata_codegen.is_region(expr):  # (a plain node: its node is ``core`` or ``_call``'s)
-            region = jsonata_codegen.compile_region(expr, node, self._node, self._unbound, self._call,
-                                                    self._namespace())
-            if region is not None:
-                node = region
+            def install(region: Node) -> None:
+                expr._fast_node = region
+
+            node = _warming(node, lambda closure: jsonata_codegen.compile_region(
+                expr, closure, self._node, self._unbound, self._call, self._namespace()), install)
         expr._fast_node = node
         return node
 
@@ -1512,10 +1513,12 @@ class FastJsonata(Jsonata):
                 _Mode.tail_input = saved
 
         if keep and self.codegen:
-            generated = jsonata_codegen.compile_invoker(names, plain, tail_calls, body, node, self._node,
-                                                        self._unbound, self._call, self._namespace())
-            if generated is not None:
-                invoke = generated
+            def install(generated: Callable[..., Any]) -> None:
+                body._fast_invoke = generated
+
+            invoke = _warming(invoke, lambda closure: jsonata_codegen.compile_invoker(
+                names, plain, tail_calls, body, node, self._node, self._unbound, self._call, self._namespace()),
+                install, invoker=True)
         if keep:
             body._fast_invoke = invoke
         return invoke
@@ -1751,6 +1754,42 @@ def _name_functions(bindings: dict[str, Any]) -> None:
     for name, value in bindings.items():
         if value.__class__ not in _DATA and getattr(value, "signature", None) is not None:
             value.signature.set_function_name(name)
+
+
+# How many times a tree of simple nodes (or a lambda's invocation) runs as closures before it is compiled to one
+# Python function (jsonata_codegen): a tree that runs a few times is not worth compiling.
+WARM_CALLS = 16
+
+
+def _warming(closure: Callable[..., Any], compile_: Callable[[Callable[..., Any]], Callable[..., Any] | None],
+             install: Callable[[Callable[..., Any]], None], invoker: bool = False) -> Callable[..., Any]:
+    """``closure`` (a node's, or with ``invoker`` a lambda's ``invoke``), until it has run ``WARM_CALLS`` times;
+    then what ``compile_(closure)`` generates (if nothing, the closure still), which ``install`` puts where the
+    closure is looked up (those who kept this function call the generated one through it). The same arguments,
+    the same value: the generated function is the closure's twin."""
+    remaining = WARM_CALLS
+    current = closure
+
+    def warm() -> None:
+        nonlocal remaining, current
+        remaining -= 1
+        if not remaining:
+            generated = compile_(closure)
+            if generated is not None:
+                current = generated
+                install(generated)
+
+    def node(input: Any, environment: Any) -> Any:
+        if remaining:
+            warm()
+        return current(input, environment)
+
+    def invoke(environment: Any, input: Any, args: list[Any], tail_input: Any) -> Any:
+        if remaining:
+            warm()
+        return current(environment, input, args, tail_input)
+
+    return invoke if invoker else node
 
 
 def _count_tail_call() -> None:
