@@ -6,12 +6,12 @@ work, are most of the time. This module writes such a tree out as the source of 
 the statements of each closure one after the other, so that its nodes cost no call.
 
 A *region* is a node of one of the composite kinds below, with its children of the kinds below written out in it,
-recursively; a child of any other kind (a function call, a path, a lambda, ``$``...) is called as its closure
-(``node_of(child)``), exactly as the parent's closure would call it. Only nodes without a filter, a group or ``[]``
-are written out (``_plain``): for those ``FastJsonata._node`` is the closure of the node kind alone, and so is what
-is written here. Each statement mirrors its closure in ``jsonata_fast`` (named in ``_Writer.value``), in the same
-order, so that values, the interpreter's list classes and flags, and errors (raised by the same calls) are those
-of the closures:
+recursively; a child of any other kind (a lambda, a path with filters, a negation, a sort...) is called as its
+closure (``node_of(child)``), exactly as the parent's closure would call it. Only nodes without a filter, a group or
+``[]`` are written out (``_plain``): for those ``FastJsonata._node`` is the closure of the node kind alone, and so
+is what is written here. Each kind's writer (``_Writer._<kind>``) mirrors the closure its docstring names, statement
+by statement in the same order, so that values, the interpreter's list classes and flags, and errors (raised by
+the same calls, with the same positions) are those of the closures:
 
 * ``literal`` (string, number, ``true``/``false``/``null``): its closure's value (the null marker for null, a
   string's surrogate pairs joined), read once;
@@ -32,8 +32,14 @@ of the closures:
   else the path's closure;
 * ``call`` ``$name(...)`` (``FastJsonata._call``): see ``_Writer._call``.
 
-The names the generated code uses (``FastFrame``, ``_Array``, ``NONE``...) are given by ``jsonata_fast`` in a
-namespace (``NAMES``), so that this module imports nothing of it.
+A lambda's invocation (``FastJsonata._invoker``'s ``invoke``: its frame, its parameters bound, its body) is
+written out the same way, its body too (``compile_invoker``), a tail call of ``$name(...)`` included.
+
+``jsonata_fast`` compiles a region, or an invocation, once it has run ``WARM_CALLS`` times as closures
+(``_warming``); the generated source is kept on the function (``_cg_source``). The names the generated code uses
+(``FastFrame``, ``_Array``, ``NONE``...) are given by ``jsonata_fast`` in a namespace (``NAMES``), so that this
+module imports nothing of it. tests/runtime/test_jsonata_fast.py compares each kind, its edge values and errors,
+with jsonata-python's interpreter.
 """
 
 from __future__ import annotations
@@ -215,13 +221,18 @@ def compile_invoker(names: list[str], plain: bool, tail_calls: bool, body: Any, 
 
 
 def _define(name: str, lines: list[str], writer: _Writer, closure: Node, namespace: dict[str, Any],
-            where: str) -> Callable[..., Any]:
-    """The function ``name`` that ``lines`` define, compiled with the namespace's names and the writer's globals."""
+            where: str) -> Callable[..., Any] | None:
+    """The function ``name`` that ``lines`` define, compiled with the namespace's names and the writer's globals;
+    None when Python cannot compile it (a tree nested past Python's limits of indentation or of nested ``try``
+    blocks): the closures then run it."""
     globals_ = {key: namespace[key] for key in NAMES}
     globals_.update(writer.names)
     globals_["_closure"] = closure
     source = "\n".join(lines) + "\n"
-    code = compile(source, f"<jsonata {where}>", "exec")
+    try:
+        code = compile(source, f"<jsonata {where}>", "exec")
+    except (SyntaxError, RecursionError, MemoryError):  # (IndentationError is a SyntaxError)
+        return None
     exec(code, globals_)  # noqa: S102  (source written from the node kinds, no text of the expression)
     function = globals_[name]
     function._cg_source = source
@@ -287,9 +298,11 @@ class _Writer:
 
     # -- leaves --------------------------------------------------------------------------------------------------
     def _literal(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._literal``."""
         return self.value(self.node_of(expr)(None, None))  # (FastJsonata._literal: the value alone)
 
     def _variable(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._unwrapped`` of a variable."""
         t = self.look_up(expr, env, depth)
         self.emit(depth, f"if {t}.__class__ in _JLISTS:")
         self.emit(depth + 1, f"{t} = _unwrap({t}, False)")
@@ -408,6 +421,7 @@ class _Writer:
 
     # -- constructors --------------------------------------------------------------------------------------------
     def _array(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._unary``'s ``array`` (items that are never undefined nor a list appended at once)."""
         items = list(expr.expressions)
         t = self.temp()
         if all(self.defined(item) for item in items):
@@ -432,6 +446,7 @@ class _Writer:
         return t
 
     def _object(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._group``'s first branch (for a context that is not a list: see ``compile_region``)."""
         self.objects = True
         keys = [repr(key) for key in _object_keys(expr)]
         values = [value for _, value in expr.lhs_object]
@@ -452,6 +467,7 @@ class _Writer:
 
     # -- control -------------------------------------------------------------------------------------------------
     def _condition(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._condition``."""
         condition = self.write(expr.condition, env, depth)
         t = self.temp()
         self.emit(depth, f"if ({condition} if {condition}.__class__ is bool else _boolize({condition})):")
@@ -466,6 +482,7 @@ class _Writer:
         return t
 
     def _block(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._block``: its expressions in a new frame, the last one's value."""
         frame = self.temp()
         self.emit(depth, f"{frame} = FastFrame({env})")
         result = "None"
@@ -476,6 +493,7 @@ class _Writer:
         return t
 
     def _bind(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._bind``."""
         value = self.write(expr.rhs, env, depth)
         self.emit(depth, f"{env}.bind({str(expr.lhs.value)!r}, {value})")
         return value
@@ -498,6 +516,7 @@ class _Writer:
         return t
 
     def _binary(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._binary``: ``concat``, ``equality``, ``includes``, ``comparison``, ``arithmetic``."""
         op = str(expr.value)
         if op in ("and", "or"):
             return self._boolean(expr, op, env, depth)

@@ -564,3 +564,22 @@ def test_a_tree_runs_as_closures_until_it_has_run_warm_calls_times(monkeypatch) 
             assert _regions(compiled) == []
     assert len(_regions(compiled)) == 1
     assert all(value == {"a": "abc", "b": [2, "é"], "n": 2} for value in values)
+
+
+_DEEP_OR = " or (".join(f"$y = {i}" for i in range(40)) + ")" * 39
+_DEEP_CONDITION = "{'a': " + " : ".join(f"$y = {i} ? {i}" for i in range(150)) + " : 'none'}"
+
+
+@pytest.mark.parametrize(("expression", "compiled"), [
+    (_DEEP_OR, False), (_DEEP_CONDITION, False), (" or ".join(f"$y = {i}" for i in range(40)), True),
+    ("{'a': " + "[" * 60 + "$y" + "]" * 60 + "}", True), ("{'a': $x" + " & $y" * 300 + "}", True),
+])
+def test_a_tree_nested_past_pythons_limits_runs_as_closures(expression: str, compiled: bool) -> None:
+    """A tree whose generated function Python cannot compile (more than 20 nested ``try`` blocks, 100 levels of
+    indentation) runs as closures; long flat trees and deep arrays compile. The values are the interpreter's."""
+    for y in (3, 39, 149, 500):
+        bindings = {**CODEGEN_BINDINGS, "y": y}
+        fast = FastJsonata(expression)
+        assert _comparable(_outcome(lambda _, fast=fast: fast, expression, None, bindings)) == _comparable(
+            _outcome(Jsonata, expression, None, bindings))
+        assert bool(_regions(fast)) is compiled
