@@ -1779,7 +1779,10 @@ def _warming(closure: Callable[..., Any], compile_: Callable[[Callable[..., Any]
         nonlocal remaining, current
         remaining -= 1
         if not remaining:
-            generated = compile_(closure)
+            try:
+                generated = compile_(closure)
+            except RecursionError:  # a tree too deep to write out: its closures run it
+                generated = None
             if generated is not None:
                 current = generated
                 install(generated)
