@@ -66,11 +66,14 @@ def _plain(expr: Any) -> bool:
 
 
 def _object_keys(expr: Any) -> list[str] | None:
-    """The keys of an object constructor when they are distinct plain string literals (``_literal_string``)."""
+    """The keys of an object constructor when they are distinct plain string literals (``_literal_string``)
+    without a surrogate code point (``_literal_string`` joins a pair of them: such keys are left to the
+    closure)."""
     keys = []
     for key, _ in expr.lhs_object:
         if (getattr(key, "type", None) != "string" or not isinstance(key.value, str)
-                or getattr(key, "predicate", None) or getattr(key, "group", None) is not None):
+                or getattr(key, "predicate", None) or getattr(key, "group", None) is not None
+                or any("\ud800" <= c <= "\udfff" for c in key.value)):
             return None
         keys.append(key.value)
     return keys if len(set(keys)) == len(keys) else None

@@ -583,3 +583,18 @@ def test_a_tree_nested_past_pythons_limits_runs_as_closures(expression: str, com
         assert _comparable(_outcome(lambda _, fast=fast: fast, expression, None, bindings)) == _comparable(
             _outcome(Jsonata, expression, None, bindings))
         assert bool(_regions(fast)) is compiled
+
+
+@pytest.mark.parametrize("expression", [
+    "{'\\ud834\\udd1e': 1, 'b': $x}", "{'\\ud834\\udd1e': 1, '\U0001d11e': 2}", "['\\ud834\\udd1e' & $x]",
+    "{'k': '\\ud834\\udd1e'}",
+])
+def test_string_literals_with_surrogate_pairs_as_the_closures_read_them(expression: str) -> None:
+    """A string literal's surrogate pair is one character (``_combine_surrogates``), in keys too (two keys that
+    are the same character once joined are the same key): the generated functions give what the closures give."""
+    outcomes = []
+    for codegen in (True, False):
+        compiled = FastJsonata(expression)
+        compiled.codegen = codegen
+        outcomes.append(_comparable(_outcome(lambda _, c=compiled: c, expression, None, CODEGEN_BINDINGS)))
+    assert outcomes[0] == outcomes[1]
