@@ -50,7 +50,6 @@ import math
 import operator
 import re
 from collections.abc import Callable, Iterator
-from time import time as _time
 from typing import Any
 
 from jsonata import functions as _functions
@@ -534,7 +533,8 @@ class FastJsonata(Jsonata):
             table["$"] = input  # what bind() does for a plain value
         else:
             exec_env.bind("$", input)
-        self.timestamp = round(_time() * 1000)  # (Timebox.current_milli_time)
+        # (jsonata-python's own evaluate sets no timestamp, and nothing reads one: $now and $millis read
+        # EvaluationTime)
         if isinstance(input, list) and not Utils.is_sequence(input):
             input = _sequence(input)
             input.outer_wrapper = True
