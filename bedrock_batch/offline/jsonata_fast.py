@@ -825,7 +825,9 @@ class FastJsonata(Jsonata):
 
             return variable_step
         if not _plain_name(step):
-            return lambda input, environment: _step(step_node, stages, input, environment, last_step)
+            # (the step's node read again at each step: a tree compiled since is put there, _warming)
+            return lambda input, environment: _step(step.__dict__.get("_fast_node", step_node), stages, input,
+                                                    environment, last_step)
         key = str(step.value)
 
         def name_step(input: Any, environment: Any) -> Any:
@@ -882,11 +884,13 @@ class FastJsonata(Jsonata):
 
             return by_index
 
-        test = self._node(predicate)
+        first_test = self._node(predicate)
         is_numeric = Utils.is_numeric
         is_array_of_numbers = Utils.is_array_of_numbers
 
         def by_predicate(input: Any, environment: Any) -> Any:
+            # (the predicate's node read again at each filter: a tree compiled since is put there, _warming)
+            test = predicate.__dict__.get("_fast_node", first_test)
             results = _Sequence()
             tuples = isinstance(input, JList) and input.tuple_stream
             if tuples:
