@@ -36,6 +36,11 @@ Two things of the interpreter are dropped because nothing can observe them here:
 
 A deep recursion in an expression uses fewer Python frames than in the interpreter, so it can go deeper before
 Python's recursion limit stops it.
+
+A tree of simple nodes (constructors, literals, variables, ``$var.field`` paths, operators, conditions, blocks,
+calls ``$name(...)``), and a lambda's invocation with its body, is compiled to one Python function once it has
+run ``WARM_CALLS`` times as closures (``jsonata_codegen``, whose docstring says what it writes out and why it is
+the same): its nodes then cost no call of their own. Its other nodes stay closures, called from it.
 """
 
 from __future__ import annotations
@@ -45,7 +50,6 @@ import math
 import operator
 import re
 from collections.abc import Callable, Iterator
-from time import time as _time
 from typing import Any
 
 from jsonata import functions as _functions
@@ -53,7 +57,7 @@ from jsonata import jexception, parser
 from jsonata.jsonata import Jsonata
 from jsonata.utils import Utils
 
-from . import jsonata_functions
+from . import jsonata_codegen, jsonata_functions
 from .jsonata_functions import EvaluationTime
 
 Functions = _functions.Functions
@@ -164,12 +168,13 @@ def _lookup_unbound(environment: Any, name: str) -> Any:
     return bindings[name]
 
 
-def _mark_bound_names(ast: Any) -> None:
+def _mark_bound_names(ast: Any) -> list[Any]:
     """Marks each node of the expression ``ast`` with the names it binds anywhere (``_fast_bound``: ``:=``, a
     lambda's arguments, ``@$v`` and ``#$v``, and ``$``). A node of another tree (``$eval``'s, a partial
-    application's) has no mark: its look-ups walk every frame."""
+    application's) has no mark: its look-ups walk every frame. Returns the nodes."""
     bound = {"$"}
     seen: set[int] = set()
+    nodes = []
     stack = [ast]
     while stack:
         node = stack.pop()
@@ -179,6 +184,7 @@ def _mark_bound_names(ast: Any) -> None:
         if not isinstance(node, Symbol) or id(node) in seen:
             continue
         seen.add(id(node))
+        nodes.append(node)
         node._fast_bound = bound
         if node.type == "bind":
             bound.add(str(node.lhs.value))
@@ -191,6 +197,7 @@ def _mark_bound_names(ast: Any) -> None:
             if isinstance(value, str):
                 bound.add(value)
         stack.extend(v for v in node.__dict__.values() if isinstance(v, Symbol | list | tuple))
+    return nodes
 
 
 class _CallbacksBound(BaseException):  # noqa: N818  (a signal, not an error: no ``except Exception`` stops it)
@@ -463,11 +470,17 @@ def _validated(signature: Any, args: Any, context: Any, groups: tuple[str, ...])
 class FastJsonata(Jsonata):
     """A ``Jsonata`` expression evaluated through closures built once per node (see the module docstring)."""
 
+    # Whether trees of simple nodes are compiled to Python functions (jsonata_codegen); off, the closures alone.
+    codegen = True
+
     def __init__(self, expr: str, *args: Any, **kwargs: Any) -> None:
+        self._codegen_names: dict[str, Any] | None = None
         self._interpret = expr is None or "__evaluate_" in expr
         super().__init__(expr, *args, **kwargs)
         if getattr(self, "ast", None) is not None:
-            _mark_bound_names(self.ast)
+            nodes = _mark_bound_names(self.ast)
+            if self.codegen:
+                jsonata_codegen.mark_inner(nodes)
         # JSONata 2.0.6's own versions of the functions jsonata-python computes otherwise (jsonata_functions).
         for name, function in jsonata_functions.OVERRIDES.items():
             self.register_function(name, function)
@@ -520,14 +533,16 @@ class FastJsonata(Jsonata):
             table["$"] = input  # what bind() does for a plain value
         else:
             exec_env.bind("$", input)
-        self.timestamp = round(_time() * 1000)  # (Timebox.current_milli_time)
+        # (jsonata-python's own evaluate sets no timestamp, and nothing reads one: $now and $millis read
+        # EvaluationTime)
         if isinstance(input, list) and not Utils.is_sequence(input):
             input = _sequence(input)
             input.outer_wrapper = True
         if self.validate_input:
             Functions.validate_input(input)
         try:
-            result = self.eval(self.ast, input, exec_env)
+            node = None if _Mode.interpreted else self.ast.__dict__.get("_fast_node")  # (eval(), without its call)
+            result = self.eval(self.ast, input, exec_env) if node is None else node(input, exec_env)
             if self.output_convert_nulls:
                 result = Utils.convert_nulls(result)
             return result
@@ -590,8 +605,31 @@ class FastJsonata(Jsonata):
                 if result is not None and isinstance(result, JList):
                     return _unwrap(result, keep_array)
                 return result
+        if self.codegen and jsonata_codegen.is_region(expr):  # (a plain node: its node is ``core`` or ``_call``'s)
+            def install(region: Node) -> None:
+                expr._fast_node = region
+
+            node = _warming(node, lambda closure: jsonata_codegen.compile_region(
+                expr, closure, self._node, self._unbound, self._call, self._namespace()), install)
         expr._fast_node = node
         return node
+
+    def _unbound(self, variable: Any) -> bool:
+        return self._lookup_of(variable) is _lookup_unbound
+
+    def _namespace(self) -> dict[str, Any]:
+        """What the functions jsonata_codegen writes read (``jsonata_codegen.NAMES``)."""
+        if self._codegen_names is None:
+            self._codegen_names = {
+                "FastFrame": FastFrame, "_Array": _Array, "NONE": NONE, "NULL": NULL, "_JLISTS": _JLISTS,
+                "_NUMBERS": _NUMBERS, "_ORDERED": _ORDERED, "_unwrap": _unwrap, "_boolize": _boolize,
+                "_string": jsonata_functions.Functions206.string, "_is_deep_equal": Utils.is_deep_equal,
+                "_isfinite": _isfinite, "_compare": self.evaluate_comparison_expression,
+                "_numeric": self.evaluate_numeric_expression, "JException": JException, "_INERT": _INERT,
+                "_EXACT": _EXACT, "_Procedure": _Procedure, "_Mode": _Mode, "_trampoline": self._trampoline,
+                "_DATA": _DATA, "JList": JList, "_NATIVE": _NATIVE, "_apply_native": self._apply_native,
+                "_count_tail_call": _count_tail_call}
+        return self._codegen_names
 
     def _last_stages(self, path: Any) -> list[Callable[[Any, Any], Any]]:
         """The filters of a path's last step (``$v.items[...]``), as ``_step`` runs them."""
@@ -787,7 +825,9 @@ class FastJsonata(Jsonata):
 
             return variable_step
         if not _plain_name(step):
-            return lambda input, environment: _step(step_node, stages, input, environment, last_step)
+            # (the step's node read again at each step: a tree compiled since is put there, _warming)
+            return lambda input, environment: _step(step.__dict__.get("_fast_node", step_node), stages, input,
+                                                    environment, last_step)
         key = str(step.value)
 
         def name_step(input: Any, environment: Any) -> Any:
@@ -844,11 +884,13 @@ class FastJsonata(Jsonata):
 
             return by_index
 
-        test = self._node(predicate)
+        first_test = self._node(predicate)
         is_numeric = Utils.is_numeric
         is_array_of_numbers = Utils.is_array_of_numbers
 
         def by_predicate(input: Any, environment: Any) -> Any:
+            # (the predicate's node read again at each filter: a tree compiled since is put there, _warming)
+            test = predicate.__dict__.get("_fast_node", first_test)
             results = _Sequence()
             tuples = isinstance(input, JList) and input.tuple_stream
             if tuples:
@@ -1167,9 +1209,10 @@ class FastJsonata(Jsonata):
         site_types: set[tuple[type, ...]] | None = None  # None: it has no signature (takes every argument)
         site_function: Callable[..., Any] = _undefined
         site_padding: tuple[None, ...] = ()
+        # the same four, for the call sites jsonata_codegen writes out (a sentinel first: no function is it)
+        shared: list[Any] = [_NO_SITE, None, _undefined, ()]
 
         def call(input: Any, environment: Any, applyto_context: Any = NONE, unwrap: bool = True) -> Any:
-            nonlocal site_proc, site_types, site_function, site_padding
             # unwrap: the end of _eval for a function node alone (no filter, no group): the node is this closure
             if name is not None:
                 proc = lookup(environment, name)
@@ -1189,6 +1232,17 @@ class FastJsonata(Jsonata):
                 evaluated_args = [first(input, environment), second(input, environment)]
             else:
                 evaluated_args = [argument(input, environment) for argument in argument_nodes]
+            result = site(proc, evaluated_args, input, environment, applyto_context)
+            if unwrap and result.__class__ in _JLISTS:
+                return _unwrap(result, keep_array)
+            return result
+
+        def site(proc: Any, evaluated_args: list[Any], input: Any, environment: Any,
+                 applyto_context: Any = NONE) -> Any:
+            """The call of ``proc`` (what the procedure expression gave) with the arguments evaluated: the rest of
+            ``evaluate_function``, its result not unwrapped. (jsonata_codegen calls it for the call sites it writes
+            out.)"""
+            nonlocal site_proc, site_types, site_function, site_padding
             if proc is None:
                 raise JException("T1006", position, proc_name)
             try:
@@ -1235,6 +1289,7 @@ class FastJsonata(Jsonata):
                                 fast = _FAST_NATIVES.get(proc) if proc.nargs >= count else None
                                 site_function = proc.method if fast is None else functools.partial(fast, self)
                                 site_padding = (None,) * (proc.nargs - count) if proc.nargs > count else ()
+                                shared[:] = (site_proc, site_types, site_function, site_padding)
                             if site_types is not None:
                                 site_types.add(tuple(map(type, evaluated_args)))
                         missing = proc.nargs - len(args)
@@ -1270,15 +1325,26 @@ class FastJsonata(Jsonata):
                 else:
                     result = apply(proc, evaluated_args, input, environment)
             except JException as jex:
-                if jex.location < 0:
-                    jex.location = position
-                if jex.current is None:
-                    jex.current = expr.token
+                locate(jex)
                 raise
-            if unwrap and result.__class__ in _JLISTS:
-                return _unwrap(result, keep_array)
             return result
 
+        def locate(jex: JException) -> None:
+            """An error raised by the call: at this call's position, unless it has one."""
+            if jex.location < 0:
+                jex.location = position
+            if jex.current is None:
+                jex.current = expr.token
+
+        def finish(result: Any, input: Any, environment: Any) -> Any:
+            """The end of a native function's call for a result not ``_INERT`` (nor a small int): a number
+            converted, a thunk run."""
+            if is_numeric(result):
+                result = convert_number(result)
+            return trampoline(result, input, environment)
+
+        # what the call sites that jsonata_codegen writes out use (jsonata_codegen._Writer._call)
+        call.site, call.shared, call.locate, call.finish, call.token = site, shared, locate, finish, proc_name
         expr._fast_call = call
         return call
 
@@ -1311,6 +1377,7 @@ class FastJsonata(Jsonata):
                     return apply_native(proc, [argument(input, environment) for argument in argument_nodes], context)
             return lambda_node(input, environment)
 
+        tail_call.tail_parts = (call, lambda_node)  # (for jsonata_codegen.compile_invoker)
         return tail_call
 
     def _lambda_node(self, expr: Any, arguments: Any, signature: Any, body: Any) -> Node:
@@ -1375,7 +1442,11 @@ class FastJsonata(Jsonata):
         ``JNativeFunction.call`` (``Functions._call(method, nargs, args)``), or the function's fast version."""
         sig = proc.signature
         if sig is not None:
-            args = _validate_signature(sig, args, input)
+            plans = sig.__dict__.get("_fast_plans")
+            plan = None if plans is None else plans.get(tuple(map(type, args)))
+            if not (plan.__class__ is int and len(args) <= plan <= proc.nargs):
+                # (else the arguments as they are: _take's None, then the padding below, give what the plan gives)
+                args = _validate_signature(sig, args, input)
         missing = proc.nargs - len(args)
         fast = _FAST_NATIVES.get(proc) if missing >= 0 else None
         if fast is not None:
@@ -1450,6 +1521,13 @@ class FastJsonata(Jsonata):
             finally:
                 _Mode.tail_input = saved
 
+        if keep and self.codegen:
+            def install(generated: Callable[..., Any]) -> None:
+                body._fast_invoke = generated
+
+            invoke = _warming(invoke, lambda closure: jsonata_codegen.compile_invoker(
+                names, plain, tail_calls, body, node, self._node, self._unbound, self._call, self._namespace()),
+                install, invoker=True)
         if keep:
             body._fast_invoke = invoke
         return invoke
@@ -1687,6 +1765,52 @@ def _name_functions(bindings: dict[str, Any]) -> None:
             value.signature.set_function_name(name)
 
 
+# How many times a tree of simple nodes (or a lambda's invocation) runs as closures before it is compiled to one
+# Python function (jsonata_codegen): a tree that runs a few times is not worth compiling.
+WARM_CALLS = 16
+
+
+def _warming(closure: Callable[..., Any], compile_: Callable[[Callable[..., Any]], Callable[..., Any] | None],
+             install: Callable[[Callable[..., Any]], None], invoker: bool = False) -> Callable[..., Any]:
+    """``closure`` (a node's, or with ``invoker`` a lambda's ``invoke``), until it has run ``WARM_CALLS`` times;
+    then what ``compile_(closure)`` generates (if nothing, the closure still), which ``install`` puts where the
+    closure is looked up (those who kept this function call the generated one through it). The same arguments,
+    the same value: the generated function is the closure's twin."""
+    remaining = WARM_CALLS
+    current = closure
+
+    def warm() -> None:
+        nonlocal remaining, current
+        remaining -= 1
+        if not remaining:
+            try:
+                generated = compile_(closure)
+            except RecursionError:  # a tree too deep to write out: its closures run it
+                generated = None
+            if generated is not None:
+                current = generated
+                install(generated)
+
+    def node(input: Any, environment: Any) -> Any:
+        if remaining:
+            warm()
+        return current(input, environment)
+
+    def invoke(environment: Any, input: Any, args: list[Any], tail_input: Any) -> Any:
+        if remaining:
+            warm()
+        return current(environment, input, args, tail_input)
+
+    return invoke if invoker else node
+
+
+def _count_tail_call() -> None:
+    """One more tail call by the evaluation under way: U1001 past ``MAX_TAIL_CALLS``."""
+    _Mode.tail_calls += 1
+    if _Mode.tail_calls > MAX_TAIL_CALLS:
+        raise RunawayError(_TOO_MANY_TAIL_CALLS)
+
+
 def _mentions_callbacks(frame: Any) -> bool:
     while frame is not None:
         bindings = frame.bindings
@@ -1863,6 +1987,7 @@ def _lookup_field(instance: FastJsonata, input: Any, key: Any) -> Any:
 
 
 _NATIVE = Jsonata.JNativeFunction
+_NO_SITE = object()  # (what no procedure is)
 _is_numeric, _convert_number = Utils.is_numeric, Utils.convert_number
 
 # a native function of the static frame (hashed by identity) -> its fast version, called with the running instance

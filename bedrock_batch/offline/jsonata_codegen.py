@@ -1,0 +1,578 @@
+"""A tree of simple JSONata nodes compiled to one Python function, for ``jsonata_fast``.
+
+``FastJsonata`` turns each node into a closure; a node's value is a call of its closure, which calls its children's.
+In an object constructor of literals, variables and nested constructors (a request body), those calls, not the
+work, are most of the time. This module writes such a tree out as the source of one Python function (``compile``),
+the statements of each closure one after the other, so that its nodes cost no call.
+
+A *region* is a node of one of the composite kinds below, with its children of the kinds below written out in it,
+recursively; a child of any other kind (a lambda, a path with filters, a negation, a sort...) is called as its
+closure (``node_of(child)``), exactly as the parent's closure would call it. Only nodes without a filter, a group or
+``[]`` are written out (``_plain``): for those ``FastJsonata._node`` is the closure of the node kind alone, and so
+is what is written here. Each kind's writer (``_Writer._<kind>``) mirrors the closure its docstring names, statement
+by statement in the same order, so that values, the interpreter's list classes and flags, and errors (raised by
+the same calls, with the same positions) are those of the closures:
+
+* ``literal`` (string, number, ``true``/``false``/``null``): its closure's value (the null marker for null, a
+  string's surrogate pairs joined), read once;
+* ``variable`` ``$name`` (``FastJsonata._unwrapped``): the look-up of ``_lookup`` or ``_lookup_unbound`` as its
+  node chose, then a sequence unwrapped;
+* ``array`` ``[...]`` (``FastJsonata._unary``): an ``_Array``, each defined item appended, an array item's items
+  appended unless the item is written ``[...]``; ``cons`` set for an array constructor that is a path's first step;
+* ``object`` ``{...}`` with distinct string-literal keys (``FastJsonata._group``'s first branch): each defined
+  value under its key, in order. That branch is taken for a context that is not a list; the region's context is
+  the same for all its nodes (no node written out changes it), so a region holding an object constructor runs
+  the region root's closure instead when its context is a list;
+* ``condition`` ``a ? b : c``, ``block`` ``( ...; ... )`` (a new ``FastFrame``), ``bind`` ``$x := ...``;
+* ``binary`` ``&``, ``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``+``, ``-``, ``*``, ``/``, ``%``
+  (``FastJsonata._binary``): both sides evaluated, then the closure's fast case, else the interpreter's method;
+  ``in``; ``and``, ``or``: the right side only when the left does not decide, in the closure's ``try``;
+* ``context`` ``$`` (``FastJsonata._variable``);
+* ``fields`` ``$name.field.field`` or ``field.field`` (``_fields_read_directly``): read while it meets objects,
+  else the path's closure;
+* ``call`` ``$name(...)`` (``FastJsonata._call``): see ``_Writer._call``.
+
+A lambda's invocation (``FastJsonata._invoker``'s ``invoke``: its frame, its parameters bound, its body) is
+written out the same way, its body too (``compile_invoker``), a tail call of ``$name(...)`` included.
+
+``jsonata_fast`` compiles a region, or an invocation, once it has run ``WARM_CALLS`` times as closures
+(``_warming``); the generated source is kept on the function (``_cg_source``). The names the generated code uses
+(``FastFrame``, ``_Array``, ``NONE``...) are given by ``jsonata_fast`` in a namespace (``NAMES``), so that this
+module imports nothing of it. tests/runtime/test_jsonata_fast.py compares each kind, its edge values and errors,
+with jsonata-python's interpreter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Node = Callable[[Any, Any], Any]
+
+# What the generated code reads from the namespace jsonata_fast gives (checked when a function is compiled).
+NAMES = ("FastFrame", "_Array", "NONE", "NULL", "_JLISTS", "_NUMBERS", "_ORDERED", "_unwrap", "_boolize",
+         "_string", "_is_deep_equal", "_isfinite", "_compare", "_numeric", "JException", "_INERT", "_EXACT",
+         "_Procedure", "_Mode", "_trampoline", "_DATA", "JList", "_NATIVE", "_apply_native", "_count_tail_call")
+
+_COMPOSITE = frozenset({"array", "object", "condition", "block", "bind", "binary", "call"})
+_BINARY = frozenset({"&", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "and", "or", "in"})
+_ARITHMETIC = {"+": "+", "-": "-", "*": "*", "/": "/"}
+
+
+def _plain(expr: Any) -> bool:
+    """No filter, group or ``[]``: the node's value is its kind's closure's value."""
+    return (not getattr(expr, "predicate", None) and getattr(expr, "group", None) is None
+            and not getattr(expr, "keep_array", False) and not getattr(expr, "stages", None))
+
+
+def _object_keys(expr: Any) -> list[str] | None:
+    """The keys of an object constructor when they are distinct plain string literals (``_literal_string``)
+    without a surrogate code point (``_literal_string`` joins a pair of them: such keys are left to the
+    closure)."""
+    keys = []
+    for key, _ in expr.lhs_object:
+        if (getattr(key, "type", None) != "string" or not isinstance(key.value, str)
+                or getattr(key, "predicate", None) or getattr(key, "group", None) is not None
+                or any("\ud800" <= c <= "\udfff" for c in key.value)):
+            return None
+        keys.append(key.value)
+    return keys if len(set(keys)) == len(keys) else None
+
+
+def kind(expr: Any) -> str | None:
+    """The kind under which a node is written out, None for one that is called as its closure."""
+    node_type = getattr(expr, "type", None)
+    if node_type is None or not _plain(expr):
+        return None
+    if node_type in ("string", "number", "value"):
+        return "literal"
+    if node_type == "variable":
+        return "variable" if expr.value != "" else "context"
+    if node_type == "unary":
+        if expr.value == "[":
+            return "array"
+        if expr.value == "{" and _object_keys(expr) is not None:
+            return "object"
+        return None
+    if node_type == "condition":
+        return "condition"
+    if node_type == "block":
+        return "block"
+    if node_type == "bind":
+        return "bind" if getattr(expr.lhs, "type", None) == "variable" else None
+    if node_type == "binary":
+        return "binary" if str(expr.value) in _BINARY else None
+    if node_type == "function":
+        procedure = expr.procedure
+        return "call" if procedure is not None and getattr(procedure, "type", None) != "path" else None
+    if node_type == "path":
+        return "fields" if _field_path(expr) else None
+    return None
+
+
+def _field_path(expr: Any) -> bool:
+    """A path ``$name.field.field...`` of a named variable and field names, or ``field.field...`` of field names
+    alone, with nothing on the path or its steps (``FastJsonata`` reads it with ``_fields_read_directly``:
+    ``_variable_fields``, ``_context_fields``; here the last field has no filter either)."""
+    steps = expr.steps
+    if getattr(expr, "group", None) is not None or expr.keep_singleton_array or expr.tuple is not None:
+        return False
+    variable = steps[0].type == "variable"
+    if variable and (steps[0].value == "" or len(steps) < 2):
+        return False
+    return all(_plain(step) and step.tuple is None and step.focus is None and not step.consarray
+               and (step.type == "name" or (index == 0 and variable)) for index, step in enumerate(steps))
+
+
+def _children(expr: Any, node_kind: str) -> list[Any]:
+    """The children a node of a composite kind writes out or calls."""
+    if node_kind in ("array", "block"):
+        return list(expr.expressions)
+    if node_kind == "object":
+        return [value for _, value in expr.lhs_object]
+    if node_kind == "condition":
+        return [expr.condition, expr.then] + ([expr._else] if expr._else is not None else [])
+    if node_kind == "bind":
+        return [expr.rhs]
+    if node_kind == "binary":
+        return [expr.lhs, expr.rhs]
+    if node_kind == "call":
+        return [expr.procedure, *(expr.arguments or ())]
+    return []
+
+
+def mark_inner(nodes: list[Any]) -> None:
+    """Marks (``_cg_inner``) each node that the region of a composite parent writes out: no function of its own is
+    compiled for it (its closure stays, for the parent's closure). The call a tail call's thunk holds is never
+    evaluated as a node (the trampoline, or ``_tail_call``, evaluates its parts): its parts are not marked."""
+    thunks = {id(expr.body) for expr in nodes if getattr(expr, "type", None) == "lambda" and expr.thunk}
+    for expr in nodes:
+        node_kind = kind(expr)
+        if node_kind in _COMPOSITE and id(expr) not in thunks:
+            for child in _children(expr, node_kind):
+                if kind(child) is not None:
+                    child._cg_inner = True
+
+
+def is_region(expr: Any) -> bool:
+    """Whether a node is the root of a region: of a composite kind, not written out by a parent's region, in the
+    tree of an expression as compiled (``_fast_bound`` set: a tree that ``$eval`` parses on each call is left to
+    the closures, not compiled again each time)."""
+    return (kind(expr) in _COMPOSITE and not expr.__dict__.get("_cg_inner")
+            and expr.__dict__.get("_fast_bound") is not None)
+
+
+def compile_region(expr: Any, closure: Node, node_of: Callable[[Any], Node], unbound: Callable[[Any], bool],
+                   call_of: Callable[[Any], Callable[..., Any]], namespace: dict[str, Any]) -> Node | None:
+    """The generated function of the region rooted at ``expr`` (``closure`` is its closure), or None when it
+    would write out nothing but the root. ``node_of(child)`` is a child's closure; ``unbound(variable)`` whether
+    the variable node looks its name up with ``_lookup_unbound``; ``call_of(call)`` the call's closure
+    (``FastJsonata._call``), with the parts its generated call site uses (``_Writer._call``)."""
+    writer = _Writer(node_of, unbound, call_of)
+    value = writer.write(expr, "env", 1)
+    if writer.inlined < 2:
+        return None
+    lines = ["def region(input, env):"]
+    if writer.objects:
+        # (an object constructor is written out for a context that is not a list: _group's first branch)
+        lines += ["    if isinstance(input, list):", "        return _closure(input, env)"]
+    lines += writer.lines
+    lines.append(f"    return {value}")
+    return _define("region", lines, writer, closure, namespace, f"region at {getattr(expr, 'position', '?')}")
+
+
+def compile_invoker(names: list[str], plain: bool, tail_calls: bool, body: Any, closure: Node,
+                    node_of: Callable[[Any], Node], unbound: Callable[[Any], bool],
+                    call_of: Callable[[Any], Callable[..., Any]],
+                    namespace: dict[str, Any]) -> Callable[..., Any] | None:
+    """``FastJsonata._invoker``'s ``invoke(environment, input, args, tail_input)`` for a lambda whose body is of a
+    kind written out, the body written out in it (``closure`` is the body's node); None for another body.
+
+    As ``invoke``: a new frame, each parameter bound to its argument in order (those past the last argument
+    unbound; a plain value put in the frame's table, anything else through ``bind``, every value through ``bind``
+    when a parameter is named as a debug callback: ``plain`` False), and with ``tail_calls`` the body evaluated
+    with ``_Mode.tail_input`` set to ``tail_input``, restored after.
+
+    A body that is a tail call of ``$name(...)`` (``FastJsonata._tail_call``, its ``tail_parts``) is written out
+    as that closure: with a trampoline's input known and ``$name`` a native function, the tail call counted and
+    the function applied to the arguments (``_apply_native``); else the thunk (the lambda's closure)."""
+    parts = getattr(node_of(body), "tail_parts", None)
+    if kind(body) is None and parts is None:
+        return None
+    writer = _Writer(node_of, unbound, call_of)
+    depth = 2 if tail_calls else 1
+    value = writer.write(body, "env", depth) if parts is None else writer.tail_call(*parts, depth)
+    lines = ["def invoke(environment, input, args, tail_input):", "    env = FastFrame(environment)",
+             "    table = env.bindings", "    count = len(args)"]
+    for index, name in enumerate(names):
+        lines += [f"    if count > {index}:", f"        value = args[{index}]"]
+        if plain:
+            lines += ["        if value.__class__ in _DATA:", f"            table[{name!r}] = value",
+                      "        else:", f"            env.bind({name!r}, value)"]
+        else:
+            lines.append(f"        env.bind({name!r}, value)")
+    indent = "    " * depth
+    if tail_calls:
+        lines += ["    saved = _Mode.tail_input", "    _Mode.tail_input = tail_input", "    try:"]
+    if writer.objects:
+        lines += [f"{indent}if isinstance(input, list):", f"{indent}    return _closure(input, env)"]
+    lines += writer.lines
+    lines.append(f"{indent}return {value}")
+    if tail_calls:
+        lines += ["    finally:", "        _Mode.tail_input = saved"]
+    return _define("invoke", lines, writer, closure, namespace, f"lambda body at {getattr(body, 'position', '?')}")
+
+
+def _define(name: str, lines: list[str], writer: _Writer, closure: Node, namespace: dict[str, Any],
+            where: str) -> Callable[..., Any] | None:
+    """The function ``name`` that ``lines`` define, compiled with the namespace's names and the writer's globals;
+    None when Python cannot compile it (a tree nested past Python's limits of indentation or of nested ``try``
+    blocks): the closures then run it."""
+    globals_ = {key: namespace[key] for key in NAMES}
+    globals_.update(writer.names)
+    globals_["_closure"] = closure
+    source = "\n".join(lines) + "\n"
+    try:
+        code = compile(source, f"<jsonata {where}>", "exec")
+    except (SyntaxError, RecursionError, MemoryError):  # (IndentationError is a SyntaxError)
+        return None
+    exec(code, globals_)  # noqa: S102  (source written from the node kinds, no text of the expression)
+    function = globals_[name]
+    function._cg_source = source
+    return function
+
+
+class _Writer:
+    """Writes a region's statements (``lines``) and the globals they read (``names``)."""
+
+    def __init__(self, node_of: Callable[[Any], Node], unbound: Callable[[Any], bool],
+                 call_of: Callable[[Any], Callable[..., Any]]) -> None:
+        self.node_of = node_of
+        self.unbound = unbound
+        self.call_of = call_of
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {}
+        self.count = 0
+        self.inlined = 0
+        self.objects = False
+
+    def tail_call(self, call: Any, lambda_node: Node, depth: int) -> str:
+        """``FastJsonata._tail_call``'s ``tail_call`` (see ``compile_invoker``)."""
+        context, t = self.temp(), self.temp()
+        self.emit(depth, f"{context} = _Mode.tail_input")
+        self.emit(depth, f"if {context} is not NONE:")
+        proc = self.write(call.procedure, "env", depth + 1)
+        self.emit(depth + 1, f"if {proc}.__class__ is _NATIVE:")
+        self.emit(depth + 2, "_count_tail_call()")
+        args = [self.write(argument, "env", depth + 2) for argument in call.arguments or ()]
+        self.emit(depth + 2, f"return _apply_native({proc}, [{', '.join(args)}], {context})")
+        self.emit(depth, f"{t} = {self.value(lambda_node)}(input, env)")
+        self.inlined += 1
+        return t
+
+    def value(self, obj: Any) -> str:
+        """A global of the generated function holding ``obj``."""
+        name = f"g{len(self.names)}"
+        self.names[name] = obj
+        return name
+
+    def temp(self) -> str:
+        self.count += 1
+        return f"v{self.count}"
+
+    def emit(self, depth: int, line: str) -> None:
+        self.lines.append("    " * depth + line)
+
+    def write(self, expr: Any, env: str, depth: int) -> str:
+        """Emits the statements computing ``expr``'s value in environment ``env``; returns a local or global name
+        holding it (a global only for a literal: never assigned)."""
+        node_kind = kind(expr)
+        if node_kind is None:
+            t = self.temp()
+            self.emit(depth, f"{t} = {self.value(self.node_of(expr))}(input, {env})")
+            return t
+        self.inlined += 1
+        return getattr(self, "_" + node_kind)(expr, env, depth)
+
+    @staticmethod
+    def defined(expr: Any) -> bool:
+        """Whether a node written out never gives undefined (None) nor a list other than an array constructor's."""
+        return kind(expr) in ("literal", "object")
+
+    # -- leaves --------------------------------------------------------------------------------------------------
+    def _literal(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._literal``."""
+        return self.value(self.node_of(expr)(None, None))  # (FastJsonata._literal: the value alone)
+
+    def _variable(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._unwrapped`` of a variable."""
+        t = self.look_up(expr, env, depth)
+        self.emit(depth, f"if {t}.__class__ in _JLISTS:")
+        self.emit(depth + 1, f"{t} = _unwrap({t}, False)")
+        return t
+
+    def look_up(self, expr: Any, env: str, depth: int) -> str:
+        """The value bound to the variable node ``expr``'s name, as it is (not unwrapped)."""
+        key = repr(str(expr.value))
+        t, f, b = self.temp(), self.temp(), self.temp()
+        if self.unbound(expr):  # _lookup_unbound
+            self.emit(depth, f"{f} = {env}.root or {env}")
+            self.emit(depth, f"{b} = {f}.bindings")
+            self.emit(depth, f"while {key} not in {b}:")
+            self.emit(depth + 1, f"{f} = {f}.parent")
+            self.emit(depth + 1, f"if {f} is None:")
+            self.emit(depth + 2, f"{t} = None")
+            self.emit(depth + 2, "break")
+            self.emit(depth + 1, f"{b} = {f}.bindings")
+            self.emit(depth, "else:")
+            self.emit(depth + 1, f"{t} = {b}[{key}]")
+        else:  # _lookup
+            self.emit(depth, f"{f} = {env}")
+            self.emit(depth, f"while {f} is not None:")
+            self.emit(depth + 1, f"{t} = {f}.bindings.get({key}, NONE)")
+            self.emit(depth + 1, f"if {t} is not NONE:")
+            self.emit(depth + 2, "break")
+            self.emit(depth + 1, f"{f} = {f}.parent")
+            self.emit(depth, "else:")
+            self.emit(depth + 1, f"{t} = None")
+        return t
+
+    def _context(self, expr: Any, env: str, depth: int) -> str:
+        """``$`` (``FastJsonata._variable``): the context, the one item of an input array wrapped as a sequence;
+        then unwrapped as by ``_eval``."""
+        t = self.temp()
+        self.emit(depth, f"{t} = input[0] if isinstance(input, JList) and input.outer_wrapper else input")
+        self.emit(depth, f"if {t}.__class__ in _JLISTS:")
+        self.emit(depth + 1, f"{t} = _unwrap({t}, False)")
+        return t
+
+    def _fields(self, expr: Any, env: str, depth: int) -> str:
+        """``_fields_read_directly``: while the variable (or the context) and each field but the last hold an
+        object, the last field's value (undefined when missing, the null marker for a null, not one of the
+        interpreter's lists); a field on the way missing, undefined; from no context, undefined; anything else,
+        the path's closure."""
+        variable = expr.steps[0].type == "variable"
+        keys = [repr(str(step.value)) for step in (expr.steps[1:] if variable else expr.steps)]
+        t = self.temp()
+        if variable:
+            current = self.look_up(expr.steps[0], env, depth)
+            self.emit(depth, f"{t} = NONE")  # (NONE: not read here)
+        else:
+            current = self.temp()
+            self.emit(depth, f"{current} = input")
+            self.emit(depth, f"{t} = None if input is None else NONE")
+        inner = depth
+        for key in keys[:-1]:
+            self.emit(inner, f"if {current}.__class__ is dict:")
+            self.emit(inner + 1, f"{current} = {current}.get({key}, NONE)")
+            inner += 1
+        self.emit(inner, f"if {current}.__class__ is dict:")
+        self.emit(inner + 1, f"{t} = {current}.get({keys[-1]}, NONE)")
+        self.emit(inner + 1, f"if {t} is NONE:")
+        self.emit(inner + 2, f"{t} = None")
+        self.emit(inner + 1, f"elif {t} is None:")
+        self.emit(inner + 2, f"{t} = NULL")
+        self.emit(inner + 1, f"elif isinstance({t}, list) and {t}.__class__ is not list:")
+        self.emit(inner + 2, f"{t} = NONE")
+        if len(keys) > 1:
+            self.emit(inner, f"elif {current} is NONE:")
+            self.emit(inner + 1, f"{t} = None")
+        self.emit(depth, f"if {t} is NONE:")
+        self.emit(depth + 1, f"{t} = {self.value(self.node_of(expr))}(input, {env})")
+        return t
+
+    def _call(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._call``'s ``call``: the procedure, then the arguments in order, then its ``site``, the
+        result unwrapped. Two of ``site``'s branches are written out, each in the ``try`` that gives its errors
+        the call's position (``locate``): the native function of the site's last call given arguments of the
+        types it took then (``shared``: the site's function, those types, its padding), and a lambda without a
+        signature invoked by what its body's expression decided (``_fast_invoke``), its token and position set
+        first. Anything else (the first call, other types, no function) is ``site``'s."""
+        call = self.call_of(expr)
+        proc = self.write(expr.procedure, env, depth)
+        args = [self.write(argument, env, depth) for argument in expr.arguments or ()]
+        arg_list = f"[{', '.join(args)}]"
+        types = f"({''.join(f'type({a}), ' for a in args)})"
+        t, shared, invoke = self.temp(), self.temp(), self.temp()
+        locate = self.value(call.locate)
+        self.emit(depth, f"{shared} = {self.value(call.shared)}")
+        self.emit(depth, f"if {proc} is {shared}[0] and ({shared}[1] is None or {types} in {shared}[1]):")
+        self.emit(depth + 1, "try:")
+        self.emit(depth + 2, f"{t} = {shared}[2]({''.join(a + ', ' for a in args)}*{shared}[3])")
+        self.emit(depth + 2, f"if {t}.__class__ not in _INERT and not ({t}.__class__ is int "
+                             f"and -_EXACT < {t} < _EXACT):")
+        self.emit(depth + 3, f"{t} = {self.value(call.finish)}({t}, input, {env})")
+        self.emit(depth + 1, "except JException as error:")
+        self.emit(depth + 2, f"{locate}(error)")
+        self.emit(depth + 2, "raise")
+        self.emit(depth, f"elif ({proc}.__class__ is _Procedure and {proc}.signature is None and not _Mode.interpreted"
+                         f" and ({invoke} := {proc}.body.__dict__.get('_fast_invoke')) is not None):")
+        self.emit(depth + 1, "try:")
+        self.emit(depth + 2, f"{proc}.token = {self.value(call.token)}")
+        self.emit(depth + 2, f"{proc}.position = {expr.position!r}")
+        self.emit(depth + 2, f"{t} = {invoke}({proc}.environment, {proc}.input, {arg_list}, input)")
+        self.emit(depth + 2, f"if {t}.__class__ not in _INERT:")
+        self.emit(depth + 3, f"{t} = _trampoline({t}, input, {env})")
+        self.emit(depth + 1, "except JException as error:")
+        self.emit(depth + 2, f"{locate}(error)")
+        self.emit(depth + 2, "raise")
+        self.emit(depth, "else:")
+        self.emit(depth + 1, f"{t} = {self.value(call.site)}({proc}, {arg_list}, input, {env})")
+        self.emit(depth, f"if {t}.__class__ in _JLISTS:")
+        self.emit(depth + 1, f"{t} = _unwrap({t}, False)")
+        return t
+
+    # -- constructors --------------------------------------------------------------------------------------------
+    def _array(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._unary``'s ``array`` (items that are never undefined nor a list appended at once)."""
+        items = list(expr.expressions)
+        t = self.temp()
+        if all(self.defined(item) for item in items):
+            # every item defined and not a list: each appended as it is
+            values = [self.write(item, env, depth) for item in items]
+            self.emit(depth, f"{t} = _Array(({''.join(v + ', ' for v in values)}))")
+        else:
+            self.emit(depth, f"{t} = _Array()")
+            for item in items:
+                value = self.write(item, env, depth)
+                nested = str(item.value) == "["
+                self.emit(depth, f"if {value} is not None:")
+                if nested:
+                    self.emit(depth + 1, f"{t}.append({value})")
+                else:
+                    self.emit(depth + 1, f"if isinstance({value}, list):")
+                    self.emit(depth + 2, f"{t}.extend({value})")
+                    self.emit(depth + 1, "else:")
+                    self.emit(depth + 2, f"{t}.append({value})")
+        if expr.consarray:
+            self.emit(depth, f"{t}.cons = True")
+        return t
+
+    def _object(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._group``'s first branch (for a context that is not a list: see ``compile_region``)."""
+        self.objects = True
+        keys = [repr(key) for key in _object_keys(expr)]
+        values = [value for _, value in expr.lhs_object]
+        t = self.temp()
+        if all(self.defined(value) for value in values):
+            written = [self.write(value, env, depth) for value in values]
+            self.emit(depth, f"{t} = {{{', '.join(f'{k}: {v}' for k, v in zip(keys, written, strict=True))}}}")
+            return t
+        self.emit(depth, f"{t} = {{}}")
+        for key, value in zip(keys, values, strict=True):
+            written = self.write(value, env, depth)
+            if self.defined(value):
+                self.emit(depth, f"{t}[{key}] = {written}")
+            else:
+                self.emit(depth, f"if {written} is not None:")
+                self.emit(depth + 1, f"{t}[{key}] = {written}")
+        return t
+
+    # -- control -------------------------------------------------------------------------------------------------
+    def _condition(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._condition``."""
+        condition = self.write(expr.condition, env, depth)
+        t = self.temp()
+        self.emit(depth, f"if ({condition} if {condition}.__class__ is bool else _boolize({condition})):")
+        then = self.write(expr.then, env, depth + 1)
+        self.emit(depth + 1, f"{t} = {then}")
+        self.emit(depth, "else:")
+        if expr._else is not None:
+            otherwise = self.write(expr._else, env, depth + 1)
+            self.emit(depth + 1, f"{t} = {otherwise}")
+        else:
+            self.emit(depth + 1, f"{t} = None")
+        return t
+
+    def _block(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._block``: its expressions in a new frame, the last one's value."""
+        frame = self.temp()
+        self.emit(depth, f"{frame} = FastFrame({env})")
+        result = "None"
+        for item in expr.expressions:
+            result = self.write(item, frame, depth)
+        t = self.temp()
+        self.emit(depth, f"{t} = {result}")
+        return t
+
+    def _bind(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._bind``."""
+        value = self.write(expr.rhs, env, depth)
+        self.emit(depth, f"{env}.bind({str(expr.lhs.value)!r}, {value})")
+        return value
+
+    # -- operators -----------------------------------------------------------------------------------------------
+    def _boolean(self, expr: Any, op: str, env: str, depth: int) -> str:
+        """``and``, ``or``: the left side's effective boolean value, the right side evaluated only when it decides,
+        any error but the interpreter's own (raised from the left side's value on) turned into "Unexpected"."""
+        lhs = self.write(expr.lhs, env, depth)
+        t = self.temp()
+        self.emit(depth, "try:")
+        self.emit(depth + 1, f"{t} = {lhs} if {lhs}.__class__ is bool else _boolize({lhs})")
+        self.emit(depth + 1, f"if {'' if op == 'and' else 'not '}{t}:")
+        rhs = self.write(expr.rhs, env, depth + 2)
+        self.emit(depth + 2, f"{t} = {rhs} if {rhs}.__class__ is bool else _boolize({rhs})")
+        self.emit(depth, "except Exception as error:")
+        self.emit(depth + 1, "if not isinstance(error, JException):")
+        self.emit(depth + 2, f"raise JException('Unexpected', {expr.position!r}) from error")
+        self.emit(depth + 1, "raise")
+        return t
+
+    def _binary(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._binary``: ``concat``, ``equality``, ``includes``, ``comparison``, ``arithmetic``."""
+        op = str(expr.value)
+        if op in ("and", "or"):
+            return self._boolean(expr, op, env, depth)
+        lhs_value = self.write(expr.lhs, env, depth)
+        rhs_value = self.write(expr.rhs, env, depth)
+        lhs, rhs, t = self.temp(), self.temp(), self.temp()
+        self.emit(depth, f"{lhs} = {lhs_value}")
+        self.emit(depth, f"{rhs} = {rhs_value}")
+        if op == "&":  # concat
+            for side in (lhs, rhs):
+                self.emit(depth, f"if {side}.__class__ is not str:")
+                self.emit(depth + 1, f"{side} = '' if {side} is None else _string({side}, None)")
+            self.emit(depth, f"{t} = {lhs} + {rhs}")
+        elif op in ("=", "!="):  # equality
+            negate = op == "!="
+            self.emit(depth, f"if {lhs} is None or {rhs} is None:")
+            self.emit(depth + 1, f"{t} = False")
+            self.emit(depth, f"elif {lhs}.__class__ is str and {rhs}.__class__ is str:")
+            self.emit(depth + 1, f"{t} = {lhs} {'!=' if negate else '=='} {rhs}")
+            self.emit(depth, f"elif {lhs}.__class__ in _NUMBERS and {rhs}.__class__ in _NUMBERS:")
+            self.emit(depth + 1, f"{t} = float({lhs}) {'!=' if negate else '=='} float({rhs})")
+            self.emit(depth, "else:")
+            for side in (lhs, rhs):
+                self.emit(depth + 1, f"if not isinstance({side}, bool) and isinstance({side}, int | float):")
+                self.emit(depth + 2, f"{side} = float({side})")
+            self.emit(depth + 1, f"{t} = {'not ' if negate else ''}_is_deep_equal({lhs}, {rhs})")
+        elif op == "in":  # includes: whether an item of the right side (an array, or the value alone) == the left
+            self.emit(depth, f"if {lhs} is None or {rhs} is None:")
+            self.emit(depth + 1, f"{t} = False")
+            self.emit(depth, f"elif not isinstance({rhs}, list):")
+            self.emit(depth + 1, f"{t} = {rhs} == {lhs}")
+            self.emit(depth, f"elif {lhs}.__class__ is str:")
+            self.emit(depth + 1, f"{t} = {lhs} in {rhs}")
+            self.emit(depth, "else:")
+            self.emit(depth + 1, f"{t} = any(item == {lhs} for item in {rhs})")
+        elif op in ("<", "<=", ">", ">="):  # comparison
+            self.emit(depth, f"if {lhs}.__class__ is {rhs}.__class__ and {lhs}.__class__ in _ORDERED:")
+            self.emit(depth + 1, f"{t} = {lhs} {op} {rhs}")
+            self.emit(depth, "else:")
+            self.emit(depth + 1, f"{t} = _compare({lhs}, {rhs}, {op!r})")
+        else:  # arithmetic
+            operator = _ARITHMETIC.get(op)
+            if operator is None:  # % takes the interpreter's way
+                self.emit(depth, f"{t} = _numeric({lhs}, {rhs}, {op!r})")
+                return t
+            r = self.temp()
+            self.emit(depth, f"if {lhs}.__class__ in _NUMBERS and {rhs}.__class__ in _NUMBERS:")
+            self.emit(depth + 1, f"{r} = float({lhs}) {operator} float({rhs})")
+            self.emit(depth + 1, f"if {r}.__class__ is float and _isfinite({r}) and _isfinite({lhs}) "
+                                 f"and _isfinite({rhs}):")
+            self.emit(depth + 2, f"{t} = int({r}) if {r}.is_integer() else {r}")
+            self.emit(depth + 1, "else:")
+            self.emit(depth + 2, f"{t} = _numeric({lhs}, {rhs}, {op!r})")
+            self.emit(depth, "else:")
+            self.emit(depth + 1, f"{t} = _numeric({lhs}, {rhs}, {op!r})")
+        return t
