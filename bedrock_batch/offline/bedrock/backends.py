@@ -125,10 +125,15 @@ class DeterministicBackend:
         # shake_256 gives as many pseudo-random bytes as needed in one C call: fast for 1,024 dimensions.
         raw = hashlib.shake_256(_digest("embed", self.seed, text)).digest(4 * dimensions)
         values = [(v / 0xFFFFFFFF) * 2.0 - 1.0 for v in struct.unpack(f"<{dimensions}I", raw)]
-        if normalize:
-            norm = math.sqrt(sum(v * v for v in values)) or 1.0
-            values = [v / norm for v in values]
-        return values
+        return unit_length(values) if normalize else values
+
+
+def unit_length(values: list[float]) -> list[float]:
+    """``values`` divided by their Euclidean norm (a zero vector as it is). The squares are summed by ``math.fsum``,
+    which rounds exactly once: ``sum`` of floats rounds differently from Python 3.12 on (compensated summation), so
+    the same seed gave other vectors, to the last bit, on Python 3.11 and 3.13."""
+    norm = math.sqrt(math.fsum(v * v for v in values)) or 1.0
+    return [v / norm for v in values]
 
 
 class BackendUnavailable(RuntimeError):
@@ -160,10 +165,7 @@ class MiniLMBackend:
         for row in encoded:
             values = [float(v) for v in row][:dimensions]
             values += [0.0] * (dimensions - len(values))
-            if normalize:
-                norm = math.sqrt(sum(v * v for v in values)) or 1.0
-                values = [v / norm for v in values]
-            vectors.append(values)
+            vectors.append(unit_length(values) if normalize else values)
         return vectors
 
     def _load(self) -> Any:
