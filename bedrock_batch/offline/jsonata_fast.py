@@ -1209,6 +1209,11 @@ class FastJsonata(Jsonata):
         site_types: set[tuple[type, ...]] | None = None  # None: it has no signature (takes every argument)
         site_function: Callable[..., Any] = _undefined
         site_padding: tuple[None, ...] = ()
+        # For that function, the argument types its signature's plan takes in order but reshaped (``_Reshape``: a
+        # value given to an array parameter wrapped in an array, an undefined or null one None; or the missing ones
+        # None): the plan (a pure function of the types, as ``_validate_signature`` caches it), then the function and
+        # the padding for the arguments it makes, as the branch below decides them.
+        site_reshapes: dict[tuple[type, ...], tuple[Any, Callable[..., Any], tuple[None, ...]]] = {}
         # the same four, for the call sites jsonata_codegen writes out (a sentinel first: no function is it)
         shared: list[Any] = [_NO_SITE, None, _undefined, ()]
 
@@ -1242,7 +1247,7 @@ class FastJsonata(Jsonata):
             """The call of ``proc`` (what the procedure expression gave) with the arguments evaluated: the rest of
             ``evaluate_function``, its result not unwrapped. (jsonata_codegen calls it for the call sites it writes
             out.)"""
-            nonlocal site_proc, site_types, site_function, site_padding
+            nonlocal site_proc, site_types, site_function, site_padding, site_reshapes
             if proc is None:
                 raise JException("T1006", position, proc_name)
             try:
@@ -1258,6 +1263,12 @@ class FastJsonata(Jsonata):
                         # takes as they are: the end of the branch below, its decisions taken then
                         result = site_function(*evaluated_args, *site_padding) if site_padding else site_function(
                             *evaluated_args)
+                    elif (proc is site_proc and site_reshapes and applyto_context is NONE
+                          and (reshape := site_reshapes.get(tuple(map(type, evaluated_args)))) is not None):
+                        # arguments of types its signature reshapes as a plan: the end of the branch below, its
+                        # validation (_validate_signature of a cached plan: _reshaped) and its choice of function
+                        plan, function, padding = reshape
+                        result = function(*_reshaped(evaluated_args, plan), *padding)
                     else:
                         sig = proc.signature
                         if sig is None:
@@ -1281,16 +1292,34 @@ class FastJsonata(Jsonata):
                                 args = evaluated_args
                             else:
                                 args = _validate_signature(sig, evaluated_args, input)
-                        if applyto_context is NONE and (sig is None or args is evaluated_args):
+                        if applyto_context is NONE and sig is not None and args is not evaluated_args:
+                            # the plan _validate_signature cached for these types (none for a type it does not
+                            # cache, nor for a match it validates item by item)
+                            plans = sig.__dict__.get("_fast_plans")
+                            plan = None if plans is None else plans.get(tuple(map(type, evaluated_args)))
+                            # (a plan that takes them in order, the missing ones None, takes them as they are at the
+                            # next call: the padding gives the None)
+                            as_is = plan.__class__ is int and len(evaluated_args) <= plan <= proc.nargs
+                            reshaping = not as_is and (plan.__class__ is int or plan.__class__ is _Reshape)
+                        else:
+                            as_is = reshaping = False
+                        if applyto_context is NONE and (sig is None or args is evaluated_args or as_is or reshaping):
                             # remembered for the next call here: this function takes arguments of these types as they
-                            # are (a signature's plan for a tuple of types never changes)
+                            # are, or as the plan reshapes them (a signature's plan for a tuple of types never changes)
                             if proc is not site_proc:
                                 site_proc, site_types = proc, None if sig is None else set()
                                 fast = _FAST_NATIVES.get(proc) if proc.nargs >= count else None
                                 site_function = proc.method if fast is None else functools.partial(fast, self)
                                 site_padding = (None,) * (proc.nargs - count) if proc.nargs > count else ()
+                                site_reshapes = {}
                                 shared[:] = (site_proc, site_types, site_function, site_padding)
-                            if site_types is not None:
+                            if reshaping:
+                                made = len(args)  # (what the plan makes of any arguments of these types)
+                                fast = _FAST_NATIVES.get(proc) if proc.nargs >= made else None
+                                site_reshapes[tuple(map(type, evaluated_args))] = (
+                                    plan, proc.method if fast is None else functools.partial(fast, self),
+                                    (None,) * (proc.nargs - made) if proc.nargs > made else ())
+                            elif site_types is not None:
                                 site_types.add(tuple(map(type, evaluated_args)))
                         missing = proc.nargs - len(args)
                         if missing == 0:
@@ -1444,7 +1473,9 @@ class FastJsonata(Jsonata):
         if sig is not None:
             plans = sig.__dict__.get("_fast_plans")
             plan = None if plans is None else plans.get(tuple(map(type, args)))
-            if not (plan.__class__ is int and len(args) <= plan <= proc.nargs):
+            if plan.__class__ is _Reshape:
+                args = _reshaped(args, plan)  # (what _validate_signature makes of them with that plan)
+            elif not (plan.__class__ is int and len(args) <= plan <= proc.nargs):
                 # (else the arguments as they are: _take's None, then the padding below, give what the plan gives)
                 args = _validate_signature(sig, args, input)
         missing = proc.nargs - len(args)

@@ -241,6 +241,12 @@ EXPRESSIONS = [
     "$map([1, 'a', null, [2], nothing, {'a': 1}], function($v) { [$count($v), $sum($v), $append($v, 1)] })",
     "$map(['a', ['b', 'c'], null, 1], function($v) { [$join($v)] })",
     "$map(['a', ['b'], null], function($v) { [$reduce($v, function($x, $y) { $x & $y }), $zip($v, 1)] })",
+    "$map(['a', ['b', 'c'], 'd', null, nothing, 'e', [], ['f']], function($v) { [$count($v), $reduce($v, "
+    "function($x, $y) { $x & $y }), $reduce($v, function($x, $y) { $x & $y }, '>'), $append($v, 'z')] })",
+    "$map([$count, $sum, $count, $reverse, $count, $uppercase, $count], function($f) { [$f(1)] })",
+    "$map([1, 'a', 2.5, true, {'a': 1}, null, 3], function($v) { [$count($v), $v ~> $count(), $distinct($v)] })",
+    "$map([[1, 2], 3, 'x', 4, [5]], function($v) { [$sum($v)] })",
+    "$map(['\u00e9', ['\U0001f600'], '\u00e9'], function($v) { [$join($v, '\u2028'), $count($v)] })",
     # lambdas called by name and by the natives that apply them (invoked through what their expression decided
     # once): again and again, with errors, fewer or more arguments, signatures, partial application, tail calls,
     # functions as arguments (named after the parameter), a parameter named as a native, closures
