@@ -627,8 +627,8 @@ class FastJsonata(Jsonata):
                 "_isfinite": _isfinite, "_compare": self.evaluate_comparison_expression,
                 "_numeric": self.evaluate_numeric_expression, "JException": JException, "_INERT": _INERT,
                 "_EXACT": _EXACT, "_Procedure": _Procedure, "_Mode": _Mode, "_trampoline": self._trampoline,
-                "_DATA": _DATA, "JList": JList, "_NATIVE": _NATIVE, "_apply_native": self._apply_native,
-                "_count_tail_call": _count_tail_call}
+                "_DATA": _DATA, "JList": JList, "_NATIVE": _NATIVE, "_count_tail_call": _count_tail_call,
+                "_reshaped": _reshaped, "_convert_number": _convert_number, "_is_numeric": _is_numeric}
         return self._codegen_names
 
     def _last_stages(self, path: Any) -> list[Callable[[Any, Any], Any]]:
@@ -1214,8 +1214,8 @@ class FastJsonata(Jsonata):
         # None): the plan (a pure function of the types, as ``_validate_signature`` caches it), then the function and
         # the padding for the arguments it makes, as the branch below decides them.
         site_reshapes: dict[tuple[type, ...], tuple[Any, Callable[..., Any], tuple[None, ...]]] = {}
-        # the same four, for the call sites jsonata_codegen writes out (a sentinel first: no function is it)
-        shared: list[Any] = [_NO_SITE, None, _undefined, ()]
+        # the same five, for the call sites jsonata_codegen writes out (a sentinel first: no function is it)
+        shared: list[Any] = [_NO_SITE, None, _undefined, (), site_reshapes]
 
         def call(input: Any, environment: Any, applyto_context: Any = NONE, unwrap: bool = True) -> Any:
             # unwrap: the end of _eval for a function node alone (no filter, no group): the node is this closure
@@ -1312,7 +1312,7 @@ class FastJsonata(Jsonata):
                                 site_function = proc.method if fast is None else functools.partial(fast, self)
                                 site_padding = (None,) * (proc.nargs - count) if proc.nargs > count else ()
                                 site_reshapes = {}
-                                shared[:] = (site_proc, site_types, site_function, site_padding)
+                                shared[:] = (site_proc, site_types, site_function, site_padding, site_reshapes)
                             if reshaping:
                                 made = len(args)  # (what the plan makes of any arguments of these types)
                                 fast = _FAST_NATIVES.get(proc) if proc.nargs >= made else None
@@ -1389,11 +1389,17 @@ class FastJsonata(Jsonata):
         """A tail call ``$name(...)`` (a thunk) that ``_mark_tail_calls`` found in a lambda's tail position: when
         ``$name`` is a native function, it is called here, as the trampoline would call it next (the arguments
         evaluated in the lambda's scope, the signature checked against the trampoline's input), rather than
-        returned as a thunk. Anything else is the thunk, for the trampoline."""
+        returned as a thunk. Anything else is the thunk, for the trampoline.
+
+        As a call site does (``_call``), the tail call remembers the native function it applied last and the
+        argument types its signature took as they are (``shared``: that function, those types, its function as
+        ``_apply_native`` would choose it and the padding; ``_remembering``): given those again, the function is
+        called at once, its result what ``_apply_native`` makes of it."""
         call = expr.body
         procedure_node = self._node(call.procedure)
         argument_nodes = [self._node(a) for a in (call.arguments if call.arguments is not None else [])]
-        apply_native = self._apply_native
+        shared: list[Any] = [_NO_SITE, None, _undefined, ()]
+        apply_native = self._remembering(shared)
 
         def tail_call(input: Any, environment: Any) -> Any:
             context = _Mode.tail_input
@@ -1403,11 +1409,45 @@ class FastJsonata(Jsonata):
                     _Mode.tail_calls += 1
                     if _Mode.tail_calls > MAX_TAIL_CALLS:
                         raise RunawayError(_TOO_MANY_TAIL_CALLS)
-                    return apply_native(proc, [argument(input, environment) for argument in argument_nodes], context)
+                    args = [argument(input, environment) for argument in argument_nodes]
+                    if proc is shared[0] and (shared[1] is None or tuple(map(type, args)) in shared[1]):
+                        result = shared[2](*args, *shared[3])
+                        if result.__class__ in _INERT:
+                            return result
+                        return _convert_number(result) if _is_numeric(result) else result
+                    return apply_native(proc, args, context)
             return lambda_node(input, environment)
 
-        tail_call.tail_parts = (call, lambda_node)  # (for jsonata_codegen.compile_invoker)
+        tail_call.tail_parts = (call, lambda_node, shared, apply_native)  # (for jsonata_codegen.compile_invoker)
         return tail_call
+
+    def _remembering(self, shared: list[Any]) -> Callable[[Any, list[Any], Any], Any]:
+        """``_apply_native(proc, args, context)``, remembering in ``shared`` (as ``_call``'s ``site`` does) the
+        function applied and, for a signature, the tuple of argument types its plan takes as they are (a plan
+        that takes them in order, the missing ones None: ``_apply_native`` pads them): then what
+        ``_apply_native`` calls for them (its fast version bound to this instance, or its method) and the None
+        it pads them with."""
+        apply_native = self._apply_native
+
+        def apply(proc: Any, args: list[Any], context: Any) -> Any:
+            result = apply_native(proc, args, context)
+            sig = proc.signature
+            if sig is not None:
+                plans = sig.__dict__.get("_fast_plans")
+                plan = None if plans is None else plans.get(tuple(map(type, args)))
+                if not (plan.__class__ is int and len(args) <= plan <= proc.nargs):
+                    return result
+            if proc is not shared[0]:
+                count = len(args)
+                fast = _FAST_NATIVES.get(proc) if proc.nargs >= count else None
+                shared[:] = (proc, None if sig is None else set(),
+                             proc.method if fast is None else functools.partial(fast, self),
+                             (None,) * (proc.nargs - count) if proc.nargs > count else ())
+            if sig is not None:
+                shared[1].add(tuple(map(type, args)))
+            return result
+
+        return apply
 
     def _lambda_node(self, expr: Any, arguments: Any, signature: Any, body: Any) -> Node:
         parser_, thunk = self.parser, expr.thunk

@@ -170,6 +170,17 @@ EXPRESSIONS = [
     "$map(nums, function($v) { $substring($v, 1) })", "$filter(nums, function($v) { $boolean($v - 3) })",
     "($g := function($x) { $x + 1 }; $map(nums, function($v) { $g($v) }))",
     "$reduce(nums, function($a, $b) { $append($a, $b) }, [])",
+    # a tail call meeting other natives and argument types (what it remembers of the native it applied last is
+    # reused only for the same function and types): as they are, padded, reshaped, refused; numbers converted
+    "$map([[1, 2], [1.5, 1.5], 3, [], 'x'], function($v) { $sum($v) })",
+    "$map([[1, 2], nothing, null, [1.5, 1.5]], function($v) { ($x := $v; $sum($x)) })",
+    "$map([1, 2, 3, 4, 5], function($i) { ($f := $i = 2 ? $count : $i = 4 ? function($x) { 'own' } : $string; "
+    "$f($i)) })",
+    "$map([1, 2, 3], function($i) { ($f := $i = 2 ? $uppercase : $string; $f($i)) })",
+    "$map([1.5, 2.5, -0.5, 2], function($v) { $round($v) })", "$map([1.5, 2, 3], function($v) { $power($v, 2) })",
+    "$map(['\u00e9', '\U0001f600', 'abc', ''], function($v) { $length($v) })",
+    "$map(['abc', 'de', 5, 'fg'], function($v) { $substring($v, 1) })",
+    "$map([{'a': 1}, {'a': 2.0}, {'a': null}, {}], function($v) { $lookup($v, 'a') })",
     # names the expression never binds, looked up past the blocks' and lambdas' frames; names it binds somewhere
     "($string := function($x) { 'own' }; $map([1, 2], function($v) { $string($v) }))",
     "$map([1, 2], function($v) { ($y := $v; $batch.runId & $string($y) & $list[0]) })",
