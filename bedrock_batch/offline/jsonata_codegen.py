@@ -16,7 +16,8 @@ the same calls, with the same positions) are those of the closures:
 * ``literal`` (string, number, ``true``/``false``/``null``): its closure's value (the null marker for null, a
   string's surrogate pairs joined), read once;
 * ``variable`` ``$name`` (``FastJsonata._unwrapped``): the look-up of ``_lookup`` or ``_lookup_unbound`` as its
-  node chose, then a sequence unwrapped;
+  node chose (the latter with what was found past the root before: ``_EnvironmentFrame``), then a sequence
+  unwrapped;
 * ``array`` ``[...]`` (``FastJsonata._unary``): an ``_Array``, each defined item appended, an array item's items
   appended unless the item is written ``[...]``; ``cons`` set for an array constructor that is a path's first step;
 * ``object`` ``{...}`` with distinct string-literal keys (``FastJsonata._group``'s first branch): each defined
@@ -326,17 +327,23 @@ class _Writer:
         """The value bound to the variable node ``expr``'s name, as it is (not unwrapped)."""
         key = repr(str(expr.value))
         t, f, b = self.temp(), self.temp(), self.temp()
-        if self.unbound(expr):  # _lookup_unbound
+        if self.unbound(expr):  # _lookup_unbound: the root, what was found past it, else the frames past it
+            c = self.temp()
             self.emit(depth, f"{f} = {env}.root or {env}")
             self.emit(depth, f"{b} = {f}.bindings")
-            self.emit(depth, f"while {key} not in {b}:")
-            self.emit(depth + 1, f"{f} = {f}.parent")
-            self.emit(depth + 1, f"if {f} is None:")
-            self.emit(depth + 2, f"{t} = None")
-            self.emit(depth + 2, "break")
-            self.emit(depth + 1, f"{b} = {f}.bindings")
-            self.emit(depth, "else:")
+            self.emit(depth, f"if {key} in {b}:")
             self.emit(depth + 1, f"{t} = {b}[{key}]")
+            self.emit(depth, f"elif ({c} := {f}.found) is None or ({t} := {c}.get({key}, NONE)) is NONE:")
+            self.emit(depth + 1, f"while {key} not in {b}:")
+            self.emit(depth + 2, f"{f} = {f}.parent")
+            self.emit(depth + 2, f"if {f} is None:")
+            self.emit(depth + 3, f"{t} = None")
+            self.emit(depth + 3, "break")
+            self.emit(depth + 2, f"{b} = {f}.bindings")
+            self.emit(depth + 1, "else:")
+            self.emit(depth + 2, f"{t} = {b}[{key}]")
+            self.emit(depth + 1, f"if {c} is not None:")
+            self.emit(depth + 2, f"{c}[{key}] = {t}")
         else:  # _lookup
             self.emit(depth, f"{f} = {env}")
             self.emit(depth, f"while {f} is not None:")

@@ -116,6 +116,7 @@ class FastFrame(Jsonata.Frame):
 
     root: FastFrame | None = None
     is_parallel_call = False  # (a class default, as the frame's own field reads until a group sets it)
+    found: dict[str, Any] | None = None  # (a root's: see _RootFrame)
 
     def __init__(self, parent: Any) -> None:
         self.bindings = {}
@@ -136,11 +137,26 @@ class FastFrame(Jsonata.Frame):
 
 class _RootFrame(FastFrame):
     """The frame of an evaluation's bindings: the root of the frames inside it. Its own ``root`` is None (a frame
-    that held itself would live until the garbage collector found the cycle): a look-up from it starts there."""
+    that held itself would live until the garbage collector found the cycle): a look-up from it starts there.
+
+    ``found`` is its parent's when that is the expression's environment (``_EnvironmentFrame``), else None."""
 
     def __init__(self, parent: Any, bindings: dict[str, Any]) -> None:
         self.bindings = bindings
         self.parent = parent
+
+
+class _EnvironmentFrame(FastFrame):
+    """An expression's environment (its functions, what ``assign`` binds), the parent of its evaluations' roots.
+
+    ``found`` holds what look-ups of names that the expression binds nowhere (``_lookup_unbound``) found here and
+    in the static frame, having found nothing in a root (their values, None for none): the same for every root,
+    until this frame binds a name (``assign``, ``register_function``; ``$eval`` binds here), which empties it. The
+    static frame's functions are defined once, at import."""
+
+    def bind(self, name: str, val: Any) -> None:
+        self.found.clear()
+        FastFrame.bind(self, name, val)
 
 
 def _lookup(environment: Any, name: str) -> Any:
@@ -160,12 +176,24 @@ def _lookup_unbound(environment: Any, name: str) -> Any:
     tuple streams' variables), and hold none of its names but those it binds, so the look-up starts at the root."""
     frame = environment.root or environment
     bindings = frame.bindings
+    if name in bindings:
+        return bindings[name]
+    found = frame.found
+    if found is not None:  # a root: what a look-up found past it before (_EnvironmentFrame)
+        value = found.get(name, NONE)
+        if value is not NONE:
+            return value
     while name not in bindings:
         frame = frame.parent
         if frame is None:
-            return None
+            value = None
+            break
         bindings = frame.bindings
-    return bindings[name]
+    else:
+        value = bindings[name]
+    if found is not None:
+        found[name] = value
+    return value
 
 
 def _mark_bound_names(ast: Any) -> list[Any]:
@@ -477,6 +505,9 @@ class FastJsonata(Jsonata):
         self._codegen_names: dict[str, Any] | None = None
         self._interpret = expr is None or "__evaluate_" in expr
         super().__init__(expr, *args, **kwargs)
+        if self.environment.__class__ is FastFrame:  # (made by create_frame: the same layout)
+            self.environment.__class__ = _EnvironmentFrame
+            self.environment.found = {}
         if getattr(self, "ast", None) is not None:
             nodes = _mark_bound_names(self.ast)
             if self.codegen:
@@ -540,6 +571,8 @@ class FastJsonata(Jsonata):
             input.outer_wrapper = True
         if self.validate_input:
             Functions.validate_input(input)
+        if self.environment.__class__ is _EnvironmentFrame:
+            exec_env.found = self.environment.found
         try:
             node = None if _Mode.interpreted else self.ast.__dict__.get("_fast_node")  # (eval(), without its call)
             result = self.eval(self.ast, input, exec_env) if node is None else node(input, exec_env)

@@ -383,6 +383,36 @@ def test_a_call_site_evaluated_again_meets_other_functions_and_values(expression
         assert _comparable(outcomes[0]) == _comparable(outcomes[1]), (name, x, xs)
 
 
+@pytest.mark.parametrize("expression", ["$string(1) & $uppercase('a')", "$map([1, 2], function($v) { $string($v) })",
+                                        "[$count([1]), ($f := function() { $string(2) }; $f())]", "$x & $string(3)"])
+def test_names_bound_nowhere_are_found_again_after_a_binding(expression: str) -> None:
+    """What a look-up of a name the expression binds nowhere found past the evaluation's bindings (the expression's
+    environment, the static frame) is kept for the next ones, until the environment binds a name: an evaluation's
+    bindings that name a native function, then none, then ``assign`` and ``register_function`` of such names,
+    give at each evaluation what the interpreter gives."""
+    fast, stock = FastJsonata(expression), Jsonata(expression)
+    own = {name: make("function($v) { 'own ' & $v }").evaluate(None) for name, make in
+           (("fast", FastJsonata), ("stock", Jsonata))}
+    steps = [("evaluate", {"x": "a"}), ("evaluate", {"x": "b", "string": "own"}), ("evaluate", {"x": "c"}),
+             ("assign", "string"), ("evaluate", {"x": "d"}), ("evaluate", {"x": "e", "string": None}),
+             ("register", "uppercase"), ("evaluate", {"x": "f"}), ("assign", "count"), ("evaluate", {"x": "g"})]
+    for step, argument in steps:
+        outcomes = []
+        for name, compiled in (("fast", fast), ("stock", stock)):
+            if step == "assign":
+                compiled.assign(argument, own[name])
+                continue
+            if step == "register":
+                compiled.register_function(argument, own[name])
+                continue
+            try:
+                outcomes.append(("value", compiled.evaluate(None, argument)))
+            except Exception as err:
+                outcomes.append(("error", type(err).__name__, getattr(err, "error", None), str(err)))
+        if outcomes:
+            assert _comparable(outcomes[0]) == _comparable(outcomes[1]), (step, argument)
+
+
 def _frame(bindings):
     frame = Jsonata.Frame(None)
     frame.bindings.update(bindings)
