@@ -54,7 +54,7 @@ Node = Callable[[Any, Any], Any]
 NAMES = ("FastFrame", "_Array", "NONE", "NULL", "_JLISTS", "_NUMBERS", "_ORDERED", "_unwrap", "_boolize",
          "_string", "_is_deep_equal", "_isfinite", "_compare", "_numeric", "JException", "_INERT", "_EXACT",
          "_Procedure", "_Mode", "_trampoline", "_DATA", "JList", "_NATIVE", "_count_tail_call", "_reshaped",
-         "_convert_number", "_is_numeric")
+         "_convert_number", "_is_numeric", "_NOT_LISTS")
 
 _COMPOSITE = frozenset({"array", "object", "condition", "block", "bind", "binary", "call"})
 _BINARY = frozenset({"&", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "and", "or", "in"})
@@ -177,7 +177,8 @@ def compile_region(expr: Any, closure: Node, node_of: Callable[[Any], Node], unb
     lines = ["def region(input, env):"]
     if writer.objects:
         # (an object constructor is written out for a context that is not a list: _group's first branch)
-        lines += ["    if isinstance(input, list):", "        return _closure(input, env)"]
+        lines += ["    if input.__class__ not in _NOT_LISTS and isinstance(input, list):",
+                  "        return _closure(input, env)"]
     lines += writer.lines
     lines.append(f"    return {value}")
     return _define("region", lines, writer, closure, namespace, f"region at {getattr(expr, 'position', '?')}")
@@ -218,7 +219,8 @@ def compile_invoker(names: list[str], plain: bool, tail_calls: bool, body: Any, 
     if tail_calls:
         lines += ["    saved = _Mode.tail_input", "    _Mode.tail_input = tail_input", "    try:"]
     if writer.objects:
-        lines += [f"{indent}if isinstance(input, list):", f"{indent}    return _closure(input, env)"]
+        lines += [f"{indent}if input.__class__ not in _NOT_LISTS and isinstance(input, list):",
+                  f"{indent}    return _closure(input, env)"]
     lines += writer.lines
     lines.append(f"{indent}return {value}")
     if tail_calls:
@@ -359,7 +361,8 @@ class _Writer:
         """``$`` (``FastJsonata._variable``): the context, the one item of an input array wrapped as a sequence;
         then unwrapped as by ``_eval``."""
         t = self.temp()
-        self.emit(depth, f"{t} = input[0] if isinstance(input, JList) and input.outer_wrapper else input")
+        self.emit(depth, f"{t} = input[0] if input.__class__ not in _NOT_LISTS and isinstance(input, JList) "
+                         f"and input.outer_wrapper else input")
         self.emit(depth, f"if {t}.__class__ in _JLISTS:")
         self.emit(depth + 1, f"{t} = _unwrap({t}, False)")
         return t
@@ -390,7 +393,8 @@ class _Writer:
         self.emit(inner + 2, f"{t} = None")
         self.emit(inner + 1, f"elif {t} is None:")
         self.emit(inner + 2, f"{t} = NULL")
-        self.emit(inner + 1, f"elif isinstance({t}, list) and {t}.__class__ is not list:")
+        self.emit(inner + 1, f"elif {t}.__class__ not in _NOT_LISTS and isinstance({t}, list) "
+                             f"and {t}.__class__ is not list:")
         self.emit(inner + 2, f"{t} = NONE")
         if len(keys) > 1:
             self.emit(inner, f"elif {current} is NONE:")
@@ -471,7 +475,7 @@ class _Writer:
                 if nested:
                     self.emit(depth + 1, f"{t}.append({value})")
                 else:
-                    self.emit(depth + 1, f"if isinstance({value}, list):")
+                    self.emit(depth + 1, f"if {value}.__class__ not in _NOT_LISTS and isinstance({value}, list):")
                     self.emit(depth + 2, f"{t}.extend({value})")
                     self.emit(depth + 1, "else:")
                     self.emit(depth + 2, f"{t}.append({value})")

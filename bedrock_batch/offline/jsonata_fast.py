@@ -291,6 +291,8 @@ _ORDER: dict[str, Callable[[Any, Any], bool]] = {"<": operator.lt, "<=": operato
 
 # The interpreter's own lists: a result of one of these classes may be a sequence to unwrap (``_unwrap``).
 _JLISTS = frozenset({JList, _Sequence, _Array})
+# Classes of values that are no list (the JSON scalars and objects): a test of the class saves ``isinstance``.
+_NOT_LISTS = frozenset({dict, str, int, float, bool, type(None)})
 # Integers that Utils.convert_number returns as they are (below 2**53 a float holds them exactly).
 _EXACT = 2**53
 # Values that a native function's result is as it is: not a number to convert, nor a thunk to run.
@@ -325,6 +327,13 @@ def _to_boolean(arg: Any) -> bool | None:
     """``Functions.to_boolean`` (which imports the jsonata module on every call)."""
     if arg is None:
         return None
+    kind = arg.__class__  # (the most frequent classes first, as the tests below decide them)
+    if kind is str:
+        return len(arg) > 0
+    if kind is bool:
+        return arg
+    if kind is dict:
+        return len(arg) > 0
     if isinstance(arg, list):
         if len(arg) == 1:
             return _to_boolean(arg[0])
@@ -661,7 +670,8 @@ class FastJsonata(Jsonata):
                 "_numeric": self.evaluate_numeric_expression, "JException": JException, "_INERT": _INERT,
                 "_EXACT": _EXACT, "_Procedure": _Procedure, "_Mode": _Mode, "_trampoline": self._trampoline,
                 "_DATA": _DATA, "JList": JList, "_NATIVE": _NATIVE, "_count_tail_call": _count_tail_call,
-                "_reshaped": _reshaped, "_convert_number": _convert_number, "_is_numeric": _is_numeric}
+                "_reshaped": _reshaped, "_convert_number": _convert_number, "_is_numeric": _is_numeric,
+                "_NOT_LISTS": _NOT_LISTS}
         return self._codegen_names
 
     def _last_stages(self, path: Any) -> list[Callable[[Any, Any], Any]]:
@@ -716,7 +726,8 @@ class FastJsonata(Jsonata):
     def _variable(self, expr: Any) -> Node:
         if expr.value == "":
             def context(input: Any, environment: Any) -> Any:
-                return input[0] if isinstance(input, JList) and input.outer_wrapper else input
+                return input[0] if input.__class__ not in _NOT_LISTS and isinstance(input, JList) \
+                    and input.outer_wrapper else input
 
             return context
         key = str(expr.value)
@@ -1096,7 +1107,7 @@ class FastJsonata(Jsonata):
                 for item_node, nested in items:
                     item = item_node(input, environment)
                     if item is not None:
-                        if nested or not isinstance(item, list):
+                        if nested or item.__class__ in _NOT_LISTS or not isinstance(item, list):
                             result.append(item)
                         else:
                             result.extend(item)  # Functions.append, in place: the new array is ours alone
@@ -1733,7 +1744,7 @@ def _fields_read_directly(name: str | None, keys: list[str], path: Node, stages:
                     return None
                 if value is None:
                     value = NULL
-                elif isinstance(value, list) and value.__class__ is not list:
+                elif value.__class__ not in _NOT_LISTS and isinstance(value, list) and value.__class__ is not list:
                     value = _STEPS
                 if value is not _STEPS:
                     return _filtered(value, stages, environment) if stages else value

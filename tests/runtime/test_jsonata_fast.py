@@ -170,6 +170,12 @@ EXPRESSIONS = [
     "$map(nums, function($v) { $substring($v, 1) })", "$filter(nums, function($v) { $boolean($v - 3) })",
     "($g := function($x) { $x + 1 }; $map(nums, function($v) { $g($v) }))",
     "$reduce(nums, function($a, $b) { $append($a, $b) }, [])",
+    # effective booleans of each type (conditions, $not, $boolean, and, or), array items and fields of each type
+    "$map(['', 'a', '\u00e9', true, false, {}, {'a': 1}, 0, 0.0, -0.5, 1.5, null, [], [0], [''], [[]], [1, 0]], "
+    "function($v) { [$v ? 'y' : 'n', $not($v), $boolean($v), $v and true, $v or false] })",
+    "[1, 1.5, 'a', true, null, {'a': 1}, [2], $list, $obj.x.y, $null, $undefinedvar, [], $states.input.Items.index]",
+    "$map([{'a': 1}, {'a': 1.5}, {'a': true}, {'a': 'x'}, {'a': null}, {'a': {'b': 1}}, {'a': [1]}, {}], "
+    "function($o) { [$o.a, {'v': $o.a}] })",
     # a tail call meeting other natives and argument types (what it remembers of the native it applied last is
     # reused only for the same function and types): as they are, padded, reshaped, refused; numbers converted
     "$map([[1, 2], [1.5, 1.5], 3, [], 'x'], function($v) { $sum($v) })",
