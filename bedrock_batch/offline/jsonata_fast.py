@@ -1957,6 +1957,17 @@ def _applier(instance: FastJsonata, func: Any) -> Callable[[list[Any]], Any]:
     return lambda args: func.call(None, args)
 
 
+def _invoke_of(instance: FastJsonata, func: Any) -> Callable[[Any, Any, list[Any], Any], Any] | None:
+    """The lambda's ``invoke`` that ``_applier``'s function (``FastJsonata._runner``'s ``run``) calls for ``func``,
+    None when it calls another way: the natives that apply a lambda to many values call it themselves, then the
+    trampoline for a result that is not ``_INERT``, as ``run`` does."""
+    if func.__class__ is _Procedure and func.signature is None and not _Mode.interpreted:
+        body = func.body
+        if isinstance(body, Symbol):
+            return body.__dict__.get("_fast_invoke") or instance._invoker(func.arguments, body, keep=True)
+    return None
+
+
 def _arity(func: Any) -> int:
     """``Functions.get_function_arity``: a lambda's is the number of its parameters."""
     if func.__class__ is _Procedure:
@@ -1984,6 +1995,16 @@ def _map(instance: FastJsonata, arr: Any, func: Any) -> Any:
         return None
     result = _Sequence()
     if arr and _arity(func) < 2:  # _each for a function of the item alone, written out
+        invoke = _invoke_of(instance, func)
+        if invoke is not None:  # (_applier's run, written out)
+            parent, scope, trampoline = func.environment, func.input, instance._trampoline
+            for arg in arr:
+                res = invoke(parent, scope, [arg], None)
+                if res.__class__ not in _INERT:
+                    res = trampoline(res, None, instance.environment)
+                if res is not None:
+                    result.append(res)
+            return result
         apply_ = _applier(instance, func)
         for arg in arr:
             res = apply_([arg])
@@ -2014,8 +2035,23 @@ def _sift(instance: FastJsonata, arg: Any, func: Any) -> Any:
     if not arg:
         return None
     arity = _arity(func)
-    apply_ = _applier(instance, func)
+    invoke = _invoke_of(instance, func)
     result = {}
+    if invoke is not None:  # (_applier's run, written out)
+        parent, scope, trampoline = func.environment, func.input, instance._trampoline
+        for key, value in arg.items():
+            func_args = [value]
+            if arity >= 2:
+                func_args.append(key)
+            if arity >= 3:
+                func_args.append(arg)
+            res = invoke(parent, scope, func_args, None)
+            if res.__class__ not in _INERT:
+                res = trampoline(res, None, instance.environment)
+            if _boolize(res):
+                result[key] = value
+        return result or None
+    apply_ = _applier(instance, func)
     for key, value in arg.items():
         func_args = [value]
         if arity >= 2:
@@ -2040,8 +2076,22 @@ def _fold_left(instance: FastJsonata, sequence: Any, func: Any, init: Any) -> An
     else:
         result = init
         index = 0
-    apply_ = _applier(instance, func)
     count = len(sequence)
+    invoke = _invoke_of(instance, func)
+    if invoke is not None:  # (_applier's run, written out)
+        parent, scope, trampoline = func.environment, func.input, instance._trampoline
+        while index < count:
+            args = [result, sequence[index]]
+            if arity >= 3:
+                args.append(index)
+            if arity >= 4:
+                args.append(sequence)
+            result = invoke(parent, scope, args, None)
+            if result.__class__ not in _INERT:
+                result = trampoline(result, None, instance.environment)
+            index += 1
+        return result
+    apply_ = _applier(instance, func)
     while index < count:
         args = [result, sequence[index]]
         if arity >= 3:

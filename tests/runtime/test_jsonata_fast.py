@@ -170,6 +170,16 @@ EXPRESSIONS = [
     "$map(nums, function($v) { $substring($v, 1) })", "$filter(nums, function($v) { $boolean($v - 3) })",
     "($g := function($x) { $x + 1 }; $map(nums, function($v) { $g($v) }))",
     "$reduce(nums, function($a, $b) { $append($a, $b) }, [])",
+    # lambdas applied by $map, $sift and $reduce through their invocation: results that are tail calls of lambdas
+    # (thunks, run by the trampoline), undefined, errors inside, every arity
+    "($t := function($x) { $x > 1 }; $sift({'a': 1, 'b': 2, 'c': null}, function($v) { $t($v) }))",
+    "($t := function($x, $k) { $k & $x }; $sift({'a': 1, 'b': ''}, function($v, $k) { $t($v, $k) }))",
+    "$sift({'a': 1}, function($v) { $v + 'x' })", "$sift({'a': 1, 'b': 2}, function($v, $k, $o) { $o.b = $v })",
+    "($g := function($a, $b) { $a & $b }; $reduce(['x', 'y', 'z'], function($a, $b) { $g($a, $b) }))",
+    "$reduce([1, 2, 3], function($a, $b) { $b = 2 ? nothing : $b })", "$reduce([1, 'a'], function($a, $b) { $a + $b })",
+    "$reduce(['\u00e9', '\U0001f600', null, [1]], function($a, $b, $i, $s) { $a & $b & $i & $count($s) }, '')",
+    "($g := function($x) { [$x] }; $map([1, [2], nothing, null], function($v) { $g($v) }))",
+    "$map([1, 2, 3], function($v) { $v = 2 ? nothing : $v })", "$map([1, 'a'], function($v) { $v * 2 })",
     # effective booleans of each type (conditions, $not, $boolean, and, or), array items and fields of each type
     "$map(['', 'a', '\u00e9', true, false, {}, {'a': 1}, 0, 0.0, -0.5, 1.5, null, [], [0], [''], [[]], [1, 0]], "
     "function($v) { [$v ? 'y' : 'n', $not($v), $boolean($v), $v and true, $v or false] })",
