@@ -15,15 +15,17 @@ names up in a loop instead of by recursion, and native functions' signatures are
 
 Where a general step can be shortened for a frequent case with the same result, it is: a path ``$var.field`` or
 ``field.field`` read directly while it meets objects (its last field may hold a plain array, and have filters), a
-variable the expression binds nowhere looked up from the evaluation's root frame, a value unwrapped only when it
-can be a sequence, ``$map``, ``$filter``, ``$sift`` and ``$reduce`` applying a lambda without ``func_apply``'s
-layers, ``$replace`` of plain strings by ``str.replace``, ``$pad`` with one character by ``str.rjust`` or
-``str.ljust``, ``$not``, ``$keys`` and ``$lookup`` of objects run
-directly (``_FAST_NATIVES``), a call site calling the native function it called last with arguments of types it
-took then reusing what it derived from it (``_call``), a lambda's tail call of a native function made at once
-rather than through a thunk and the trampoline (``_tail_call``), arithmetic on two finite numbers and comparisons
-and ``&`` and ``=`` of strings and numbers done inline. tests/runtime/test_jsonata_fast.py compares each with the
-interpreter.
+variable the expression binds nowhere looked up from the evaluation's root frame (what it found past that frame,
+in the expression's environment or the static frame, kept there until the environment binds a name:
+``_EnvironmentFrame``), a value unwrapped only when it can be a sequence, ``$map``, ``$filter``, ``$sift`` and
+``$reduce`` applying a lambda without ``func_apply``'s layers (calling its invocation themselves), ``$replace`` of
+plain strings by ``str.replace``, ``$pad`` with one character by ``str.rjust`` or ``str.ljust``, ``$not``,
+``$keys`` and ``$lookup`` of objects run directly (``_FAST_NATIVES``), a call site calling the native function it
+called last with arguments of types it took then, as they are or as its signature's plan reshapes them, reusing
+what it derived from it (``_call``), a lambda's tail call of a native function made at once rather than through a
+thunk and the trampoline, reusing what it derived from the function it called last the same way
+(``_tail_call``), arithmetic on two finite numbers and comparisons and ``&`` and ``=`` of strings and numbers done
+inline. tests/runtime/test_jsonata_fast.py compares each with the interpreter.
 
 Two things of the interpreter are dropped because nothing can observe them here:
 
