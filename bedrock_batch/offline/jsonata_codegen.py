@@ -16,7 +16,8 @@ the same calls, with the same positions) are those of the closures:
 * ``literal`` (string, number, ``true``/``false``/``null``): its closure's value (the null marker for null, a
   string's surrogate pairs joined), read once;
 * ``variable`` ``$name`` (``FastJsonata._unwrapped``): the look-up of ``_lookup`` or ``_lookup_unbound`` as its
-  node chose, then a sequence unwrapped;
+  node chose (the latter with what was found past the root before: ``_EnvironmentFrame``), then a sequence
+  unwrapped;
 * ``array`` ``[...]`` (``FastJsonata._unary``): an ``_Array``, each defined item appended, an array item's items
   appended unless the item is written ``[...]``; ``cons`` set for an array constructor that is a path's first step;
 * ``object`` ``{...}`` with distinct string-literal keys (``FastJsonata._group``'s first branch): each defined
@@ -52,7 +53,8 @@ Node = Callable[[Any, Any], Any]
 # What the generated code reads from the namespace jsonata_fast gives (checked when a function is compiled).
 NAMES = ("FastFrame", "_Array", "NONE", "NULL", "_JLISTS", "_NUMBERS", "_ORDERED", "_unwrap", "_boolize",
          "_string", "_is_deep_equal", "_isfinite", "_compare", "_numeric", "JException", "_INERT", "_EXACT",
-         "_Procedure", "_Mode", "_trampoline", "_DATA", "JList", "_NATIVE", "_apply_native", "_count_tail_call")
+         "_Procedure", "_Mode", "_trampoline", "_DATA", "JList", "_NATIVE", "_count_tail_call", "_reshaped",
+         "_convert_number", "_is_numeric", "_NOT_LISTS")
 
 _COMPOSITE = frozenset({"array", "object", "condition", "block", "bind", "binary", "call"})
 _BINARY = frozenset({"&", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "and", "or", "in"})
@@ -175,7 +177,8 @@ def compile_region(expr: Any, closure: Node, node_of: Callable[[Any], Node], unb
     lines = ["def region(input, env):"]
     if writer.objects:
         # (an object constructor is written out for a context that is not a list: _group's first branch)
-        lines += ["    if isinstance(input, list):", "        return _closure(input, env)"]
+        lines += ["    if input.__class__ not in _NOT_LISTS and isinstance(input, list):",
+                  "        return _closure(input, env)"]
     lines += writer.lines
     lines.append(f"    return {value}")
     return _define("region", lines, writer, closure, namespace, f"region at {getattr(expr, 'position', '?')}")
@@ -195,7 +198,8 @@ def compile_invoker(names: list[str], plain: bool, tail_calls: bool, body: Any, 
 
     A body that is a tail call of ``$name(...)`` (``FastJsonata._tail_call``, its ``tail_parts``) is written out
     as that closure: with a trampoline's input known and ``$name`` a native function, the tail call counted and
-    the function applied to the arguments (``_apply_native``); else the thunk (the lambda's closure)."""
+    the function applied to the arguments (the function it remembers called at once for argument types it took
+    as they are, else its ``_apply_native``); else the thunk (the lambda's closure)."""
     parts = getattr(node_of(body), "tail_parts", None)
     if kind(body) is None and parts is None:
         return None
@@ -215,7 +219,8 @@ def compile_invoker(names: list[str], plain: bool, tail_calls: bool, body: Any, 
     if tail_calls:
         lines += ["    saved = _Mode.tail_input", "    _Mode.tail_input = tail_input", "    try:"]
     if writer.objects:
-        lines += [f"{indent}if isinstance(input, list):", f"{indent}    return _closure(input, env)"]
+        lines += [f"{indent}if input.__class__ not in _NOT_LISTS and isinstance(input, list):",
+                  f"{indent}    return _closure(input, env)"]
     lines += writer.lines
     lines.append(f"{indent}return {value}")
     if tail_calls:
@@ -256,16 +261,25 @@ class _Writer:
         self.inlined = 0
         self.objects = False
 
-    def tail_call(self, call: Any, lambda_node: Node, depth: int) -> str:
-        """``FastJsonata._tail_call``'s ``tail_call`` (see ``compile_invoker``)."""
-        context, t = self.temp(), self.temp()
+    def tail_call(self, call: Any, lambda_node: Node, shared: list[Any], remembering: Callable[..., Any],
+                  depth: int) -> str:
+        """``FastJsonata._tail_call``'s ``tail_call`` (see ``compile_invoker``): ``shared`` its remembered native
+        function, ``remembering`` its ``_apply_native``."""
+        context, t, site, r = self.temp(), self.temp(), self.temp(), self.temp()
         self.emit(depth, f"{context} = _Mode.tail_input")
         self.emit(depth, f"if {context} is not NONE:")
         proc = self.write(call.procedure, "env", depth + 1)
         self.emit(depth + 1, f"if {proc}.__class__ is _NATIVE:")
         self.emit(depth + 2, "_count_tail_call()")
         args = [self.write(argument, "env", depth + 2) for argument in call.arguments or ()]
-        self.emit(depth + 2, f"return _apply_native({proc}, [{', '.join(args)}], {context})")
+        types = f"({''.join(f'type({a}), ' for a in args)})"
+        self.emit(depth + 2, f"{site} = {self.value(shared)}")
+        self.emit(depth + 2, f"if {proc} is {site}[0] and ({site}[1] is None or {types} in {site}[1]):")
+        self.emit(depth + 3, f"{r} = {site}[2]({''.join(a + ', ' for a in args)}*{site}[3])")
+        self.emit(depth + 3, f"if {r}.__class__ in _INERT:")
+        self.emit(depth + 4, f"return {r}")
+        self.emit(depth + 3, f"return _convert_number({r}) if _is_numeric({r}) else {r}")
+        self.emit(depth + 2, f"return {self.value(remembering)}({proc}, [{', '.join(args)}], {context})")
         self.emit(depth, f"{t} = {self.value(lambda_node)}(input, env)")
         self.inlined += 1
         return t
@@ -315,17 +329,23 @@ class _Writer:
         """The value bound to the variable node ``expr``'s name, as it is (not unwrapped)."""
         key = repr(str(expr.value))
         t, f, b = self.temp(), self.temp(), self.temp()
-        if self.unbound(expr):  # _lookup_unbound
+        if self.unbound(expr):  # _lookup_unbound: the root, what was found past it, else the frames past it
+            c = self.temp()
             self.emit(depth, f"{f} = {env}.root or {env}")
             self.emit(depth, f"{b} = {f}.bindings")
-            self.emit(depth, f"while {key} not in {b}:")
-            self.emit(depth + 1, f"{f} = {f}.parent")
-            self.emit(depth + 1, f"if {f} is None:")
-            self.emit(depth + 2, f"{t} = None")
-            self.emit(depth + 2, "break")
-            self.emit(depth + 1, f"{b} = {f}.bindings")
-            self.emit(depth, "else:")
+            self.emit(depth, f"if {key} in {b}:")
             self.emit(depth + 1, f"{t} = {b}[{key}]")
+            self.emit(depth, f"elif ({c} := {f}.found) is None or ({t} := {c}.get({key}, NONE)) is NONE:")
+            self.emit(depth + 1, f"while {key} not in {b}:")
+            self.emit(depth + 2, f"{f} = {f}.parent")
+            self.emit(depth + 2, f"if {f} is None:")
+            self.emit(depth + 3, f"{t} = None")
+            self.emit(depth + 3, "break")
+            self.emit(depth + 2, f"{b} = {f}.bindings")
+            self.emit(depth + 1, "else:")
+            self.emit(depth + 2, f"{t} = {b}[{key}]")
+            self.emit(depth + 1, f"if {c} is not None:")
+            self.emit(depth + 2, f"{c}[{key}] = {t}")
         else:  # _lookup
             self.emit(depth, f"{f} = {env}")
             self.emit(depth, f"while {f} is not None:")
@@ -341,7 +361,8 @@ class _Writer:
         """``$`` (``FastJsonata._variable``): the context, the one item of an input array wrapped as a sequence;
         then unwrapped as by ``_eval``."""
         t = self.temp()
-        self.emit(depth, f"{t} = input[0] if isinstance(input, JList) and input.outer_wrapper else input")
+        self.emit(depth, f"{t} = input[0] if input.__class__ not in _NOT_LISTS and isinstance(input, JList) "
+                         f"and input.outer_wrapper else input")
         self.emit(depth, f"if {t}.__class__ in _JLISTS:")
         self.emit(depth + 1, f"{t} = _unwrap({t}, False)")
         return t
@@ -372,7 +393,8 @@ class _Writer:
         self.emit(inner + 2, f"{t} = None")
         self.emit(inner + 1, f"elif {t} is None:")
         self.emit(inner + 2, f"{t} = NULL")
-        self.emit(inner + 1, f"elif isinstance({t}, list) and {t}.__class__ is not list:")
+        self.emit(inner + 1, f"elif {t}.__class__ not in _NOT_LISTS and isinstance({t}, list) "
+                             f"and {t}.__class__ is not list:")
         self.emit(inner + 2, f"{t} = NONE")
         if len(keys) > 1:
             self.emit(inner, f"elif {current} is NONE:")
@@ -383,11 +405,13 @@ class _Writer:
 
     def _call(self, expr: Any, env: str, depth: int) -> str:
         """``FastJsonata._call``'s ``call``: the procedure, then the arguments in order, then its ``site``, the
-        result unwrapped. Two of ``site``'s branches are written out, each in the ``try`` that gives its errors
+        result unwrapped. Three of ``site``'s branches are written out, each in the ``try`` that gives its errors
         the call's position (``locate``): the native function of the site's last call given arguments of the
-        types it took then (``shared``: the site's function, those types, its padding), and a lambda without a
-        signature invoked by what its body's expression decided (``_fast_invoke``), its token and position set
-        first. Anything else (the first call, other types, no function) is ``site``'s."""
+        types it took then as they are (``shared``: the site's function, those types, its padding) or reshaped
+        by its signature's plan (``shared[4]``: those types -> the plan, the function and the padding ``site``
+        chose for what the plan makes), and a lambda without a signature invoked by what its body's expression
+        decided (``_fast_invoke``), its token and position set first. Anything else (the first call, other
+        types, no function) is ``site``'s."""
         call = self.call_of(expr)
         proc = self.write(expr.procedure, env, depth)
         args = [self.write(argument, env, depth) for argument in expr.arguments or ()]
@@ -395,10 +419,21 @@ class _Writer:
         types = f"({''.join(f'type({a}), ' for a in args)})"
         t, shared, invoke = self.temp(), self.temp(), self.temp()
         locate = self.value(call.locate)
+        key, reshape = self.temp(), self.temp()
         self.emit(depth, f"{shared} = {self.value(call.shared)}")
-        self.emit(depth, f"if {proc} is {shared}[0] and ({shared}[1] is None or {types} in {shared}[1]):")
+        self.emit(depth, f"if {proc} is {shared}[0] and ({shared}[1] is None or ({key} := {types}) in {shared}[1]):")
         self.emit(depth + 1, "try:")
         self.emit(depth + 2, f"{t} = {shared}[2]({''.join(a + ', ' for a in args)}*{shared}[3])")
+        self.emit(depth + 2, f"if {t}.__class__ not in _INERT and not ({t}.__class__ is int "
+                             f"and -_EXACT < {t} < _EXACT):")
+        self.emit(depth + 3, f"{t} = {self.value(call.finish)}({t}, input, {env})")
+        self.emit(depth + 1, "except JException as error:")
+        self.emit(depth + 2, f"{locate}(error)")
+        self.emit(depth + 2, "raise")
+        # (the key is set here: the first test failed on it, the site's function being this one)
+        self.emit(depth, f"elif {proc} is {shared}[0] and ({reshape} := {shared}[4].get({key})) is not None:")
+        self.emit(depth + 1, "try:")
+        self.emit(depth + 2, f"{t} = {reshape}[1](*_reshaped({arg_list}, {reshape}[0]), *{reshape}[2])")
         self.emit(depth + 2, f"if {t}.__class__ not in _INERT and not ({t}.__class__ is int "
                              f"and -_EXACT < {t} < _EXACT):")
         self.emit(depth + 3, f"{t} = {self.value(call.finish)}({t}, input, {env})")
@@ -440,7 +475,7 @@ class _Writer:
                 if nested:
                     self.emit(depth + 1, f"{t}.append({value})")
                 else:
-                    self.emit(depth + 1, f"if isinstance({value}, list):")
+                    self.emit(depth + 1, f"if {value}.__class__ not in _NOT_LISTS and isinstance({value}, list):")
                     self.emit(depth + 2, f"{t}.extend({value})")
                     self.emit(depth + 1, "else:")
                     self.emit(depth + 2, f"{t}.append({value})")

@@ -15,15 +15,17 @@ names up in a loop instead of by recursion, and native functions' signatures are
 
 Where a general step can be shortened for a frequent case with the same result, it is: a path ``$var.field`` or
 ``field.field`` read directly while it meets objects (its last field may hold a plain array, and have filters), a
-variable the expression binds nowhere looked up from the evaluation's root frame, a value unwrapped only when it
-can be a sequence, ``$map``, ``$filter``, ``$sift`` and ``$reduce`` applying a lambda without ``func_apply``'s
-layers, ``$replace`` of plain strings by ``str.replace``, ``$pad`` with one character by ``str.rjust`` or
-``str.ljust``, ``$not``, ``$keys`` and ``$lookup`` of objects run
-directly (``_FAST_NATIVES``), a call site calling the native function it called last with arguments of types it
-took then reusing what it derived from it (``_call``), a lambda's tail call of a native function made at once
-rather than through a thunk and the trampoline (``_tail_call``), arithmetic on two finite numbers and comparisons
-and ``&`` and ``=`` of strings and numbers done inline. tests/runtime/test_jsonata_fast.py compares each with the
-interpreter.
+variable the expression binds nowhere looked up from the evaluation's root frame (what it found past that frame,
+in the expression's environment or the static frame, kept there until the environment binds a name:
+``_EnvironmentFrame``), a value unwrapped only when it can be a sequence, ``$map``, ``$filter``, ``$sift`` and
+``$reduce`` applying a lambda without ``func_apply``'s layers (calling its invocation themselves), ``$replace`` of
+plain strings by ``str.replace``, ``$pad`` with one character by ``str.rjust`` or ``str.ljust``, ``$not``,
+``$keys`` and ``$lookup`` of objects run directly (``_FAST_NATIVES``), a call site calling the native function it
+called last with arguments of types it took then, as they are or as its signature's plan reshapes them, reusing
+what it derived from it (``_call``), a lambda's tail call of a native function made at once rather than through a
+thunk and the trampoline, reusing what it derived from the function it called last the same way
+(``_tail_call``), arithmetic on two finite numbers and comparisons and ``&`` and ``=`` of strings and numbers done
+inline. tests/runtime/test_jsonata_fast.py compares each with the interpreter.
 
 Two things of the interpreter are dropped because nothing can observe them here:
 
@@ -116,6 +118,7 @@ class FastFrame(Jsonata.Frame):
 
     root: FastFrame | None = None
     is_parallel_call = False  # (a class default, as the frame's own field reads until a group sets it)
+    found: dict[str, Any] | None = None  # (a root's: see _RootFrame)
 
     def __init__(self, parent: Any) -> None:
         self.bindings = {}
@@ -136,11 +139,26 @@ class FastFrame(Jsonata.Frame):
 
 class _RootFrame(FastFrame):
     """The frame of an evaluation's bindings: the root of the frames inside it. Its own ``root`` is None (a frame
-    that held itself would live until the garbage collector found the cycle): a look-up from it starts there."""
+    that held itself would live until the garbage collector found the cycle): a look-up from it starts there.
+
+    ``found`` is its parent's when that is the expression's environment (``_EnvironmentFrame``), else None."""
 
     def __init__(self, parent: Any, bindings: dict[str, Any]) -> None:
         self.bindings = bindings
         self.parent = parent
+
+
+class _EnvironmentFrame(FastFrame):
+    """An expression's environment (its functions, what ``assign`` binds), the parent of its evaluations' roots.
+
+    ``found`` holds what look-ups of names that the expression binds nowhere (``_lookup_unbound``) found here and
+    in the static frame, having found nothing in a root (their values, None for none): the same for every root,
+    until this frame binds a name (``assign``, ``register_function``; ``$eval`` binds here), which empties it. The
+    static frame's functions are defined once, at import."""
+
+    def bind(self, name: str, val: Any) -> None:
+        self.found.clear()
+        FastFrame.bind(self, name, val)
 
 
 def _lookup(environment: Any, name: str) -> Any:
@@ -160,12 +178,24 @@ def _lookup_unbound(environment: Any, name: str) -> Any:
     tuple streams' variables), and hold none of its names but those it binds, so the look-up starts at the root."""
     frame = environment.root or environment
     bindings = frame.bindings
+    if name in bindings:
+        return bindings[name]
+    found = frame.found
+    if found is not None:  # a root: what a look-up found past it before (_EnvironmentFrame)
+        value = found.get(name, NONE)
+        if value is not NONE:
+            return value
     while name not in bindings:
         frame = frame.parent
         if frame is None:
-            return None
+            value = None
+            break
         bindings = frame.bindings
-    return bindings[name]
+    else:
+        value = bindings[name]
+    if found is not None:
+        found[name] = value
+    return value
 
 
 def _mark_bound_names(ast: Any) -> list[Any]:
@@ -263,6 +293,8 @@ _ORDER: dict[str, Callable[[Any, Any], bool]] = {"<": operator.lt, "<=": operato
 
 # The interpreter's own lists: a result of one of these classes may be a sequence to unwrap (``_unwrap``).
 _JLISTS = frozenset({JList, _Sequence, _Array})
+# Classes of values that are no list (the JSON scalars and objects): a test of the class saves ``isinstance``.
+_NOT_LISTS = frozenset({dict, str, int, float, bool, type(None)})
 # Integers that Utils.convert_number returns as they are (below 2**53 a float holds them exactly).
 _EXACT = 2**53
 # Values that a native function's result is as it is: not a number to convert, nor a thunk to run.
@@ -297,6 +329,13 @@ def _to_boolean(arg: Any) -> bool | None:
     """``Functions.to_boolean`` (which imports the jsonata module on every call)."""
     if arg is None:
         return None
+    kind = arg.__class__  # (the most frequent classes first, as the tests below decide them)
+    if kind is str:
+        return len(arg) > 0
+    if kind is bool:
+        return arg
+    if kind is dict:
+        return len(arg) > 0
     if isinstance(arg, list):
         if len(arg) == 1:
             return _to_boolean(arg[0])
@@ -477,6 +516,9 @@ class FastJsonata(Jsonata):
         self._codegen_names: dict[str, Any] | None = None
         self._interpret = expr is None or "__evaluate_" in expr
         super().__init__(expr, *args, **kwargs)
+        if self.environment.__class__ is FastFrame:  # (made by create_frame: the same layout)
+            self.environment.__class__ = _EnvironmentFrame
+            self.environment.found = {}
         if getattr(self, "ast", None) is not None:
             nodes = _mark_bound_names(self.ast)
             if self.codegen:
@@ -540,6 +582,8 @@ class FastJsonata(Jsonata):
             input.outer_wrapper = True
         if self.validate_input:
             Functions.validate_input(input)
+        if self.environment.__class__ is _EnvironmentFrame:
+            exec_env.found = self.environment.found
         try:
             node = None if _Mode.interpreted else self.ast.__dict__.get("_fast_node")  # (eval(), without its call)
             result = self.eval(self.ast, input, exec_env) if node is None else node(input, exec_env)
@@ -627,8 +671,9 @@ class FastJsonata(Jsonata):
                 "_isfinite": _isfinite, "_compare": self.evaluate_comparison_expression,
                 "_numeric": self.evaluate_numeric_expression, "JException": JException, "_INERT": _INERT,
                 "_EXACT": _EXACT, "_Procedure": _Procedure, "_Mode": _Mode, "_trampoline": self._trampoline,
-                "_DATA": _DATA, "JList": JList, "_NATIVE": _NATIVE, "_apply_native": self._apply_native,
-                "_count_tail_call": _count_tail_call}
+                "_DATA": _DATA, "JList": JList, "_NATIVE": _NATIVE, "_count_tail_call": _count_tail_call,
+                "_reshaped": _reshaped, "_convert_number": _convert_number, "_is_numeric": _is_numeric,
+                "_NOT_LISTS": _NOT_LISTS}
         return self._codegen_names
 
     def _last_stages(self, path: Any) -> list[Callable[[Any, Any], Any]]:
@@ -683,7 +728,8 @@ class FastJsonata(Jsonata):
     def _variable(self, expr: Any) -> Node:
         if expr.value == "":
             def context(input: Any, environment: Any) -> Any:
-                return input[0] if isinstance(input, JList) and input.outer_wrapper else input
+                return input[0] if input.__class__ not in _NOT_LISTS and isinstance(input, JList) \
+                    and input.outer_wrapper else input
 
             return context
         key = str(expr.value)
@@ -1063,7 +1109,7 @@ class FastJsonata(Jsonata):
                 for item_node, nested in items:
                     item = item_node(input, environment)
                     if item is not None:
-                        if nested or not isinstance(item, list):
+                        if nested or item.__class__ in _NOT_LISTS or not isinstance(item, list):
                             result.append(item)
                         else:
                             result.extend(item)  # Functions.append, in place: the new array is ours alone
@@ -1209,8 +1255,13 @@ class FastJsonata(Jsonata):
         site_types: set[tuple[type, ...]] | None = None  # None: it has no signature (takes every argument)
         site_function: Callable[..., Any] = _undefined
         site_padding: tuple[None, ...] = ()
-        # the same four, for the call sites jsonata_codegen writes out (a sentinel first: no function is it)
-        shared: list[Any] = [_NO_SITE, None, _undefined, ()]
+        # For that function, the argument types its signature's plan takes in order but reshaped (``_Reshape``: a
+        # value given to an array parameter wrapped in an array, an undefined or null one None; or the missing ones
+        # None): the plan (a pure function of the types, as ``_validate_signature`` caches it), then the function and
+        # the padding for the arguments it makes, as the branch below decides them.
+        site_reshapes: dict[tuple[type, ...], tuple[Any, Callable[..., Any], tuple[None, ...]]] = {}
+        # the same five, for the call sites jsonata_codegen writes out (a sentinel first: no function is it)
+        shared: list[Any] = [_NO_SITE, None, _undefined, (), site_reshapes]
 
         def call(input: Any, environment: Any, applyto_context: Any = NONE, unwrap: bool = True) -> Any:
             # unwrap: the end of _eval for a function node alone (no filter, no group): the node is this closure
@@ -1242,7 +1293,7 @@ class FastJsonata(Jsonata):
             """The call of ``proc`` (what the procedure expression gave) with the arguments evaluated: the rest of
             ``evaluate_function``, its result not unwrapped. (jsonata_codegen calls it for the call sites it writes
             out.)"""
-            nonlocal site_proc, site_types, site_function, site_padding
+            nonlocal site_proc, site_types, site_function, site_padding, site_reshapes
             if proc is None:
                 raise JException("T1006", position, proc_name)
             try:
@@ -1258,6 +1309,12 @@ class FastJsonata(Jsonata):
                         # takes as they are: the end of the branch below, its decisions taken then
                         result = site_function(*evaluated_args, *site_padding) if site_padding else site_function(
                             *evaluated_args)
+                    elif (proc is site_proc and site_reshapes and applyto_context is NONE
+                          and (reshape := site_reshapes.get(tuple(map(type, evaluated_args)))) is not None):
+                        # arguments of types its signature reshapes as a plan: the end of the branch below, its
+                        # validation (_validate_signature of a cached plan: _reshaped) and its choice of function
+                        plan, function, padding = reshape
+                        result = function(*_reshaped(evaluated_args, plan), *padding)
                     else:
                         sig = proc.signature
                         if sig is None:
@@ -1281,16 +1338,34 @@ class FastJsonata(Jsonata):
                                 args = evaluated_args
                             else:
                                 args = _validate_signature(sig, evaluated_args, input)
-                        if applyto_context is NONE and (sig is None or args is evaluated_args):
+                        if applyto_context is NONE and sig is not None and args is not evaluated_args:
+                            # the plan _validate_signature cached for these types (none for a type it does not
+                            # cache, nor for a match it validates item by item)
+                            plans = sig.__dict__.get("_fast_plans")
+                            plan = None if plans is None else plans.get(tuple(map(type, evaluated_args)))
+                            # (a plan that takes them in order, the missing ones None, takes them as they are at the
+                            # next call: the padding gives the None)
+                            as_is = plan.__class__ is int and len(evaluated_args) <= plan <= proc.nargs
+                            reshaping = not as_is and (plan.__class__ is int or plan.__class__ is _Reshape)
+                        else:
+                            as_is = reshaping = False
+                        if applyto_context is NONE and (sig is None or args is evaluated_args or as_is or reshaping):
                             # remembered for the next call here: this function takes arguments of these types as they
-                            # are (a signature's plan for a tuple of types never changes)
+                            # are, or as the plan reshapes them (a signature's plan for a tuple of types never changes)
                             if proc is not site_proc:
                                 site_proc, site_types = proc, None if sig is None else set()
                                 fast = _FAST_NATIVES.get(proc) if proc.nargs >= count else None
                                 site_function = proc.method if fast is None else functools.partial(fast, self)
                                 site_padding = (None,) * (proc.nargs - count) if proc.nargs > count else ()
-                                shared[:] = (site_proc, site_types, site_function, site_padding)
-                            if site_types is not None:
+                                site_reshapes = {}
+                                shared[:] = (site_proc, site_types, site_function, site_padding, site_reshapes)
+                            if reshaping:
+                                made = len(args)  # (what the plan makes of any arguments of these types)
+                                fast = _FAST_NATIVES.get(proc) if proc.nargs >= made else None
+                                site_reshapes[tuple(map(type, evaluated_args))] = (
+                                    plan, proc.method if fast is None else functools.partial(fast, self),
+                                    (None,) * (proc.nargs - made) if proc.nargs > made else ())
+                            elif site_types is not None:
                                 site_types.add(tuple(map(type, evaluated_args)))
                         missing = proc.nargs - len(args)
                         if missing == 0:
@@ -1360,11 +1435,17 @@ class FastJsonata(Jsonata):
         """A tail call ``$name(...)`` (a thunk) that ``_mark_tail_calls`` found in a lambda's tail position: when
         ``$name`` is a native function, it is called here, as the trampoline would call it next (the arguments
         evaluated in the lambda's scope, the signature checked against the trampoline's input), rather than
-        returned as a thunk. Anything else is the thunk, for the trampoline."""
+        returned as a thunk. Anything else is the thunk, for the trampoline.
+
+        As a call site does (``_call``), the tail call remembers the native function it applied last and the
+        argument types its signature took as they are (``shared``: that function, those types, its function as
+        ``_apply_native`` would choose it and the padding; ``_remembering``): given those again, the function is
+        called at once, its result what ``_apply_native`` makes of it."""
         call = expr.body
         procedure_node = self._node(call.procedure)
         argument_nodes = [self._node(a) for a in (call.arguments if call.arguments is not None else [])]
-        apply_native = self._apply_native
+        shared: list[Any] = [_NO_SITE, None, _undefined, ()]
+        apply_native = self._remembering(shared)
 
         def tail_call(input: Any, environment: Any) -> Any:
             context = _Mode.tail_input
@@ -1374,11 +1455,45 @@ class FastJsonata(Jsonata):
                     _Mode.tail_calls += 1
                     if _Mode.tail_calls > MAX_TAIL_CALLS:
                         raise RunawayError(_TOO_MANY_TAIL_CALLS)
-                    return apply_native(proc, [argument(input, environment) for argument in argument_nodes], context)
+                    args = [argument(input, environment) for argument in argument_nodes]
+                    if proc is shared[0] and (shared[1] is None or tuple(map(type, args)) in shared[1]):
+                        result = shared[2](*args, *shared[3])
+                        if result.__class__ in _INERT:
+                            return result
+                        return _convert_number(result) if _is_numeric(result) else result
+                    return apply_native(proc, args, context)
             return lambda_node(input, environment)
 
-        tail_call.tail_parts = (call, lambda_node)  # (for jsonata_codegen.compile_invoker)
+        tail_call.tail_parts = (call, lambda_node, shared, apply_native)  # (for jsonata_codegen.compile_invoker)
         return tail_call
+
+    def _remembering(self, shared: list[Any]) -> Callable[[Any, list[Any], Any], Any]:
+        """``_apply_native(proc, args, context)``, remembering in ``shared`` (as ``_call``'s ``site`` does) the
+        function applied and, for a signature, the tuple of argument types its plan takes as they are (a plan
+        that takes them in order, the missing ones None: ``_apply_native`` pads them): then what
+        ``_apply_native`` calls for them (its fast version bound to this instance, or its method) and the None
+        it pads them with."""
+        apply_native = self._apply_native
+
+        def apply(proc: Any, args: list[Any], context: Any) -> Any:
+            result = apply_native(proc, args, context)
+            sig = proc.signature
+            if sig is not None:
+                plans = sig.__dict__.get("_fast_plans")
+                plan = None if plans is None else plans.get(tuple(map(type, args)))
+                if not (plan.__class__ is int and len(args) <= plan <= proc.nargs):
+                    return result
+            if proc is not shared[0]:
+                count = len(args)
+                fast = _FAST_NATIVES.get(proc) if proc.nargs >= count else None
+                shared[:] = (proc, None if sig is None else set(),
+                             proc.method if fast is None else functools.partial(fast, self),
+                             (None,) * (proc.nargs - count) if proc.nargs > count else ())
+            if sig is not None:
+                shared[1].add(tuple(map(type, args)))
+            return result
+
+        return apply
 
     def _lambda_node(self, expr: Any, arguments: Any, signature: Any, body: Any) -> Node:
         parser_, thunk = self.parser, expr.thunk
@@ -1444,7 +1559,9 @@ class FastJsonata(Jsonata):
         if sig is not None:
             plans = sig.__dict__.get("_fast_plans")
             plan = None if plans is None else plans.get(tuple(map(type, args)))
-            if not (plan.__class__ is int and len(args) <= plan <= proc.nargs):
+            if plan.__class__ is _Reshape:
+                args = _reshaped(args, plan)  # (what _validate_signature makes of them with that plan)
+            elif not (plan.__class__ is int and len(args) <= plan <= proc.nargs):
                 # (else the arguments as they are: _take's None, then the padding below, give what the plan gives)
                 args = _validate_signature(sig, args, input)
         missing = proc.nargs - len(args)
@@ -1629,7 +1746,7 @@ def _fields_read_directly(name: str | None, keys: list[str], path: Node, stages:
                     return None
                 if value is None:
                     value = NULL
-                elif isinstance(value, list) and value.__class__ is not list:
+                elif value.__class__ not in _NOT_LISTS and isinstance(value, list) and value.__class__ is not list:
                     value = _STEPS
                 if value is not _STEPS:
                     return _filtered(value, stages, environment) if stages else value
@@ -1842,6 +1959,17 @@ def _applier(instance: FastJsonata, func: Any) -> Callable[[list[Any]], Any]:
     return lambda args: func.call(None, args)
 
 
+def _invoke_of(instance: FastJsonata, func: Any) -> Callable[[Any, Any, list[Any], Any], Any] | None:
+    """The lambda's ``invoke`` that ``_applier``'s function (``FastJsonata._runner``'s ``run``) calls for ``func``,
+    None when it calls another way: the natives that apply a lambda to many values call it themselves, then the
+    trampoline for a result that is not ``_INERT``, as ``run`` does."""
+    if func.__class__ is _Procedure and func.signature is None and not _Mode.interpreted:
+        body = func.body
+        if isinstance(body, Symbol):
+            return body.__dict__.get("_fast_invoke") or instance._invoker(func.arguments, body, keep=True)
+    return None
+
+
 def _arity(func: Any) -> int:
     """``Functions.get_function_arity``: a lambda's is the number of its parameters."""
     if func.__class__ is _Procedure:
@@ -1869,6 +1997,16 @@ def _map(instance: FastJsonata, arr: Any, func: Any) -> Any:
         return None
     result = _Sequence()
     if arr and _arity(func) < 2:  # _each for a function of the item alone, written out
+        invoke = _invoke_of(instance, func)
+        if invoke is not None:  # (_applier's run, written out)
+            parent, scope, trampoline = func.environment, func.input, instance._trampoline
+            for arg in arr:
+                res = invoke(parent, scope, [arg], None)
+                if res.__class__ not in _INERT:
+                    res = trampoline(res, None, instance.environment)
+                if res is not None:
+                    result.append(res)
+            return result
         apply_ = _applier(instance, func)
         for arg in arr:
             res = apply_([arg])
@@ -1899,8 +2037,23 @@ def _sift(instance: FastJsonata, arg: Any, func: Any) -> Any:
     if not arg:
         return None
     arity = _arity(func)
-    apply_ = _applier(instance, func)
+    invoke = _invoke_of(instance, func)
     result = {}
+    if invoke is not None:  # (_applier's run, written out)
+        parent, scope, trampoline = func.environment, func.input, instance._trampoline
+        for key, value in arg.items():
+            func_args = [value]
+            if arity >= 2:
+                func_args.append(key)
+            if arity >= 3:
+                func_args.append(arg)
+            res = invoke(parent, scope, func_args, None)
+            if res.__class__ not in _INERT:
+                res = trampoline(res, None, instance.environment)
+            if _boolize(res):
+                result[key] = value
+        return result or None
+    apply_ = _applier(instance, func)
     for key, value in arg.items():
         func_args = [value]
         if arity >= 2:
@@ -1925,8 +2078,22 @@ def _fold_left(instance: FastJsonata, sequence: Any, func: Any, init: Any) -> An
     else:
         result = init
         index = 0
-    apply_ = _applier(instance, func)
     count = len(sequence)
+    invoke = _invoke_of(instance, func)
+    if invoke is not None:  # (_applier's run, written out)
+        parent, scope, trampoline = func.environment, func.input, instance._trampoline
+        while index < count:
+            args = [result, sequence[index]]
+            if arity >= 3:
+                args.append(index)
+            if arity >= 4:
+                args.append(sequence)
+            result = invoke(parent, scope, args, None)
+            if result.__class__ not in _INERT:
+                result = trampoline(result, None, instance.environment)
+            index += 1
+        return result
+    apply_ = _applier(instance, func)
     while index < count:
         args = [result, sequence[index]]
         if arity >= 3:

@@ -170,6 +170,33 @@ EXPRESSIONS = [
     "$map(nums, function($v) { $substring($v, 1) })", "$filter(nums, function($v) { $boolean($v - 3) })",
     "($g := function($x) { $x + 1 }; $map(nums, function($v) { $g($v) }))",
     "$reduce(nums, function($a, $b) { $append($a, $b) }, [])",
+    # lambdas applied by $map, $sift and $reduce through their invocation: results that are tail calls of lambdas
+    # (thunks, run by the trampoline), undefined, errors inside, every arity
+    "($t := function($x) { $x > 1 }; $sift({'a': 1, 'b': 2, 'c': null}, function($v) { $t($v) }))",
+    "($t := function($x, $k) { $k & $x }; $sift({'a': 1, 'b': ''}, function($v, $k) { $t($v, $k) }))",
+    "$sift({'a': 1}, function($v) { $v + 'x' })", "$sift({'a': 1, 'b': 2}, function($v, $k, $o) { $o.b = $v })",
+    "($g := function($a, $b) { $a & $b }; $reduce(['x', 'y', 'z'], function($a, $b) { $g($a, $b) }))",
+    "$reduce([1, 2, 3], function($a, $b) { $b = 2 ? nothing : $b })", "$reduce([1, 'a'], function($a, $b) { $a + $b })",
+    "$reduce(['\u00e9', '\U0001f600', null, [1]], function($a, $b, $i, $s) { $a & $b & $i & $count($s) }, '')",
+    "($g := function($x) { [$x] }; $map([1, [2], nothing, null], function($v) { $g($v) }))",
+    "$map([1, 2, 3], function($v) { $v = 2 ? nothing : $v })", "$map([1, 'a'], function($v) { $v * 2 })",
+    # effective booleans of each type (conditions, $not, $boolean, and, or), array items and fields of each type
+    "$map(['', 'a', '\u00e9', true, false, {}, {'a': 1}, 0, 0.0, -0.5, 1.5, null, [], [0], [''], [[]], [1, 0]], "
+    "function($v) { [$v ? 'y' : 'n', $not($v), $boolean($v), $v and true, $v or false] })",
+    "[1, 1.5, 'a', true, null, {'a': 1}, [2], $list, $obj.x.y, $null, $undefinedvar, [], $states.input.Items.index]",
+    "$map([{'a': 1}, {'a': 1.5}, {'a': true}, {'a': 'x'}, {'a': null}, {'a': {'b': 1}}, {'a': [1]}, {}], "
+    "function($o) { [$o.a, {'v': $o.a}] })",
+    # a tail call meeting other natives and argument types (what it remembers of the native it applied last is
+    # reused only for the same function and types): as they are, padded, reshaped, refused; numbers converted
+    "$map([[1, 2], [1.5, 1.5], 3, [], 'x'], function($v) { $sum($v) })",
+    "$map([[1, 2], nothing, null, [1.5, 1.5]], function($v) { ($x := $v; $sum($x)) })",
+    "$map([1, 2, 3, 4, 5], function($i) { ($f := $i = 2 ? $count : $i = 4 ? function($x) { 'own' } : $string; "
+    "$f($i)) })",
+    "$map([1, 2, 3], function($i) { ($f := $i = 2 ? $uppercase : $string; $f($i)) })",
+    "$map([1.5, 2.5, -0.5, 2], function($v) { $round($v) })", "$map([1.5, 2, 3], function($v) { $power($v, 2) })",
+    "$map(['\u00e9', '\U0001f600', 'abc', ''], function($v) { $length($v) })",
+    "$map(['abc', 'de', 5, 'fg'], function($v) { $substring($v, 1) })",
+    "$map([{'a': 1}, {'a': 2.0}, {'a': null}, {}], function($v) { $lookup($v, 'a') })",
     # names the expression never binds, looked up past the blocks' and lambdas' frames; names it binds somewhere
     "($string := function($x) { 'own' }; $map([1, 2], function($v) { $string($v) }))",
     "$map([1, 2], function($v) { ($y := $v; $batch.runId & $string($y) & $list[0]) })",
@@ -241,6 +268,12 @@ EXPRESSIONS = [
     "$map([1, 'a', null, [2], nothing, {'a': 1}], function($v) { [$count($v), $sum($v), $append($v, 1)] })",
     "$map(['a', ['b', 'c'], null, 1], function($v) { [$join($v)] })",
     "$map(['a', ['b'], null], function($v) { [$reduce($v, function($x, $y) { $x & $y }), $zip($v, 1)] })",
+    "$map(['a', ['b', 'c'], 'd', null, nothing, 'e', [], ['f']], function($v) { [$count($v), $reduce($v, "
+    "function($x, $y) { $x & $y }), $reduce($v, function($x, $y) { $x & $y }, '>'), $append($v, 'z')] })",
+    "$map([$count, $sum, $count, $reverse, $count, $uppercase, $count], function($f) { [$f(1)] })",
+    "$map([1, 'a', 2.5, true, {'a': 1}, null, 3], function($v) { [$count($v), $v ~> $count(), $distinct($v)] })",
+    "$map([[1, 2], 3, 'x', 4, [5]], function($v) { [$sum($v)] })",
+    "$map(['\u00e9', ['\U0001f600'], '\u00e9'], function($v) { [$join($v, '\u2028'), $count($v)] })",
     # lambdas called by name and by the natives that apply them (invoked through what their expression decided
     # once): again and again, with errors, fewer or more arguments, signatures, partial application, tail calls,
     # functions as arguments (named after the parameter), a parameter named as a native, closures
@@ -364,6 +397,36 @@ def test_a_call_site_evaluated_again_meets_other_functions_and_values(expression
             except Exception as err:
                 outcomes.append(("error", type(err).__name__, getattr(err, "error", None), str(err)))
         assert _comparable(outcomes[0]) == _comparable(outcomes[1]), (name, x, xs)
+
+
+@pytest.mark.parametrize("expression", ["$string(1) & $uppercase('a')", "$map([1, 2], function($v) { $string($v) })",
+                                        "[$count([1]), ($f := function() { $string(2) }; $f())]", "$x & $string(3)"])
+def test_names_bound_nowhere_are_found_again_after_a_binding(expression: str) -> None:
+    """What a look-up of a name the expression binds nowhere found past the evaluation's bindings (the expression's
+    environment, the static frame) is kept for the next ones, until the environment binds a name: an evaluation's
+    bindings that name a native function, then none, then ``assign`` and ``register_function`` of such names,
+    give at each evaluation what the interpreter gives."""
+    fast, stock = FastJsonata(expression), Jsonata(expression)
+    own = {name: make("function($v) { 'own ' & $v }").evaluate(None) for name, make in
+           (("fast", FastJsonata), ("stock", Jsonata))}
+    steps = [("evaluate", {"x": "a"}), ("evaluate", {"x": "b", "string": "own"}), ("evaluate", {"x": "c"}),
+             ("assign", "string"), ("evaluate", {"x": "d"}), ("evaluate", {"x": "e", "string": None}),
+             ("register", "uppercase"), ("evaluate", {"x": "f"}), ("assign", "count"), ("evaluate", {"x": "g"})]
+    for step, argument in steps:
+        outcomes = []
+        for name, compiled in (("fast", fast), ("stock", stock)):
+            if step == "assign":
+                compiled.assign(argument, own[name])
+                continue
+            if step == "register":
+                compiled.register_function(argument, own[name])
+                continue
+            try:
+                outcomes.append(("value", compiled.evaluate(None, argument)))
+            except Exception as err:
+                outcomes.append(("error", type(err).__name__, getattr(err, "error", None), str(err)))
+        if outcomes:
+            assert _comparable(outcomes[0]) == _comparable(outcomes[1]), (step, argument)
 
 
 def _frame(bindings):
