@@ -40,7 +40,7 @@ _DIGITS = b"0123456789"
 _E_MINUS_DIGIT = re.compile(rb"e-[0-9]")
 # The searches of compact_utf8 run over every payload the runtime measures, strings and all, and took three times
 # as long as orjson's writing: a regular expression finds these literals in about two thirds of the time ``in``
-# takes, and ``-`` (one byte, found by memchr) is looked for before ``e-``. A digit before "e-" and a digit is then
+# takes, and ``-`` (one byte, found by memchr) is looked for before ``e-`` and a digit. A digit before those is
 # looked for at those matches only (a text full of "re-" and "one-" used to take a loop in Python over each "e-").
 _NULL = re.compile(rb"null").search
 _SMALL_FIXED = re.compile(rb"0\.0000").search
@@ -104,7 +104,7 @@ def compact_utf8(value: Any, floats: bool = True) -> bytes | None:
     except TypeError:  # orjson.JSONEncodeError is one
         return None
     if floats and (_NULL(data) is not None or _SMALL_FIXED(data) is not None
-                   or (b"-" in data and b"e-" in data and _negative_exponent(data))):
+                   or (b"-" in data and _negative_exponent(data))):
         return None
     return data
 
