@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import selectors
 import time
 from collections.abc import Callable
@@ -67,7 +68,10 @@ class VirtualClock:
         return self.iso_at(self.now())
 
     @staticmethod
+    @functools.lru_cache(maxsize=4096)
     def iso_at(epoch_seconds: float) -> str:
+        """``iso`` of a moment; kept for the last few thousand moments: virtual time stands still while every state
+        entered at one instant (a map run's thousands of children) asks for the same few timestamps."""
         moment = dt.datetime.fromtimestamp(epoch_seconds, tz=dt.UTC)
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 

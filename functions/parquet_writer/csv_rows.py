@@ -83,6 +83,7 @@ class CsvDialect:
     """
 
     _QUOTED = re.compile(r'"((?:[^"\\]|""|\\[\s\S])*+)"')  # possessive: a doubled quote never closes
+    _CLOSING = re.compile(r'(?:[^"\\]|""|\\[\s\S])*+"')  # _QUOTED after its opening quote
     _UNESCAPE = re.compile(r'""|\\([\s\S])')
 
     def __init__(self, delimiter: str) -> None:
@@ -100,7 +101,11 @@ class CsvDialect:
         ``UnicodeDecodeError`` otherwise).
         """
         index = 0
-        pending = ""  # the text of a record whose quoted field is still open, its newlines included
+        # The text of a record whose quoted field is still open, line by line, its newlines included. The record is
+        # split again only once a line could close the field (``_CLOSING`` matches it): the position after a newline
+        # inside a quoted field is where a token of ``_QUOTED`` starts, so ``_QUOTED`` scans the new line as
+        # ``_CLOSING`` does. Splitting the whole record at each of its lines took time in the square of its lines.
+        pending: list[str] = []
         rest = b""  # the start of a line that the end of a piece cut
         for piece in chain(pieces, (None,)):
             if piece is not None:
@@ -122,20 +127,27 @@ class CsvDialect:
                     index += 1
                     yield byte, None
                     continue
-                whole = pending + line.decode("utf-8", "surrogateescape" if only_delimit else "strict")
+                decoded = line.decode("utf-8", "surrogateescape" if only_delimit else "strict")
+                if pending:
+                    if self._CLOSING.match(decoded.removesuffix("\r") if newline else decoded) is None:
+                        pending.append(decoded + "\n" if newline else decoded)  # the newline is data
+                        continue
+                    whole = "".join(pending) + decoded
+                else:
+                    whole = decoded
                 text = whole.removesuffix("\r") if newline else whole
                 if not text:
                     continue  # a blank line is not a record
                 fields = self.split(text, values=not only_delimit)
                 if fields is None:
-                    pending = whole + "\n" if newline else whole  # inside a quoted field: the newline is data
+                    pending = [whole + "\n" if newline else whole]  # inside a quoted field: the newline is data
                     continue
-                pending = ""
+                pending = []
                 index += 1
                 yield byte, None if only_delimit else fields
         if pending:  # a quoted field still open at the end of the file
             values = index not in delimit
-            yield byte, self.split(pending, final=True, values=values) if values else None
+            yield byte, self.split("".join(pending), final=True, values=values) if values else None
 
     def split(self, text: str, final: bool = False, values: bool = True) -> list[str] | None:
         """The fields of one record, or None while a quoted field is still open (unless ``final``).

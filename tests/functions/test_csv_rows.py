@@ -172,3 +172,25 @@ def test_batches_are_cut_by_rows_and_keep_the_file_order(monkeypatch: pytest.Mon
 def test_an_empty_file_has_no_header() -> None:
     with pytest.raises(pa.ArrowInvalid, match="no header"):
         csv_rows.read_rows(_Body(b""), ",")
+
+
+def test_records_over_hundreds_of_lines_read_the_same_and_end_where_the_reader_says() -> None:
+    """A quoted field over many lines (doubled quotes, a backslash before a newline, CRLF inside, a quote closing a
+    line's start), then more rows: the writer's rows, and the ends of the records when only delimited, are the item
+    reader's, whatever the pieces the file arrives in."""
+    body = "\n".join(f'line {i} ""q"" \\' if i % 50 == 7 else f"line {i}\r" if i % 9 == 0 else f"line {i}"
+                     for i in range(400))
+    text = f'a,b\n"{body}",x\n"\n""",y\n1,2\n"{body}\n",last\n"open {body}'
+    data = text.encode()
+    dialect = csv_rows.CsvDialect(",")
+    whole = list(dialect.records([data]))
+    assert len(whole) == 6 and whole[-1][0] == len(data)
+    items = reader_items(data, "COMMA")
+    assert [(row + [""])[:2] for _, row in whole[1:]] == [list(item.values()) for item in items]  # the last is short
+    for size in (1, 5, 64, 4096):
+        pieces = [data[i : i + size] for i in range(0, len(data), size)]
+        assert list(dialect.records(pieces)) == whole, size
+        delimited = list(dialect.records(pieces, delimit=range(1, 6)))
+        assert [end for end, _ in delimited] == [end for end, _ in whole], size
+    rows, _ = writer_rows(data, ",")
+    assert rows == items

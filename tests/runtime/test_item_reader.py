@@ -24,7 +24,8 @@ from helpers import (
     succeeded,
 )
 
-from bedrock_batch.offline.errors import DefinitionError
+from bedrock_batch.offline.distributed.item_reader import read_body
+from bedrock_batch.offline.errors import DefinitionError, StatesError
 from bedrock_batch.offline.runtime import Runtime
 
 
@@ -337,3 +338,52 @@ def test_an_object_replaced_while_read_in_ranges_fails_the_read(rt: Runtime, mon
     with pytest.raises(StatesError) as err:
         list(items)
     assert err.value.error == "States.ItemReaderFailed" and "PreconditionFailed" in str(err.value)
+
+
+class _ChunkedBody(io.BytesIO):
+    """An S3 body read ``size`` bytes at a time: records and characters cut across chunks."""
+
+    def __init__(self, data: bytes, size: int) -> None:
+        super().__init__(data)
+        self.size = size
+
+    def iter_chunks(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        while chunk := self.read(min(chunk_size, self.size)):
+            yield chunk
+
+
+# Plain rows, then quoted fields over many lines (doubled quotes, a backslash before a newline, CRLF, a quote
+# closing at a line's start), blank lines, a short and a long row, a lone CR, and a last line without a newline.
+_TRICKY_CSV = ("a,b,c\n" + "".join(f"p{i},q{i},r{i}\n" for i in range(40))
+               + '"one\nquoted ""field""\nover\nlines\\\nand more",x,"y\r\nz"\r\n\n'
+               + '"\nstarts on a newline\n""\n",2,3\n1\n1,2,3,4\nlone\rcr,"q",é字\n\r\n'
+               + '"' + "\n".join(f"line {i}" for i in range(300)) + '",end,row\nlast,row,"open')
+
+
+def test_csv_items_are_the_same_however_the_object_is_cut_into_chunks() -> None:
+    """Developer Guide, example-csv-parse-dist-map: a record is one line, or several inside double quotes, whatever
+    the chunks the object arrives in; plain rows and quoted ones give the same items read either way."""
+    data = _TRICKY_CSV.encode()
+    config = {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"}
+    whole = list(read_body(_ChunkedBody(data, len(data)), "k.csv", config))
+    assert whole[:2] == [{"a": "p0", "b": "q0", "c": "r0"}, {"a": "p1", "b": "q1", "c": "r1"}]
+    assert whole[40:] == [
+        {"a": 'one\nquoted "field"\nover\nlines\nand more', "b": "x", "c": "y\r\nz"},
+        {"a": '\nstarts on a newline\n"\n', "b": "2", "c": "3"},
+        {"a": "1", "b": "", "c": ""},
+        {"a": "1", "b": "2", "c": "3"},
+        {"a": "lone\rcr", "b": "q", "c": "é字"},
+        {"a": "\n".join(f"line {i}" for i in range(300)), "b": "end", "c": "row"},
+        {"a": "last", "b": "row", "c": '"open'},
+    ]
+    for size in (1, 2, 3, 7, 64, 1000):
+        assert list(read_body(_ChunkedBody(data, size), "k.csv", config)) == whole, size
+
+
+def test_a_ragged_row_fails_the_read_after_the_rows_before_it() -> None:
+    """RuntimeConfig.csv_ragged_rows "error": the rows before the ragged one are items, then the read fails."""
+    data = ("a,b\n" + "".join(f"{i},{i}\n" for i in range(50)) + "short\n1,2\n").encode()
+    items = read_body(_ChunkedBody(data, 1 << 20), "k.csv", {"InputType": "CSV"}, ragged="error")
+    assert [next(items) for _ in range(50)] == [{"a": str(i), "b": str(i)} for i in range(50)]
+    with pytest.raises(StatesError, match="record 52 has 1 fields, the header has 2"):
+        next(items)

@@ -228,3 +228,73 @@ def test_result_writer_field_combinations(rt: Runtime) -> None:
     for writer in ({}, {"Resource": PUT_OBJECT}, {"Arguments": {"Bucket": BUCKET, "Prefix": "p"}}):
         with pytest.raises(DefinitionError, match="ResultWriter"):
             rt.create_state_machine("bad-writer", machine({"Export": distributed_map(ResultWriter=writer)}))
+
+
+def _mixed_children(count: int) -> list[dict[str, Any]]:
+    """Items whose children wait a few seconds (so they end out of item order), then fail or return ``out``:
+    arrays of 0 to 3 values (some over a kilobyte, so that the spool passes 1 MiB and goes to disk), or a
+    non-array value."""
+    items = []
+    for n in range(count):
+        out: Any = [{"n": n, "k": k, "text": "é\"x\\" * (500 * (n % 3))} for k in range(n % 4)]
+        if n % 5 == 1:
+            out = {"n": n, "single": True}
+        items.append({"n": n, "wait": (count - n) % 7, "fail": n % 9 == 4, "out": out})
+    return items
+
+
+@pytest.mark.parametrize("transformation", ["NONE", "COMPACT", "FLATTEN"])
+@pytest.mark.parametrize("output_type", ["JSON", "JSONL"])
+def test_result_files_hold_every_child_in_item_order(transformation: str, output_type: str) -> None:
+    """Developer Guide, input-output-resultwriter: with children ending in any order, failing or not, each result
+    file holds its status group in item order (a FLATTENed array's values in their order, an empty array adding
+    nothing), as compact JSON, split into numbered files at the size limit without splitting a value."""
+    items = _mixed_children(240)
+    states = {
+        "Wait": {"Type": "Wait", "Seconds": "{% $states.input.wait %}", "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.fail %}", "Next": "Reject"}],
+                  "Default": "Answer"},
+        "Reject": {"Type": "Fail", "Error": "Item.Rejected", "Cause": "rejected by the test"},
+        "Answer": {"Type": "Pass", "Output": "{% $states.input.out %}", "End": True},
+    }
+    with offline_runtime(result_file_max_bytes=100_000) as rt:
+        put_jsonl(rt, "mixed.jsonl", items)
+        output = export(rt, [], s3_writer("jobs", transformation, output_type), ItemProcessor=processor(states),
+                        ItemReader=object_reader("mixed.jsonl", "JSONL"), ToleratedFailurePercentage=100)
+        manifest = get_json(rt, output["ResultWriterDetails"]["Key"])
+        s3 = rt.client("s3")
+
+        def landed(status: str) -> list[bytes]:
+            return [s3.get_object(Bucket=BUCKET, Key=f["Key"])["Body"].read() for f in manifest["ResultFiles"][status]]
+
+        succeeded_files, failed_files = landed("SUCCEEDED"), landed("FAILED")
+    assert len(succeeded_files) > 1 and failed_files and manifest["ResultFiles"]["PENDING"] == []
+
+    def values(files: list[bytes]) -> list[Any]:
+        if output_type == "JSONL":
+            return [json.loads(line) for body in files for line in body.decode().splitlines()]
+        return [value for body in files for value in json.loads(body)]
+
+    def compact(value: Any) -> bytes:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+    for files in (succeeded_files, failed_files):
+        for body in files:  # compact JSON, each file whole: an array, or one value a line
+            assert len(body) <= 100_000
+            if output_type == "JSONL":
+                assert body.endswith(b"\n") and all(compact(json.loads(line)) == line for line in body.splitlines())
+            else:
+                assert body == compact(json.loads(body))
+    failed = values(failed_files)
+    assert [json.loads(entry["Input"])["n"] for entry in failed] == [i["n"] for i in items if i["fail"]]
+    assert {entry["Status"] for entry in failed} == {"FAILED"}
+    done = [i for i in items if not i["fail"]]
+    if transformation == "NONE":
+        entries = values(succeeded_files)
+        assert [json.loads(entry["Input"])["n"] for entry in entries] == [i["n"] for i in done]
+        assert [json.loads(entry["Output"]) for entry in entries] == [i["out"] for i in done]
+    elif transformation == "COMPACT":
+        assert values(succeeded_files) == [i["out"] for i in done]
+    else:
+        expected = [v for i in done for v in (i["out"] if isinstance(i["out"], list) else [i["out"]])]
+        assert values(succeeded_files) == expected

@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
 import re
 from collections import Counter
@@ -34,8 +35,14 @@ def _fail(message: str) -> StatesError:
     return StatesError(errors.ITEM_READER_FAILED, message)
 
 
-def _lines(body: Any, where: str) -> Iterator[str]:
-    """Decode an S3 body as UTF-8 text, line by line, without holding the whole object."""
+def _line_blocks(body: Any, where: str) -> Iterator[tuple[list[str], bool, bool]]:
+    """Decode an S3 body as UTF-8 text without holding the whole object, a chunk's lines at a time: each block is
+    (its lines without their newline, whether they ended with one, whether its text holds no double quote, no
+    backslash and no CR). Only the last line of the object may end without a newline, and it comes alone.
+
+    A chunk at a time, so that the lines of a plain CSV chunk (most CSV files) are split in one pass over the chunk,
+    not each through a chain of generators.
+    """
     decoder = codecs.getincrementaldecoder("utf-8")()
     pending = ""
     line_no = 0
@@ -46,13 +53,26 @@ def _lines(body: Any, where: str) -> Iterator[str]:
             # err.start is where the bad byte sits in this chunk: count the lines before it.
             near = line_no + pending.count("\n") + chunk[: max(0, err.start)].count(b"\n") + 1
             raise _fail(f"{where}: not valid UTF-8 near line {near}: {err.reason}") from None
-        *complete, pending = pending.split("\n")
-        for line in complete:
-            line_no += 1
-            yield line + "\n"
+        end = pending.rfind("\n")
+        if end < 0:
+            continue
+        text, pending = pending[:end], pending[end + 1:]
+        lines = text.split("\n")
+        line_no += len(lines)
+        yield lines, True, '"' not in text and "\\" not in text and "\r" not in text
     pending += decoder.decode(b"", final=True)
     if pending:
-        yield pending
+        yield [pending], False, '"' not in pending and "\\" not in pending and "\r" not in pending
+
+
+def _lines(body: Any, where: str) -> Iterator[str]:
+    """Decode an S3 body as UTF-8 text, line by line (each with its newline), without holding the whole object."""
+    for lines, terminated, _ in _line_blocks(body, where):
+        if terminated:
+            for line in lines:
+                yield line + "\n"
+        else:
+            yield from lines
 
 
 class _CsvDialect:
@@ -65,28 +85,49 @@ class _CsvDialect:
     """
 
     _QUOTED = re.compile(r'"((?:[^"\\]|""|\\[\s\S])*+)"')  # possessive: a doubled quote never closes
+    _CLOSING = re.compile(r'(?:[^"\\]|""|\\[\s\S])*+"')  # _QUOTED after its opening quote
     _UNESCAPE = re.compile(r'""|\\([\s\S])')
 
     def __init__(self, delimiter: str) -> None:
         self.delimiter = delimiter
         self._plain = re.compile(r'(?:[^' + re.escape(delimiter) + r'\\]|\\[\s\S])*+\\?')
 
-    def records(self, lines: Iterator[str]) -> Iterator[list[str]]:
-        """One list of fields per record; a record goes on over newlines inside double quotes."""
-        pending = ""
-        for line in lines:
-            pending += line
-            text = pending[:-1].removesuffix("\r") if pending.endswith("\n") else pending
-            if not text:
-                pending = ""
-                continue  # a blank line is not a record
-            fields = self.split(text)
-            if fields is None:
-                continue  # inside a quoted field: the newline is part of it
-            pending = ""
-            yield fields
-        if pending:
-            yield self.split(pending, final=True) or []
+    def record_blocks(self, blocks: Iterator[tuple[list[str], bool, bool]]) -> Iterator[list[list[str]]]:
+        """The records of ``_line_blocks``, one list of fields per record, a list of records per block; a record
+        goes on over newlines inside double quotes, and a blank line is not a record.
+
+        A record inside a quoted field is kept as its lines, and split again only once a line could close the
+        field (``_CLOSING`` matches it): the position after a newline inside a quoted field is where a token of
+        ``_QUOTED`` starts, so ``_QUOTED`` scans the new line as ``_CLOSING`` does. Splitting the whole record at
+        each of its lines took time in the square of its number of lines.
+        """
+        delimiter = self.delimiter
+        parts: list[str] = []  # the lines so far of a record inside a quoted field, each with its newline
+        for lines, terminated, plain in blocks:
+            if plain and terminated and not parts:
+                yield [line.split(delimiter) for line in lines if line]
+                continue
+            records = []
+            for line in lines:
+                text = line.removesuffix("\r") if terminated else line
+                if parts:
+                    parts.append(line + "\n" if terminated else line)
+                    if self._CLOSING.match(text) is None:
+                        continue  # still inside the quoted field: the newline is part of it
+                    pending = "".join(parts)
+                    text = pending[:-1].removesuffix("\r") if terminated else pending
+                elif not text:
+                    continue  # a blank line is not a record
+                fields = self.split(text)
+                if fields is None:
+                    if not parts:
+                        parts.append(line + "\n" if terminated else line)
+                    continue  # inside a quoted field: the newline is part of it
+                parts = []
+                records.append(fields)
+            yield records
+        if parts:
+            yield [self.split("".join(parts), final=True) or []]
 
     def split(self, text: str, final: bool = False) -> list[str] | None:
         """The fields of one record, or None while a quoted field is still open (unless ``final``)."""
@@ -124,25 +165,37 @@ def _csv_items(body: Any, config: dict[str, Any], where: str, ragged: str) -> It
     delimiter = DELIMITERS.get(config.get("CSVDelimiter", "COMMA"))
     if delimiter is None:
         raise _fail(f"{where}: CSVDelimiter must be one of {sorted(DELIMITERS)}")
-    reader = _CsvDialect(delimiter).records(_lines(body, where))
+    blocks = _CsvDialect(delimiter).record_blocks(_line_blocks(body, where))
     location = config.get("CSVHeaderLocation", "FIRST_ROW")
+    first: list[list[str]] = []
     if location == "GIVEN":
         headers = config.get("CSVHeaders")
         if not isinstance(headers, list) or not headers:
             raise _fail(f"{where}: CSVHeaderLocation GIVEN needs CSVHeaders")
+        row_no = 1
     else:
-        headers = next(reader, None)
-        if headers is None:
+        for first in blocks:  # the header is the first record, the rest of its block rows
+            if first:
+                break
+        else:
             return
+        headers, first = first[0], first[1:]
+        row_no = 2
     width = len(headers)
-    for row_no, row in enumerate(reader, start=2 if location != "GIVEN" else 1):
-        if len(row) != width:
-            # Developer Guide, example-csv-parse-dist-map: missing fields are empty strings, extra fields are
-            # skipped ("pad"); RuntimeConfig.csv_ragged_rows = "error" fails the read instead.
-            if ragged == "error":
-                raise _fail(f"{where}: record {row_no} has {len(row)} fields, the header has {width}")
-            row = (row + [""] * width)[:width]
-        yield dict(zip(headers, row, strict=True))
+    for block in itertools.chain([first], blocks):
+        if set(map(len, block)) <= {width}:  # no ragged row: a block's items in one pass
+            yield from [dict(zip(headers, row, strict=False)) for row in block]  # widths checked above
+            row_no += len(block)
+            continue
+        for row in block:
+            if len(row) != width:
+                # Developer Guide, example-csv-parse-dist-map: missing fields are empty strings, extra fields are
+                # skipped ("pad"); RuntimeConfig.csv_ragged_rows = "error" fails the read instead.
+                if ragged == "error":
+                    raise _fail(f"{where}: record {row_no} has {len(row)} fields, the header has {width}")
+                row = (row + [""] * width)[:width]
+            yield dict(zip(headers, row, strict=True))
+            row_no += 1
 
 
 def _jsonl_items(body: Any, where: str) -> Iterator[Any]:

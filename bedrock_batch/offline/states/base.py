@@ -85,7 +85,8 @@ def set_states(bindings: dict[str, Any], **values: Any) -> None:
 def set_context(bindings: dict[str, Any], name: str, value: Any = None) -> None:
     """Set (or, with None, remove) one field of ``$states.context`` in new objects, for the reason above."""
     states = bindings["states"]
-    context = {k: v for k, v in states["context"].items() if k != name}
+    context = states["context"].copy()  # a dict copy and a pop: the dictcomp's order, in C
+    context.pop(name, None)
     if value is not None:
         context[name] = value
     bindings["states"] = {**states, "context": context}
