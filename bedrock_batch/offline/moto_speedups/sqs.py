@@ -19,6 +19,20 @@
   received, near the front) and the search stops at the message holding the handle, removed in place. moto
   removes every message that ever had the handle; a handle is 185 random letters given to one message on one
   receive, so that message is the only one.
+* SQS: ReceiveMessage walks ``queue.messages``, a list of every visible message of the queue built anew for each
+  call, and stops after the ten it returns: draining a queue of n messages, ten a call, costs n squared (a fifth of
+  draining 20,000 dead letters). Here, while moto's own ReceiveMessage runs in this thread, the queue answers
+  ``messages`` with the same messages found as the walk goes (the queue's messages as they were when asked, each
+  kept if visible and not delayed at the time asked, the test of the list): the walk changes no other message's
+  visibility or delay than the one it is at, so it meets the same messages in the same order. Its length and truth
+  (what ``wait_for_messages`` asks) are the list's.
+* SQS: each message received gets a new receipt handle, 185 letters each drawn by ``random.choice`` from moto's
+  seeded random (``generate_receipt_handle``): a tenth of a drain's time. ``choice`` of 26 letters is
+  ``getrandbits(5)`` (the top five bits of one 32-bit output of the generator) until it is below 26; here the
+  outputs are drawn 32 bits apiece in one ``getrandbits`` call, as many as letters still wanted (each gives at most
+  one), and the top five bits of each turned into a letter or dropped: the same outputs of the generator, the same
+  letters, and the generator left where moto leaves it. Patched only if it gives moto's handles and leaves the
+  generator in moto's state from a few seeds, checked when patching.
 """
 
 from __future__ import annotations
@@ -31,7 +45,8 @@ from .patching import set_attribute as _set
 
 
 def patch(sqs_models: Any) -> None:
-    """Queue counts and retention, SendMessage's attributes, DeleteMessage's search (moto.sqs.models)."""
+    """Queue counts and retention, SendMessage's attributes, ReceiveMessage's walk and receipt handles,
+    DeleteMessage's search (moto.sqs.models)."""
     _patch_sqs(sqs_models)
 
 
@@ -63,7 +78,8 @@ def _patch_sqs(sqs_models: Any) -> None:
 
     _patch_sqs_delete(sqs_models)
     _patch_sqs_send(sqs_models)
-    _set(queue_cls, "messages", property(messages))
+    _patch_receipt_handles(sqs_models)
+    _set(queue_cls, "messages", property(_lazy_while_receiving(sqs_models, messages)))
     _set(queue_cls, "approximate_number_of_messages_delayed", property(delayed))
     _set(queue_cls, "approximate_number_of_messages_not_visible", property(not_visible))
     _set(backend_cls, "is_message_valid_based_on_retention_period", retained)
@@ -123,3 +139,88 @@ def _patch_sqs_delete(sqs_models: Any) -> None:
         del messages[index]
 
     _set(queue_cls, "delete_message", delete_message)
+
+
+class _Visible:
+    """A queue's visible messages (``Queue.messages``) found as they are iterated over; ``messages``: the queue's
+    messages when asked, ``now``: the clock then."""
+
+    def __init__(self, messages: list[Any], now: float) -> None:
+        self._messages, self._now = messages, now
+
+    def __iter__(self) -> Any:
+        now = self._now
+        return (m for m in self._messages if now > m.visible_at and not now < m.delayed_until)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:
+        return any(True for _ in self)
+
+
+def _lazy_while_receiving(sqs_models: Any, messages: Any) -> Any:
+    """``messages`` (the property's getter), answered by a ``_Visible`` while moto's own ReceiveMessage runs in
+    this thread on that queue (module docstring); moto's receive_message patched to say so."""
+    backend_cls = sqs_models.SQSBackend
+    own = backend_cls.__dict__.get("receive_message")
+    source = inspect.getsource(own) if own is not None else ""
+    if own is None or source.count("in queue.messages") != 1 or "for message in queue.messages:" not in source:
+        return messages
+    receiving = threading.local()  # the queues this thread is receiving from
+
+    def visible(self: Any) -> Any:
+        if any(queue is self for queue in getattr(receiving, "queues", ())):
+            return _Visible(self._messages.copy(), sqs_models.unix_time_millis())
+        return messages(self)
+
+    def receive_message(self: Any, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        queue = self.get_queue(queue_name)  # moto's receive_message starts with it: the same QueueDoesNotExist
+        queues = receiving.__dict__.setdefault("queues", [])
+        queues.append(queue)
+        try:
+            return own(self, queue_name, *args, **kwargs)
+        finally:
+            queues.pop()
+
+    _set(backend_cls, "receive_message", receive_message)
+    return visible
+
+
+_LETTERS = bytes((b >> 3) + ord("a") if b >> 3 < 26 else 0 for b in range(256))  # top five bits -> letter
+_NOT_LETTERS = bytes(range(26 << 3, 256))  # top five bits 26 to 31: choice draws again
+
+
+def _receipt_handle(rng: Any, length: int = 185) -> str:
+    """``"".join(rng.choice(ascii_lowercase) for _ in range(length))`` from the same outputs of ``rng``."""
+    letters = b""
+    while (wanted := length - len(letters)) > 0:
+        outputs = rng.getrandbits(32 * wanted).to_bytes(4 * wanted, "little")  # output i: bytes 4i..4i+3
+        letters += outputs[3::4].translate(_LETTERS, _NOT_LETTERS)
+    return letters.decode("ascii")
+
+
+def _patch_receipt_handles(sqs_models: Any) -> None:
+    import random
+    import string
+
+    from moto.sqs import utils
+
+    own = utils.__dict__.get("generate_receipt_handle")
+    rng = utils.__dict__.get("random")
+    if own is None or sqs_models.__dict__.get("generate_receipt_handle") is not own or not isinstance(
+            rng, random.Random) or "random.choice(string.ascii_lowercase) for x in range(length)" not in \
+            inspect.getsource(own) or "length = 185" not in inspect.getsource(own):
+        return
+    for seed in (0, 1, 2, 12345):  # the same handles and the generator left in the same state, or moto's own
+        theirs, ours = type(rng)(seed), type(rng)(seed)
+        for _ in range(8):
+            if _receipt_handle(ours) != "".join(theirs.choice(string.ascii_lowercase) for _ in range(185)):
+                return
+        if ours.getstate() != theirs.getstate():
+            return
+
+    def generate_receipt_handle() -> str:
+        return _receipt_handle(utils.random)
+
+    _set(sqs_models, "generate_receipt_handle", generate_receipt_handle)
