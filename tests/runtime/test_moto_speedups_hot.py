@@ -154,3 +154,85 @@ def test_a_receive_walks_only_as_far_as_it_needs_when_patched(monkeypatch):
     answers = _both_ways(monkeypatch, scenario)
     assert answers["patched"][:2] == answers["moto"][:2] == (["m0"], 200)
     assert answers["moto"][2] >= 200 and answers["patched"][2] <= 3
+
+
+# --- moto's random identifiers (moto_speedups.draws) ---------------------------------------------------------------
+
+@pytest.mark.parametrize("pool", [string.ascii_lowercase, string.ascii_letters + string.digits, string.ascii_letters,
+                                  "0123456789abcdef", "a", "ab", "abc", "".join(map(chr, range(128))),
+                                  "".join(chr(32 + i % 95) for i in range(255))])
+def test_choices_are_the_characters_random_choice_draws(pool):
+    """``draws.choices`` is ``"".join(rng.choice(pool) for _ in range(length))``: the same characters from the same
+    generator outputs (rejections included), the generator left in the same state; moto's own generator class too."""
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    from bedrock_batch.offline.moto_speedups.draws import choices
+
+    for make in (random.Random, MotoRandom):
+        for seed in (0, 3, 2**33 + 1):
+            theirs, ours = make(seed), make(seed)
+            for length in (20, 52, 0, 1, 185, -3, 700):
+                assert choices(ours, pool, length) == "".join(theirs.choice(pool) for _ in range(length))
+                assert ours.getstate() == theirs.getstate()
+
+
+def _id_answers() -> list:
+    """Identifiers a seeded moto draws (request ids of every JSON and query response, message ids, receipt handles,
+    S3 version and request ids ...), call after call, and the generator's next draw."""
+    from moto.moto_api._internal import mock_random
+
+    mock_random.seed(42)
+    answers: list = []
+    sqs, ddb, s3 = (boto3.client(name, region_name="us-east-1") for name in ("sqs", "dynamodb", "s3"))
+    url = sqs.create_queue(QueueName="ids")["QueueUrl"]
+    for i in range(3):
+        sent = sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
+        answers.append((sent["MessageId"], sent["ResponseMetadata"]["RequestId"]))
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+    answers.append([(m["MessageId"], m["ReceiptHandle"]) for m in got["Messages"]])
+    answers.append(got["ResponseMetadata"]["RequestId"])
+    ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST")
+    for _ in range(3):
+        answer = ddb.update_item(TableName="t", Key={"pk": {"S": "k"}}, UpdateExpression="ADD n :one",
+                                 ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="ALL_NEW")
+        answers.append((answer["Attributes"], answer["ResponseMetadata"]["RequestId"]))
+    s3.create_bucket(Bucket="ids-bucket")
+    s3.put_bucket_versioning(Bucket="ids-bucket", VersioningConfiguration={"Status": "Enabled"})
+    for i in range(2):
+        put = s3.put_object(Bucket="ids-bucket", Key="k", Body=b"x" * i)
+        answers.append((put["VersionId"], put["ResponseMetadata"]["RequestId"], put["ETag"]))
+    answers.append(s3.list_objects_v2(Bucket="ids-bucket")["ResponseMetadata"]["RequestId"])
+    answers.append(mock_random.getrandbits(64))
+    return answers
+
+
+def test_seeded_identifiers_are_moto_own_draws(monkeypatch):
+    """Every identifier a seeded moto gives, and its generator's state after them, are the same with the patches
+    (moto_speedups.draws: MotoRandom.get_random_string and get_random_hex)."""
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    def patched():
+        for name in ("get_random_string", "get_random_hex"):
+            assert MotoRandom.__dict__[name].__module__ == moto_speedups.draws.__name__
+
+    answers = _both_ways(monkeypatch, _id_answers, patched)
+    assert answers["patched"] == answers["moto"]
+    assert len({answer[1] for answer in answers["moto"][:3]}) == 3  # request ids differ from call to call
+
+
+def test_a_generator_that_draws_otherwise_keeps_moto_methods(monkeypatch):
+    """If ``choice`` drew otherwise than the batched draw (here: a subclass whose ``getrandbits`` is not the
+    Mersenne Twister's), ``draws.patch`` leaves moto's methods in place."""
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    from bedrock_batch.offline.moto_speedups import draws, patching
+
+    class Other(MotoRandom):
+        def getrandbits(self, k):
+            return super().getrandbits(k) ^ ((1 << k) - 1)  # every bit flipped
+
+    before = len(patching.originals)
+    draws.patch(Other)
+    assert len(patching.originals) == before and "get_random_string" not in Other.__dict__

@@ -27,20 +27,19 @@
   visibility or delay than the one it is at, so it meets the same messages in the same order. Its length and truth
   (what ``wait_for_messages`` asks) are the list's.
 * SQS: each message received gets a new receipt handle, 185 letters each drawn by ``random.choice`` from moto's
-  seeded random (``generate_receipt_handle``): a tenth of a drain's time. ``choice`` of 26 letters is
-  ``getrandbits(5)`` (the top five bits of one 32-bit output of the generator) until it is below 26; here the
-  outputs are drawn 32 bits apiece in one ``getrandbits`` call, as many as letters still wanted (each gives at most
-  one), and the top five bits of each turned into a letter or dropped: the same outputs of the generator, the same
-  letters, and the generator left where moto leaves it. Patched only if it gives moto's handles and leaves the
-  generator in moto's state from a few seeds, checked when patching.
+  seeded random (``generate_receipt_handle``): a tenth of a drain's time. Here they are drawn as
+  ``moto_speedups.draws`` draws: the same outputs of the generator, the same letters, the generator left where
+  moto leaves it (checked from a few seeds when patching).
 """
 
 from __future__ import annotations
 
 import inspect
+import string
 import threading
 from typing import Any
 
+from .draws import choices, same_draws
 from .patching import set_attribute as _set
 
 
@@ -187,22 +186,13 @@ def _lazy_while_receiving(sqs_models: Any, messages: Any) -> Any:
     return visible
 
 
-_LETTERS = bytes((b >> 3) + ord("a") if b >> 3 < 26 else 0 for b in range(256))  # top five bits -> letter
-_NOT_LETTERS = bytes(range(26 << 3, 256))  # top five bits 26 to 31: choice draws again
-
-
 def _receipt_handle(rng: Any, length: int = 185) -> str:
     """``"".join(rng.choice(ascii_lowercase) for _ in range(length))`` from the same outputs of ``rng``."""
-    letters = b""
-    while (wanted := length - len(letters)) > 0:
-        outputs = rng.getrandbits(32 * wanted).to_bytes(4 * wanted, "little")  # output i: bytes 4i..4i+3
-        letters += outputs[3::4].translate(_LETTERS, _NOT_LETTERS)
-    return letters.decode("ascii")
+    return choices(rng, string.ascii_lowercase, length)
 
 
 def _patch_receipt_handles(sqs_models: Any) -> None:
     import random
-    import string
 
     from moto.sqs import utils
 
@@ -212,13 +202,11 @@ def _patch_receipt_handles(sqs_models: Any) -> None:
             rng, random.Random) or "random.choice(string.ascii_lowercase) for x in range(length)" not in \
             inspect.getsource(own) or "length = 185" not in inspect.getsource(own):
         return
-    for seed in (0, 1, 2, 12345):  # the same handles and the generator left in the same state, or moto's own
-        theirs, ours = type(rng)(seed), type(rng)(seed)
-        for _ in range(8):
-            if _receipt_handle(ours) != "".join(theirs.choice(string.ascii_lowercase) for _ in range(185)):
-                return
-        if ours.getstate() != theirs.getstate():
-            return
+    def own_handle(rng: Any) -> str:  # moto's generate_receipt_handle, from a generator of its own
+        return "".join(rng.choice(string.ascii_lowercase) for _ in range(185))
+
+    if not same_draws(type(rng), own_handle, _receipt_handle, [()] * 8):
+        return  # not the same handles, or the generator not left in the same state: moto's own
 
     def generate_receipt_handle() -> str:
         return _receipt_handle(utils.random)
