@@ -236,3 +236,122 @@ def test_a_generator_that_draws_otherwise_keeps_moto_methods(monkeypatch):
     before = len(patching.originals)
     draws.patch(Other)
     assert len(patching.originals) == before and "get_random_string" not in Other.__dict__
+
+
+# --- moto's response serializer (moto_speedups.responses) ---------------------------------------------------------
+
+def _tried(picker, context) -> list:
+    """The keys ``picker`` tries, all of them, or the error asking for all of them raises."""
+    try:
+        return list(picker.get_possible_keys(context))
+    except Exception as err:  # (moto asks lazily: it may stop before the provider that raises)
+        return [type(err).__name__]
+
+
+def _member_aliases(services) -> list:
+    """For every member of every structure reachable from the operations' outputs: the keys the serializer's picker
+    tries on a dict result, asked twice (the second time from what the first kept, when patched)."""
+    import botocore.session
+    from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
+
+    picker = XFormedAttributePicker()
+    answers: list = []
+    for service in services:
+        model = botocore.session.get_session().get_service_model(service)
+        seen: set = set()
+        stack = [model.operation_model(name).output_shape for name in model.operation_names]
+        while stack:
+            shape = stack.pop()
+            if shape is None or shape.name in seen:  # (botocore makes a new object for each use of a shape)
+                continue
+            seen.add(shape.name)
+            children = {"structure": lambda s: list(s.members.items()), "list": lambda s: [("member", s.member)],
+                        "map": lambda s: [("key", s.key), ("value", s.value)]}.get(shape.type_name, lambda s: [])
+            for key, member in children(shape):
+                if shape.type_name == "structure":
+                    member.parent = shape  # as the serializer sets it
+                    for obj in ({}, {key: 1}):
+                        context = AttributePickerContext(obj=obj, key=key, shape=member)
+                        answers.append((service, shape.name, key, [_tried(picker, context) for _ in range(2)]))
+                stack.append(member)
+    return answers
+
+
+def test_serializer_aliases_are_moto_own_for_every_member(monkeypatch):
+    """The keys tried for each member of every output structure of SQS, DynamoDB, Step Functions, Lambda and S3, in
+    order, are moto's own (moto_speedups.responses)."""
+    from moto.core import serialize
+
+    def patched():
+        assert serialize.AttributePicker.__dict__["get_possible_keys"].__module__ == moto_speedups.responses.__name__
+
+    answers = _both_ways(monkeypatch, lambda: _member_aliases(["sqs", "dynamodb", "stepfunctions", "lambda", "s3"]),
+                         patched)
+    assert answers["patched"] == answers["moto"] and len(answers["moto"]) > 1000
+    assert any(len(tried[0]) > 2 for *_, tried in answers["moto"])  # members with aliases besides their own name
+
+
+_VOLATILE = {"RequestId", "HTTPHeaders", "RetryAttempts", "SentTimestamp", "ApproximateFirstReceiveTimestamp",
+             "creationDate", "CreationDateTime", "LastModified", "startDate", "stopDate", "updateDate",
+             "LastUpdateDateTime", "ReceiptHandle", "CreatedTimestamp", "LastModifiedTimestamp"}
+
+
+def _stable(value):
+    if isinstance(value, dict):
+        return {k: _stable(v) for k, v in value.items() if k not in _VOLATILE}
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
+    return value
+
+
+def _serialized_answers() -> list:
+    """Responses of SQS, DynamoDB and Step Functions calls that serialize nested dict results (messages with
+    attributes of each kind, items with maps, lists and sets, a table description), errors included."""
+    from moto.moto_api._internal import mock_random
+
+    mock_random.seed(5)  # the same message ids
+    sqs, ddb, sfn = (boto3.client(name, region_name="us-east-1") for name in ("sqs", "dynamodb", "stepfunctions"))
+    answers: list = []
+
+    def call(method, **kwargs):
+        try:
+            answers.append(_stable(method(**kwargs)))
+        except method.__self__.exceptions.ClientError as err:
+            answers.append(_stable(err.response))
+
+    url = sqs.create_queue(QueueName="s", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="b", MessageAttributes={
+        "s": {"DataType": "String", "StringValue": "v"}, "n": {"DataType": "Number", "StringValue": "1.5"},
+        "b": {"DataType": "Binary", "BinaryValue": b"\x00\x01"},
+        "c": {"DataType": "String.custom", "StringValue": "x"}})
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "1", "MessageBody": "c"}, {"Id": "2", "MessageBody": "d"}])
+    call(sqs.receive_message, QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"],
+         MessageAttributeNames=["All"])
+    call(sqs.receive_message, QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["s", "b"])
+    call(sqs.get_queue_attributes, QueueUrl=url, AttributeNames=["All"])
+    call(sqs.delete_message_batch, QueueUrl=url, Entries=[{"Id": "x", "ReceiptHandle": "nope"}])
+    call(sqs.list_queues)
+    call(ddb.create_table, TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    call(ddb.put_item, TableName="t", Item={"pk": {"S": "a"}, "m": {"M": {"l": {"L": [{"N": "1"}, {"SS": ["x"]}]}}},
+                                            "b": {"B": b"\x02"}, "bs": {"BS": [b"\x03"]}, "t": {"BOOL": True},
+                                            "z": {"NULL": True}})
+    call(ddb.update_item, TableName="t", Key={"pk": {"S": "a"}}, UpdateExpression="ADD n :one SET m.l[0] = :two",
+         ExpressionAttributeValues={":one": {"N": "1"}, ":two": {"N": "2"}}, ReturnValues="ALL_NEW")
+    call(ddb.get_item, TableName="t", Key={"pk": {"S": "a"}})
+    call(ddb.query, TableName="t", KeyConditionExpression="pk = :a", ExpressionAttributeValues={":a": {"S": "a"}})
+    call(ddb.describe_table, TableName="t")
+    call(ddb.update_item, TableName="t", Key={"pk": {"S": "a"}}, UpdateExpression="SET x = :x",
+         ConditionExpression="attribute_not_exists(pk)", ExpressionAttributeValues={":x": {"N": "1"}},
+         ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    call(sfn.list_state_machines)
+    call(sfn.describe_state_machine, stateMachineArn="arn:aws:states:us-east-1:123456789012:stateMachine:none")
+    return answers
+
+
+def test_serialized_responses_are_moto_own(monkeypatch):
+    """SQS, DynamoDB and Step Functions responses (nested dict results, errors) are the same with the patches
+    (moto_speedups.responses)."""
+    answers = _both_ways(monkeypatch, _serialized_answers)
+    assert answers["patched"] == answers["moto"]
+    assert answers["moto"][0]["Messages"][0]["MessageAttributes"]["b"]["BinaryValue"] == b"\x00\x01"

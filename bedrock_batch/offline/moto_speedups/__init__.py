@@ -13,6 +13,7 @@ The patches, by service (each module says what it changes and why):
 * ``s3``: object values on disk past the key buffer size (a file each, open only while used), ranged GetObjects
   that read only their range, multipart uploads completed and objects copied file to file, not through memory.
 * ``instances``: no list of every model instance ever made (S3 objects, DynamoDB items, SQS messages ...).
+* ``responses``: the serializer's alias lookups for a plain dict result answered once per member and shape.
 * ``draws``: moto's random identifiers (request ids, receipt handles) drawn from its seeded generator in one call
   each, not one per character: the same draws, the same identifiers.
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 import importlib.metadata
 import warnings
 
-from . import dispatch, draws, dynamodb, instances, patching, s3, sqs
+from . import dispatch, draws, dynamodb, instances, patching, responses, s3, sqs
 
 CHECKED_MOTO_VERSIONS = ("5.2.5",)
 
@@ -67,6 +68,7 @@ def install() -> bool:
     s3.patch(s3_models, S3Response)
     instances.patch(BaseModel, s3_models.FakeKey)
     draws.patch(MotoRandom)
+    responses.patch()
     return bool(patching.originals)
 
 
