@@ -3,7 +3,7 @@
 moto serializes a response by picking each member of the operation's output shape out of the result
 (``AttributePicker``): for every member of every structure (ten received SQS messages: about 150 members; an
 UpdateItem: about 10) it makes six alias providers and asks each whether the member has an alias
-(``get_possible_keys``): a fifth of moto's time for an SQS ReceiveMessage, a tenth for an UpdateItem. When the
+(``get_possible_keys``): under cProfile, 14% of moto's time draining SQS messages ten at a time. When the
 result is a plain ``dict`` (what the SQS and DynamoDB handlers return, every structure inside included), the
 providers' answers depend only on the member's name and shape and the shape's parent (set by the serializer just
 before): a dict has no ``Meta`` (``ExplicitAlias``), its class is ``dict`` (``ClassPrefixAlias``), and the rest

@@ -20,12 +20,14 @@
   removes every message that ever had the handle; a handle is 185 random letters given to one message on one
   receive, so that message is the only one.
 * SQS: ReceiveMessage walks ``queue.messages``, a list of every visible message of the queue built anew for each
-  call, and stops after the ten it returns: draining a queue of n messages, ten a call, costs n squared (a fifth of
-  draining 20,000 dead letters). Here, while moto's own ReceiveMessage runs in this thread, the queue answers
-  ``messages`` with the same messages found as the walk goes (the queue's messages as they were when asked, each
-  kept if visible and not delayed at the time asked, the test of the list): the walk changes no other message's
-  visibility or delay than the one it is at, so it meets the same messages in the same order. Its length and truth
-  (what ``wait_for_messages`` asks) are the list's.
+  call (two clock comparisons per message, in Python), and stops after the ten it returns: draining a queue of n
+  messages ten at a time makes n squared / 20 of those tests. Here, while moto's own ReceiveMessage runs in this
+  thread, the queue answers ``messages`` with the same messages found as the walk goes: a copy of the list of the
+  queue's messages taken when asked (one C-level copy), each kept if visible and not delayed at the clock read then,
+  the list's test, made only as far as the walk goes. The walk changes no other message's visibility or delay than
+  the one it is at, so it meets the same messages in the same order. Its length and truth (what
+  ``wait_for_messages`` asks) are the list's. Draining 20,000 dead letters as ``demo.dead_letter_messages`` does went
+  from 8.1 to 5.9 s with this, the receipt handles below and ``moto_speedups.responses``.
 * SQS: each message received gets a new receipt handle, 185 letters each drawn by ``random.choice`` from moto's
   seeded random (``generate_receipt_handle``): a tenth of a drain's time. Here they are drawn as
   ``moto_speedups.draws`` draws: the same outputs of the generator, the same letters, the generator left where
