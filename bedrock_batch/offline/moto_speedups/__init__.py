@@ -13,6 +13,9 @@ The patches, by service (each module says what it changes and why):
 * ``s3``: object values on disk past the key buffer size (a file each, open only while used), ranged GetObjects
   that read only their range, multipart uploads completed and objects copied file to file, not through memory.
 * ``instances``: no list of every model instance ever made (S3 objects, DynamoDB items, SQS messages ...).
+* ``responses``: the serializer's alias lookups for a plain dict result answered once per member and shape.
+* ``draws``: moto's random identifiers (request ids, receipt handles) drawn from its seeded generator in one call
+  each, not one per character: the same draws, the same identifiers.
 
 moto has no setting for any of this (``moto.settings`` and its ``MOTO_*`` variables: none touches SQS counting
 or DynamoDB Scan), and the runtime needs moto in process, so this is the one place that patches a dependency's
@@ -27,7 +30,7 @@ from __future__ import annotations
 import importlib.metadata
 import warnings
 
-from . import dispatch, dynamodb, instances, patching, s3, sqs
+from . import dispatch, draws, dynamodb, instances, patching, responses, s3, sqs
 
 CHECKED_MOTO_VERSIONS = ("5.2.5",)
 
@@ -49,6 +52,7 @@ def install() -> bool:
         from moto.core.common_models import BaseModel
         from moto.core.request import Request
         from moto.dynamodb.models.table import Table
+        from moto.moto_api._internal.moto_random import MotoRandom
         from moto.s3 import models as s3_models
         from moto.s3.responses import S3Response
         from moto.sqs import models as sqs_models
@@ -63,6 +67,8 @@ def install() -> bool:
     dispatch.patch(Request)
     s3.patch(s3_models, S3Response)
     instances.patch(BaseModel, s3_models.FakeKey)
+    draws.patch(MotoRandom)
+    responses.patch()
     return bool(patching.originals)
 
 
