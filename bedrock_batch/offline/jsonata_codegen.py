@@ -297,6 +297,18 @@ class _Writer:
     def emit(self, depth: int, line: str) -> None:
         self.lines.append("    " * depth + line)
 
+    def _located(self, depth: int, locate: str, *lines: str) -> None:
+        """``lines`` in a ``try`` whose JSONata error gets the call's position (``locate``) before it goes on; a line
+        ending with ``:`` opens a block of the one line after it."""
+        self.emit(depth, "try:")
+        inner = depth + 1
+        for line in lines:
+            self.emit(inner, line)
+            inner = depth + 2 if line.endswith(":") else depth + 1
+        self.emit(depth, "except JException as error:")
+        self.emit(depth + 1, f"{locate}(error)")
+        self.emit(depth + 1, "raise")
+
     def write(self, expr: Any, env: str, depth: int) -> str:
         """Emits the statements computing ``expr``'s value in environment ``env``; returns a local or global name
         holding it (a global only for a literal: never assigned)."""
@@ -420,37 +432,22 @@ class _Writer:
         t, shared, invoke = self.temp(), self.temp(), self.temp()
         locate = self.value(call.locate)
         key, reshape = self.temp(), self.temp()
+        native_result = (f"if {t}.__class__ not in _INERT and not ({t}.__class__ is int and -_EXACT < {t} < _EXACT):",
+                         f"{t} = {self.value(call.finish)}({t}, input, {env})")
         self.emit(depth, f"{shared} = {self.value(call.shared)}")
         self.emit(depth, f"if {proc} is {shared}[0] and ({shared}[1] is None or ({key} := {types}) in {shared}[1]):")
-        self.emit(depth + 1, "try:")
-        self.emit(depth + 2, f"{t} = {shared}[2]({''.join(a + ', ' for a in args)}*{shared}[3])")
-        self.emit(depth + 2, f"if {t}.__class__ not in _INERT and not ({t}.__class__ is int "
-                             f"and -_EXACT < {t} < _EXACT):")
-        self.emit(depth + 3, f"{t} = {self.value(call.finish)}({t}, input, {env})")
-        self.emit(depth + 1, "except JException as error:")
-        self.emit(depth + 2, f"{locate}(error)")
-        self.emit(depth + 2, "raise")
+        self._located(depth + 1, locate, f"{t} = {shared}[2]({''.join(a + ', ' for a in args)}*{shared}[3])",
+                      *native_result)
         # (the key is set here: the first test failed on it, the site's function being this one)
         self.emit(depth, f"elif {proc} is {shared}[0] and ({reshape} := {shared}[4].get({key})) is not None:")
-        self.emit(depth + 1, "try:")
-        self.emit(depth + 2, f"{t} = {reshape}[1](*_reshaped({arg_list}, {reshape}[0]), *{reshape}[2])")
-        self.emit(depth + 2, f"if {t}.__class__ not in _INERT and not ({t}.__class__ is int "
-                             f"and -_EXACT < {t} < _EXACT):")
-        self.emit(depth + 3, f"{t} = {self.value(call.finish)}({t}, input, {env})")
-        self.emit(depth + 1, "except JException as error:")
-        self.emit(depth + 2, f"{locate}(error)")
-        self.emit(depth + 2, "raise")
+        self._located(depth + 1, locate, f"{t} = {reshape}[1](*_reshaped({arg_list}, {reshape}[0]), *{reshape}[2])",
+                      *native_result)
         self.emit(depth, f"elif ({proc}.__class__ is _Procedure and {proc}.signature is None and not _Mode.interpreted"
                          f" and ({invoke} := {proc}.body.__dict__.get('_fast_invoke')) is not None):")
-        self.emit(depth + 1, "try:")
-        self.emit(depth + 2, f"{proc}.token = {self.value(call.token)}")
-        self.emit(depth + 2, f"{proc}.position = {expr.position!r}")
-        self.emit(depth + 2, f"{t} = {invoke}({proc}.environment, {proc}.input, {arg_list}, input)")
-        self.emit(depth + 2, f"if {t}.__class__ not in _INERT:")
-        self.emit(depth + 3, f"{t} = _trampoline({t}, input, {env})")
-        self.emit(depth + 1, "except JException as error:")
-        self.emit(depth + 2, f"{locate}(error)")
-        self.emit(depth + 2, "raise")
+        self._located(depth + 1, locate, f"{proc}.token = {self.value(call.token)}",
+                      f"{proc}.position = {expr.position!r}",
+                      f"{t} = {invoke}({proc}.environment, {proc}.input, {arg_list}, input)",
+                      f"if {t}.__class__ not in _INERT:", f"{t} = _trampoline({t}, input, {env})")
         self.emit(depth, "else:")
         self.emit(depth + 1, f"{t} = {self.value(call.site)}({proc}, {arg_list}, input, {env})")
         self.emit(depth, f"if {t}.__class__ in _JLISTS:")

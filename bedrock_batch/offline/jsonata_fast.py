@@ -2038,29 +2038,24 @@ def _sift(instance: FastJsonata, arg: Any, func: Any) -> Any:
         return None
     arity = _arity(func)
     invoke = _invoke_of(instance, func)
-    result = {}
-    if invoke is not None:  # (_applier's run, written out)
+    if invoke is not None:  # (_applier's run, written out in the loop)
         parent, scope, trampoline = func.environment, func.input, instance._trampoline
-        for key, value in arg.items():
-            func_args = [value]
-            if arity >= 2:
-                func_args.append(key)
-            if arity >= 3:
-                func_args.append(arg)
-            res = invoke(parent, scope, func_args, None)
-            if res.__class__ not in _INERT:
-                res = trampoline(res, None, instance.environment)
-            if _boolize(res):
-                result[key] = value
-        return result or None
-    apply_ = _applier(instance, func)
+    else:
+        apply_ = _applier(instance, func)
+    result = {}
     for key, value in arg.items():
         func_args = [value]
         if arity >= 2:
             func_args.append(key)
         if arity >= 3:
             func_args.append(arg)
-        if _boolize(apply_(func_args)):
+        if invoke is not None:
+            res = invoke(parent, scope, func_args, None)
+            if res.__class__ not in _INERT:
+                res = trampoline(res, None, instance.environment)
+        else:
+            res = apply_(func_args)
+        if _boolize(res):
             result[key] = value
     return result or None
 
@@ -2080,27 +2075,22 @@ def _fold_left(instance: FastJsonata, sequence: Any, func: Any, init: Any) -> An
         index = 0
     count = len(sequence)
     invoke = _invoke_of(instance, func)
-    if invoke is not None:  # (_applier's run, written out)
+    if invoke is not None:  # (_applier's run, written out in the loop)
         parent, scope, trampoline = func.environment, func.input, instance._trampoline
-        while index < count:
-            args = [result, sequence[index]]
-            if arity >= 3:
-                args.append(index)
-            if arity >= 4:
-                args.append(sequence)
-            result = invoke(parent, scope, args, None)
-            if result.__class__ not in _INERT:
-                result = trampoline(result, None, instance.environment)
-            index += 1
-        return result
-    apply_ = _applier(instance, func)
+    else:
+        apply_ = _applier(instance, func)
     while index < count:
         args = [result, sequence[index]]
         if arity >= 3:
             args.append(index)
         if arity >= 4:
             args.append(sequence)
-        result = apply_(args)
+        if invoke is not None:
+            result = invoke(parent, scope, args, None)
+            if result.__class__ not in _INERT:
+                result = trampoline(result, None, instance.environment)
+        else:
+            result = apply_(args)
         index += 1
     return result
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from moto import mock_aws
 
+from bedrock_batch.offline import moto_speedups
 from bedrock_batch.offline.execution import Execution
 from bedrock_batch.offline.runtime import Runtime, RuntimeConfig
 
@@ -24,6 +25,27 @@ LIST_OBJECTS = "arn:aws:states:::s3:listObjectsV2"
 PUT_OBJECT = "arn:aws:states:::s3:putObject"
 
 _names = itertools.count(1)
+
+
+def both_ways(monkeypatch: Any, scenario: Any, patched: Any = lambda: None) -> dict[str, Any]:
+    """``scenario()``'s answers under moto's own code and under moto_speedups' patches (``patched()`` checks they are
+    in place), each on fresh moto state: the referee of every patch (same answers)."""
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                       ("AWS_DEFAULT_REGION", "us-east-1")):
+        monkeypatch.setenv(key, value)
+    answers = {}
+    try:
+        for mode in ("moto", "patched"):
+            moto_speedups.uninstall()
+            if mode == "patched":
+                assert moto_speedups.install()
+                patched()
+            with mock_aws():
+                answers[mode] = scenario()
+    finally:
+        moto_speedups.uninstall()
+        moto_speedups.install()  # as the rest of the suite runs
+    return answers
 
 
 @contextmanager

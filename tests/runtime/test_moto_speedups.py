@@ -11,6 +11,7 @@ import warnings
 
 import boto3
 import pytest
+from helpers import both_ways
 from moto import mock_aws
 
 from bedrock_batch.offline import moto_speedups
@@ -38,25 +39,6 @@ def _update(ddb, answers: list, **kwargs) -> None:
         answers.append(ddb.update_item(**kwargs).get("Attributes"))
     except ddb.exceptions.ClientError as err:
         answers.append(err.response["Error"])
-
-
-def _both_ways(monkeypatch, scenario, patched=lambda: None) -> dict:
-    """``scenario()``'s answers under moto's own code and under the patches (``patched()`` checks they are in place)."""
-    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
-        monkeypatch.setenv(key, value)
-    answers = {}
-    try:
-        for mode in ("moto", "patched"):
-            moto_speedups.uninstall()
-            if mode == "patched":
-                assert moto_speedups.install()
-                patched()
-            with mock_aws():
-                answers[mode] = scenario()
-    finally:
-        moto_speedups.uninstall()
-        moto_speedups.install()  # as the rest of the suite runs
-    return answers
 
 
 def test_install_patches_the_checked_moto_version_and_uninstall_restores_moto():
@@ -224,7 +206,7 @@ def test_dynamodb_update_expressions_parsed_once_answer_as_parsed_each_time(monk
     def patched():
         assert "cached_make" in repr(UpdateExpressionParser.__dict__["make"].__func__)
 
-    answers = _both_ways(monkeypatch, _update_answers, patched)
+    answers = both_ways(monkeypatch, _update_answers, patched)
     assert answers["patched"] == answers["moto"]
     assert sum(isinstance(a, dict) and "Code" in a for a in answers["moto"]) >= 9  # the refusals are compared too
 
@@ -279,7 +261,7 @@ def test_dynamodb_update_validation_answers_as_moto_validates(monkeypatch):
     def patched():
         assert DepthFirstTraverser.__dict__["traverse"].__module__ == moto_speedups.dynamodb.__name__
 
-    answers = _both_ways(monkeypatch, _validation_answers, patched)
+    answers = both_ways(monkeypatch, _validation_answers, patched)
     assert answers["patched"] == answers["moto"]
     refusals = [a for a in answers["moto"] if isinstance(a, dict) and "Code" in a]
     assert len(refusals) >= 20 and len(answers["moto"]) - len(refusals) >= 15  # both paths are compared
@@ -329,7 +311,7 @@ def test_dynamodb_update_checks_answer_as_moto_checks(monkeypatch):
     def patched():
         assert Validator.validate.__module__ == moto_speedups.dynamodb.__name__
 
-    answers = _both_ways(monkeypatch, _check_answers, patched)
+    answers = both_ways(monkeypatch, _check_answers, patched)
     assert answers["patched"] == answers["moto"]
     refused = ["Code" in a for a in answers["moto"][:-1]]
     assert refused[:3] == [False, True, False] and refused[6:11] == [False, True, True, False, False], refused
@@ -449,7 +431,7 @@ def test_sqs_deletes_answer_as_moto_answers_them(monkeypatch):
     def patched():
         assert Queue.__dict__["delete_message"].__module__ == moto_speedups.sqs.__name__
 
-    answers = _both_ways(monkeypatch, _delete_answers, patched)
+    answers = both_ways(monkeypatch, _delete_answers, patched)
     assert answers["patched"] == answers["moto"]
     assert {"Code": "ReceiptHandleIsInvalid"}.items() <= answers["moto"][6].items()  # the made-up handle
 
@@ -518,7 +500,7 @@ def _send_answers() -> list:
 
 
 def test_sqs_sends_answer_as_moto_answers_them(monkeypatch):
-    answers = _both_ways(monkeypatch, _send_answers)
+    answers = both_ways(monkeypatch, _send_answers)
     assert answers["patched"] == answers["moto"]
     assert sum(isinstance(a, dict) and "Code" in a for a in answers["moto"]) >= 4  # the refusals are compared too
 
@@ -871,7 +853,7 @@ def test_s3_multipart_uploads_complete_as_moto_completes_them(monkeypatch, kerne
     def patched():
         assert FakeMultipart.complete.__name__ == "complete_by_parts"
 
-    answers = _both_ways(monkeypatch, _multipart_answers, patched)
+    answers = both_ways(monkeypatch, _multipart_answers, patched)
     assert answers["patched"] == answers["moto"]
     assert answers["moto"][0]["ETag"].endswith('-3"') and "ChecksumCRC32" in answers["moto"][0]
     assert answers["moto"][-4:-1] == ["InvalidPart", "EntityTooSmall", "MalformedXML"]
@@ -986,7 +968,7 @@ def test_s3_copies_answer_as_moto_does(monkeypatch, buffer_size, kernel_copy):
     def patched():
         assert S3Backend.copy_object.__module__ == moto_speedups.s3.__name__
 
-    answers = _both_ways(monkeypatch, _copy_answers, patched)
+    answers = both_ways(monkeypatch, _copy_answers, patched)
     assert answers["patched"] == answers["moto"]
     assert answers["moto"].count("InvalidRequest") == 2 and "NoSuchKey" in answers["moto"]  # onto itself; gone
 

@@ -9,30 +9,9 @@ import string
 
 import boto3
 import pytest
-from moto import mock_aws
+from helpers import both_ways
 
 from bedrock_batch.offline import moto_speedups
-
-
-def _both_ways(monkeypatch, scenario, patched=lambda: None) -> dict:
-    """``scenario()``'s answers under moto's own code and under the patches (``patched()`` checks they are in place)."""
-    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                       ("AWS_DEFAULT_REGION", "us-east-1")):
-        monkeypatch.setenv(key, value)
-    answers = {}
-    try:
-        for mode in ("moto", "patched"):
-            moto_speedups.uninstall()
-            if mode == "patched":
-                assert moto_speedups.install()
-                patched()
-            with mock_aws():
-                answers[mode] = scenario()
-    finally:
-        moto_speedups.uninstall()
-        moto_speedups.install()  # as the rest of the suite runs
-    return answers
-
 
 # --- SQS: ReceiveMessage's walk and its receipt handles -----------------------------------------------------------
 
@@ -106,7 +85,7 @@ def test_sqs_receives_answer_as_moto_answers_them(monkeypatch):
         assert models.SQSBackend.__dict__["receive_message"].__module__ == moto_speedups.sqs.__name__
         assert models.generate_receipt_handle.__module__ == moto_speedups.sqs.__name__
 
-    answers = _both_ways(monkeypatch, _receive_answers, patched)
+    answers = both_ways(monkeypatch, _receive_answers, patched)
     assert answers["patched"] == answers["moto"]
     handles = [m["ReceiptHandle"] for answer in answers["moto"] if isinstance(answer, list) for m in answer]
     assert len(handles) >= 40 and all(len(h) == 185 and set(h) <= set(string.ascii_lowercase) for h in handles)
@@ -151,7 +130,7 @@ def test_a_receive_walks_only_as_far_as_it_needs_when_patched(monkeypatch):
         got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"]
         return [m["Body"] for m in got], len(queue._messages), Counted.reads
 
-    answers = _both_ways(monkeypatch, scenario)
+    answers = both_ways(monkeypatch, scenario)
     assert answers["patched"][:2] == answers["moto"][:2] == (["m0"], 200)
     assert answers["moto"][2] >= 200 and answers["patched"][2] <= 3
 
@@ -217,7 +196,7 @@ def test_seeded_identifiers_are_moto_own_draws(monkeypatch):
         for name in ("get_random_string", "get_random_hex"):
             assert MotoRandom.__dict__[name].__module__ == moto_speedups.draws.__name__
 
-    answers = _both_ways(monkeypatch, _id_answers, patched)
+    answers = both_ways(monkeypatch, _id_answers, patched)
     assert answers["patched"] == answers["moto"]
     assert len({answer[1] for answer in answers["moto"][:3]}) == 3  # request ids differ from call to call
 
@@ -285,7 +264,7 @@ def test_serializer_aliases_are_moto_own_for_every_member(monkeypatch):
     def patched():
         assert serialize.AttributePicker.__dict__["get_possible_keys"].__module__ == moto_speedups.responses.__name__
 
-    answers = _both_ways(monkeypatch, lambda: _member_aliases(["sqs", "dynamodb", "stepfunctions", "lambda", "s3"]),
+    answers = both_ways(monkeypatch, lambda: _member_aliases(["sqs", "dynamodb", "stepfunctions", "lambda", "s3"]),
                          patched)
     assert answers["patched"] == answers["moto"] and len(answers["moto"]) > 1000
     assert any(len(tried[0]) > 2 for *_, tried in answers["moto"])  # members with aliases besides their own name
@@ -352,6 +331,6 @@ def _serialized_answers() -> list:
 def test_serialized_responses_are_moto_own(monkeypatch):
     """SQS, DynamoDB and Step Functions responses (nested dict results, errors) are the same with the patches
     (moto_speedups.responses)."""
-    answers = _both_ways(monkeypatch, _serialized_answers)
+    answers = both_ways(monkeypatch, _serialized_answers)
     assert answers["patched"] == answers["moto"]
     assert answers["moto"][0]["Messages"][0]["MessageAttributes"]["b"]["BinaryValue"] == b"\x00\x01"
