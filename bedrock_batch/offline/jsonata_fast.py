@@ -1341,8 +1341,7 @@ class FastJsonata(Jsonata):
                         if applyto_context is NONE and sig is not None and args is not evaluated_args:
                             # the plan _validate_signature cached for these types (none for a type it does not
                             # cache, nor for a match it validates item by item)
-                            plans = sig.__dict__.get("_fast_plans")
-                            plan = None if plans is None else plans.get(tuple(map(type, evaluated_args)))
+                            plan = _cached_plan(sig, evaluated_args)
                             # (a plan that takes them in order, the missing ones None, takes them as they are at the
                             # next call: the padding gives the None)
                             as_is = plan.__class__ is int and len(evaluated_args) <= plan <= proc.nargs
@@ -1354,17 +1353,13 @@ class FastJsonata(Jsonata):
                             # are, or as the plan reshapes them (a signature's plan for a tuple of types never changes)
                             if proc is not site_proc:
                                 site_proc, site_types = proc, None if sig is None else set()
-                                fast = _FAST_NATIVES.get(proc) if proc.nargs >= count else None
-                                site_function = proc.method if fast is None else functools.partial(fast, self)
-                                site_padding = (None,) * (proc.nargs - count) if proc.nargs > count else ()
+                                site_function, site_padding = _native_entry(self, proc, count)
                                 site_reshapes = {}
                                 shared[:] = (site_proc, site_types, site_function, site_padding, site_reshapes)
                             if reshaping:
-                                made = len(args)  # (what the plan makes of any arguments of these types)
-                                fast = _FAST_NATIVES.get(proc) if proc.nargs >= made else None
+                                # (len(args): what the plan makes of any arguments of these types)
                                 site_reshapes[tuple(map(type, evaluated_args))] = (
-                                    plan, proc.method if fast is None else functools.partial(fast, self),
-                                    (None,) * (proc.nargs - made) if proc.nargs > made else ())
+                                    plan, *_native_entry(self, proc, len(args)))
                             elif site_types is not None:
                                 site_types.add(tuple(map(type, evaluated_args)))
                         missing = proc.nargs - len(args)
@@ -1479,16 +1474,11 @@ class FastJsonata(Jsonata):
             result = apply_native(proc, args, context)
             sig = proc.signature
             if sig is not None:
-                plans = sig.__dict__.get("_fast_plans")
-                plan = None if plans is None else plans.get(tuple(map(type, args)))
+                plan = _cached_plan(sig, args)
                 if not (plan.__class__ is int and len(args) <= plan <= proc.nargs):
                     return result
             if proc is not shared[0]:
-                count = len(args)
-                fast = _FAST_NATIVES.get(proc) if proc.nargs >= count else None
-                shared[:] = (proc, None if sig is None else set(),
-                             proc.method if fast is None else functools.partial(fast, self),
-                             (None,) * (proc.nargs - count) if proc.nargs > count else ())
+                shared[:] = (proc, None if sig is None else set(), *_native_entry(self, proc, len(args)))
             if sig is not None:
                 shared[1].add(tuple(map(type, args)))
             return result
@@ -1968,6 +1958,20 @@ def _invoke_of(instance: FastJsonata, func: Any) -> Callable[[Any, Any, list[Any
         if isinstance(body, Symbol):
             return body.__dict__.get("_fast_invoke") or instance._invoker(func.arguments, body, keep=True)
     return None
+
+
+def _cached_plan(sig: Any, args: list[Any]) -> Any:
+    """The plan ``_validate_signature`` cached for the types of ``args`` (None when it cached none)."""
+    plans = sig.__dict__.get("_fast_plans")
+    return None if plans is None else plans.get(tuple(map(type, args)))
+
+
+def _native_entry(instance: FastJsonata, proc: Any, count: int) -> tuple[Any, tuple[None, ...]]:
+    """What a call remembered for ``count`` arguments applies to ``proc``: its fast version bound to ``instance``
+    where it has one and takes them (``_FAST_NATIVES``), else its method; and the None that pad them to its arity."""
+    fast = _FAST_NATIVES.get(proc) if proc.nargs >= count else None
+    return (proc.method if fast is None else functools.partial(fast, instance),
+            (None,) * (proc.nargs - count) if proc.nargs > count else ())
 
 
 def _arity(func: Any) -> int:

@@ -162,10 +162,10 @@ def _exact_request(line: str) -> tuple[dict[str, Any], bytes] | None:
       9.2e18, and orjson writes every float from 1e16 on with ``e+``. A ``modelInput`` whose JSON holds ``e+``
       (such a float, or a string with those two characters) goes to the json module;
     * nesting: a value the json module would find too deep (past the interpreter's recursion limit, 1,000 less
-      the stack), or a line whose JSON orjson refuses to write (past 254 levels). Only a line of exactly the two
-      keys, a string (or null) ``recordId`` and a ``modelInput`` object that orjson writes one level down (inside
-      a list, as it is in the line) is taken: it is at most 255 levels deep. Anything else (an error to report)
-      goes to the json module.
+      the stack), or a line whose JSON orjson refuses to write (past 254 levels). Only a line of no keys but a
+      ``modelInput`` object that orjson writes one level down (inside a list, as it is in the line) and a
+      ``recordId`` that is a string, null or absent is taken: it is at most 255 levels deep. Anything else (an
+      error to report) goes to the json module.
     """
     try:
         row = orjson.loads(line)

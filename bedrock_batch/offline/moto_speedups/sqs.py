@@ -25,8 +25,8 @@
   thread, the queue answers ``messages`` with the same messages found as the walk goes: a copy of the list of the
   queue's messages taken when asked (one C-level copy), each kept if visible and not delayed at the clock read then,
   the list's test, made only as far as the walk goes. The walk changes no other message's visibility or delay than
-  the one it is at, so it meets the same messages in the same order. Its length and truth (what
-  ``wait_for_messages`` asks) are the list's. Draining 20,000 dead letters as ``demo.dead_letter_messages`` does went
+  the one it is at, so it meets the same messages in the same order. Its truth (what ``wait_for_messages`` asks)
+  and its length are the list's. Draining 20,000 dead letters as ``demo.dead_letter_messages`` does went
   from 8.1 to 5.9 s with this, the receipt handles below and ``moto_speedups.responses``.
 * SQS: each message received gets a new receipt handle, 185 letters each drawn by ``random.choice`` from moto's
   seeded random (``generate_receipt_handle``): a tenth of a drain's time. Here they are drawn as
@@ -61,9 +61,7 @@ def _patch_sqs(sqs_models: Any) -> None:
         return
 
     def messages(self: Any) -> list[Any]:
-        # Message.visible: now > visible_at; Message.delayed: now < delayed_until
-        now = sqs_models.unix_time_millis()
-        return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+        return list(_Visible(self._messages, sqs_models.unix_time_millis()))
 
     def delayed(self: Any) -> int:
         now = sqs_models.unix_time_millis()
@@ -150,13 +148,13 @@ class _Visible:
         self._messages, self._now = messages, now
 
     def __iter__(self) -> Any:
-        now = self._now
+        now = self._now  # Message.visible: now > visible_at; Message.delayed: now < delayed_until
         return (m for m in self._messages if now > m.visible_at and not now < m.delayed_until)
 
-    def __len__(self) -> int:
+    def __len__(self) -> int:  # the list's length, for any caller that asks (moto's receive path does not)
         return sum(1 for _ in self)
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> bool:  # what wait_for_messages tests
         return any(True for _ in self)
 
 
