@@ -269,6 +269,7 @@ def _titan_embed_v2(model_id: str, body: dict[str, Any], backend: ModelBackend, 
 
 
 _COHERE_INPUT_TYPES = ("search_document", "search_query", "classification", "clustering")
+_COHERE_INPUT_TYPE_MESSAGE = f"input_type: must be one of {', '.join(_COHERE_INPUT_TYPES)}"
 
 
 def _cohere_embed(model_id: str, body: dict[str, Any], backend: ModelBackend, key: str) -> Invocation:
@@ -277,7 +278,7 @@ def _cohere_embed(model_id: str, body: dict[str, Any], backend: ModelBackend, ke
         isinstance(texts, list) and 0 < len(texts) <= 96 and all(isinstance(t, str) for t in texts),
         "texts: must be a list of 1 to 96 strings",
     )
-    _need(body.get("input_type") in _COHERE_INPUT_TYPES, f"input_type: must be one of {', '.join(_COHERE_INPUT_TYPES)}")
+    _need(body.get("input_type") in _COHERE_INPUT_TYPES, _COHERE_INPUT_TYPE_MESSAGE)
     _need(body.get("truncate", "NONE") in ("NONE", "START", "END"), "truncate: must be NONE, START or END")
     v4 = "embed-v4" in base_model_id(model_id)
     dimensions = body.get("output_dimension", 1536) if v4 else 1024
