@@ -1,4 +1,4 @@
-"""moto_speedups on DynamoDB items (copies, sizes): each scenario runs under moto's own code and
+"""moto_speedups on DynamoDB items (copies, sizes) and reserved words: each scenario runs under moto's own code and
 under the patches (``uninstall()``), and the answers must be the same, errors included.
 """
 
@@ -137,3 +137,55 @@ def test_dynamodb_values_sized_and_copied_as_moto_does_it(monkeypatch):
     answers = both_ways(monkeypatch, _sizes_and_copies)
     assert answers["patched"] == answers["moto"]
     assert answers["moto"][-2][:2] == (True, True)
+
+
+def _keyword_answers() -> list:
+    """Attribute names that are reserved words (any case) or not, in UpdateExpressions, ConditionExpressions,
+    ProjectionExpressions and KeyConditionExpressions, with names given by placeholders too: answers and refusals."""
+    ddb = _client()
+    key = {"pk": {"S": "k"}, "sk": {"S": "s"}}
+    answers: list = []
+    for name in ("count", "Status", "DATA", "rowsRead", "counter", "name", "names", "#n", "x_1"):
+        names = {"ExpressionAttributeNames": {"#n": "status"}} if name == "#n" else {}
+        answers.append(_answer(ddb.update_item, TableName=_TABLE, Key=key, UpdateExpression=f"SET {name} = :v",
+                               ExpressionAttributeValues={":v": {"N": "1"}}, ReturnValues="ALL_NEW", **names))
+        answers.append(_answer(ddb.update_item, TableName=_TABLE, Key=key, UpdateExpression="SET a = :v",
+                               ConditionExpression=f"attribute_exists({name})",
+                               ExpressionAttributeValues={":v": {"N": "2"}}, **names))
+        answers.append(_answer(ddb.get_item, TableName=_TABLE, Key=key, ProjectionExpression=f"{name}, a", **names))
+        answers.append(_answer(ddb.query, TableName=_TABLE, KeyConditionExpression="pk = :pk",
+                               FilterExpression=f"{name} > :z", ProjectionExpression=f"{name}",
+                               ExpressionAttributeValues={":pk": {"S": "k"}, ":z": {"N": "0"}}, **names))
+    return answers
+
+
+def test_dynamodb_reserved_words_refused_as_moto_refuses_them(monkeypatch):
+    """Patched (moto_speedups.dynamodb: ``ReservedKeywords.KEYWORDS`` answers ``in`` from a set), an attribute name
+    that is one of DynamoDB's reserved words, in any case, is refused with moto's own message wherever moto checks
+    it (update paths, conditions, projections), and any other name is accepted, as moto's list answers."""
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+
+    def patched():
+        assert type(ReservedKeywords.KEYWORDS).__module__ == moto_speedups.dynamodb.__name__
+
+    answers = both_ways(monkeypatch, _keyword_answers, patched)
+    assert answers["patched"] == answers["moto"]
+    refusals = [a for a in answers["moto"] if isinstance(a, dict) and "reserved keyword" in a.get("Message", "")]
+    assert len(refusals) >= 6 and len(answers["moto"]) - len(refusals) >= 12
+
+
+def test_reserved_words_are_moto_own_list():
+    """The patched list is moto's: the same words in the same order, and ``in`` answers as a list's ``in`` for every
+    word, its other cases, and values that are not ``str`` (the suite runs patched)."""
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+
+    words = ReservedKeywords.get_reserved_keywords()
+    own = ReservedKeywords._get_reserved_keywords()
+    assert list(words) == own and type(words) is not list
+    probes = [*own, *(w.lower() for w in own), "ROWSREAD", "", "STATUS ", b"STATUS", None, 1]
+
+    class Word(str):
+        pass
+
+    probes.append(Word("STATUS"))
+    assert [p in words for p in probes] == [p in own for p in probes]
