@@ -39,10 +39,12 @@ def patch() -> None:
 
 def _patch_copies(module: Any) -> None:
     value_cls, item_cls, sized_dict = module.DynamoType, module.Item, module.LimitedSizeDict
-    value_source = inspect.getsource(value_cls.__deepcopy__)
+    own_copy = value_cls.__dict__.get("__deepcopy__")
+    value_source = inspect.getsource(own_copy) if callable(own_copy) else ""
     item_source = inspect.getsource(item_cls.__deepcopy__)
-    if not all(part in value_source for part in ("result.value = list(self.value)", "result.value = self.value",
-                                                 "self.is_list()", "self.is_map()", "self.is_set()")) \
+    if not _kinds_as_read(module) \
+            or not all(part in value_source for part in ("result.value = list(self.value)", "result.value = self.value",
+                                                         "self.is_list()", "self.is_map()", "self.is_set()")) \
             or not all(part in item_source for part in ("result.hash_key", "result.range_key", "result.attrs",
                                                         "dict.__setitem__(attrs_copy")):
         return  # moto copies otherwise than this copies
@@ -55,17 +57,20 @@ def _patch_copies(module: Any) -> None:
         return deepcopy(value, memo)
 
     def copy_dynamo_type(self: Any, memo: dict[int, Any]) -> Any:
-        """moto's ``DynamoType.__deepcopy__``, its members copied by ``copy_value``."""
+        """moto's ``DynamoType.__deepcopy__`` (its ``is_list``, ``is_map``, ``is_set`` read in place), its members
+        copied by ``copy_value``; a subclass's copy is moto's own."""
+        if type(self) is not value_cls:
+            return own_copy(self, memo)
         if id(self) in memo:
             return memo[id(self)]
-        result = self.__class__.__new__(self.__class__)
+        result = value_cls.__new__(value_cls)
         memo[id(self)] = result
-        result.type = self.type
-        if self.is_list():
+        result.type = kind = self.type
+        if kind == "L":
             result.value = [copy_value(v, memo) for v in self.value]
-        elif self.is_map():
+        elif kind == "M":
             result.value = {k: copy_value(v, memo) for k, v in self.value.items()}
-        elif self.is_set():
+        elif kind in _SETS:
             result.value = list(self.value)
         else:
             result.value = self.value
@@ -90,6 +95,20 @@ def _patch_copies(module: Any) -> None:
     _set(item_cls, "__deepcopy__", copy_item)
 
 
+def _kinds_as_read(module: Any) -> bool:
+    """Whether moto tells a value's kind as the patches read it in place: ``type == "N"``, ``"L"``, ``"M"``, or one
+    of ``_SETS``."""
+    kinds = module.DDBType
+    sources = {name: inspect.getsource(getattr(module.DynamoType, name)) for name in ("is_number", "is_list",
+                                                                                    "is_map", "is_set")}
+    return (kinds.NUMBER, kinds.LIST, kinds.MAP) == ("N", "L", "M") \
+        and (kinds.STRING_SET, kinds.NUMBER_SET, kinds.BINARY_SET) == _SETS \
+        and "return self.type == DDBType.NUMBER" in sources["is_number"] \
+        and "return self.type == DDBType.LIST" in sources["is_list"] \
+        and "return self.type == DDBType.MAP" in sources["is_map"] \
+        and "return self.type in (DDBType.STRING_SET, DDBType.NUMBER_SET, DDBType.BINARY_SET)" in sources["is_set"]
+
+
 def _patch_sizes(module: Any) -> None:
     value_cls, bytesize = module.DynamoType, module.bytesize
     own = value_cls.__dict__.get("size")
@@ -97,7 +116,7 @@ def _patch_sizes(module: Any) -> None:
     expected = ("value_size = len(str(self.value))", "sub_type = self.type[0]",
                 "DynamoType({sub_type: v}).size() for v in self.value", "isinstance(self.value, bool)",
                 "value_size = 1", "value_size = bytesize(self.value)")
-    if not all(part in source for part in expected):
+    if not _kinds_as_read(module) or not all(part in source for part in expected):
         return  # moto sizes otherwise than this sizes
 
     def size(self: Any) -> int:
