@@ -36,8 +36,8 @@
   twice): the pipeline's ``ADD n :n, s :s`` has none of them, and each walk visited every node to process none. A
   walk that processes no node, and whose hook before each child is moto's own (which does nothing), changes
   nothing. Here, before such a walk, the classes of the nodes a walk reaches (moto's descent: into each ``Node``
-  with children) are gathered, once per shape of the tree (again after any walk that ran); a walk none of whose
-  wanted classes is among them is not walked. The others run in moto's order, so the same one refuses first.
+  with children) are gathered, and gathered again after any walk that ran; a walk none of whose wanted classes
+  is among them is not walked. The others run in moto's order, so the same one refuses first.
 * DynamoDB (the one that never changes): every attribute name of an UpdateExpression's paths, and of a condition's
   or a projection's, is looked up in moto's list of DynamoDB's 573 reserved words (``attribute.upper() in
   ReservedKeywords.get_reserved_keywords()``), one string comparison per word for a name that is not reserved: a
