@@ -7,7 +7,8 @@ The patches, by service (each module says what it changes and why):
 
 * ``sqs``: the message counts, the retention check, SendMessage's attributes, DeleteMessage's search.
 * ``dynamodb``: Scan pages from a kept sort, UpdateExpressions parsed once and their trees walked without
-  rebuilding the walk's class tests at every node, and checks that passed on a tree not walked again.
+  rebuilding the walk's class tests at every node, checks that passed on a tree and walks that would process no
+  node not walked, and reserved words looked up in a set.
 * ``dynamodb_items``: items copied and sized without ``copy.deepcopy``'s dispatch or a ``DynamoType`` per set member.
 * ``dispatch``: the request routing tables, ``camelcase_to_underscores`` and handler method lists built once,
   and a request body handed to moto without werkzeug's copies.
