@@ -340,6 +340,34 @@ def test_dynamodb_a_check_that_passed_is_not_walked_again_when_patched(aws):
     assert per_call >= 3 and len(walked) == per_call * (2 if aws == "patched" else 3)
 
 
+def test_dynamodb_a_walk_that_would_process_no_node_is_not_walked_when_patched(aws):
+    """The point of the reach test: of an ``ADD`` (no SET action, no function, no value operation, no missing path),
+    only the walks that replace its values and resolve its paths are walked when patched, where moto walks all seven
+    that follow the checks; a SET with arithmetic and a function is walked by the processors those want too."""
+    from moto.dynamodb.parsing import ast_nodes
+
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    _create_table(ddb, "t")
+    ddb.put_item(TableName="t", Item={"pk": {"S": "a"}, "n": {"N": "1"}})
+    walked: list = []
+    own = ast_nodes.DepthFirstTraverser.traverse
+    ast_nodes.DepthFirstTraverser.traverse = lambda self, node: walked.append(type(self).__name__) or own(self, node)
+    try:
+        ddb.update_item(TableName="t", Key={"pk": {"S": "a"}}, UpdateExpression="ADD n :one, s :s",
+                        ExpressionAttributeValues={":one": {"N": "1"}, ":s": {"SS": ["x"]}})
+        added, walked[:] = list(walked), []
+        ddb.update_item(TableName="t", Key={"pk": {"S": "a"}}, UpdateExpression="SET m = n + :one, l = "
+                        "if_not_exists(l, :one)", ExpressionAttributeValues={":one": {"N": "1"}})
+    finally:
+        ast_nodes.DepthFirstTraverser.traverse = own
+    later = ["ExpressionAttributeValueProcessor", "ExpressionAttributeResolvingProcessor",
+             "UpdateExpressionFunctionEvaluator", "NoneExistingPathChecker", "ExecuteOperations",
+             "TypeMismatchValidator", "EmptyStringKeyValueValidator"]
+    assert [name for name in added if name in later] == (later[:2] if aws == "patched" else later)
+    assert [name for name in walked if name in later] == ([n for n in later if n != "NoneExistingPathChecker"]
+                                                          if aws == "patched" else later)
+
+
 def test_check_settings_are_frozen_to_what_equals_only_the_same_settings():
     """A check's settings key its passes: equal only for the same names and values, None (not kept) for others."""
     frozen = moto_speedups.dynamodb._frozen

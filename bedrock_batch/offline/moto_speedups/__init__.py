@@ -7,7 +7,9 @@ The patches, by service (each module says what it changes and why):
 
 * ``sqs``: the message counts, the retention check, SendMessage's attributes, DeleteMessage's search.
 * ``dynamodb``: Scan pages from a kept sort, UpdateExpressions parsed once and their trees walked without
-  rebuilding the walk's class tests at every node, and checks that passed on a tree not walked again.
+  rebuilding the walk's class tests at every node, checks that passed on a tree and walks that would process no
+  node not walked, and reserved words looked up in a set.
+* ``dynamodb_items``: items copied and sized without ``copy.deepcopy``'s dispatch or a ``DynamoType`` per set member.
 * ``dispatch``: the request routing tables, ``camelcase_to_underscores`` and handler method lists built once,
   and a request body handed to moto without werkzeug's copies.
 * ``s3``: object values on disk past the key buffer size (a file each, open only while used), ranged GetObjects
@@ -30,7 +32,7 @@ from __future__ import annotations
 import importlib.metadata
 import warnings
 
-from . import dispatch, draws, dynamodb, instances, patching, responses, s3, sqs
+from . import dispatch, draws, dynamodb, dynamodb_items, instances, patching, responses, s3, sqs
 
 CHECKED_MOTO_VERSIONS = ("5.2.5",)
 
@@ -64,6 +66,7 @@ def install() -> bool:
         return False
     sqs.patch(sqs_models)
     dynamodb.patch(Table)
+    dynamodb_items.patch()
     dispatch.patch(Request)
     s3.patch(s3_models, S3Response)
     instances.patch(BaseModel, s3_models.FakeKey)
