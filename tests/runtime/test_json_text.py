@@ -105,9 +105,45 @@ def test_text_that_only_looks_like_a_small_float_is_still_measured_right():
         assert payload_size(value) == len(_reference(value))
     hyphens = "we re-enter the free-form one-off text " * 40  # far more "e-" than are looked at one by one
     assert compact_utf8([hyphens, 1.5]) is not None
-    for late in ([hyphens, 2.5e-07], [hyphens, "x3e-1"], {"a": hyphens, "b": [hyphens, 7e-300]}):
+    # "x3e-1" beside a float: the searches run, and take the string's "3e-1" for one.
+    for late in ([hyphens, 2.5e-07], [hyphens, "x3e-1", 1.5], {"a": hyphens, "b": [hyphens, 7e-300]}):
         assert compact_utf8(late) is None
         assert payload_size(late) == len(_reference(late))
+
+
+def test_a_value_without_floats_is_orjsons_text_whatever_its_strings_hold():
+    """Service quotas (a payload is its compact JSON in UTF-8): a value of strings, integers, booleans and None,
+    in lists, tuples and dicts, is written by orjson even when its strings hold what the searches for floats look
+    for ("null", "0.0000", a digit, "e-" and a digit), and orjson's bytes are the json module's."""
+    for value in ["null", "0.00001 and 1e-5", ["x3e-1", None, 2**63 - 1, -(2**63), True], ("0.0000", "null"),
+                  {"row": {"a": "1e-7", "b": "null"}, "index": 12, "ok": False, "none": None},
+                  [[[{"deep": ["3e-2"]}]]], {}, [], ""]:
+        data = compact_utf8(value)
+        assert data is not None, value
+        assert data == _reference(value)
+
+
+@pytest.mark.parametrize("value", [[1e-05], {"a": ["null", {"b": 1e-07}]}, ("x", float("nan")),
+                                   {"a": "fine", "b": float("-inf")}])
+def test_a_float_anywhere_still_takes_the_searches(value):
+    """The same quota: a float below 1e-4 or a NaN or an infinity, at any depth, is the json module's to write."""
+    assert compact_utf8(value) is None
+    assert payload_size(value) == len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def test_subclasses_and_other_types_are_left_to_the_searches():
+    """A subclass of str, list or dict is not looked into: the searches decide, as before (a subclass's text is
+    orjson's where the searches find no float)."""
+
+    class Text(str):
+        pass
+
+    class Items(list):
+        pass
+
+    assert compact_utf8([Text("plain")]) == _reference(["plain"])
+    assert compact_utf8(Items(["null"])) is None  # the searches see "null" and leave it to the json module
+    assert payload_size(Items(["null"])) == len(_reference(["null"]))
 
 
 def test_string_of_objects_is_json_stringify_compact_text():
