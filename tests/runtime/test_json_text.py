@@ -199,6 +199,70 @@ def test_otherwise_it_reads_as_json_loads_does(text):
         assert loads(text) == expected
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same types, keys in the same order, floats to the bit."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float):
+        return struct.pack("d", a) == struct.pack("d", b)
+    return a == b
+
+
+def _mangle(text: str, rng: random.Random) -> str:
+    at = rng.randrange(len(text) + 1)
+    return text[:at] + rng.choice(['"', "\\", "\\u", "\\ud800", "\\udc00", ",", "]", "}", "{", "[", "1", "e9",
+                                   "-", ".", " ", "\n", "\t", "\x00", "\ud800", "99999999999999999999", "NaN",
+                                   "\ufeff", "tru", "null"]) + text[at:]
+
+
+def test_where_orjson_reads_a_text_the_value_is_json_loads_value():
+    """RFC 8259 as the json module reads it (the reference): a text read by orjson gives the very value, types and
+    key order included; a text it reads otherwise or refuses gives json.loads' value or its kind of error. On
+    generated values, their texts with spaces and duplicate keys, and mangled texts."""
+    rng = random.Random(29)
+    for _ in range(20_000):
+        value = _value(rng)
+        try:
+            text = json.dumps(value, ensure_ascii=rng.random() < 0.3, allow_nan=True)
+        except (ValueError, TypeError):
+            continue
+        if rng.random() < 0.2:
+            text = text.replace("{", '{"dup": 1, ', 1).replace(': ', ':', 1)
+        if rng.random() < 0.5:
+            text = _mangle(text, rng)
+        try:
+            expected: Any = json.loads(text)
+        except (ValueError, RecursionError) as err:
+            with pytest.raises(type(err)):
+                loads(text)
+            continue
+        if any(c in text for c in ("NaN", "Infinity")):
+            continue  # refused on purpose (above)
+        assert _same(loads(text), expected), text
+
+
+@pytest.mark.parametrize("text", ['"\\ud800"', "18446744073709551616", "-9223372036854775809", "1e400",
+                                  "[" * 70 + "]" * 70, '{"a": [0.5, 18446744073709551616]}', '"\\udc00\\ud800"'])
+def test_what_orjson_refuses_or_reads_otherwise_is_json_loads_value(text):
+    """The same rule: escaped lone surrogates, integers past 64 bits (orjson reads a float), numbers past a float's
+    range (the json module reads infinity) and deep nesting are read by the json module."""
+    assert _same(loads(text), json.loads(text))
+
+
+def test_deeper_than_the_stack_allows_is_the_json_modules_recursion_error():
+    """Nesting deeper than the interpreter's stack: the json module's RecursionError, as before orjson, though
+    orjson reads up to 1,024 levels."""
+    import sys
+
+    text = "[" * (sys.getrecursionlimit() + 10) + "]" * (sys.getrecursionlimit() + 10)
+    with pytest.raises(RecursionError):
+        loads(text)
+
+
 @pytest.fixture
 def rt():
     with offline_runtime() as runtime:
