@@ -38,6 +38,9 @@ def _items(state: MapState, frame: Frame, state_input: Any, bindings: dict[str, 
         source = item_reader.read_items(frame.runtime.client("s3"), reader.resource, arguments, reader.config,
                                         max_items, frame.runtime.config.csv_ragged_rows,
                                         frame.runtime.counters.api_calls)
+    if state.item_selector is None:  # each item as it is read (MapState.select's answer)
+        yield from source
+        return
     for index, item in enumerate(source):
         yield state.select(item, index, bindings)
 
