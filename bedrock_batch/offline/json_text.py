@@ -122,10 +122,37 @@ def compact_utf8(value: Any, floats: bool = True) -> bytes | None:
         data = orjson.dumps(value, option=_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError is one
         return None
-    if floats and not _holds_no_float(value) and (
-            _NULL(data) is not None or _SMALL_FIXED(data) is not None or (b"-" in data and _negative_exponent(data))):
+    if floats and not _holds_no_float(value) and _may_differ(data):
         return None
     return data
+
+
+def compact_utf8_items(values: list[Any]) -> tuple[bytearray, list[int]] | None:
+    """What ``compact_utf8`` answers for each item of ``values``, one text after another, and the length of each;
+    None where it answers None for any item.
+
+    The searches for floats run once over all the texts: each float's text lies within its item's, so each is found
+    as in the item's own text (a match across two texts, ``0.0`` then ``0``, is a false alarm like any other and
+    only costs the slower path).
+    """
+    block = bytearray()
+    lengths = []
+    try:
+        for value in values:
+            data = orjson.dumps(value, option=_OPTIONS)
+            block += data
+            lengths.append(len(data))
+    except TypeError:
+        return None
+    if not _holds_no_float(values) and _may_differ(block):
+        return None
+    return block, lengths
+
+
+def _may_differ(data: bytes | bytearray) -> bool:
+    """Whether orjson's text ``data`` holds what it writes otherwise than the json module (see above)."""
+    return (_NULL(data) is not None or _SMALL_FIXED(data) is not None
+            or (b"-" in data and _negative_exponent(data)))
 
 
 def _holds_no_float(value: Any, levels: int = 255) -> bool:
@@ -158,7 +185,7 @@ def _holds_no_float(value: Any, levels: int = 255) -> bool:
     return True
 
 
-def _negative_exponent(data: bytes) -> bool:
+def _negative_exponent(data: bytes | bytearray) -> bool:
     """Whether ``data`` holds a digit, ``e-`` and a digit: how orjson writes a float below 1e-5 in magnitude."""
     return any(m.start() > 0 and data[m.start() - 1] in _DIGITS for m in _E_MINUS_DIGIT.finditer(data))
 

@@ -21,7 +21,7 @@ from helpers import distributed_map, machine, object_reader, offline_runtime, pu
 from bedrock_batch.offline import errors
 from bedrock_batch.offline.definition import StateMachineDefinition
 from bedrock_batch.offline.errors import DefinitionError
-from bedrock_batch.offline.json_text import compact_utf8, json_bytes, loads
+from bedrock_batch.offline.json_text import compact_utf8, compact_utf8_items, json_bytes, loads
 from bedrock_batch.offline.jsonata_functions import Functions206
 from bedrock_batch.offline.payloads import payload_size
 
@@ -144,6 +144,28 @@ def test_subclasses_and_other_types_are_left_to_the_searches():
     assert compact_utf8([Text("plain")]) == _reference(["plain"])
     assert compact_utf8(Items(["null"])) is None  # the searches see "null" and leave it to the json module
     assert payload_size(Items(["null"])) == len(_reference(["null"]))
+
+
+def test_items_text_is_each_items_compact_text_or_none():
+    """Service quotas: an array's items measured one by one (for the ResultWriter that writes them one by one) give
+    each item's compact_utf8 text, one after another; None where compact_utf8 answers None for any item (or where
+    the searches over all the texts raise a false alarm, a "null" beside a float), so the json module measures
+    the array."""
+    rng = random.Random(17)
+    taken = 0
+    for _ in range(5_000):
+        items = [_value(rng) for _ in range(rng.randint(0, 5))]
+        answers = [compact_utf8(item) for item in items]
+        got = compact_utf8_items(items)
+        if any(answer is None for answer in answers):
+            assert got is None, items
+            continue
+        if got is None:
+            continue
+        taken += 1
+        block, lengths = got
+        assert bytes(block) == b"".join(answers) and lengths == [len(a) for a in answers]  # type: ignore[arg-type]
+    assert taken > 500
 
 
 def test_string_of_objects_is_json_stringify_compact_text():
