@@ -19,7 +19,7 @@ from .definition import Program, StateMachineDefinition
 from .distributed.map_run import run_map_run
 from .errors import StatesError
 from .history import History
-from .payloads import check_payload
+from .payloads import PayloadText, check_payload, measured_text
 from .states.base import State, Transition, set_states
 from .variables import VariableScope
 
@@ -60,6 +60,10 @@ class Execution:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     rng: random.Random = field(default_factory=random.Random)
     input_size: int | None = None  # the input's payload size, when whoever started the execution measured it
+    # A map run that writes this child's output with its ResultWriter asks for the output's text as it is measured
+    # ("COMPACT": the whole output's, "FLATTEN": each item's): ``output_text``, None where it was not written.
+    output_form: str | None = None
+    output_text: PayloadText | None = None
 
     def describe(self) -> dict[str, Any]:
         """Like DescribeExecution: Input and Output as JSON strings."""
@@ -110,6 +114,7 @@ class Frame:
     runtime: Runtime
     execution: Execution
     scope: VariableScope
+    top: bool = False  # the execution's own program (not a Parallel branch or an inline Map iteration)
 
     def bindings(self, state: State, state_input: Any, entered: str, retry_count: int) -> dict[str, Any]:
         """What every expression of a state sees: ``$states`` and the variables, as on state entry."""
@@ -164,9 +169,15 @@ async def run_state(frame: Frame, state: State, state_input: Any, input_size: in
                 # The very input object (states never change a value in place: they copy before they change
                 # one), so the size measured for it before is its size now.
                 transition.size = input_size
+            text = None
+            if transition.next is None and transition.size is None and frame.top and execution.output_form:
+                # The execution's output: measured from the text its map run's ResultWriter will write.
+                transition.size, text = measured_text(transition.output, execution.output_form == "FLATTEN")
             transition.size = check_payload(transition.output, f"the output of state '{state.name}'",
                                             transition.size)
             history.add(f"{state.type_name}StateExited", name=state.name, output=transition.output)
+            if text is not None:
+                execution.output_text = text
             return transition
         except StatesError as err:
             err.locate(state.name, entered_id)
@@ -212,7 +223,7 @@ async def run_execution(execution: Execution, scope: VariableScope | None = None
     runtime = execution.runtime
     history = execution.history
     history.add("ExecutionStarted", input=execution.input, roleArn=execution.machine.role_arn)
-    frame = Frame(runtime, execution, scope or VariableScope())
+    frame = Frame(runtime, execution, scope or VariableScope(), top=True)
     limit = MAX_DURATION[execution.type]
     if execution.machine.definition.timeout_seconds:
         limit = min(limit, execution.machine.definition.timeout_seconds)

@@ -6,16 +6,53 @@ checks each child's input. All of them sit above this module.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from . import errors
 from .errors import StatesError
-from .json_text import compact_bytes
+from .json_text import compact_bytes, compact_utf8, compact_utf8_items
 
 
 def payload_size(value: Any) -> int:
     """The size of a payload: its compact JSON in UTF-8 bytes."""
     return len(compact_bytes(value))
+
+
+@dataclass(frozen=True)
+class PayloadText:
+    """The compact JSON written to measure ``value``, kept for whoever writes the value next (a ResultWriter).
+
+    ``items``: the texts are of each item of the array ``value``, one after another (``lengths`` gives each), not
+    of ``value`` itself (one text).
+    """
+
+    value: Any
+    block: bytes | bytearray
+    lengths: tuple[int, ...]
+    items: bool
+
+
+def measured_text(value: Any, items: bool) -> tuple[int, PayloadText | None]:
+    """``payload_size(value)``, and the text it was measured from where orjson wrote it (``json_text.json_bytes``
+    writes the same bytes): each item's for an array when ``items``, else the whole value's. None where only the
+    json module writes the value right.
+
+    A child execution's output is measured by its last state and written by its map run's ResultWriter: from
+    this one text, not serialised a second time once the child has ended (in the pipeline, serialising a record
+    again then took 2 to 3.5 µs, three to five times as long as serialising it twice in a row).
+    """
+    if items and isinstance(value, list):
+        texts = compact_utf8_items(value)
+        if texts is None:
+            return payload_size(value), None
+        block, lengths = texts
+        # "[", the texts with a "," between each two, "]"
+        return len(block) + max(len(lengths) - 1, 0) + 2, PayloadText(value, block, tuple(lengths), True)
+    data = compact_utf8(value)
+    if data is None:
+        return payload_size(value), None
+    return len(data), PayloadText(value, data, (len(data),), False)
 
 
 def check_payload(value: Any, what: str, size: int | None = None) -> int:

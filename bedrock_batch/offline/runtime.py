@@ -247,13 +247,14 @@ class Runtime:
         return self._start(machine, {} if input_ is None else input_, name or new_execution_name(), None)
 
     def start_child_execution(self, machine: StateMachine, input_: Any, name: str, parent: Execution,
-                              input_size: int | None = None) -> Execution:
-        """A Distributed Map child; ``input_size``: the input's payload size when the map run measured it."""
+                              input_size: int | None = None, output_form: str | None = None) -> Execution:
+        """A Distributed Map child; ``input_size``: the input's payload size when the map run measured it;
+        ``output_form``: Execution.output_form, the text of its output the map run's ResultWriter will write."""
         self.counters.child_executions[machine.type] += 1
-        return self._start(machine, input_, name, parent, input_size)
+        return self._start(machine, input_, name, parent, input_size, output_form)
 
     def _start(self, machine: StateMachine, input_: Any, name: str, parent: Execution | None,
-               input_size: int | None = None) -> Execution:
+               input_size: int | None = None, output_form: str | None = None) -> Execution:
         kind = "express" if machine.type == "EXPRESS" else "execution"
         arn = machine.arn.replace(":stateMachine:", f":{kind}:") + f":{name}"
         if arn in self.executions and parent is None:
@@ -268,7 +269,7 @@ class Runtime:
         max_events = MAX_HISTORY_EVENTS if machine.type == "STANDARD" else None
         execution = Execution(self, machine, arn, name, input_, machine.type, History(self.clock, keep, max_events),
                               parent=parent, start=self.clock.now(), rng=random.Random(self._rng.random()),
-                              input_size=input_size)
+                              input_size=input_size, output_form=output_form)
         self.counters.executions[machine.type] += 1
         if parent is None or machine.type == "STANDARD":
             self.executions[arn] = execution

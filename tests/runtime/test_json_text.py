@@ -21,7 +21,7 @@ from helpers import distributed_map, machine, object_reader, offline_runtime, pu
 from bedrock_batch.offline import errors
 from bedrock_batch.offline.definition import StateMachineDefinition
 from bedrock_batch.offline.errors import DefinitionError
-from bedrock_batch.offline.json_text import compact_utf8, json_bytes, loads
+from bedrock_batch.offline.json_text import compact_utf8, compact_utf8_items, json_bytes, loads
 from bedrock_batch.offline.jsonata_functions import Functions206
 from bedrock_batch.offline.payloads import payload_size
 
@@ -105,9 +105,67 @@ def test_text_that_only_looks_like_a_small_float_is_still_measured_right():
         assert payload_size(value) == len(_reference(value))
     hyphens = "we re-enter the free-form one-off text " * 40  # far more "e-" than are looked at one by one
     assert compact_utf8([hyphens, 1.5]) is not None
-    for late in ([hyphens, 2.5e-07], [hyphens, "x3e-1"], {"a": hyphens, "b": [hyphens, 7e-300]}):
+    # "x3e-1" beside a float: the searches run, and take the string's "3e-1" for one.
+    for late in ([hyphens, 2.5e-07], [hyphens, "x3e-1", 1.5], {"a": hyphens, "b": [hyphens, 7e-300]}):
         assert compact_utf8(late) is None
         assert payload_size(late) == len(_reference(late))
+
+
+def test_a_value_without_floats_is_orjsons_text_whatever_its_strings_hold():
+    """Service quotas (a payload is its compact JSON in UTF-8): a value of strings, integers, booleans and None,
+    in lists, tuples and dicts, is written by orjson even when its strings hold what the searches for floats look
+    for ("null", "0.0000", a digit, "e-" and a digit), and orjson's bytes are the json module's."""
+    for value in ["null", "0.00001 and 1e-5", ["x3e-1", None, 2**63 - 1, -(2**63), True], ("0.0000", "null"),
+                  {"row": {"a": "1e-7", "b": "null"}, "index": 12, "ok": False, "none": None},
+                  [[[{"deep": ["3e-2"]}]]], {}, [], ""]:
+        data = compact_utf8(value)
+        assert data is not None, value
+        assert data == _reference(value)
+
+
+@pytest.mark.parametrize("value", [[1e-05], {"a": ["null", {"b": 1e-07}]}, ("x", float("nan")),
+                                   {"a": "fine", "b": float("-inf")}])
+def test_a_float_anywhere_still_takes_the_searches(value):
+    """The same quota: a float below 1e-4 or a NaN or an infinity, at any depth, is the json module's to write."""
+    assert compact_utf8(value) is None
+    assert payload_size(value) == len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def test_subclasses_and_other_types_are_left_to_the_searches():
+    """A subclass of str, list or dict is not looked into: the searches decide, as before (a subclass's text is
+    orjson's where the searches find no float)."""
+
+    class Text(str):
+        pass
+
+    class Items(list):
+        pass
+
+    assert compact_utf8([Text("plain")]) == _reference(["plain"])
+    assert compact_utf8(Items(["null"])) is None  # the searches see "null" and leave it to the json module
+    assert payload_size(Items(["null"])) == len(_reference(["null"]))
+
+
+def test_items_text_is_each_items_compact_text_or_none():
+    """Service quotas: an array's items measured one by one (for the ResultWriter that writes them one by one) give
+    each item's compact_utf8 text, one after another; None where compact_utf8 answers None for any item (or where
+    the searches over all the texts raise a false alarm, a "null" beside a float), so the json module measures
+    the array."""
+    rng = random.Random(17)
+    taken = 0
+    for _ in range(5_000):
+        items = [_value(rng) for _ in range(rng.randint(0, 5))]
+        answers = [compact_utf8(item) for item in items]
+        got = compact_utf8_items(items)
+        if any(answer is None for answer in answers):
+            assert got is None, items
+            continue
+        if got is None:
+            continue
+        taken += 1
+        block, lengths = got
+        assert bytes(block) == b"".join(answers) and lengths == [len(a) for a in answers]  # type: ignore[arg-type]
+    assert taken > 500
 
 
 def test_string_of_objects_is_json_stringify_compact_text():
@@ -161,6 +219,70 @@ def test_otherwise_it_reads_as_json_loads_does(text):
             loads(text)
     else:
         assert loads(text) == expected
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same types, keys in the same order, floats to the bit."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float):
+        return struct.pack("d", a) == struct.pack("d", b)
+    return a == b
+
+
+def _mangle(text: str, rng: random.Random) -> str:
+    at = rng.randrange(len(text) + 1)
+    return text[:at] + rng.choice(['"', "\\", "\\u", "\\ud800", "\\udc00", ",", "]", "}", "{", "[", "1", "e9",
+                                   "-", ".", " ", "\n", "\t", "\x00", "\ud800", "99999999999999999999", "NaN",
+                                   "\ufeff", "tru", "null"]) + text[at:]
+
+
+def test_where_orjson_reads_a_text_the_value_is_json_loads_value():
+    """RFC 8259 as the json module reads it (the reference): a text read by orjson gives the very value, types and
+    key order included; a text it reads otherwise or refuses gives json.loads' value or its kind of error. On
+    generated values, their texts with spaces and duplicate keys, and mangled texts."""
+    rng = random.Random(29)
+    for _ in range(20_000):
+        value = _value(rng)
+        try:
+            text = json.dumps(value, ensure_ascii=rng.random() < 0.3, allow_nan=True)
+        except (ValueError, TypeError):
+            continue
+        if rng.random() < 0.2:
+            text = text.replace("{", '{"dup": 1, ', 1).replace(': ', ':', 1)
+        if rng.random() < 0.5:
+            text = _mangle(text, rng)
+        try:
+            expected: Any = json.loads(text)
+        except (ValueError, RecursionError) as err:
+            with pytest.raises(type(err)):
+                loads(text)
+            continue
+        if any(c in text for c in ("NaN", "Infinity")):
+            continue  # refused on purpose (above)
+        assert _same(loads(text), expected), text
+
+
+@pytest.mark.parametrize("text", ['"\\ud800"', "18446744073709551616", "-9223372036854775809", "1e400",
+                                  "[" * 70 + "]" * 70, '{"a": [0.5, 18446744073709551616]}', '"\\udc00\\ud800"'])
+def test_what_orjson_refuses_or_reads_otherwise_is_json_loads_value(text):
+    """The same rule: escaped lone surrogates, integers past 64 bits (orjson reads a float), numbers past a float's
+    range (the json module reads infinity) and deep nesting are read by the json module."""
+    assert _same(loads(text), json.loads(text))
+
+
+def test_deeper_than_the_stack_allows_is_the_json_modules_recursion_error():
+    """Nesting deeper than the interpreter's stack: the json module's RecursionError, as before orjson, though
+    orjson reads up to 1,024 levels."""
+    import sys
+
+    text = "[" * (sys.getrecursionlimit() + 10) + "]" * (sys.getrecursionlimit() + 10)
+    with pytest.raises(RecursionError):
+        loads(text)
 
 
 @pytest.fixture

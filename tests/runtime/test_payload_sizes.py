@@ -28,7 +28,8 @@ from helpers import (
 
 from bedrock_batch.offline import errors
 from bedrock_batch.offline.distributed import item_batcher, result_writer
-from bedrock_batch.offline.payloads import bounded_payload_size, check_payload, payload_size
+from bedrock_batch.offline.json_text import json_bytes
+from bedrock_batch.offline.payloads import bounded_payload_size, check_payload, measured_text, payload_size
 
 ITEMS = [
     {"index": 0, "row": {"text": "plain ascii", "n": 1}},
@@ -251,3 +252,72 @@ def test_a_size_passed_on_belongs_to_the_value_it_was_measured_for(rt) -> None:
     _failed(execution, "the output of state 'Grow'")
     states["Grow"]["Output"] = "{% $substring($states.input, 0, $seen / 2) & $states.input %}"
     assert succeeded(run(rt, machine(states), "x" * half)) == "x" * (half + half // 2)
+
+
+# -- a child's output measured from the text its map run's ResultWriter writes -----------------------------------
+KEPT_VALUES = [ITEMS, [], [{"f": 1e-07}, "x"], [0.0, 0, 0, 0], {"not": "an array"}, "text", [["nested", [1]], None],
+               [{"t": 0.2, "s": "null e-5"}] * 3, [2**64, "big"], (1, 2)]
+
+
+@pytest.mark.parametrize("items", [True, False])
+@pytest.mark.parametrize("value", KEPT_VALUES)
+def test_a_measured_text_gives_the_exact_size_and_the_bytes_json_bytes_writes(value, items) -> None:
+    """service-quotas: the size is the value's compact JSON in UTF-8, whichever text it is measured from; the text
+    kept (each item's of an array, or the whole value's) is what the ResultWriter writes for it."""
+    size, text = measured_text(value, items)
+    assert size == _exact(value)
+    if text is None:
+        return
+    assert text.value is value
+    parts, start = [], 0
+    for length in text.lengths:
+        parts.append(bytes(text.block[start:start + length]))
+        start += length
+    assert start == len(text.block)
+    per_item = items and isinstance(value, list)
+    assert text.items == per_item
+    assert parts == ([json_bytes(v) for v in value] if per_item else [json_bytes(value)])
+
+
+@pytest.mark.parametrize("transformation", ["COMPACT", "FLATTEN"])
+@pytest.mark.parametrize("output_type", ["JSON", "JSONL"])
+def test_a_kept_text_writes_the_same_result_files(transformation, output_type) -> None:
+    """input-output-resultwriter: a child's entry is the same bytes whether the spool writes it from the text the
+    child kept or serialises it again; a text kept for another value (not the output) is not used."""
+    outputs = [ITEMS, [], {"one": 1}, [{"small": 1e-07}], [[1, 2], "x"], "text"]
+    with_text, without, stale = (result_writer.ResultSpool(transformation) for _ in range(3))
+    try:
+        for index, output in enumerate(outputs):
+            _, text = measured_text(output, transformation == "FLATTEN")
+            result = result_writer.ChildResult(index, "arn", "name", {}, "SUCCEEDED", output, output_text=text)
+            with_text.add(result)
+            without.add(result_writer.ChildResult(index, "arn", "name", {}, "SUCCEEDED", output))
+            _, other = measured_text(json.loads(json.dumps(output)), transformation == "FLATTEN")  # equal, not it
+            stale.add(result_writer.ChildResult(index, "arn", "name", {}, "SUCCEEDED", output, output_text=other))
+        expected = list(without.texts("SUCCEEDED"))
+        assert list(with_text.texts("SUCCEEDED")) == expected == list(stale.texts("SUCCEEDED"))
+        files = list(result_writer._files(with_text.texts("SUCCEEDED"), output_type, 10**9))
+        assert files == list(result_writer._files(without.texts("SUCCEEDED"), output_type, 10**9))
+    finally:
+        for spool in (with_text, without, stale):
+            spool.close()
+
+
+@pytest.mark.parametrize("transformation", ["COMPACT", "FLATTEN"])
+def test_a_written_child_output_is_limited_to_the_byte(rt, transformation) -> None:
+    """service-quotas: a child's output of exactly 262,144 bytes passes and one byte more fails the child with
+    States.DataLimitExceeded, when its map run writes it with a ResultWriter (measured from the kept text)."""
+    limit = errors.MAX_PAYLOAD_BYTES
+    # ["x...x","y"]: the array's brackets, the two strings' quotes and the comma take 8 bytes
+    child = processor({"Pad": {"Type": "Pass", "End": True,
+                               "Output": "{% [$pad('', $states.input.n, 'x'), 'y'] %}"}})
+    for n, status in ((limit - 8, "SUCCEEDED"), (limit - 7, "FAILED")):
+        execution = run(rt, machine({"Each": distributed_map(child, Items=[{"n": n}], ToleratedFailurePercentage=100,
+                                                             ResultWriter=s3_writer("out", transformation))}))
+        details = succeeded(execution)["ResultWriterDetails"]
+        manifest = json.loads(rt.client("s3").get_object(Bucket=BUCKET, Key=details["Key"])["Body"].read())
+        assert [f for f in manifest["ResultFiles"][status]], (n, manifest)
+        if status == "FAILED":
+            entry = json.loads(rt.client("s3").get_object(
+                Bucket=BUCKET, Key=manifest["ResultFiles"]["FAILED"][0]["Key"])["Body"].read())[0]
+            assert entry["Error"] == errors.DATA_LIMIT_EXCEEDED

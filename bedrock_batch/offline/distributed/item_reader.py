@@ -388,6 +388,9 @@ def read_items(s3: Any, resource: str, arguments: dict[str, Any], config: dict[s
                             calls)
     else:
         items = list_objects(s3, arguments, config, ragged, calls)
+    if max_items is None:
+        yield from items  # no count kept: a step less for each item
+        return
     for count, item in enumerate(items):
         if max_items is not None and count >= max_items:
             return

@@ -38,6 +38,9 @@ def _items(state: MapState, frame: Frame, state_input: Any, bindings: dict[str, 
         source = item_reader.read_items(frame.runtime.client("s3"), reader.resource, arguments, reader.config,
                                         max_items, frame.runtime.config.csv_ragged_rows,
                                         frame.runtime.counters.api_calls)
+    if state.item_selector is None:  # each item as it is read (MapState.select's answer)
+        yield from source
+        return
     for index, item in enumerate(source):
         yield state.select(item, index, bindings)
 
@@ -77,6 +80,9 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
     # With a ResultWriter that writes to S3, each child's entry is spooled as JSON text when the child ends, so
     # the run holds no child's input or output: its memory does not grow with the number of items.
     spool = ResultSpool(writer.transformation) if writer is not None and writer.resource else None
+    # The spool writes a succeeded child's output (COMPACT) or its items (FLATTEN): each child keeps the text its
+    # output was measured from, so that it is not written a second time.
+    output_form = spool.transformation if spool is not None and spool.transformation != "NONE" else None
     total = 0
     running: set[asyncio.Task[Any]] = set()
     gate = asyncio.Semaphore(limit)
@@ -88,13 +94,14 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
         try:
             # Child names are UUIDs, as in the guide's ResultWriter example (":" is not allowed in a name).
             name = str(uuid.uuid5(uuid.UUID(run_id), str(index)))
-            execution = runtime.start_child_execution(child_machine, child_input, name, parent, input_size)
+            execution = runtime.start_child_execution(child_machine, child_input, name, parent, input_size,
+                                                      output_form)
             runtime.counters.children_by_map[state.name] += 1
             await execution.done.wait()
             result = ChildResult(index, execution.arn, execution.name, child_input, execution.status,
                                  execution.output, execution.error, execution.cause,
                                  runtime.clock.iso_at(execution.start), runtime.clock.iso_at(execution.stop or 0),
-                                 child_machine.arn)
+                                 child_machine.arn, execution.output_text)
             total += 1
             if spool is None:
                 results.append(result)

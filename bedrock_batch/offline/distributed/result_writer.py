@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 from .. import errors
 from ..errors import StatesError
 from ..json_text import compact_text, json_bytes
+from ..payloads import PayloadText
 
 
 @dataclass
@@ -39,6 +40,7 @@ class ChildResult:
     start: str = ""
     stop: str = ""
     machine_arn: str = ""
+    output_text: PayloadText | None = None  # the output's text as the child measured it (Execution.output_text)
 
     def full(self) -> dict[str, Any]:
         """The NONE shape: the result with the child's metadata, Input and Output as JSON strings."""
@@ -89,7 +91,8 @@ class ResultSpool:
 
     A child's values (a FLATTENed output is hundreds of them) are written as one block and read back as one block,
     with the length of each value kept to cut the block apart: a write and a seek and read per value cost more than
-    serialising the value.
+    serialising the value. A succeeded child's output was serialised already when its last state measured it: that
+    text is written (``ChildResult.output_text``), not a second one.
     """
 
     def __init__(self, transformation: str) -> None:
@@ -103,17 +106,33 @@ class ResultSpool:
         self._read = False  # texts() moved the position: the next add seeks back to the end
 
     def add(self, result: ChildResult) -> None:
-        texts = [json_bytes(value) for value in transform([result], self.transformation)]
-        if not texts:  # FLATTEN of an empty array: nothing to write
+        kept = self._kept_text(result)
+        if kept is not None:
+            block, lengths = kept.block, kept.lengths
+        else:
+            texts = [json_bytes(value) for value in transform([result], self.transformation)]
+            block, lengths = texts[0] if len(texts) == 1 else b"".join(texts), tuple(len(text) for text in texts)
+        if not lengths:  # FLATTEN of an empty array: nothing to write
             return
-        block = texts[0] if len(texts) == 1 else b"".join(texts)
         if self._read:  # a seek flushes the file's buffer: a write syscall per child if done every time
             self._file.seek(self._end)
             self._read = False
         self._file.write(block)
-        self._blocks[_status_group(result.status)].append(
-            (result.index, self._end, len(block), tuple(len(text) for text in texts)))
+        self._blocks[_status_group(result.status)].append((result.index, self._end, len(block), lengths))
         self._end += len(block)
+
+    def _kept_text(self, result: ChildResult) -> PayloadText | None:
+        """The text the child kept of what ``transform`` gives for it (Execution.output_text), if it kept one: of
+        its output (COMPACT), or of each item of its array output (FLATTEN); the very bytes ``json_bytes`` writes
+        for them."""
+        text = result.output_text
+        if text is None or result.status != "SUCCEEDED" or text.value is not result.output:
+            return None
+        if self.transformation == "COMPACT" and not text.items:
+            return text
+        if self.transformation == "FLATTEN" and text.items == isinstance(result.output, list):
+            return text
+        return None
 
     def statuses(self) -> list[str]:
         return [status for status, blocks in self._blocks.items() if blocks]
