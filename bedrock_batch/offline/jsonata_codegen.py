@@ -6,9 +6,9 @@ work, are most of the time. This module writes such a tree out as the source of 
 the statements of each closure one after the other, so that its nodes cost no call.
 
 A *region* is a node of one of the composite kinds below, with its children of the kinds below written out in it,
-recursively; a child of any other kind (a lambda, a path with filters, a negation, a sort...) is called as its
+recursively; a child of any other kind (a lambda, a path of other steps, a negation, a sort...) is called as its
 closure (``node_of(child)``), exactly as the parent's closure would call it. Only nodes without a filter, a group or
-``[]`` are written out (``_plain``; but for the two kinds with one filter below): for those ``FastJsonata._node``
+``[]`` are written out (``_plain``; ``fields``, ``filtered``, ``mapped`` below hold one): for those ``_node``
 is the closure of the node kind alone, and so is what is written here. Each kind's writer (``_Writer._<kind>``)
 mirrors the closure its docstring names, statement by statement in the same order, so that values, the
 interpreter's list classes and flags, and errors (raised by the same calls, with the same positions) are those of
@@ -35,6 +35,10 @@ the closures:
   ``_filtered``'s end;
 * ``filtered`` ``$name[...]`` (``FastJsonata._node`` of a variable with one filter): the value bound, filtered,
   unwrapped;
+* ``mapped`` ``$name.step`` or ``$name.field[...].step`` (``FastJsonata._path`` of a prefix read as ``fields`` or
+  a variable, then a last step on each item): the prefix's items, the step written out in a loop over them with
+  the item as its context (called as its node when it holds an object constructor; a field name read as
+  ``name_step`` does), flattened and unwrapped (see ``_Writer._mapped``);
 * ``call`` ``$name(...)`` (``FastJsonata._call``): see ``_Writer._call``.
 
 A filter (``_Writer._filter``: ``FastJsonata._filter``'s ``by_index`` or ``by_predicate``) runs in a loop over the
@@ -65,7 +69,8 @@ Node = Callable[[Any, Any], Any]
 NAMES = ("FastFrame", "_Array", "NONE", "NULL", "_JLISTS", "_NUMBERS", "_ORDERED", "_unwrap", "_boolize",
          "_string", "_is_deep_equal", "_isfinite", "_compare", "_numeric", "JException", "_INERT", "_EXACT",
          "_Procedure", "_Mode", "_trampoline", "_DATA", "JList", "_NATIVE", "_count_tail_call", "_reshaped",
-         "_convert_number", "_is_numeric", "_NOT_LISTS", "_Sequence", "_times_kept", "_settled")
+         "_convert_number", "_is_numeric", "_NOT_LISTS", "_Sequence", "_times_kept", "_settled",
+         "_flatten")
 
 _COMPOSITE = frozenset({"array", "object", "condition", "block", "bind", "binary", "call"})
 _BINARY = frozenset({"&", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "and", "or", "in"})
@@ -121,7 +126,7 @@ def kind(expr: Any) -> str | None:
         procedure = expr.procedure
         return "call" if procedure is not None and getattr(procedure, "type", None) != "path" else None
     if node_type == "path":
-        return "fields" if _field_path(expr) else None
+        return "fields" if _field_path(expr) else "mapped" if _mapped_path(expr) else None
     return None
 
 
@@ -136,9 +141,39 @@ def _field_path(expr: Any) -> bool:
     """A path ``$name.field.field...`` of a named variable and field names, or ``field.field...`` of field names
     alone, with nothing on the path or its steps but one filter on the last field (``FastJsonata`` reads it with
     ``_fields_read_directly``: ``_variable_fields``, ``_context_fields``)."""
+    return _path_alone(expr) and _field_steps(expr.steps)
+
+
+def _path_alone(expr: Any) -> bool:
+    """A path with no group, ``[]`` or tuple of its own."""
+    return getattr(expr, "group", None) is None and not expr.keep_singleton_array and expr.tuple is None
+
+
+def _mapped_path(expr: Any) -> bool:
+    """A path ``prefix.step``: the prefix a named variable alone or the steps of a ``_field_path``, the last step
+    anything that ``FastJsonata._step`` evaluates on each item by its node (``_step``) or as a field name
+    (``name_step``), alone (no stage, group or ``[]``)."""
     steps = expr.steps
-    if getattr(expr, "group", None) is not None or expr.keep_singleton_array or expr.tuple is not None:
+    if not _path_alone(expr) or len(steps) < 2:
         return False
+    last = steps[-1]
+    if (not _plain(last) or last.tuple is not None or last.focus is not None or last.consarray
+            or last.type not in _MAPPED_STEPS or (last.type == "variable" and last.value != "")):
+        return False
+    prefix = steps[:-1]
+    if len(prefix) == 1 and prefix[0].type == "variable":
+        first = prefix[0]
+        return (first.value != "" and _plain(first) and first.tuple is None and first.focus is None
+                and not first.consarray)
+    return _field_steps(prefix)
+
+
+# The kinds of node a mapped path's last step may be (a named variable there is ``_step``'s ``variable_step``).
+_MAPPED_STEPS = frozenset({"name", "function", "block", "condition", "binary", "unary", "variable"})
+
+
+def _field_steps(steps: list[Any]) -> bool:
+    """``_field_path``'s steps."""
     variable = steps[0].type == "variable"
     if variable and (steps[0].value == "" or len(steps) < 2):
         return False
@@ -424,11 +459,28 @@ class _Writer:
         object, the last field's value (undefined when missing, the null marker for a null, not one of the
         interpreter's lists); a field on the way missing, undefined; from no context, undefined; anything else,
         the path's closure."""
-        variable = expr.steps[0].type == "variable"
-        keys = [repr(str(step.value)) for step in (expr.steps[1:] if variable else expr.steps)]
+        t = self._read(expr.steps, env, depth)
+        self.emit(depth, f"if {t} is NONE:")
+        self.emit(depth + 1, f"{t} = {self.value(self.node_of(expr))}({self.context}, {env})")
+        if expr.steps[-1].stages:  # read directly, not undefined: the last step's filter, then _filtered's end
+            def end(inner: int) -> None:
+                self.emit(inner, f"if {t}.__class__ is _Sequence and not {t}.__dict__:")
+                self.emit(inner + 1, f"{t} = None if not {t} else {t}[0] if len({t}) == 1 else _Sequence({t})")
+                self.emit(inner, "else:")
+                self.emit(inner + 1, f"{t} = _settled({t})")
+
+            self.emit(depth, f"elif {t} is not None:")
+            self._filter(t, expr.steps[-1].stages[0].expr, expr, env, depth + 1, end)
+        return t
+
+    def _read(self, steps: list[Any], env: str, depth: int) -> str:
+        """``_fields``' reading of the ``_field_steps`` ``steps``: the last field's value (not filtered), None for
+        undefined, NONE where the path's closure is to take the steps."""
+        variable = steps[0].type == "variable"
+        keys = [repr(str(step.value)) for step in (steps[1:] if variable else steps)]
         t = self.temp()
         if variable:
-            current = self.look_up(expr.steps[0], env, depth)
+            current = self.look_up(steps[0], env, depth)
             self.emit(depth, f"{t} = NONE")  # (NONE: not read here)
         else:
             current = self.temp()
@@ -451,18 +503,98 @@ class _Writer:
         if len(keys) > 1:
             self.emit(inner, f"elif {current} is NONE:")
             self.emit(inner + 1, f"{t} = None")
-        self.emit(depth, f"if {t} is NONE:")
-        self.emit(depth + 1, f"{t} = {self.value(self.node_of(expr))}({self.context}, {env})")
-        if expr.steps[-1].stages:  # read directly, not undefined: the last step's filter, then _filtered's end
-            def end(inner: int) -> None:
-                self.emit(inner, f"if {t}.__class__ is _Sequence and not {t}.__dict__:")
-                self.emit(inner + 1, f"{t} = None if not {t} else {t}[0] if len({t}) == 1 else _Sequence({t})")
-                self.emit(inner, "else:")
-                self.emit(inner + 1, f"{t} = _settled({t})")
-
-            self.emit(depth, f"elif {t} is not None:")
-            self._filter(t, expr.steps[-1].stages[0].expr, expr, env, depth + 1, end)
         return t
+
+    def _mapped(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._path`` of a ``_mapped_path`` ``prefix.step``: the items the prefix's steps give, read
+        directly, then the last step on each (``_step``), flattened (``_flatten``), unwrapped (the path's node).
+
+        The prefix's items: a variable's value, a plain list (its items: ``_flatten`` of a step's one list), a
+        sequence without flags of its own and not of one item (``variable_step`` unwraps a sequence of one), or a
+        value that is no list (one item); undefined, none. A field path's last value read (``_read``), a plain
+        list or one item; undefined, none; with a filter, that filter's results flattened. Anything else (an
+        array on the way, a list with flags) takes the path's closure, which reads the prefix again (a read has no
+        effect), before any step has run."""
+        prefix = expr.steps[:-1]
+        closure = self.value(self.node_of(expr))
+        items = self.temp()
+
+        def each(inner: int) -> None:
+            self._each(expr, t, items, env, inner)
+
+        if len(prefix) == 1 and prefix[0].type == "variable":
+            t = self.look_up(prefix[0], env, depth)
+            self.emit(depth, f"if {t}.__class__ is list or ({t}.__class__ is _Sequence and not {t}.__dict__ "
+                             f"and len({t}) != 1):")
+            self.emit(depth + 1, f"{items} = {t}")
+            self.emit(depth, f"elif {t}.__class__ in _NOT_LISTS:")
+            self.emit(depth + 1, f"{items} = () if {t} is None else ({t},)")
+            self.emit(depth, "else:")
+            self.emit(depth + 1, f"{items} = None")
+            self.emit(depth, f"if {items} is None:")
+            self.emit(depth + 1, f"{t} = {closure}({self.context}, {env})")
+            self.emit(depth, "else:")
+            each(depth + 1)
+            return t
+        t = self._read(prefix, env, depth)
+        self.emit(depth, f"if {t} is NONE:")
+        self.emit(depth + 1, f"{t} = {closure}({self.context}, {env})")
+        self.emit(depth, f"elif {t} is None:")
+        self.emit(depth + 1, f"{t} = None")  # (the prefix gave nothing: the path's value is undefined)
+        self.emit(depth, "else:")
+        if prefix[-1].stages:
+            def end(inner: int) -> None:
+                self.emit(inner, f"{items} = _flatten([{t}], False)")
+                each(inner)
+
+            self._filter(t, prefix[-1].stages[0].expr, expr, env, depth + 1, end)
+        else:
+            self.emit(depth + 1, f"{items} = {t} if {t}.__class__ is list else ({t},)")
+            each(depth + 1)
+        return t
+
+    def _each(self, expr: Any, t: str, items: str, env: str, depth: int) -> None:
+        """The end of a mapped path: its last step on each of ``items`` into ``t`` (``_step``: a result not
+        undefined kept; a field name as ``name_step`` reads it; a step with an object constructor, whose item may
+        be a list, called as its node), flattened as the last step's, unwrapped."""
+        last = expr.steps[-1]
+        results, item = self.temp(), self.temp()
+        self.emit(depth, f"{results} = []")
+        self.emit(depth, f"for {item} in {items}:")
+        inner = depth + 1
+        if last.type == "name":  # name_step
+            value = self.temp()
+            self.emit(inner, f"if {item}.__class__ is dict:")
+            self.emit(inner + 1, f"{value} = {item}.get({str(last.value)!r}, NONE)")
+            self.emit(inner + 1, f"if {value} is NONE:")
+            self.emit(inner + 2, "continue")
+            self.emit(inner + 1, f"if {value} is None:")
+            self.emit(inner + 2, f"{value} = NULL")
+            self.emit(inner + 1, f"elif isinstance({value}, JList) and {value}.sequence and not {value}.tuple_stream:")
+            self.emit(inner + 2, f"if not {value}:")
+            self.emit(inner + 3, "continue")
+            self.emit(inner + 2, f"if len({value}) == 1 and not {value}.keep_singleton:")
+            self.emit(inner + 3, f"{value} = {value}[0]")
+            self.emit(inner + 3, f"if {value} is None:")
+            self.emit(inner + 4, "continue")
+            self.emit(inner, "else:")
+            self.emit(inner + 1, f"{value} = {self.value(self.node_of(last))}({item}, {env})")
+            self.emit(inner + 1, f"if {value} is None:")
+            self.emit(inner + 2, "continue")
+        elif _has_object(last):
+            value = self.temp()
+            self.emit(inner, f"{value} = {self.value(self.node_of(last))}({item}, {env})")
+        else:
+            saved, self.context = self.context, item
+            try:
+                value = self.write(last, env, inner)
+            finally:
+                self.context = saved
+        self.emit(inner, f"if {value} is not None:")
+        self.emit(inner + 1, f"{results}.append({value})")
+        self.emit(depth, f"{t} = _flatten({results}, True)")
+        self.emit(depth, f"if {t}.__class__ in _JLISTS:")
+        self.emit(depth + 1, f"{t} = _unwrap({t}, False)")
 
     def _filtered(self, expr: Any, env: str, depth: int) -> str:
         """``$name[...]`` (``FastJsonata._node`` of a variable with a filter): the value bound to the name, as it

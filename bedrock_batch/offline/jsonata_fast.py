@@ -39,8 +39,9 @@ Two things of the interpreter are dropped because nothing can observe them here:
 A deep recursion in an expression uses fewer Python frames than in the interpreter, so it can go deeper before
 Python's recursion limit stops it.
 
-A tree of simple nodes (constructors, literals, variables, ``$var.field`` paths, operators, conditions, blocks,
-calls ``$name(...)``), and a lambda's invocation with its body, is compiled to one Python function once it has
+A tree of simple nodes (constructors, literals, variables, ``$var.field`` paths, ``$var[...]`` and
+``$var.field[...]`` filters, paths ``$var.step`` of one step on each item, operators, conditions, blocks, calls
+``$name(...)``), and a lambda's invocation with its body, is compiled to one Python function once it has
 run ``WARM_CALLS`` times as closures (``jsonata_codegen``, whose docstring says what it writes out and why it is
 the same): its nodes then cost no call of their own. Its other nodes stay closures, called from it.
 """
@@ -673,7 +674,8 @@ class FastJsonata(Jsonata):
                 "_EXACT": _EXACT, "_Procedure": _Procedure, "_Mode": _Mode, "_trampoline": self._trampoline,
                 "_DATA": _DATA, "JList": JList, "_NATIVE": _NATIVE, "_count_tail_call": _count_tail_call,
                 "_reshaped": _reshaped, "_convert_number": _convert_number, "_is_numeric": _is_numeric,
-                "_NOT_LISTS": _NOT_LISTS, "_Sequence": _Sequence, "_times_kept": _times_kept, "_settled": _settled}
+                "_NOT_LISTS": _NOT_LISTS, "_Sequence": _Sequence, "_times_kept": _times_kept, "_settled": _settled,
+                "_flatten": _flatten}
         return self._codegen_names
 
     def _last_stages(self, path: Any) -> list[Callable[[Any, Any], Any]]:

@@ -554,6 +554,27 @@ CODEGEN_EXPRESSIONS = [
     "($s := $map([1], function($v) { $v })[]; {'a': $s[0], 'b': $s[$ = 1], 'c': [$s[0]]})",
     "($s := $two[]; {'a': $s[0], 'b': $s[$ = 1]})", "{'a': $two[$ + 'x']}", "{'a': $two[$substring($)]}",
     "{'a': $two[$notafunction($)]}", "{'a': $obj.x.y[$ < 'a']}",
+    # a path whose last step runs on each item the variable, or the fields (with a filter on the last), give:
+    # calls, blocks, conditions, operators, constructors, field names, $ and $$; a value that is no list, an
+    # array, a sequence (of one item), undefined, null, nested arrays (an object constructor's grouping), errors
+    "{'a': $two.($ * 2), 'b': $nested.$count($), 'c': $one.$string($), 'd': $empty.$string($), "
+    "'e': $nothing.$string($), 'f': $y.($ + 1), 'g': $obj.$keys($), 'h': $null.$string($), 'i': $x.$uppercase($)}",
+    "{'a': $obj.x.y[1].z, 'b': $obj.x.y[$ > 0].z, 'c': $states.input.Items[index > 0].row, 'd': $nested[0].$, "
+    "'e': $obj.x.y[0].z, 'f': $row.list[1].$uppercase($), 'g': $nested[1].$count($), 'h': $obj.x.missing[0].z}",
+    "{'a': items.$count(tags), 'b': items[v = 0].tags, 'c0': items[id > 0].v, 'c1': items[id > 0].missing, "
+    "'c': Account.Order.$count(Product), 'd': items.tags.$, "
+    "'e': nums.($ > 2 ? $ : undefined), 'f': nums[$ > 2].$, 'g': nums.($ = $$.nums[0]), 'h': missing.$string($)}",
+    "{'a': items.{'i': id}, 'b': $two.{'v': $}, 'c': $nested.{'k': $}, 'd': $two.[$, $ * 10], 'e': $nested.[$], "
+    "'f': $two.($v := $; $v * 2), 'g': $rows.a, 'h': $obj.x.y.($), 'i': Account.Order[1].Product.Name}",
+    "($s := $map($two, function($v) { $v }); {'a': $s.($ + 1), 'b': $s.$string($)})",
+    "($s := $map([1, 2], function($v) { [$v, $v] }); {'a': $s.$count($), 'b': $s.$})",
+    "($s := $map([5], function($v) { [$v, $v] }); {'a': $s.$count($), 'b': $s.$})",
+    "($s := $map([1], function($v) { $v })[]; {'a': $s.$string($)})", "($c := [[1, 2], [3]]; {'a': $c.$count($)})",
+    "{'a': $two.($ + 'x')}", "{'a': $states.input.Items.$notafunction(index)}", "{'a': nums.$substring($)}",
+    "$join($states.input.Items[index >= 0].$string($exists(row) ? "
+    "{'index': index, 'row': $sift(row, function($v, $k) { $k in ['a'] })} : $), '\n')",
+    "[$distinct($states.input.Items.$floor(index / 2))]",
+    "($values := $states.input.Items[$exists(row)].row; ['a', 'b'].($c := $; $values.$lookup($, $c)))",
 ]
 
 
@@ -700,6 +721,7 @@ def _random_expression(rng, depth: int) -> str:
         f"$exists({a})", f"$not({a})", f"$keys({a})", f"$lookup({a}, {b})", f"$string({a})",
         f"$map({a}, function($w) {{ {{'w': $w, 'b': {b}}} }})", f"-({a})", f"{a}[0]", f"$fn({a})",
         f"$two[{a}]", f"$nested[-1][{a}]", f"$rows[a = {a}]", f"$obj.x.y[{a}]", f"nums[{a}]", "$two[-1]",
+        f"$two.({a})", f"$nested.$count({a})", f"nums.({a})", f"$obj.x.y[{a}].z", f"$rows.($r := $; {a})",
         f"($g := function($p, $q) {{ [$p, {b}, $q] }}; $g({a}, {c}))",
         f"($h := function($p) {{ $uppercase($p) }}; $h({a}))",
     ])
