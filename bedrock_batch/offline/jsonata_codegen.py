@@ -42,9 +42,9 @@ the closures:
 * ``call`` ``$name(...)`` (``FastJsonata._call``): see ``_Writer._call``.
 
 A filter (``_Writer._filter``: ``FastJsonata._filter``'s ``by_index`` or ``by_predicate``) runs in a loop over the
-items of a plain list or of a sequence without flags of its own, or on a value that is no list, its predicate
-written out with the item as the context (``_Writer.context``: the local that ``$``, field paths and calls read);
-anything else (undefined, a list with flags) takes the node's closure, which reads the value again (a read has no
+items of a plain list or of a sequence or array without flags of its own, or on a value that is no list, its
+predicate written out with the item as the context (``_Writer.context``: the local that ``$``, field paths and calls
+read); anything else (undefined, a list with flags) takes the node's closure, which reads the value again (a read has no
 effect). A predicate holding an object constructor (written out for a context that is not a list) is called as its
 node.
 
@@ -509,12 +509,12 @@ class _Writer:
         """``FastJsonata._path`` of a ``_mapped_path`` ``prefix.step``: the items the prefix's steps give, read
         directly, then the last step on each (``_step``), flattened (``_flatten``), unwrapped (the path's node).
 
-        The prefix's items: a variable's value, a plain list (its items: ``_flatten`` of a step's one list), a
-        sequence without flags of its own and not of one item (``variable_step`` unwraps a sequence of one), or a
-        value that is no list (one item); undefined, none. A field path's last value read (``_read``), a plain
-        list or one item; undefined, none; with a filter, that filter's results flattened. Anything else (an
-        array on the way, a list with flags) takes the path's closure, which reads the prefix again (a read has no
-        effect), before any step has run."""
+        The prefix's items: a variable's value, a plain list or an array without flags of its own (its items:
+        ``_flatten`` of a step's one list), a sequence without flags of its own and not of one item
+        (``variable_step`` unwraps a sequence of one), or a value that is no list (one item); undefined, none. A
+        field path's last value read (``_read``): a plain list or one item; undefined, none; with a filter, that
+        filter's results flattened. Anything else (an array on the way, a list with flags) takes the path's
+        closure, which reads the prefix again (a read has no effect), before any step has run."""
         prefix = expr.steps[:-1]
         closure = self.value(self.node_of(expr))
         items = self.temp()
@@ -524,8 +524,8 @@ class _Writer:
 
         if len(prefix) == 1 and prefix[0].type == "variable":
             t = self.look_up(prefix[0], env, depth)
-            self.emit(depth, f"if {t}.__class__ is list or ({t}.__class__ is _Sequence and not {t}.__dict__ "
-                             f"and len({t}) != 1):")
+            self.emit(depth, f"if {t}.__class__ is list or ({t}.__class__ is _Array and not {t}.__dict__) or "
+                             f"({t}.__class__ is _Sequence and not {t}.__dict__ and len({t}) != 1):")
             self.emit(depth + 1, f"{items} = {t}")
             self.emit(depth, f"elif {t}.__class__ in _NOT_LISTS:")
             self.emit(depth + 1, f"{items} = () if {t} is None else ({t},)")
@@ -610,13 +610,14 @@ class _Writer:
 
     def _filter(self, t: str, predicate: Any, node: Any, env: str, depth: int, end: Callable[[int], None]) -> None:
         """``FastJsonata._filter``'s ``by_index`` or ``by_predicate`` of ``t`` into ``t``, then ``end`` (the rest
-        of the node's value), for a plain list, a sequence without a flag of its own or a value that is no list
-        (one item); for anything else (undefined, a list with flags) the node's closure (``node``'s), which reads
-        its value again: reading has no effect. A predicate is written out with the item as its context (``$``),
+        of the node's value), for a plain list, a sequence or array without flags of its own or a value that is no
+        list (one item); for anything else (undefined, a list with flags) the node's closure (``node``'s), which
+        reads its value again: reading has no effect. A predicate is written out with the item as its context (``$``),
         but one with an object constructor (written out for a context that is not a list) is called as its
         node."""
         items, n = self.temp(), self.temp()
-        self.emit(depth, f"if {t}.__class__ is list or ({t}.__class__ is _Sequence and not {t}.__dict__):")
+        self.emit(depth, f"if {t}.__class__ is list or (({t}.__class__ is _Sequence or {t}.__class__ is _Array) "
+                         f"and not {t}.__dict__):")
         self.emit(depth + 1, f"{items} = {t}")
         self.emit(depth, f"elif {t} is not None and not isinstance({t}, list):")
         self.emit(depth + 1, f"{items} = ({t},)")

@@ -569,7 +569,10 @@ CODEGEN_EXPRESSIONS = [
     "($s := $map($two, function($v) { $v }); {'a': $s.($ + 1), 'b': $s.$string($)})",
     "($s := $map([1, 2], function($v) { [$v, $v] }); {'a': $s.$count($), 'b': $s.$})",
     "($s := $map([5], function($v) { [$v, $v] }); {'a': $s.$count($), 'b': $s.$})",
-    "($s := $map([1], function($v) { $v })[]; {'a': $s.$string($)})", "($c := [[1, 2], [3]]; {'a': $c.$count($)})",
+    "($s := $map([1], function($v) { $v })[]; {'a': $s.$string($)})",
+    "($c := [[1, 2], [3]]; {'a': $c.$count($), 'b': $c[0], 'c': $c[$count($) > 1], 'd': $c.$})",
+    "($c := [1, [2, 3]]; $d := [$c]; $e := [[1]]; {'a': $c.($ * 2), 'b': $d.$, 'c': $e.$, 'd': $e[0], 'e': $d[0]})",
+    "($c := ['a', 'b']; $k := ([1, 2]).$; {'a': $c.$uppercase($), 'b': $c[1], 'c': $k.($ + 1), 'd': $k[0]})",
     "{'a': $two.($ + 'x')}", "{'a': $states.input.Items.$notafunction(index)}", "{'a': nums.$substring($)}",
     "$join($states.input.Items[index >= 0].$string($exists(row) ? "
     "{'index': index, 'row': $sift(row, function($v, $k) { $k in ['a'] })} : $), '\n')",
