@@ -37,16 +37,16 @@ the closures:
   unwrapped;
 * ``mapped`` ``$name.step`` or ``$name.field[...].step`` (``FastJsonata._path`` of a prefix read as ``fields`` or
   a variable, then a last step on each item): the prefix's items, the step written out in a loop over them with
-  the item as its context (called as its node when it holds an object constructor; a field name read as
-  ``name_step`` does), flattened and unwrapped (see ``_Writer._mapped``);
+  the item as its context (``_Writer.write_on``; a field name read as ``name_step`` does), flattened and unwrapped
+  (see ``_Writer._mapped``);
 * ``call`` ``$name(...)`` (``FastJsonata._call``): see ``_Writer._call``.
 
 A filter (``_Writer._filter``: ``FastJsonata._filter``'s ``by_index`` or ``by_predicate``) runs in a loop over the
 items of a plain list or of a sequence or array without flags of its own, or on a value that is no list, its
-predicate written out with the item as the context (``_Writer.context``: the local that ``$``, field paths and calls
-read); anything else (undefined, a list with flags) takes the node's closure, which reads the value again (a read has no
-effect). A predicate holding an object constructor (written out for a context that is not a list) is called as its
-node.
+predicate written out with the item as the context (``_Writer.write_on``; ``_Writer.context`` is the local that
+``$``, field paths and calls read); anything else (undefined, a list with flags) takes the node's closure, which reads
+the value again (a read has no effect). A predicate or a step holding an object constructor (written out for a
+context that is not a list) is called as its node for an item that is a list.
 
 A lambda's invocation (``FastJsonata._invoker``'s ``invoke``: its frame, its parameters bound, its body) is
 written out the same way, its body too (``compile_invoker``), a tail call of ``$name(...)`` included.
@@ -359,6 +359,25 @@ class _Writer:
         self.inlined += 1
         return t
 
+    def write_on(self, expr: Any, item: str, env: str, depth: int) -> str:
+        """``write`` with the local ``item`` as the context (a filter's predicate, a mapped path's last step). A
+        node holding an object constructor (written out for a context that is not a list: ``_object``) is called
+        as its node when the item is a list."""
+        saved, self.context = self.context, item
+        try:
+            if not _has_object(expr):
+                return self.write(expr, env, depth)
+            t = self.temp()
+            self.emit(depth, f"if {item}.__class__ not in _NOT_LISTS and isinstance({item}, list):")
+            self.emit(depth + 1, f"{t} = {self.value(self.node_of(expr))}({item}, {env})")
+            self.emit(depth, "else:")
+            objects = self.objects  # (the region's own input need not be tested for these)
+            self.emit(depth + 1, f"{t} = {self.write(expr, env, depth + 1)}")
+            self.objects = objects
+            return t
+        finally:
+            self.context = saved
+
     def value(self, obj: Any) -> str:
         """A global of the generated function holding ``obj``."""
         name = f"g{len(self.names)}"
@@ -555,8 +574,8 @@ class _Writer:
 
     def _each(self, expr: Any, t: str, items: str, env: str, depth: int) -> None:
         """The end of a mapped path: its last step on each of ``items`` into ``t`` (``_step``: a result not
-        undefined kept; a field name as ``name_step`` reads it; a step with an object constructor, whose item may
-        be a list, called as its node), flattened as the last step's, unwrapped."""
+        undefined kept; a field name as ``name_step`` reads it; any other step by ``write_on``), flattened as the
+        last step's, unwrapped."""
         last = expr.steps[-1]
         results, item = self.temp(), self.temp()
         self.emit(depth, f"{results} = []")
@@ -581,15 +600,8 @@ class _Writer:
             self.emit(inner + 1, f"{value} = {self.value(self.node_of(last))}({item}, {env})")
             self.emit(inner + 1, f"if {value} is None:")
             self.emit(inner + 2, "continue")
-        elif _has_object(last):
-            value = self.temp()
-            self.emit(inner, f"{value} = {self.value(self.node_of(last))}({item}, {env})")
         else:
-            saved, self.context = self.context, item
-            try:
-                value = self.write(last, env, inner)
-            finally:
-                self.context = saved
+            value = self.write_on(last, item, env, inner)
         self.emit(inner, f"if {value} is not None:")
         self.emit(inner + 1, f"{results}.append({value})")
         self.emit(depth, f"{t} = _flatten({results}, True)")
@@ -612,9 +624,8 @@ class _Writer:
         """``FastJsonata._filter``'s ``by_index`` or ``by_predicate`` of ``t`` into ``t``, then ``end`` (the rest
         of the node's value), for a plain list, a sequence or array without flags of its own or a value that is no
         list (one item); for anything else (undefined, a list with flags) the node's closure (``node``'s), which
-        reads its value again: reading has no effect. A predicate is written out with the item as its context (``$``),
-        but one with an object constructor (written out for a context that is not a list) is called as its
-        node."""
+        reads its value again: reading has no effect. The predicate is written out with the item as its context
+        (``write_on``)."""
         items, n = self.temp(), self.temp()
         self.emit(depth, f"if {t}.__class__ is list or (({t}.__class__ is _Sequence or {t}.__class__ is _Array) "
                          f"and not {t}.__dict__):")
@@ -645,15 +656,7 @@ class _Writer:
         else:  # by_predicate
             index, item, times = self.temp(), self.temp(), self.temp()
             self.emit(inner, f"for {index}, {item} in enumerate({items}):")
-            if _has_object(predicate):
-                kept = self.temp()
-                self.emit(inner + 1, f"{kept} = {self.value(self.node_of(predicate))}({item}, {env})")
-            else:
-                saved, self.context = self.context, item
-                try:
-                    kept = self.write(predicate, env, inner + 1)
-                finally:
-                    self.context = saved
+            kept = self.write_on(predicate, item, env, inner + 1)
             self.emit(inner + 1, f"if {kept} is True:")
             self.emit(inner + 2, f"{result}.append({item})")
             self.emit(inner + 1, f"elif {kept} is not False and {kept} is not None:")

@@ -574,6 +574,8 @@ CODEGEN_EXPRESSIONS = [
     "($c := [1, [2, 3]]; $d := [$c]; $e := [[1]]; {'a': $c.($ * 2), 'b': $d.$, 'c': $e.$, 'd': $e[0], 'e': $d[0]})",
     "($c := ['a', 'b']; $k := ([1, 2]).$; {'a': $c.$uppercase($), 'b': $c[1], 'c': $k.($ + 1), 'd': $k[0]})",
     "{'a': $two.($ + 'x')}", "{'a': $states.input.Items.$notafunction(index)}", "{'a': nums.$substring($)}",
+    "{'a': $nested[$count({'k': $}.k) > 1], 'b': $nested.{'n': $count($)}, 'c': $rows[{'x': a}.x = 2], "
+    "'d': $nested.$string({'k': $}), 'e': $two.$string({'k': $})}",
     "$join($states.input.Items[index >= 0].$string($exists(row) ? "
     "{'index': index, 'row': $sift(row, function($v, $k) { $k in ['a'] })} : $), '\n')",
     "[$distinct($states.input.Items.$floor(index / 2))]",
