@@ -6,12 +6,13 @@ work, are most of the time. This module writes such a tree out as the source of 
 the statements of each closure one after the other, so that its nodes cost no call.
 
 A *region* is a node of one of the composite kinds below, with its children of the kinds below written out in it,
-recursively; a child of any other kind (a lambda, a path with filters, a negation, a sort...) is called as its
+recursively; a child of any other kind (a lambda, a path of other steps, a negation, a sort...) is called as its
 closure (``node_of(child)``), exactly as the parent's closure would call it. Only nodes without a filter, a group or
-``[]`` are written out (``_plain``): for those ``FastJsonata._node`` is the closure of the node kind alone, and so
-is what is written here. Each kind's writer (``_Writer._<kind>``) mirrors the closure its docstring names, statement
-by statement in the same order, so that values, the interpreter's list classes and flags, and errors (raised by
-the same calls, with the same positions) are those of the closures:
+``[]`` are written out (``_plain``; ``fields``, ``filtered``, ``mapped`` below hold one): for those ``_node``
+is the closure of the node kind alone, and so is what is written here. Each kind's writer (``_Writer._<kind>``)
+mirrors the closure its docstring names, statement by statement in the same order, so that values, the
+interpreter's list classes and flags, and errors (raised by the same calls, with the same positions) are those of
+the closures:
 
 * ``literal`` (string, number, ``true``/``false``/``null``): its closure's value (the null marker for null, a
   string's surrogate pairs joined), read once;
@@ -30,8 +31,22 @@ the same calls, with the same positions) are those of the closures:
   ``in``; ``and``, ``or``: the right side only when the left does not decide, in the closure's ``try``;
 * ``context`` ``$`` (``FastJsonata._variable``);
 * ``fields`` ``$name.field.field`` or ``field.field`` (``_fields_read_directly``): read while it meets objects,
-  else the path's closure;
+  else the path's closure; a filter on the last field (``$name.field[...]``) run on what was read, then
+  ``_filtered``'s end;
+* ``filtered`` ``$name[...]`` (``FastJsonata._node`` of a variable with one filter): the value bound, filtered,
+  unwrapped;
+* ``mapped`` ``$name.step`` or ``$name.field[...].step`` (``FastJsonata._path`` of a prefix read as ``fields`` or
+  a variable, then a last step on each item): the prefix's items, the step written out in a loop over them with
+  the item as its context (``_Writer.write_on``; a field name read as ``name_step`` does), flattened and unwrapped
+  (see ``_Writer._mapped``);
 * ``call`` ``$name(...)`` (``FastJsonata._call``): see ``_Writer._call``.
+
+A filter (``_Writer._filter``: ``FastJsonata._filter``'s ``by_index`` or ``by_predicate``) runs in a loop over the
+items of a plain list or of a sequence or array without flags of its own, or on a value that is no list, its
+predicate written out with the item as the context (``_Writer.write_on``; ``_Writer.context`` is the local that
+``$``, field paths and calls read); anything else (undefined, a list with flags) takes the node's closure, which reads
+the value again (a read has no effect). A predicate or a step holding an object constructor (written out for a
+context that is not a list) is called as its node for an item that is a list.
 
 A lambda's invocation (``FastJsonata._invoker``'s ``invoke``: its frame, its parameters bound, its body) is
 written out the same way, its body too (``compile_invoker``), a tail call of ``$name(...)`` included.
@@ -54,7 +69,8 @@ Node = Callable[[Any, Any], Any]
 NAMES = ("FastFrame", "_Array", "NONE", "NULL", "_JLISTS", "_NUMBERS", "_ORDERED", "_unwrap", "_boolize",
          "_string", "_is_deep_equal", "_isfinite", "_compare", "_numeric", "JException", "_INERT", "_EXACT",
          "_Procedure", "_Mode", "_trampoline", "_DATA", "JList", "_NATIVE", "_count_tail_call", "_reshaped",
-         "_convert_number", "_is_numeric", "_NOT_LISTS")
+         "_convert_number", "_is_numeric", "_NOT_LISTS", "_Sequence", "_times_kept", "_settled",
+         "_flatten")
 
 _COMPOSITE = frozenset({"array", "object", "condition", "block", "bind", "binary", "call"})
 _BINARY = frozenset({"&", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "and", "or", "in"})
@@ -84,6 +100,8 @@ def _object_keys(expr: Any) -> list[str] | None:
 def kind(expr: Any) -> str | None:
     """The kind under which a node is written out, None for one that is called as its closure."""
     node_type = getattr(expr, "type", None)
+    if node_type == "variable" and expr.value != "" and _one_filter(expr):
+        return "filtered"
     if node_type is None or not _plain(expr):
         return None
     if node_type in ("string", "number", "value"):
@@ -108,22 +126,77 @@ def kind(expr: Any) -> str | None:
         procedure = expr.procedure
         return "call" if procedure is not None and getattr(procedure, "type", None) != "path" else None
     if node_type == "path":
-        return "fields" if _field_path(expr) else None
+        return "fields" if _field_path(expr) else "mapped" if _mapped_path(expr) else None
     return None
+
+
+def _one_filter(expr: Any) -> bool:
+    """A node with one filter and nothing else (no group, ``[]`` or stage): ``$name[...]``."""
+    predicate = getattr(expr, "predicate", None)
+    return (predicate is not None and len(predicate) == 1 and getattr(expr, "group", None) is None
+            and not getattr(expr, "keep_array", False) and not getattr(expr, "stages", None))
 
 
 def _field_path(expr: Any) -> bool:
     """A path ``$name.field.field...`` of a named variable and field names, or ``field.field...`` of field names
-    alone, with nothing on the path or its steps (``FastJsonata`` reads it with ``_fields_read_directly``:
-    ``_variable_fields``, ``_context_fields``; here the last field has no filter either)."""
+    alone, with nothing on the path or its steps but one filter on the last field (``FastJsonata`` reads it with
+    ``_fields_read_directly``: ``_variable_fields``, ``_context_fields``)."""
+    return _path_alone(expr) and _field_steps(expr.steps)
+
+
+def _path_alone(expr: Any) -> bool:
+    """A path with no group, ``[]`` or tuple of its own."""
+    return getattr(expr, "group", None) is None and not expr.keep_singleton_array and expr.tuple is None
+
+
+def _mapped_path(expr: Any) -> bool:
+    """A path ``prefix.step``: the prefix a named variable alone or the steps of a ``_field_path``, the last step
+    anything that ``FastJsonata._step`` evaluates on each item by its node (``_step``) or as a field name
+    (``name_step``), alone (no stage, group or ``[]``)."""
     steps = expr.steps
-    if getattr(expr, "group", None) is not None or expr.keep_singleton_array or expr.tuple is not None:
+    if not _path_alone(expr) or len(steps) < 2:
         return False
+    last = steps[-1]
+    if (not _plain(last) or last.tuple is not None or last.focus is not None or last.consarray
+            or last.type not in _MAPPED_STEPS or (last.type == "variable" and last.value != "")):
+        return False
+    prefix = steps[:-1]
+    if len(prefix) == 1 and prefix[0].type == "variable":
+        first = prefix[0]
+        return (first.value != "" and _plain(first) and first.tuple is None and first.focus is None
+                and not first.consarray)
+    return _field_steps(prefix)
+
+
+# The kinds of node a mapped path's last step may be (a named variable there is ``_step``'s ``variable_step``).
+_MAPPED_STEPS = frozenset({"name", "function", "block", "condition", "binary", "unary", "variable"})
+
+
+def _field_steps(steps: list[Any]) -> bool:
+    """``_field_path``'s steps."""
     variable = steps[0].type == "variable"
     if variable and (steps[0].value == "" or len(steps) < 2):
         return False
-    return all(_plain(step) and step.tuple is None and step.focus is None and not step.consarray
+    last = steps[-1]
+    if last.stages and not (len(last.stages) == 1 and last.stages[0].type == "filter"):
+        return False
+    return all((_plain(step) or (step is last and _plain_but_stages(step))) and step.tuple is None
+               and step.focus is None and not step.consarray
                and (step.type == "name" or (index == 0 and variable)) for index, step in enumerate(steps))
+
+
+def _plain_but_stages(step: Any) -> bool:
+    """``_plain`` but for the step's stages."""
+    return (not getattr(step, "predicate", None) and getattr(step, "group", None) is None
+            and not getattr(step, "keep_array", False))
+
+
+def _has_object(expr: Any) -> bool:
+    """Whether a node written out holds an object constructor written out with it (with the same context)."""
+    node_kind = kind(expr)
+    if node_kind == "object":
+        return True
+    return node_kind in _COMPOSITE and any(_has_object(child) for child in _children(expr, node_kind))
 
 
 def _children(expr: Any, node_kind: str) -> list[Any]:
@@ -260,6 +333,8 @@ class _Writer:
         self.count = 0
         self.inlined = 0
         self.objects = False
+        # the local holding the context the node being written reads (``input``, or the item a filter tests)
+        self.context = "input"
 
     def tail_call(self, call: Any, lambda_node: Node, shared: list[Any], remembering: Callable[..., Any],
                   depth: int) -> str:
@@ -280,9 +355,28 @@ class _Writer:
         self.emit(depth + 4, f"return {r}")
         self.emit(depth + 3, f"return _convert_number({r}) if _is_numeric({r}) else {r}")
         self.emit(depth + 2, f"return {self.value(remembering)}({proc}, [{', '.join(args)}], {context})")
-        self.emit(depth, f"{t} = {self.value(lambda_node)}(input, env)")
+        self.emit(depth, f"{t} = {self.value(lambda_node)}({self.context}, env)")
         self.inlined += 1
         return t
+
+    def write_on(self, expr: Any, item: str, env: str, depth: int) -> str:
+        """``write`` with the local ``item`` as the context (a filter's predicate, a mapped path's last step). A
+        node holding an object constructor (written out for a context that is not a list: ``_object``) is called
+        as its node when the item is a list."""
+        saved, self.context = self.context, item
+        try:
+            if not _has_object(expr):
+                return self.write(expr, env, depth)
+            t = self.temp()
+            self.emit(depth, f"if {item}.__class__ not in _NOT_LISTS and isinstance({item}, list):")
+            self.emit(depth + 1, f"{t} = {self.value(self.node_of(expr))}({item}, {env})")
+            self.emit(depth, "else:")
+            objects = self.objects  # (the region's own input need not be tested for these)
+            self.emit(depth + 1, f"{t} = {self.write(expr, env, depth + 1)}")
+            self.objects = objects
+            return t
+        finally:
+            self.context = saved
 
     def value(self, obj: Any) -> str:
         """A global of the generated function holding ``obj``."""
@@ -315,7 +409,7 @@ class _Writer:
         node_kind = kind(expr)
         if node_kind is None:
             t = self.temp()
-            self.emit(depth, f"{t} = {self.value(self.node_of(expr))}(input, {env})")
+            self.emit(depth, f"{t} = {self.value(self.node_of(expr))}({self.context}, {env})")
             return t
         self.inlined += 1
         return getattr(self, "_" + node_kind)(expr, env, depth)
@@ -372,9 +466,9 @@ class _Writer:
     def _context(self, expr: Any, env: str, depth: int) -> str:
         """``$`` (``FastJsonata._variable``): the context, the one item of an input array wrapped as a sequence;
         then unwrapped as by ``_eval``."""
-        t = self.temp()
-        self.emit(depth, f"{t} = input[0] if input.__class__ not in _NOT_LISTS and isinstance(input, JList) "
-                         f"and input.outer_wrapper else input")
+        t, c = self.temp(), self.context
+        self.emit(depth, f"{t} = {c}[0] if {c}.__class__ not in _NOT_LISTS and isinstance({c}, JList) "
+                         f"and {c}.outer_wrapper else {c}")
         self.emit(depth, f"if {t}.__class__ in _JLISTS:")
         self.emit(depth + 1, f"{t} = _unwrap({t}, False)")
         return t
@@ -384,16 +478,33 @@ class _Writer:
         object, the last field's value (undefined when missing, the null marker for a null, not one of the
         interpreter's lists); a field on the way missing, undefined; from no context, undefined; anything else,
         the path's closure."""
-        variable = expr.steps[0].type == "variable"
-        keys = [repr(str(step.value)) for step in (expr.steps[1:] if variable else expr.steps)]
+        t = self._read(expr.steps, env, depth)
+        self.emit(depth, f"if {t} is NONE:")
+        self.emit(depth + 1, f"{t} = {self.value(self.node_of(expr))}({self.context}, {env})")
+        if expr.steps[-1].stages:  # read directly, not undefined: the last step's filter, then _filtered's end
+            def end(inner: int) -> None:
+                self.emit(inner, f"if {t}.__class__ is _Sequence and not {t}.__dict__:")
+                self.emit(inner + 1, f"{t} = None if not {t} else {t}[0] if len({t}) == 1 else _Sequence({t})")
+                self.emit(inner, "else:")
+                self.emit(inner + 1, f"{t} = _settled({t})")
+
+            self.emit(depth, f"elif {t} is not None:")
+            self._filter(t, expr.steps[-1].stages[0].expr, expr, env, depth + 1, end)
+        return t
+
+    def _read(self, steps: list[Any], env: str, depth: int) -> str:
+        """``_fields``' reading of the ``_field_steps`` ``steps``: the last field's value (not filtered), None for
+        undefined, NONE where the path's closure is to take the steps."""
+        variable = steps[0].type == "variable"
+        keys = [repr(str(step.value)) for step in (steps[1:] if variable else steps)]
         t = self.temp()
         if variable:
-            current = self.look_up(expr.steps[0], env, depth)
+            current = self.look_up(steps[0], env, depth)
             self.emit(depth, f"{t} = NONE")  # (NONE: not read here)
         else:
             current = self.temp()
-            self.emit(depth, f"{current} = input")
-            self.emit(depth, f"{t} = None if input is None else NONE")
+            self.emit(depth, f"{current} = {self.context}")
+            self.emit(depth, f"{t} = None if {self.context} is None else NONE")
         inner = depth
         for key in keys[:-1]:
             self.emit(inner, f"if {current}.__class__ is dict:")
@@ -411,9 +522,148 @@ class _Writer:
         if len(keys) > 1:
             self.emit(inner, f"elif {current} is NONE:")
             self.emit(inner + 1, f"{t} = None")
-        self.emit(depth, f"if {t} is NONE:")
-        self.emit(depth + 1, f"{t} = {self.value(self.node_of(expr))}(input, {env})")
         return t
+
+    def _mapped(self, expr: Any, env: str, depth: int) -> str:
+        """``FastJsonata._path`` of a ``_mapped_path`` ``prefix.step``: the items the prefix's steps give, read
+        directly, then the last step on each (``_step``), flattened (``_flatten``), unwrapped (the path's node).
+
+        The prefix's items: a variable's value, a plain list or an array without flags of its own (its items:
+        ``_flatten`` of a step's one list), a sequence without flags of its own and not of one item
+        (``variable_step`` unwraps a sequence of one), or a value that is no list (one item); undefined, none. A
+        field path's last value read (``_read``): a plain list or one item; undefined, none; with a filter, that
+        filter's results flattened. Anything else (an array on the way, a list with flags) takes the path's
+        closure, which reads the prefix again (a read has no effect), before any step has run."""
+        prefix = expr.steps[:-1]
+        closure = self.value(self.node_of(expr))
+        items = self.temp()
+
+        def each(inner: int) -> None:
+            self._each(expr, t, items, env, inner)
+
+        if len(prefix) == 1 and prefix[0].type == "variable":
+            t = self.look_up(prefix[0], env, depth)
+            self.emit(depth, f"if {t}.__class__ is list or ({t}.__class__ is _Array and not {t}.__dict__) or "
+                             f"({t}.__class__ is _Sequence and not {t}.__dict__ and len({t}) != 1):")
+            self.emit(depth + 1, f"{items} = {t}")
+            self.emit(depth, f"elif {t}.__class__ in _NOT_LISTS:")
+            self.emit(depth + 1, f"{items} = () if {t} is None else ({t},)")
+            self.emit(depth, "else:")
+            self.emit(depth + 1, f"{items} = None")
+            self.emit(depth, f"if {items} is None:")
+            self.emit(depth + 1, f"{t} = {closure}({self.context}, {env})")
+            self.emit(depth, "else:")
+            each(depth + 1)
+            return t
+        t = self._read(prefix, env, depth)
+        self.emit(depth, f"if {t} is NONE:")
+        self.emit(depth + 1, f"{t} = {closure}({self.context}, {env})")
+        self.emit(depth, f"elif {t} is None:")
+        self.emit(depth + 1, f"{t} = None")  # (the prefix gave nothing: the path's value is undefined)
+        self.emit(depth, "else:")
+        if prefix[-1].stages:
+            def end(inner: int) -> None:
+                self.emit(inner, f"{items} = _flatten([{t}], False)")
+                each(inner)
+
+            self._filter(t, prefix[-1].stages[0].expr, expr, env, depth + 1, end)
+        else:
+            self.emit(depth + 1, f"{items} = {t} if {t}.__class__ is list else ({t},)")
+            each(depth + 1)
+        return t
+
+    def _each(self, expr: Any, t: str, items: str, env: str, depth: int) -> None:
+        """The end of a mapped path: its last step on each of ``items`` into ``t`` (``_step``: a result not
+        undefined kept; a field name as ``name_step`` reads it; any other step by ``write_on``), flattened as the
+        last step's, unwrapped."""
+        last = expr.steps[-1]
+        results, item = self.temp(), self.temp()
+        self.emit(depth, f"{results} = []")
+        self.emit(depth, f"for {item} in {items}:")
+        inner = depth + 1
+        if last.type == "name":  # name_step
+            value = self.temp()
+            self.emit(inner, f"if {item}.__class__ is dict:")
+            self.emit(inner + 1, f"{value} = {item}.get({str(last.value)!r}, NONE)")
+            self.emit(inner + 1, f"if {value} is NONE:")
+            self.emit(inner + 2, "continue")
+            self.emit(inner + 1, f"if {value} is None:")
+            self.emit(inner + 2, f"{value} = NULL")
+            self.emit(inner + 1, f"elif isinstance({value}, JList) and {value}.sequence and not {value}.tuple_stream:")
+            self.emit(inner + 2, f"if not {value}:")
+            self.emit(inner + 3, "continue")
+            self.emit(inner + 2, f"if len({value}) == 1 and not {value}.keep_singleton:")
+            self.emit(inner + 3, f"{value} = {value}[0]")
+            self.emit(inner + 3, f"if {value} is None:")
+            self.emit(inner + 4, "continue")
+            self.emit(inner, "else:")
+            self.emit(inner + 1, f"{value} = {self.value(self.node_of(last))}({item}, {env})")
+            self.emit(inner + 1, f"if {value} is None:")
+            self.emit(inner + 2, "continue")
+        else:
+            value = self.write_on(last, item, env, inner)
+        self.emit(inner, f"if {value} is not None:")
+        self.emit(inner + 1, f"{results}.append({value})")
+        self.emit(depth, f"{t} = _flatten({results}, True)")
+        self.emit(depth, f"if {t}.__class__ in _JLISTS:")
+        self.emit(depth + 1, f"{t} = _unwrap({t}, False)")
+
+    def _filtered(self, expr: Any, env: str, depth: int) -> str:
+        """``$name[...]`` (``FastJsonata._node`` of a variable with a filter): the value bound to the name, as it
+        is, filtered, then unwrapped."""
+        t = self.look_up(expr, env, depth)
+
+        def end(inner: int) -> None:
+            self.emit(inner, f"if isinstance({t}, JList):")
+            self.emit(inner + 1, f"{t} = _unwrap({t}, False)")
+
+        self._filter(t, expr.predicate[0].expr, expr, env, depth, end)
+        return t
+
+    def _filter(self, t: str, predicate: Any, node: Any, env: str, depth: int, end: Callable[[int], None]) -> None:
+        """``FastJsonata._filter``'s ``by_index`` or ``by_predicate`` of ``t`` into ``t``, then ``end`` (the rest
+        of the node's value), for a plain list, a sequence or array without flags of its own or a value that is no
+        list (one item); for anything else (undefined, a list with flags) the node's closure (``node``'s), which
+        reads its value again: reading has no effect. The predicate is written out with the item as its context
+        (``write_on``)."""
+        items, n = self.temp(), self.temp()
+        self.emit(depth, f"if {t}.__class__ is list or (({t}.__class__ is _Sequence or {t}.__class__ is _Array) "
+                         f"and not {t}.__dict__):")
+        self.emit(depth + 1, f"{items} = {t}")
+        self.emit(depth, f"elif {t} is not None and not isinstance({t}, list):")
+        self.emit(depth + 1, f"{items} = ({t},)")
+        self.emit(depth, "else:")
+        self.emit(depth + 1, f"{items} = None")
+        self.emit(depth, f"if {items} is None:")
+        self.emit(depth + 1, f"{t} = {self.value(self.node_of(node))}({self.context}, {env})")
+        self.emit(depth, "else:")
+        inner = depth + 1
+        result = self.temp()
+        self.emit(inner, f"{result} = _Sequence()")
+        self.emit(inner, f"{n} = len({items})")
+        if predicate.type == "number":  # by_index
+            position = int(predicate.value)
+            index, item = self.temp(), self.temp()
+            self.emit(inner, f"{index} = {f'{n} + {position}' if position < 0 else position}")
+            self.emit(inner, f"if 0 <= {index} < {n}:")
+            self.emit(inner + 1, f"{item} = {items}[{index}]")
+            self.emit(inner + 1, f"if {item} is None:")
+            self.emit(inner + 2, f"{item} = NULL")
+            self.emit(inner + 1, f"if isinstance({item}, list):")
+            self.emit(inner + 2, f"{result} = {item}")
+            self.emit(inner + 1, "else:")
+            self.emit(inner + 2, f"{result}.append({item})")
+        else:  # by_predicate
+            index, item, times = self.temp(), self.temp(), self.temp()
+            self.emit(inner, f"for {index}, {item} in enumerate({items}):")
+            kept = self.write_on(predicate, item, env, inner + 1)
+            self.emit(inner + 1, f"if {kept} is True:")
+            self.emit(inner + 2, f"{result}.append({item})")
+            self.emit(inner + 1, f"elif {kept} is not False and {kept} is not None:")
+            self.emit(inner + 2, f"for {times} in range(_times_kept({kept}, {index}, {n})):")
+            self.emit(inner + 3, f"{result}.append({item})")
+        self.emit(inner, f"{t} = {result}")
+        end(inner)
 
     def _call(self, expr: Any, env: str, depth: int) -> str:
         """``FastJsonata._call``'s ``call``: the procedure, then the arguments in order, then its ``site``, the
@@ -433,7 +683,7 @@ class _Writer:
         locate = self.value(call.locate)
         key, reshape = self.temp(), self.temp()
         native_result = (f"if {t}.__class__ not in _INERT and not ({t}.__class__ is int and -_EXACT < {t} < _EXACT):",
-                         f"{t} = {self.value(call.finish)}({t}, input, {env})")
+                         f"{t} = {self.value(call.finish)}({t}, {self.context}, {env})")
         self.emit(depth, f"{shared} = {self.value(call.shared)}")
         self.emit(depth, f"if {proc} is {shared}[0] and ({shared}[1] is None or ({key} := {types}) in {shared}[1]):")
         self._located(depth + 1, locate, f"{t} = {shared}[2]({''.join(a + ', ' for a in args)}*{shared}[3])",
@@ -446,10 +696,10 @@ class _Writer:
                          f" and ({invoke} := {proc}.body.__dict__.get('_fast_invoke')) is not None):")
         self._located(depth + 1, locate, f"{proc}.token = {self.value(call.token)}",
                       f"{proc}.position = {expr.position!r}",
-                      f"{t} = {invoke}({proc}.environment, {proc}.input, {arg_list}, input)",
-                      f"if {t}.__class__ not in _INERT:", f"{t} = _trampoline({t}, input, {env})")
+                      f"{t} = {invoke}({proc}.environment, {proc}.input, {arg_list}, {self.context})",
+                      f"if {t}.__class__ not in _INERT:", f"{t} = _trampoline({t}, {self.context}, {env})")
         self.emit(depth, "else:")
-        self.emit(depth + 1, f"{t} = {self.value(call.site)}({proc}, {arg_list}, input, {env})")
+        self.emit(depth + 1, f"{t} = {self.value(call.site)}({proc}, {arg_list}, {self.context}, {env})")
         self.emit(depth, f"if {t}.__class__ in _JLISTS:")
         self.emit(depth + 1, f"{t} = _unwrap({t}, False)")
         return t

@@ -39,8 +39,9 @@ Two things of the interpreter are dropped because nothing can observe them here:
 A deep recursion in an expression uses fewer Python frames than in the interpreter, so it can go deeper before
 Python's recursion limit stops it.
 
-A tree of simple nodes (constructors, literals, variables, ``$var.field`` paths, operators, conditions, blocks,
-calls ``$name(...)``), and a lambda's invocation with its body, is compiled to one Python function once it has
+A tree of simple nodes (constructors, literals, variables, ``$var.field`` paths, ``$var[...]`` and
+``$var.field[...]`` filters, paths ``$var.step`` of one step on each item, operators, conditions, blocks, calls
+``$name(...)``), and a lambda's invocation with its body, is compiled to one Python function once it has
 run ``WARM_CALLS`` times as closures (``jsonata_codegen``, whose docstring says what it writes out and why it is
 the same): its nodes then cost no call of their own. Its other nodes stay closures, called from it.
 """
@@ -673,7 +674,8 @@ class FastJsonata(Jsonata):
                 "_EXACT": _EXACT, "_Procedure": _Procedure, "_Mode": _Mode, "_trampoline": self._trampoline,
                 "_DATA": _DATA, "JList": JList, "_NATIVE": _NATIVE, "_count_tail_call": _count_tail_call,
                 "_reshaped": _reshaped, "_convert_number": _convert_number, "_is_numeric": _is_numeric,
-                "_NOT_LISTS": _NOT_LISTS}
+                "_NOT_LISTS": _NOT_LISTS, "_Sequence": _Sequence, "_times_kept": _times_kept, "_settled": _settled,
+                "_flatten": _flatten}
         return self._codegen_names
 
     def _last_stages(self, path: Any) -> list[Callable[[Any, Any], Any]]:
@@ -931,8 +933,6 @@ class FastJsonata(Jsonata):
             return by_index
 
         first_test = self._node(predicate)
-        is_numeric = Utils.is_numeric
-        is_array_of_numbers = Utils.is_array_of_numbers
 
         def by_predicate(input: Any, environment: Any) -> Any:
             # (the predicate's node read again at each filter: a tree compiled since is put there, _warming)
@@ -954,20 +954,9 @@ class FastJsonata(Jsonata):
                 res = test(context, env)
                 if res is True:
                     results.append(item)
-                    continue
-                if res is False or res is None:
-                    continue
-                if is_numeric(res):
-                    res = _sequence(res)
-                if is_array_of_numbers(res):
-                    for ires in res:
-                        ii = int(ires)
-                        if ii < 0:
-                            ii = len(input) + ii
-                        if ii == index:
-                            results.append(item)
-                elif _boolize(res):
-                    results.append(item)
+                elif res is not False and res is not None:
+                    for _ in range(_times_kept(res, index, len(input))):
+                        results.append(item)
             return results
 
         return by_predicate
@@ -1755,15 +1744,40 @@ def _filtered(value: Any, stages: list[Node], environment: Any) -> Any:
     (``_step``) runs them on it, flattens the result, and the path's value is unwrapped."""
     for stage in stages:
         value = stage(value, environment)
-    if value is None:
-        return None
     if value.__class__ is _Sequence and not value.__dict__:
         # a sequence with no flag of its own (a predicate's results): what _flatten (a copy of it) and _unwrap make
         if not value:
             return None
         return value[0] if len(value) == 1 else _Sequence(value)
+    return _settled(value)
+
+
+def _settled(value: Any) -> Any:
+    """``_filtered``'s end for a value that is not a sequence without flags: flattened as the last step's one
+    result, then unwrapped (undefined stays undefined)."""
+    if value is None:
+        return None
     result = _flatten([value], True)
     return _unwrap(result, False) if result.__class__ in _JLISTS else result
+
+
+def _times_kept(res: Any, index: int, count: int) -> int:
+    """How many times ``evaluate_filter`` keeps the item at ``index`` of ``count`` items for which the predicate
+    gave ``res`` (neither true, false nor undefined): once for each number of ``res`` (a number, or an array of
+    numbers) that is the index (a negative one counted from the end), else once when ``res`` is true as a
+    boolean."""
+    if _is_numeric(res):
+        res = _sequence(res)
+    if Utils.is_array_of_numbers(res):
+        times = 0
+        for ires in res:
+            ii = int(ires)
+            if ii < 0:
+                ii = count + ii
+            if ii == index:
+                times += 1
+        return times
+    return 1 if _boolize(res) else 0
 
 
 def _name_chain(names: list[tuple[str, Callable[[Any, Any], Any]]]) -> Callable[[Any, Any], Any]:

@@ -535,6 +535,51 @@ CODEGEN_EXPRESSIONS = [
     "$filter($rows, function($r) { $r.a > 1 or $r.b = 'x' })",
     "[$y in $two, 'a' in $x, $x in ['ab'], $one in [5], $nothing in $two, $y in $null, $obj in [$obj], 1 in [1.0]]",
     "$sift($row, function($v, $k) { $k in ['a', 'c'] })",
+    # a variable or the fields of one (or of the context) with one filter, written out: index predicates (negative,
+    # past either end, a float), predicates of every value (true, a number, an array of numbers with an index
+    # twice, other values), singleton results, arrays inside, null items, no list at all, undefined on the way
+    "{'a': $two[$ > 1], 'b': $two[0], 'c': $two[-1], 'd': $two[5], 'e': $two[-5], 'f': $nested[0], "
+    "'g': $nested[-1], 'h': $two[1.5], 'i': $empty[0], 'j': $one[$ = 5], 'k': $one[0]}",
+    "{'a': $two[[0, 1, 0]], 'b': $two[-1 + 0], 'c': $two['x'], 'd': $two[[]], 'e': $two[$ = 1 or $ = 2], "
+    "'f': $two[['a', 1]], 'g': $two[$ - 1], 'h': $two[{'k': $}.k > 1], 'i': $two[$nothing], 'j': $two[null]}",
+    "{'a': $y[$ > 1], 'b': $x[0], 'c': $null[0], 'd': $nothing[0], 'e': $obj[x], 'f': $emptyobj[$], "
+    "'g': $fn[0], 'h': $x[$ = 'ab'], 'i': $row.list[$ != null], 'j': $row.list[0], 'k': $row.list[-2]}",
+    "{'a': $obj.x.y[0], 'b': $obj.x.y[$ = 1], 'c': $obj.x.y[1], 'd': $row.missing[0], 'e': $obj.x.n[0], "
+    "'f': $obj.s[$ = 'é'], 'g': $obj.x.y[z = 2], 'h': $obj.x.y[$.z], 'i': $nested[$[0] = 3], 'j': $nested[[0]]}",
+    "{'a': nums[$ > 1], 'b': nums[0], 'c': Account.Order[0].OrderID, 'd': Account.Order[1], 'e': text[0], "
+    "'f': items[v > 1], 'g': nums[$ = $$.nums[-1]], 'h': missing[0], 'i': Account.Name[$ = 'Firefly']}",
+    "$map($rows, function($r) { $rows[a = $r.a] })", "$map($rows, function($r) { {'b': $two[$ = $r.a]} })",
+    "{'a': $rows[a in $two[$ > 1]], 'b': $rows[$two[$ = 2] = a].a, 'c': $nested[$count($) > 1]}",
+    "($s := $map($two, function($v) { $v }); {'a': $s[$ > 1], 'b': $s[0], 'c': $s[-1], 'd': $s[[0, 1]]})",
+    "($s := $map([1], function($v) { $v })[]; {'a': $s[0], 'b': $s[$ = 1], 'c': [$s[0]]})",
+    "($s := $two[]; {'a': $s[0], 'b': $s[$ = 1]})", "{'a': $two[$ + 'x']}", "{'a': $two[$substring($)]}",
+    "{'a': $two[$notafunction($)]}", "{'a': $obj.x.y[$ < 'a']}",
+    # a path whose last step runs on each item the variable, or the fields (with a filter on the last), give:
+    # calls, blocks, conditions, operators, constructors, field names, $ and $$; a value that is no list, an
+    # array, a sequence (of one item), undefined, null, nested arrays (an object constructor's grouping), errors
+    "{'a': $two.($ * 2), 'b': $nested.$count($), 'c': $one.$string($), 'd': $empty.$string($), "
+    "'e': $nothing.$string($), 'f': $y.($ + 1), 'g': $obj.$keys($), 'h': $null.$string($), 'i': $x.$uppercase($)}",
+    "{'a': $obj.x.y[1].z, 'b': $obj.x.y[$ > 0].z, 'c': $states.input.Items[index > 0].row, 'd': $nested[0].$, "
+    "'e': $obj.x.y[0].z, 'f': $row.list[1].$uppercase($), 'g': $nested[1].$count($), 'h': $obj.x.missing[0].z}",
+    "{'a': items.$count(tags), 'b': items[v = 0].tags, 'c0': items[id > 0].v, 'c1': items[id > 0].missing, "
+    "'c': Account.Order.$count(Product), 'd': items.tags.$, "
+    "'e': nums.($ > 2 ? $ : undefined), 'f': nums[$ > 2].$, 'g': nums.($ = $$.nums[0]), 'h': missing.$string($)}",
+    "{'a': items.{'i': id}, 'b': $two.{'v': $}, 'c': $nested.{'k': $}, 'd': $two.[$, $ * 10], 'e': $nested.[$], "
+    "'f': $two.($v := $; $v * 2), 'g': $rows.a, 'h': $obj.x.y.($), 'i': Account.Order[1].Product.Name}",
+    "($s := $map($two, function($v) { $v }); {'a': $s.($ + 1), 'b': $s.$string($)})",
+    "($s := $map([1, 2], function($v) { [$v, $v] }); {'a': $s.$count($), 'b': $s.$})",
+    "($s := $map([5], function($v) { [$v, $v] }); {'a': $s.$count($), 'b': $s.$})",
+    "($s := $map([1], function($v) { $v })[]; {'a': $s.$string($)})",
+    "($c := [[1, 2], [3]]; {'a': $c.$count($), 'b': $c[0], 'c': $c[$count($) > 1], 'd': $c.$})",
+    "($c := [1, [2, 3]]; $d := [$c]; $e := [[1]]; {'a': $c.($ * 2), 'b': $d.$, 'c': $e.$, 'd': $e[0], 'e': $d[0]})",
+    "($c := ['a', 'b']; $k := ([1, 2]).$; {'a': $c.$uppercase($), 'b': $c[1], 'c': $k.($ + 1), 'd': $k[0]})",
+    "{'a': $two.($ + 'x')}", "{'a': $states.input.Items.$notafunction(index)}", "{'a': nums.$substring($)}",
+    "{'a': $nested[$count({'k': $}.k) > 1], 'b': $nested.{'n': $count($)}, 'c': $rows[{'x': a}.x = 2], "
+    "'d': $nested.$string({'k': $}), 'e': $two.$string({'k': $})}",
+    "$join($states.input.Items[index >= 0].$string($exists(row) ? "
+    "{'index': index, 'row': $sift(row, function($v, $k) { $k in ['a'] })} : $), '\n')",
+    "[$distinct($states.input.Items.$floor(index / 2))]",
+    "($values := $states.input.Items[$exists(row)].row; ['a', 'b'].($c := $; $values.$lookup($, $c)))",
 ]
 
 
@@ -680,6 +725,8 @@ def _random_expression(rng, depth: int) -> str:
         f"{a} or {b}", f"{a} in {b}", f"$count({a})", f"$uppercase({a})", f"$substring({a}, {b})",
         f"$exists({a})", f"$not({a})", f"$keys({a})", f"$lookup({a}, {b})", f"$string({a})",
         f"$map({a}, function($w) {{ {{'w': $w, 'b': {b}}} }})", f"-({a})", f"{a}[0]", f"$fn({a})",
+        f"$two[{a}]", f"$nested[-1][{a}]", f"$rows[a = {a}]", f"$obj.x.y[{a}]", f"nums[{a}]", "$two[-1]",
+        f"$two.({a})", f"$nested.$count({a})", f"nums.({a})", f"$obj.x.y[{a}].z", f"$rows.($r := $; {a})",
         f"($g := function($p, $q) {{ [$p, {b}, $q] }}; $g({a}, {c}))",
         f"($h := function($p) {{ $uppercase($p) }}; $h({a}))",
     ])
