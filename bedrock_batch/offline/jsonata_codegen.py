@@ -543,17 +543,11 @@ class _Writer:
 
         if len(prefix) == 1 and prefix[0].type == "variable":
             t = self.look_up(prefix[0], env, depth)
-            self.emit(depth, f"if {t}.__class__ is list or ({t}.__class__ is _Array and not {t}.__dict__) or "
-                             f"({t}.__class__ is _Sequence and not {t}.__dict__ and len({t}) != 1):")
-            self.emit(depth + 1, f"{items} = {t}")
-            self.emit(depth, f"elif {t}.__class__ in _NOT_LISTS:")
-            self.emit(depth + 1, f"{items} = () if {t} is None else ({t},)")
-            self.emit(depth, "else:")
-            self.emit(depth + 1, f"{items} = None")
-            self.emit(depth, f"if {items} is None:")
-            self.emit(depth + 1, f"{t} = {closure}({self.context}, {env})")
-            self.emit(depth, "else:")
-            each(depth + 1)
+            self._items_or_closure(
+                t, items, closure, env, depth, each,
+                (f"{t}.__class__ is list or ({t}.__class__ is _Array and not {t}.__dict__) or "
+                 f"({t}.__class__ is _Sequence and not {t}.__dict__ and len({t}) != 1)", t),
+                (f"{t}.__class__ in _NOT_LISTS", f"() if {t} is None else ({t},)"))
             return t
         t = self._read(prefix, env, depth)
         self.emit(depth, f"if {t} is NONE:")
@@ -626,19 +620,31 @@ class _Writer:
         list (one item); for anything else (undefined, a list with flags) the node's closure (``node``'s), which
         reads its value again: reading has no effect. The predicate is written out with the item as its context
         (``write_on``)."""
-        items, n = self.temp(), self.temp()
-        self.emit(depth, f"if {t}.__class__ is list or (({t}.__class__ is _Sequence or {t}.__class__ is _Array) "
-                         f"and not {t}.__dict__):")
-        self.emit(depth + 1, f"{items} = {t}")
-        self.emit(depth, f"elif {t} is not None and not isinstance({t}, list):")
-        self.emit(depth + 1, f"{items} = ({t},)")
+        items = self.temp()
+        self._items_or_closure(
+            t, items, self.value(self.node_of(node)), env, depth,
+            lambda inner: self._kept(t, items, predicate, env, inner, end),
+            (f"{t}.__class__ is list or (({t}.__class__ is _Sequence or {t}.__class__ is _Array) "
+             f"and not {t}.__dict__)", t),
+            (f"{t} is not None and not isinstance({t}, list)", f"({t},)"))
+
+    def _items_or_closure(self, t: str, items: str, closure: str, env: str, depth: int,
+                          body: Callable[[int], None], *cases: tuple[str, str]) -> None:
+        """``items`` set by the first of ``cases`` (a test, the items then) that holds, then ``body`` (at the depth
+        it is given); where none holds, ``t`` is the node's ``closure``'s value instead."""
+        for number, (test, value) in enumerate(cases):
+            self.emit(depth, f"{'elif' if number else 'if'} {test}:")
+            self.emit(depth + 1, f"{items} = {value}")
         self.emit(depth, "else:")
         self.emit(depth + 1, f"{items} = None")
         self.emit(depth, f"if {items} is None:")
-        self.emit(depth + 1, f"{t} = {self.value(self.node_of(node))}({self.context}, {env})")
+        self.emit(depth + 1, f"{t} = {closure}({self.context}, {env})")
         self.emit(depth, "else:")
-        inner = depth + 1
-        result = self.temp()
+        body(depth + 1)
+
+    def _kept(self, t: str, items: str, predicate: Any, env: str, inner: int, end: Callable[[int], None]) -> None:
+        """The filter's results of ``items`` into ``t`` (``by_index`` or ``by_predicate``), then ``end``."""
+        n, result = self.temp(), self.temp()
         self.emit(inner, f"{result} = _Sequence()")
         self.emit(inner, f"{n} = len({items})")
         if predicate.type == "number":  # by_index
