@@ -11,13 +11,12 @@ can be handed out again. Any other text is parsed by botocore each time, as befo
 from today's date, a number is an epoch read in the local zone, and a text botocore refuses raises its error anew.
 
 It is given to botocore through its supported hook, the response parser factory's defaults
-(``ResponseParserFactory.set_parser_defaults(timestamp_parser=...)``), by ``session()``.
+(``ResponseParserFactory.set_parser_defaults(timestamp_parser=...)``), by ``client()``.
 """
 
 from __future__ import annotations
 
 import re
-import weakref
 from typing import Any
 
 from botocore.utils import parse_timestamp as _botocore_parse
@@ -28,7 +27,6 @@ _COMPLETE = re.compile(
     r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z)")
 _MAX_KEPT = 4096
 _kept: dict[str, Any] = {}
-_sessions: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def parse_timestamp(value: Any) -> Any:
@@ -44,21 +42,23 @@ def parse_timestamp(value: Any) -> Any:
     return parsed
 
 
-def session() -> Any:
-    """A boto3 session like boto3's default one (what ``boto3.client`` uses), whose response parsers use
-    ``parse_timestamp``: one per default session (moto's ``mock_aws`` starts a new default session per block).
+def client(*args: Any, **kwargs: Any) -> Any:
+    """``boto3.client(*args, **kwargs)`` (boto3's default session: its profile, settings and handlers), whose
+    response parsers use ``parse_timestamp``.
 
-    It shares the default session's data loader, so the service models are read once for both.
+    botocore takes a client's parser factory from its session when it creates the client; the default session's own
+    factory is put back as soon as the client is made. (A client another thread made meanwhile would parse with
+    ``parse_timestamp`` too: the same answers.)
     """
     import boto3
-    import botocore.session
+    from botocore.parsers import ResponseParserFactory
 
     default = boto3._get_default_session()._session  # what boto3.client(...) creates its clients from
-    own = _sessions.get(default)
-    if own is None:
-        botocore_session = botocore.session.get_session()
-        own = _sessions[default] = boto3.session.Session(botocore_session=botocore_session)
-        botocore_session.register_component("data_loader", default.get_component("data_loader"))
-        botocore_session.get_component("response_parser_factory").set_parser_defaults(
-            timestamp_parser=parse_timestamp)
-    return own
+    own = default.get_component("response_parser_factory")
+    factory = ResponseParserFactory()
+    factory.set_parser_defaults(timestamp_parser=parse_timestamp)
+    default.register_component("response_parser_factory", factory)
+    try:
+        return boto3.client(*args, **kwargs)
+    finally:
+        default.register_component("response_parser_factory", own)

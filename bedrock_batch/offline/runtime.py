@@ -142,7 +142,7 @@ class Runtime:
         Response timestamps are parsed once per text (``botocore_timestamps``: the same datetimes).
         """
         if service not in self._clients:
-            self._clients[service] = botocore_timestamps.session().client(
+            self._clients[service] = botocore_timestamps.client(
                 service, region_name=self.config.region, endpoint_url=self.config.endpoint_url,
                 aws_access_key_id="testing", aws_secret_access_key="testing",
                 config=Config(retries={"max_attempts": 1}, s3={"payload_signing_enabled": False}),

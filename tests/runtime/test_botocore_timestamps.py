@@ -68,3 +68,13 @@ def test_the_runtime_s3_client_reads_last_modified_as_a_default_client_does() ->
             for a, b in zip(listed, [o["LastModified"] for o in client_b.list_objects_v2(Bucket=BUCKET)["Contents"]],
                             strict=True):
                 _same(a, b)
+
+
+def test_the_default_session_keeps_its_own_parser_factory() -> None:
+    """Only the runtime's clients are made with ``parse_timestamp``: boto3's default session is left as it was."""
+    with offline_runtime() as runtime:
+        default = boto3._get_default_session()._session
+        own = default.get_component("response_parser_factory")
+        runtime.client("s3")
+        runtime.client("dynamodb")
+        assert default.get_component("response_parser_factory") is own
