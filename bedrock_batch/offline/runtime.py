@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore import UNSIGNED
 from botocore.config import Config
 
-from . import moto_speedups
+from . import botocore_timestamps, moto_speedups
 from .bedrock.uploads import crc32
 from .clock import VirtualClock
 from .definition import StateMachineDefinition
@@ -139,9 +138,11 @@ class Runtime:
         body's CRC32 travels in a header, see ``_crc32_up_front``): botocore otherwise hashes every PutObject body
         whose checksum the caller gave, half a gigabyte of SHA-256 in a 100,000-row run, and the answers are the
         same (moto checks no signature; S3 accepts an unsigned payload over HTTPS).
+
+        Response timestamps are parsed once per text (``botocore_timestamps``: the same datetimes).
         """
         if service not in self._clients:
-            self._clients[service] = boto3.client(
+            self._clients[service] = botocore_timestamps.client(
                 service, region_name=self.config.region, endpoint_url=self.config.endpoint_url,
                 aws_access_key_id="testing", aws_secret_access_key="testing",
                 config=Config(retries={"max_attempts": 1}, s3={"payload_signing_enabled": False}),
