@@ -21,7 +21,7 @@ from helpers import distributed_map, machine, object_reader, offline_runtime, pu
 from bedrock_batch.offline import errors
 from bedrock_batch.offline.definition import StateMachineDefinition
 from bedrock_batch.offline.errors import DefinitionError
-from bedrock_batch.offline.json_text import compact_utf8, compact_utf8_items, json_bytes, loads
+from bedrock_batch.offline.json_text import compact_bytes, compact_utf8, compact_utf8_items, json_bytes, loads
 from bedrock_batch.offline.jsonata_functions import Functions206
 from bedrock_batch.offline.payloads import payload_size
 
@@ -114,7 +114,8 @@ def test_text_that_only_looks_like_a_small_float_is_still_measured_right():
 def test_a_value_without_floats_is_orjsons_text_whatever_its_strings_hold():
     """Service quotas (a payload is its compact JSON in UTF-8): a value of strings, integers, booleans and None,
     in lists, tuples and dicts, is written by orjson even when its strings hold what the searches for floats look
-    for ("null", "0.0000", a digit, "e-" and a digit), and orjson's bytes are the json module's."""
+    for ("null", "0.0000", a digit, "e-" and a digit) if its values are few enough to look at (``_walk_budget``),
+    and orjson's bytes are the json module's."""
     for value in ["null", "0.00001 and 1e-5", ["x3e-1", None, 2**63 - 1, -(2**63), True], ("0.0000", "null"),
                   {"row": {"a": "1e-7", "b": "null"}, "index": 12, "ok": False, "none": None},
                   [[[{"deep": ["3e-2"]}]]], {}, [], ""]:
@@ -378,3 +379,13 @@ def test_a_batch_record_holding_nan_fails_validation(bedrock_env):
     bedrock_env.s3.put_object(Bucket="bedrock-in", Key="input/a.jsonl", Body=body.encode())
     job = bedrock_env.finish(sim, bedrock_env.create(sim))
     assert job["status"] == "Failed" and "Line 101" in job["message"]
+
+
+def test_many_short_values_past_the_walks_budget_are_written_as_the_json_module_writes_them():
+    """Service quotas (a payload is its compact JSON in UTF-8): a value of more short strings than the walk looks
+    at (``_walk_budget``: one value per 64 bytes of text) is left to the searches for floats, which take its
+    "null" strings for null; its bytes are then the json module's, the same as orjson's would have been."""
+    value = [{"a": "null", "b": "1e-7", "c": ""} for _ in range(500)]
+    assert compact_utf8(value) is None
+    assert compact_bytes(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    assert compact_utf8(value, floats=False) == compact_bytes(value)

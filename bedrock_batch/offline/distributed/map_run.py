@@ -102,6 +102,7 @@ async def run_map_run(state: MapState, frame: Frame, state_input: Any, bindings:
                                  execution.output, execution.error, execution.cause,
                                  runtime.clock.iso_at(execution.start), runtime.clock.iso_at(execution.stop or 0),
                                  child_machine.arn, execution.output_text)
+            execution.output_text = None  # the result holds it now (a Standard child stays in the runtime)
             total += 1
             if spool is None:
                 results.append(result)
