@@ -63,6 +63,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .jsonata_shapes import bare_path, context_field_steps, variable_field_steps
+
 Node = Callable[[Any, Any], Any]
 
 # What the generated code reads from the namespace jsonata_fast gives (checked when a function is compiled).
@@ -140,13 +142,8 @@ def _one_filter(expr: Any) -> bool:
 def _field_path(expr: Any) -> bool:
     """A path ``$name.field.field...`` of a named variable and field names, or ``field.field...`` of field names
     alone, with nothing on the path or its steps but one filter on the last field (``FastJsonata`` reads it with
-    ``_fields_read_directly``: ``_variable_fields``, ``_context_fields``)."""
-    return _path_alone(expr) and _field_steps(expr.steps)
-
-
-def _path_alone(expr: Any) -> bool:
-    """A path with no group, ``[]`` or tuple of its own."""
-    return getattr(expr, "group", None) is None and not expr.keep_singleton_array and expr.tuple is None
+    ``_fields_read_directly``: ``jsonata_shapes.variable_fields``, ``context_fields``)."""
+    return bare_path(expr) and _field_steps(expr.steps)
 
 
 def _mapped_path(expr: Any) -> bool:
@@ -154,7 +151,7 @@ def _mapped_path(expr: Any) -> bool:
     anything that ``FastJsonata._step`` evaluates on each item by its node (``_step``) or as a field name
     (``name_step``), alone (no stage, group or ``[]``)."""
     steps = expr.steps
-    if not _path_alone(expr) or len(steps) < 2:
+    if not bare_path(expr) or len(steps) < 2:
         return False
     last = steps[-1]
     if (not _plain(last) or last.tuple is not None or last.focus is not None or last.consarray
@@ -173,22 +170,9 @@ _MAPPED_STEPS = frozenset({"name", "function", "block", "condition", "binary", "
 
 
 def _field_steps(steps: list[Any]) -> bool:
-    """``_field_path``'s steps."""
-    variable = steps[0].type == "variable"
-    if variable and (steps[0].value == "" or len(steps) < 2):
-        return False
-    last = steps[-1]
-    if last.stages and not (len(last.stages) == 1 and last.stages[0].type == "filter"):
-        return False
-    return all((_plain(step) or (step is last and _plain_but_stages(step))) and step.tuple is None
-               and step.focus is None and not step.consarray
-               and (step.type == "name" or (index == 0 and variable)) for index, step in enumerate(steps))
-
-
-def _plain_but_stages(step: Any) -> bool:
-    """``_plain`` but for the step's stages."""
-    return (not getattr(step, "predicate", None) and getattr(step, "group", None) is None
-            and not getattr(step, "keep_array", False))
+    """``_field_path``'s steps: those ``FastJsonata`` reads field by field, with at most one filter on the last."""
+    return ((variable_field_steps(steps) or context_field_steps(steps))
+            and len(steps[-1].stages or ()) <= 1)
 
 
 def _has_object(expr: Any) -> bool:

@@ -62,6 +62,10 @@ from jsonata.utils import Utils
 
 from . import jsonata_codegen, jsonata_functions
 from .jsonata_functions import EvaluationTime
+from .jsonata_shapes import context_fields as _context_fields
+from .jsonata_shapes import plain_name as _plain_name
+from .jsonata_shapes import plain_variable as _plain_variable
+from .jsonata_shapes import variable_fields as _variable_fields
 
 Functions = _functions.Functions
 JException = jexception.JException
@@ -1657,45 +1661,6 @@ def _step(step_node: Node, stages: list[Any], input: Any, environment: Any, last
         if res is not None:
             result.append(res)
     return _flatten(result, last_step)
-
-
-def _plain_variable(step: Any) -> bool:
-    """A step that is a named variable alone (``$name``, not ``$``): no filter, stage, group or ``[]``."""
-    return (step.type == "variable" and step.value != "" and not step.stages and not getattr(step, "predicate", None)
-            and getattr(step, "group", None) is None and not step.keep_array)
-
-
-def _plain_name(step: Any) -> bool:
-    """A step that is a field name alone: no filter, stage, group or ``[]``."""
-    return (step.type == "name" and not step.stages and not getattr(step, "predicate", None)
-            and getattr(step, "group", None) is None and not step.keep_array)
-
-
-def _filtered_name(step: Any) -> bool:
-    """A step that is a field name with filters (``name[...]``) and nothing else: no group or ``[]``."""
-    return (step.type == "name" and not getattr(step, "predicate", None) and getattr(step, "group", None) is None
-            and not step.keep_array and all(stage.type == "filter" for stage in step.stages or ()))
-
-
-def _plain_path(path: Any) -> bool:
-    """A path with no group, ``[]``, tuple, focus or array constructor of its own or on a step."""
-    return (path.group is None and not path.keep_singleton_array and path.tuple is None
-            and all(step.tuple is None and step.focus is None and not step.consarray for step in path.steps))
-
-
-def _variable_fields(path: Any) -> bool:
-    """A path ``$name.field.field...``: a named variable, then field names, all alone but the last, which may
-    have filters (see ``_fields_read_directly``)."""
-    steps = path.steps
-    return (len(steps) >= 2 and _plain_variable(steps[0]) and all(_plain_name(step) for step in steps[1:-1])
-            and _filtered_name(steps[-1]) and _plain_path(path))
-
-
-def _context_fields(path: Any) -> bool:
-    """A path ``field.field...`` of field names alone (the last may have filters), read from the context (see
-    ``_fields_read_directly``)."""
-    return (all(_plain_name(step) for step in path.steps[:-1]) and _filtered_name(path.steps[-1])
-            and _plain_path(path))
 
 
 # What a path read directly gives when it has to take its steps one by one.

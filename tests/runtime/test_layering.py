@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[2] / "bedrock_batch" / "offline"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("", "errors", "clock", "json_text", "variables", "jsonata_syntax", "jsonata_functions",
-                    "jsonata_codegen", "jsonata_fast", "expressions", "history", "payloads", "moto_speedups",
-                    "botocore_timestamps")),
+                    "jsonata_shapes", "jsonata_codegen", "jsonata_fast", "expressions", "history", "payloads",
+                    "moto_speedups", "botocore_timestamps")),
     ("protocols", ("protocols",)),
     ("simulators", ("bedrock",)),
     ("integrations", ("integrations",)),
