@@ -33,6 +33,8 @@ def patch() -> None:
     """``Item.__deepcopy__``, ``DynamoType.__deepcopy__`` and ``DynamoType.size`` (module docstring)."""
     from moto.dynamodb.models import dynamo_type
 
+    if not _kinds_as_read(dynamo_type):
+        return  # moto tells a value's kind otherwise than both patches read it: moto's own copies and sizes
     _patch_copies(dynamo_type)
     _patch_sizes(dynamo_type)
 
@@ -42,9 +44,8 @@ def _patch_copies(module: Any) -> None:
     own_copy = value_cls.__dict__.get("__deepcopy__")
     value_source = inspect.getsource(own_copy) if callable(own_copy) else ""
     item_source = inspect.getsource(item_cls.__deepcopy__)
-    if not _kinds_as_read(module) \
-            or not all(part in value_source for part in ("result.value = list(self.value)", "result.value = self.value",
-                                                         "self.is_list()", "self.is_map()", "self.is_set()")) \
+    if not all(part in value_source for part in ("result.value = list(self.value)", "result.value = self.value",
+                                                 "self.is_list()", "self.is_map()", "self.is_set()")) \
             or not all(part in item_source for part in ("result.hash_key", "result.range_key", "result.attrs",
                                                         "dict.__setitem__(attrs_copy")):
         return  # moto copies otherwise than this copies
@@ -116,7 +117,7 @@ def _patch_sizes(module: Any) -> None:
     expected = ("value_size = len(str(self.value))", "sub_type = self.type[0]",
                 "DynamoType({sub_type: v}).size() for v in self.value", "isinstance(self.value, bool)",
                 "value_size = 1", "value_size = bytesize(self.value)")
-    if not _kinds_as_read(module) or not all(part in source for part in expected):
+    if not all(part in source for part in expected):
         return  # moto sizes otherwise than this sizes
 
     def size(self: Any) -> int:
