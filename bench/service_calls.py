@@ -2,7 +2,8 @@
 
 Run as ``python -m bench.service_calls dynamodb|s3 [CALLS] [--unpatched]``; prints one JSON line (microseconds per
 call, wall and CPU). All calls go through the runtime's own client (``Runtime.client``) against moto;
-``--unpatched`` runs moto without moto_speedups, for comparison.
+``--unpatched`` runs moto without moto_speedups, for comparison (the runtime's clients still keep parsed response
+timestamps, ``botocore_timestamps``: that is the client's side, not moto's).
 
 * ``dynamodb`` (3,000 calls by default): the pipeline's three UpdateItem shapes, in turn, through a Task's call path
   (``integrations.sdk.call``), about 1,750 of them in a 100,000-row run: statemachines/input.asl.json "Count the
