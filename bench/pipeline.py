@@ -91,7 +91,7 @@ class FixedLengthBackend:
         self._answers: dict[tuple[int, int], tuple[str, int]] = {}
 
     def generate(self, prompt_text: str, max_tokens: int) -> tuple[str, int]:
-        start = sum(prompt_text.encode()[:64]) % len(_WORDS)
+        start = sum(prompt_text[:64].encode()[:64]) % len(_WORDS)  # 64 characters hold the first 64 bytes
         answer = self._answers.get((start, max_tokens))
         if answer is None:
             words = [_WORDS[(start + i) % len(_WORDS)] for i in range(self.tokens)]
