@@ -122,8 +122,9 @@ class StateChange(NamedTuple):
     new: str
 
 
-# A job's input file is parsed a block of about this many characters at a time: a 50,000-record file is some 65 MB,
-# and its lines as strings and again as bytes, all at once, took four times that while several jobs started.
+# A job's input file is parsed a block of about this many characters (bytes of the file) at a time: a 50,000-record
+# file is some 65 MB, and its lines as strings and again as bytes, all at once, took four times that while several
+# jobs started.
 _BLOCK_CHARS = 1 << 20
 _RECORD_KEYS = frozenset({"recordId", "modelInput"})  # an input line's keys; others are refused per record
 # Answering reads the requests of this many records at a time (about a megabyte of the file), and spools
@@ -131,17 +132,22 @@ _RECORD_KEYS = frozenset({"recordId", "modelInput"})  # an input line's keys; ot
 _RECORDS_PER_READ = 1000
 
 
-def _line_blocks(text: str) -> Iterator[str]:
-    """``text`` in blocks that each end just after a ``\n`` (or at the end): a ``\n`` always ends a line, so the
-    blocks' ``splitlines()`` one after another are the lines of ``text.splitlines()``, blank ones included."""
-    start, end = 0, len(text)
+def _line_blocks(body: bytes) -> Iterator[str]:
+    """The text of ``body`` (UTF-8, checked by the caller) in blocks that each end just after a ``\n`` (or at the
+    end): a ``\n`` always ends a line, so the blocks' ``splitlines()`` one after another are the lines of the
+    whole text's ``splitlines()``, blank ones included.
+
+    Each block is decoded from its own bytes (a ``\n`` byte is never part of a longer UTF-8 sequence, so a block
+    is whole characters): decoding the whole file and then cutting the text into blocks wrote every character
+    twice into new memory (a 40 MB file of 50,000 records: 1.05 µs a record, now 0.6).
+    """
+    view = memoryview(body)
+    start, end = 0, len(body)
     while start < end:
-        cut = text.find("\n", start + _BLOCK_CHARS)
-        if cut == -1:
-            yield text[start:]
-            return
-        yield text[start:cut + 1]
-        start = cut + 1
+        cut = body.find(b"\n", start + _BLOCK_CHARS)
+        stop = end if cut == -1 else cut + 1
+        yield str(view[start:stop], "utf-8")
+        start = stop
 
 
 _JSON_OBJECT_START = ord("{")
@@ -898,12 +904,15 @@ class BatchSimulator:
         return sorted(found)
 
     def _parse_file(self, job: _Job, name: str, body: bytes, records: _Records) -> None:
+        """A file that is not UTF-8 fails the job whatever its lines hold, so it is checked whole before any line is
+        read: ASCII (``isascii``, which writes nothing) is UTF-8; anything else is decoded once to see."""
         try:
-            text = body.decode("utf-8")
+            if not body.isascii():
+                body.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise _InputProblem(f"The input file {name} is not UTF-8 encoded.") from exc
         number = 0
-        for block in _line_blocks(text):
+        for block in _line_blocks(body):
             number = self._parse_block(job, name, block, number, records)
 
     def _parse_block(self, job: _Job, name: str, block: str, number: int, records: _Records) -> int:
@@ -938,7 +947,7 @@ class BatchSimulator:
                 raise _InputProblem(f"Line {number} of {name}: recordId must be a string.")
             stored.append(text if text is not None else pickle.dumps(model_input, pickle.HIGHEST_PROTOCOL))
             if reject_extra:
-                if extra := row.keys() - _RECORD_KEYS:
+                if text is None and (extra := row.keys() - _RECORD_KEYS):  # (_exact_request takes no other keys)
                     errors[len(ids)] = (400, f"Extra inputs are not permitted: {', '.join(sorted(extra))}")
                 elif "modelId" in model_input:
                     errors[len(ids)] = (
