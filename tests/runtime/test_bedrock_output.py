@@ -362,3 +362,30 @@ def test_output_files_hold_exactly_the_json_of_each_records_line(bedrock_env, sh
         assert (lines != expected) == shuffle
     parts = bedrock_env.s3.head_object(Bucket="bedrock-out", Key=f"{folder}b.jsonl.out")["ETag"]
     assert parts.endswith('-2"')
+
+
+@pytest.mark.parametrize("salt_by_job", [False, True])
+def test_the_injected_error_draw_is_the_hash_of_seed_salt_and_record_id(bedrock_env, salt_by_job):
+    """SimulatorConfig.record_error_rate: a record is an error line where the first 8 bytes of the SHA-256 of
+    ``seed:salt:recordId`` (salt: the job id with ``record_error_salt_by_job``, else empty), as a fraction of 2**64,
+    fall below the rate. The simulator hashes the job's common start once and goes on from a copy for each record;
+    the errored records are those the whole text's hash picks, for ids of every kind (non-ASCII, empty-looking,
+    long)."""
+    import hashlib
+
+    config = SimulatorConfig(record_error_rate=0.35, seed=7, record_error_salt_by_job=salt_by_job)
+    ids = [f"R{i:05d}" for i in range(150)] + ["é", "漢字-😀", " ", "x" * 300] + [f"{i}:{i}" for i in range(46)]
+    rows = [{"recordId": record_id, "modelInput": bedrock_env.claude_input(i)} for i, record_id in enumerate(ids)]
+    bedrock_env.put_jsonl("input/a.jsonl", rows)
+    sim = bedrock_env.sim(config)
+    job = bedrock_env.finish(sim, bedrock_env.create(sim))
+    salt = job["jobArn"].rsplit("/", 1)[-1] if salt_by_job else ""
+
+    def drawn(record_id: str) -> bool:
+        digest = hashlib.sha256(f"{config.seed}:{salt}:{record_id}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64 < config.record_error_rate
+
+    lines = bedrock_env.output(job["jobArn"])[0]["a.jsonl.out"]
+    assert [line["recordId"] for line in lines] == ids
+    assert [line["recordId"] for line in lines if "error" in line] == [i for i in ids if drawn(i)]
+    assert 40 < job["errorRecordCount"] < 110
