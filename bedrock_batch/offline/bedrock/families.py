@@ -16,7 +16,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import structured
 from .backends import ModelBackend, count_tokens, truncate_to_tokens
@@ -35,8 +35,10 @@ class RecordError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
+    """A model's answer: the response body, and the tokens it counted in and out. (A named tuple: made in half the
+    time of a frozen dataclass, whose fields are set one ``object.__setattr__`` at a time, once per record.)"""
+
     output: dict[str, Any]
     input_tokens: int
     output_tokens: int
@@ -139,7 +141,7 @@ def _messages(body: dict[str, Any], typed: bool) -> tuple[str, str]:
         texts.insert(0, system)
     elif system is not None:
         _need(isinstance(system, list), "system: must be a list of blocks")
-        texts.insert(0, "\n".join(b.get("text", "") for b in system if isinstance(b, dict)))
+        texts.insert(0, "\n".join([b.get("text", "") for b in system if isinstance(b, dict)]))
     return "\n".join(texts), prompt
 
 
