@@ -16,6 +16,7 @@ from bedrock_batch.offline.bedrock.families import (
     CONVERSE,
     META_LLAMA,
     TITAN_EMBED_TEXT_V2,
+    RecordError,
 )
 
 
@@ -362,3 +363,70 @@ def test_output_files_hold_exactly_the_json_of_each_records_line(bedrock_env, sh
         assert (lines != expected) == shuffle
     parts = bedrock_env.s3.head_object(Bucket="bedrock-out", Key=f"{folder}b.jsonl.out")["ETag"]
     assert parts.endswith('-2"')
+
+
+@pytest.mark.parametrize("salt_by_job", [False, True])
+def test_the_injected_error_draw_is_the_hash_of_seed_salt_and_record_id(bedrock_env, salt_by_job):
+    """SimulatorConfig.record_error_rate: a record is an error line where the first 8 bytes of the SHA-256 of
+    ``seed:salt:recordId`` (salt: the job id with ``record_error_salt_by_job``, else empty), as a fraction of 2**64,
+    fall below the rate. The simulator hashes the job's common start once and goes on from a copy for each record;
+    the errored records are those the whole text's hash picks, for ids of every kind (non-ASCII, empty-looking,
+    long)."""
+    import hashlib
+
+    config = SimulatorConfig(record_error_rate=0.35, seed=7, record_error_salt_by_job=salt_by_job)
+    ids = [f"R{i:05d}" for i in range(150)] + ["é", "漢字-😀", " ", "x" * 300] + [f"{i}:{i}" for i in range(46)]
+    rows = [{"recordId": record_id, "modelInput": bedrock_env.claude_input(i)} for i, record_id in enumerate(ids)]
+    bedrock_env.put_jsonl("input/a.jsonl", rows)
+    sim = bedrock_env.sim(config)
+    job = bedrock_env.finish(sim, bedrock_env.create(sim))
+    salt = job["jobArn"].rsplit("/", 1)[-1] if salt_by_job else ""
+
+    def drawn(record_id: str) -> bool:
+        digest = hashlib.sha256(f"{config.seed}:{salt}:{record_id}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64 < config.record_error_rate
+
+    lines = bedrock_env.output(job["jobArn"])[0]["a.jsonl.out"]
+    assert [line["recordId"] for line in lines] == ids
+    assert [line["recordId"] for line in lines if "error" in line] == [i for i in ids if drawn(i)]
+    assert 40 < job["errorRecordCount"] < 110
+
+
+CLAUDE_ID = "anthropic.claude-3-haiku-20240307-v1:0"
+_USER = {"role": "user", "content": [{"text": "hi"}]}
+
+
+@pytest.mark.parametrize(("model_id", "invocation_type", "body", "message"), [
+    ("amazon.nova-micro-v1:0", "Converse", {"messages": []}, "messages: Field required (a non-empty list)"),
+    ("amazon.nova-micro-v1:0", "Converse", {"messages": [{"role": "assistant", "content": [{"text": "x"}]}]},
+     "messages: the first message must be from 'user'"),
+    ("amazon.nova-micro-v1:0", "Converse", {"messages": [_USER, "nope"]}, "messages.1: must be an object"),
+    ("amazon.nova-micro-v1:0", "Converse", {"messages": [_USER, {"role": "system", "content": [{"text": "x"}]}]},
+     "messages.1.role: must be 'user' or 'assistant'"),
+    ("amazon.nova-micro-v1:0", "Converse", {"messages": [_USER, {"role": "assistant", "content": []}]},
+     "messages.1: content must be a non-empty list of blocks"),
+    ("amazon.nova-micro-v1:0", "Converse", {"messages": [_USER, {"role": "assistant", "content": ["x"]}]},
+     "messages.1: each content block must be an object"),
+    ("amazon.nova-micro-v1:0", "Converse", {"messages": [_USER, {"role": "user", "content": [{"text": 5}]}]},
+     "messages.1: 'text' must be a string"),
+    ("amazon.nova-micro-v1:0", "Converse", {"messages": [_USER], "system": {"text": "s"}},
+     "system: must be a list of blocks"),
+    ("amazon.nova-micro-v1:0", "Converse", {"messages": [_USER], "inferenceConfig": {"maxTokens": 0}},
+     "inferenceConfig.maxTokens: must be an integer >= 1"),
+    (CLAUDE_ID, "InvokeModel", {"anthropic_version": "v", "max_tokens": 5, "messages": [
+        {"role": "user", "content": "hi"}, {"role": "assistant", "content": [{"text": "x"}]}]},
+     "messages.1: content block is missing 'type'"),
+    (CLAUDE_ID, "InvokeModel", {"anthropic_version": "v", "max_tokens": 5, "messages": [
+        {"role": "user", "content": [{"type": "text"}]}]}, "messages.0: text block is missing 'text'"),
+    (CLAUDE_ID, "InvokeModel", {"anthropic_version": "v", "max_tokens": 5, "messages": [
+        {"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": 7}]},
+     "messages.2: content must be a non-empty list of blocks"),
+    (CLAUDE_ID, "InvokeModel", {"anthropic_version": "v", "max_tokens": True, "messages": [_USER]},
+     "max_tokens: must be an integer >= 1"),
+])
+def test_a_bad_conversation_is_a_400_naming_the_field(model_id, invocation_type, body, message):
+    """batch-inference-results: a body the model refuses is that record's error line, errorCode 400; the message
+    names the field (``messages.<i>`` for the i-th message), as the model's own validation does."""
+    with pytest.raises(RecordError) as refused:
+        family_for(model_id, invocation_type).invoke(model_id, body, DeterministicBackend(0), "job:r1")
+    assert (refused.value.code, refused.value.message) == (400, message)

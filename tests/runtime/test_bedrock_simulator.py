@@ -6,6 +6,7 @@ Each test names the AWS page (or botocore model shape) whose behaviour it checks
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from botocore.exceptions import ClientError
@@ -492,3 +493,50 @@ def test_a_stalled_job_stops_counting_and_expires_partially_completed(bedrock_en
     assert job["status"] == "PartiallyCompleted" and job["processedRecordCount"] == 30
     assert job["endTime"] == job["jobExpirationTime"]
     assert len(bedrock_env.output(arn)[0]["a.jsonl.out"]) == 30
+
+
+def test_a_non_ascii_input_file_read_in_blocks_gives_every_record_as_written(bedrock_env, monkeypatch):
+    """batch-inference-data: each line of a UTF-8 JSONL file is one record. The simulator decodes the file a block
+    (of 1 MiB; 64 bytes here) at a time, each block ending after a newline byte: characters of two, three and four
+    bytes at every position, raw U+2028/U+0085 line breaks (lines to ``str.splitlines``, so those split a record
+    and fail the job, as they did when the file was decoded whole), and the line number of a bad line."""
+    from bedrock_batch.offline.bedrock import simulator
+
+    monkeypatch.setattr(simulator, "_BLOCK_CHARS", 64)
+    sim = bedrock_env.sim()
+    texts = [("é" * (i % 7)) + "漢字" * (i % 5) + "😀" * (i % 3) + "x" * (i % 11) for i in range(120)]
+    lines = [json.dumps({"recordId": f"r{i:03}", "modelInput": {"prompt": text}}, ensure_ascii=False)
+             for i, text in enumerate(texts)]
+    body = "\n".join(lines) + "\n"
+    bedrock_env.s3.put_object(Bucket="bedrock-in", Key="input/a.jsonl", Body=body.encode())
+    job = bedrock_env.finish(sim, bedrock_env.create(sim, modelId="meta.llama3-1-8b-instruct-v1:0"))
+    assert job["status"] == "Completed" and job["totalRecordCount"] == 120
+    output = bedrock_env.output(job["jobArn"])[0]["a.jsonl.out"]
+    assert [(line["recordId"], line["modelInput"]["prompt"]) for line in output] == \
+        [(f"r{i:03}", text) for i, text in enumerate(texts)]
+    for breaker in ("\u2028", "\x85"):
+        bad = body.replace(lines[70], lines[70].replace('"prompt"', f'"prompt{breaker}"', 1))
+        bedrock_env.s3.put_object(Bucket="bedrock-in", Key="input/a.jsonl", Body=bad.encode())
+        job = bedrock_env.finish(sim, bedrock_env.create(sim, jobName=f"split{ord(breaker)}"))
+        assert job["status"] == "Failed" and "Line 71 " in job["message"], job.get("message")
+
+
+def test_a_file_that_is_not_utf8_fails_the_job_before_any_of_its_lines_is_read(bedrock_env, monkeypatch):
+    """batch-inference-data: the input is UTF-8 JSON Lines. A file with a byte sequence that is not UTF-8 fails
+    the job as not UTF-8 encoded, even where a line before it is not JSON (the simulator, which decodes a block
+    at a time, checks the whole file first); a UTF-8 byte order mark is read as a character of the first line,
+    which is then not JSON."""
+    from bedrock_batch.offline.bedrock import simulator
+
+    monkeypatch.setattr(simulator, "_BLOCK_CHARS", 64)
+    sim = bedrock_env.sim()
+    lines = [f'{{"recordId": "r{i:03}", "modelInput": {{"prompt": "x"}}}}' for i in range(120)]
+    body = ("\n".join(lines[:3] + ["not json"] + lines[3:]) + "\n").encode()
+    for n, data in enumerate([body[:-30] + b"\xff" + body[-30:], body[:-30] + b"\xed\xa0\x80" + body[-30:]]):
+        bedrock_env.s3.put_object(Bucket="bedrock-in", Key="input/a.jsonl", Body=data)
+        job = bedrock_env.finish(sim, bedrock_env.create(sim, jobName=f"bytes{n}"))
+        assert job["status"] == "Failed" and job["message"] == "The input file a.jsonl is not UTF-8 encoded."
+    bedrock_env.s3.put_object(Bucket="bedrock-in", Key="input/a.jsonl",
+                              Body=b"\xef\xbb\xbf" + "\n".join(lines).encode())
+    job = bedrock_env.finish(sim, bedrock_env.create(sim, jobName="bom"))
+    assert job["status"] == "Failed" and job["message"] == "Line 1 of a.jsonl is not valid JSON."

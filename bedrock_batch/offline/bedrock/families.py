@@ -16,7 +16,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import structured
 from .backends import ModelBackend, count_tokens, truncate_to_tokens
@@ -35,8 +35,10 @@ class RecordError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
+    """A model's answer: the response body, and the tokens it counted in and out. (A named tuple: made in half the
+    time of a frozen dataclass, whose fields are set one ``object.__setattr__`` at a time, once per record.)"""
+
     output: dict[str, Any]
     input_tokens: int
     output_tokens: int
@@ -89,29 +91,30 @@ def _max_tokens(value: Any, field: str, default: int | None = DEFAULT_MAX_TOKENS
     return int(value)
 
 
-def _blocks_text(content: Any, field: str, typed: bool) -> str:
+def _blocks_text(content: Any, index: int, typed: bool) -> str:
     """Text of a message's content: a list of blocks (``{"text"}``, or ``{"type": "text", "text"}`` if ``typed``).
 
-    Non-text blocks (images, documents, video) are accepted and contribute no text.
+    Non-text blocks (images, documents, video) are accepted and contribute no text. ``index``: the message's, named
+    in an error as ``messages.<index>``, formatted only then (as ``_need``'s messages are).
     """
     if typed and isinstance(content, str):
         return content
     if not (isinstance(content, list) and len(content) > 0):
-        raise RecordError(400, f"{field}: content must be a non-empty list of blocks")
+        raise RecordError(400, f"messages.{index}: content must be a non-empty list of blocks")
     parts = []
     for block in content:
         if not isinstance(block, dict):
-            raise RecordError(400, f"{field}: each content block must be an object")
+            raise RecordError(400, f"messages.{index}: each content block must be an object")
         if typed:
             if "type" not in block:
-                raise RecordError(400, f"{field}: content block is missing 'type'")
+                raise RecordError(400, f"messages.{index}: content block is missing 'type'")
             if block["type"] == "text":
                 if not isinstance(block.get("text"), str):
-                    raise RecordError(400, f"{field}: text block is missing 'text'")
+                    raise RecordError(400, f"messages.{index}: text block is missing 'text'")
                 parts.append(block["text"])
         elif "text" in block:
             if not isinstance(block["text"], str):
-                raise RecordError(400, f"{field}: 'text' must be a string")
+                raise RecordError(400, f"messages.{index}: 'text' must be a string")
             parts.append(block["text"])
     return "\n".join(parts)
 
@@ -130,7 +133,7 @@ def _messages(body: dict[str, Any], typed: bool) -> tuple[str, str]:
             raise RecordError(400, f"messages.{i}: must be an object")
         if message.get("role") not in ("user", "assistant"):
             raise RecordError(400, f"messages.{i}.role: must be 'user' or 'assistant'")
-        text = _blocks_text(message.get("content"), f"messages.{i}", typed)
+        text = _blocks_text(message.get("content"), i, typed)
         texts.append(text)
         if message["role"] == "user":
             prompt = text
@@ -139,7 +142,7 @@ def _messages(body: dict[str, Any], typed: bool) -> tuple[str, str]:
         texts.insert(0, system)
     elif system is not None:
         _need(isinstance(system, list), "system: must be a list of blocks")
-        texts.insert(0, "\n".join(b.get("text", "") for b in system if isinstance(b, dict)))
+        texts.insert(0, "\n".join([b.get("text", "") for b in system if isinstance(b, dict)]))
     return "\n".join(texts), prompt
 
 
