@@ -258,7 +258,7 @@ def test_an_input_file_read_in_blocks_gives_every_record_and_the_right_line_numb
     records, their answers and the line numbers are those of the whole file."""
     from bedrock_batch.offline.bedrock import simulator
 
-    monkeypatch.setattr(simulator, "_BLOCK_CHARS", 64)
+    monkeypatch.setattr(simulator, "_BLOCK_BYTES", 64)
     sim = bedrock_env.sim()
     lines = [f'{{"recordId": "r{i:03}", "modelInput": {{"prompt": "{"x" * (i % 90)}"}}}}' for i in range(120)]
     body = "\n".join(lines[:40]) + "\r\n\r\n" + "\r\n".join(lines[40:80]) + "\n\n\r" + "\n".join(lines[80:])
@@ -502,7 +502,7 @@ def test_a_non_ascii_input_file_read_in_blocks_gives_every_record_as_written(bed
     and fail the job, as they did when the file was decoded whole), and the line number of a bad line."""
     from bedrock_batch.offline.bedrock import simulator
 
-    monkeypatch.setattr(simulator, "_BLOCK_CHARS", 64)
+    monkeypatch.setattr(simulator, "_BLOCK_BYTES", 64)
     sim = bedrock_env.sim()
     texts = [("é" * (i % 7)) + "漢字" * (i % 5) + "😀" * (i % 3) + "x" * (i % 11) for i in range(120)]
     lines = [json.dumps({"recordId": f"r{i:03}", "modelInput": {"prompt": text}}, ensure_ascii=False)
@@ -528,7 +528,7 @@ def test_a_file_that_is_not_utf8_fails_the_job_before_any_of_its_lines_is_read(b
     which is then not JSON."""
     from bedrock_batch.offline.bedrock import simulator
 
-    monkeypatch.setattr(simulator, "_BLOCK_CHARS", 64)
+    monkeypatch.setattr(simulator, "_BLOCK_BYTES", 64)
     sim = bedrock_env.sim()
     lines = [f'{{"recordId": "r{i:03}", "modelInput": {{"prompt": "x"}}}}' for i in range(120)]
     body = ("\n".join(lines[:3] + ["not json"] + lines[3:]) + "\n").encode()

@@ -122,10 +122,9 @@ class StateChange(NamedTuple):
     new: str
 
 
-# A job's input file is parsed a block of about this many characters (bytes of the file) at a time: a 50,000-record
-# file is some 65 MB, and its lines as strings and again as bytes, all at once, took four times that while several
-# jobs started.
-_BLOCK_CHARS = 1 << 20
+# A job's input file is parsed a block of about this many bytes at a time: a 50,000-record file is some 65 MB, and
+# its lines as strings and again as bytes, all at once, took four times that while several jobs started.
+_BLOCK_BYTES = 1 << 20
 _RECORD_KEYS = frozenset({"recordId", "modelInput"})  # an input line's keys; others are refused per record
 # Answering reads the requests of this many records at a time (about a megabyte of the file), and spools
 # their answers together.
@@ -144,7 +143,7 @@ def _line_blocks(body: bytes) -> Iterator[str]:
     view = memoryview(body)
     start, end = 0, len(body)
     while start < end:
-        cut = body.find(b"\n", start + _BLOCK_CHARS)
+        cut = body.find(b"\n", start + _BLOCK_BYTES)
         stop = end if cut == -1 else cut + 1
         yield str(view[start:stop], "utf-8")
         start = stop
