@@ -39,7 +39,10 @@ the closures:
   a variable, then a last step on each item): the prefix's items, the step written out in a loop over them with
   the item as its context (``_Writer.write_on``; a field name read as ``name_step`` does), flattened and unwrapped
   (see ``_Writer._mapped``);
-* ``call`` ``$name(...)`` (``FastJsonata._call``): see ``_Writer._call``.
+* ``call`` ``$name(...)`` (``FastJsonata._call``): see ``_Writer._call``. A call of ``$string``, ``$length``,
+  ``$exists``, ``$not``, ``$lookup``, ``$replace`` or ``$pad`` is first written out as Python for the argument
+  types that its function takes as they are and computes without an error (``_INLINE``: a string as it is, an
+  object's field, ``str.replace``...), when the name holds that very function; anything else is the call site's.
 
 A filter (``_Writer._filter``: ``FastJsonata._filter``'s ``by_index`` or ``by_predicate``) runs in a loop over the
 items of a plain list or of a sequence or array without flags of its own, or on a value that is no list, its
@@ -63,6 +66,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from jsonata.jsonata import Jsonata
+
+from .jsonata_functions import EXACT_INT, OVERRIDES
 from .jsonata_shapes import bare_path, context_field_steps, variable_field_steps
 
 Node = Callable[[Any, Any], Any]
@@ -77,6 +83,60 @@ NAMES = ("FastFrame", "_Array", "NONE", "NULL", "_JLISTS", "_NUMBERS", "_ORDERED
 _COMPOSITE = frozenset({"array", "object", "condition", "block", "bind", "binary", "call"})
 _BINARY = frozenset({"&", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "and", "or", "in"})
 _ARITHMETIC = {"+": "+", "-": "-", "*": "*", "/": "/"}
+
+
+class _Inline:
+    """A native function's call written out as Python for arguments of some types (``_Writer._inlined``).
+
+    ``native`` is the function object the procedure must be (by identity: a name bound to anything else takes the
+    call site), ``cases`` its tests on the arguments (``{0}``, ``{1}``...) and the value each gives (``{t}`` the
+    local it goes to); for those types the signature takes the arguments as they are and the function's fast
+    version (``jsonata_fast._FAST_NATIVES``, else its method) computes that value, without an error. ``plain``:
+    every value is a string, a boolean or an int below 2**53, which a native call's ending leaves as it is.
+    """
+
+    __slots__ = ("native", "cases", "plain")
+
+    def __init__(self, native: Any, cases: tuple[tuple[str, str], ...], plain: bool = True) -> None:
+        self.native, self.cases, self.plain = native, cases, plain
+
+
+_NATIVES = Jsonata.static_frame.lookup
+# name -> arity -> the call written out (each mirrors the function it names; test_jsonata_fast compares them with
+# the interpreter)
+_INLINE: dict[str, dict[int, _Inline]] = {
+    # Functions206.string: a string as it is, an int below EXACT_INT its digits
+    "string": {1: _Inline(OVERRIDES["string"], (
+        ("{0}.__class__ is str", "{0}"),
+        (f"{{0}}.__class__ is int and -{EXACT_INT} < {{0}} < {EXACT_INT}", "str({0})")))},
+    # _lookup_field: an object's field, the null marker for a null, undefined when missing
+    "lookup": {2: _Inline(_NATIVES("lookup"), (
+        ("{0}.__class__ is dict and {1}.__class__ is str",
+         "NULL if ({t} := {0}.get({1}, NONE)) is None else None if {t} is NONE else {t}"),), plain=False)},
+    # _replace: every occurrence of a plain string by a replacement without "$"
+    "replace": {3: _Inline(_NATIVES("replace"), (
+        ("{0}.__class__ is str and {1}.__class__ is str and {1} and {2}.__class__ is str and '$' not in {2}",
+         "{0}.replace({1}, {2})"),))},
+    # _pad: one character, an int width
+    "pad": {3: _Inline(_NATIVES("pad"), (
+        ("{0}.__class__ is str and {1}.__class__ is int and {2}.__class__ is str and len({2}) == 1",
+         "{0}.rjust(-{1}, {2}) if {1} < 0 else {0}.ljust({1}, {2})"),))},
+    # Functions.length of a string
+    "length": {1: _Inline(_NATIVES("length"), (("{0}.__class__ is str", "len({0})"),))},
+    # Functions.exists: undefined is not, a string or an object is
+    "exists": {1: _Inline(_NATIVES("exists"), (("{0} is None", "False"),
+                                               ("{0}.__class__ is str or {0}.__class__ is dict", "True")))},
+    # _not of a boolean
+    "not": {1: _Inline(_NATIVES("not"), (("{0}.__class__ is bool", "not {0}"),))},
+}
+
+
+def _inline_of(expr: Any, count: int) -> _Inline | None:
+    """The call ``$name(...)`` of ``count`` arguments written out for some types, if its name has one."""
+    procedure = expr.procedure
+    if getattr(procedure, "type", None) != "variable":
+        return None
+    return _INLINE.get(str(procedure.value), {}).get(count)
 
 
 def _plain(expr: Any) -> bool:
@@ -333,7 +393,19 @@ class _Writer:
         args = [self.write(argument, "env", depth + 2) for argument in call.arguments or ()]
         types = f"({''.join(f'type({a}), ' for a in args)})"
         self.emit(depth + 2, f"{site} = {self.value(shared)}")
-        self.emit(depth + 2, f"if {proc} is {site}[0] and ({site}[1] is None or {types} in {site}[1]):")
+        inline = _inline_of(call, len(args))
+        if inline is not None:
+            for test, value in self._inlined(inline, proc, args, r):
+                self.emit(depth + 2, test)
+                self.emit(depth + 3, value)
+                if not inline.plain:
+                    self.emit(depth + 3, f"if {r}.__class__ in _INERT:")
+                    self.emit(depth + 4, f"return {r}")
+                    self.emit(depth + 3, f"return _convert_number({r}) if _is_numeric({r}) else {r}")
+                else:
+                    self.emit(depth + 3, f"return {r}")
+        self.emit(depth + 2, f"{'if' if inline is None else 'elif'} {proc} is {site}[0] and ({site}[1] is None or "
+                             f"{types} in {site}[1]):")
         self.emit(depth + 3, f"{r} = {site}[2]({''.join(a + ', ' for a in args)}*{site}[3])")
         self.emit(depth + 3, f"if {r}.__class__ in _INERT:")
         self.emit(depth + 4, f"return {r}")
@@ -342,6 +414,13 @@ class _Writer:
         self.emit(depth, f"{t} = {self.value(lambda_node)}({self.context}, env)")
         self.inlined += 1
         return t
+
+    def _inlined(self, inline: _Inline, proc: str, args: list[str], t: str) -> list[tuple[str, str]]:
+        """The branches (``if``/``elif`` line, statement) of a call written out (``_INLINE``): the procedure is
+        the native function and the arguments pass a case's test, the value goes to ``t``."""
+        native = self.value(inline.native)
+        return [(f"{'if' if i == 0 else 'elif'} {proc} is {native} and ({test.format(*args, t=t)}):",
+                 f"{t} = {value.format(*args, t=t)}") for i, (test, value) in enumerate(inline.cases)]
 
     def write_on(self, expr: Any, item: str, env: str, depth: int) -> str:
         """``write`` with the local ``item`` as the context (a filter's predicate, a mapped path's last step). A
@@ -675,7 +754,16 @@ class _Writer:
         native_result = (f"if {t}.__class__ not in _INERT and not ({t}.__class__ is int and -_EXACT < {t} < _EXACT):",
                          f"{t} = {self.value(call.finish)}({t}, {self.context}, {env})")
         self.emit(depth, f"{shared} = {self.value(call.shared)}")
-        self.emit(depth, f"if {proc} is {shared}[0] and ({shared}[1] is None or ({key} := {types}) in {shared}[1]):")
+        inline = _inline_of(expr, len(args))
+        if inline is not None:
+            for test, value in self._inlined(inline, proc, args, t):
+                self.emit(depth, test)
+                if inline.plain:
+                    self.emit(depth + 1, value)
+                else:
+                    self._located(depth + 1, locate, value, *native_result)
+        self.emit(depth, f"{'if' if inline is None else 'elif'} {proc} is {shared}[0] and ({shared}[1] is None or "
+                         f"({key} := {types}) in {shared}[1]):")
         self._located(depth + 1, locate, f"{t} = {shared}[2]({''.join(a + ', ' for a in args)}*{shared}[3])",
                       *native_result)
         # (the key is set here: the first test failed on it, the site's function being this one)
