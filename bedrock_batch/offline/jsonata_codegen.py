@@ -40,9 +40,10 @@ the closures:
   the item as its context (``_Writer.write_on``; a field name read as ``name_step`` does), flattened and unwrapped
   (see ``_Writer._mapped``);
 * ``call`` ``$name(...)`` (``FastJsonata._call``): see ``_Writer._call``. A call of ``$string``, ``$length``,
-  ``$exists``, ``$not``, ``$lookup``, ``$replace`` or ``$pad`` is first written out as Python for the argument
-  types that its function takes as they are and computes without an error (``_INLINE``: a string as it is, an
-  object's field, ``str.replace``...), when the name holds that very function; anything else is the call site's.
+  ``$exists``, ``$not``, ``$lookup``, ``$replace``, ``$pad``, ``$keys``, ``$count`` or ``$floor`` is first written
+  out as Python for the argument types that its function takes as they are and computes without an error
+  (``_INLINE``: a string as it is, an object's field, ``str.replace``...), when the name holds that very function;
+  anything else is the call site's.
 
 A filter (``_Writer._filter``: ``FastJsonata._filter``'s ``by_index`` or ``by_predicate``) runs in a loop over the
 items of a plain list or of a sequence or array without flags of its own, or on a value that is no list, its
@@ -63,6 +64,7 @@ with jsonata-python's interpreter.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -93,12 +95,14 @@ class _Inline:
     local it goes to); for those types the signature takes the arguments as they are and the function's fast
     version (``jsonata_fast._FAST_NATIVES``, else its method) computes that value, without an error. ``plain``:
     every value is a string, a boolean or an int below 2**53, which a native call's ending leaves as it is.
+    ``names``: the globals the cases read besides the namespace's (``NAMES``).
     """
 
-    __slots__ = ("native", "cases", "plain")
+    __slots__ = ("native", "cases", "plain", "names")
 
-    def __init__(self, native: Any, cases: tuple[tuple[str, str], ...], plain: bool = True) -> None:
-        self.native, self.cases, self.plain = native, cases, plain
+    def __init__(self, native: Any, cases: tuple[tuple[str, str], ...], plain: bool = True,
+                 names: dict[str, Any] | None = None) -> None:
+        self.native, self.cases, self.plain, self.names = native, cases, plain, names or {}
 
 
 _NATIVES = Jsonata.static_frame.lookup
@@ -128,6 +132,14 @@ _INLINE: dict[str, dict[int, _Inline]] = {
                                                ("{0}.__class__ is str or {0}.__class__ is dict", "True")))},
     # _not of a boolean
     "not": {1: _Inline(_NATIVES("not"), (("{0}.__class__ is bool", "not {0}"),))},
+    # _keys of an object: its keys as a sequence
+    "keys": {1: _Inline(_NATIVES("keys"), (("{0}.__class__ is dict", "_Sequence({0})"),))},
+    # Functions.count of an array or sequence
+    "count": {1: _Inline(_NATIVES("count"), (("{0}.__class__ is list or {0}.__class__ in _JLISTS", "len({0})"),))},
+    # Functions.floor, math.floor(float(n)): a finite float's floor, an int below 2**53 itself
+    "floor": {1: _Inline(_NATIVES("floor"), (
+        ("{0}.__class__ is float and _isfinite({0})", "_floor({0})"),
+        ("{0}.__class__ is int and -_EXACT < {0} < _EXACT", "{0}")), plain=False, names={"_floor": math.floor})},
 }
 
 
@@ -419,6 +431,7 @@ class _Writer:
         """The branches (``if``/``elif`` line, statement) of a call written out (``_INLINE``): the procedure is
         the native function and the arguments pass a case's test, the value goes to ``t``."""
         native = self.value(inline.native)
+        self.names.update(inline.names)
         return [(f"{'if' if i == 0 else 'elif'} {proc} is {native} and ({test.format(*args, t=t)}):",
                  f"{t} = {value.format(*args, t=t)}") for i, (test, value) in enumerate(inline.cases)]
 

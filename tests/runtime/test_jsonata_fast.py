@@ -754,15 +754,18 @@ def test_random_trees_run_the_same_generated_as_in_closures() -> None:
 
 # Each function jsonata_codegen writes out for some argument types (``_INLINE``), called where it is written out
 # (a region, a lambda's body, a lambda's tail call) on values of each kind: those of its cases and the others.
-INLINED_VALUES = ["", "ab", "a$b", "é𝄞", 0, 7, -3, 10**15, -(10**15), 1.5, 2.0, True, False, None, [], ["x"], [1, 2],
-                  {}, {"a": "1", "b": None, "c": [1]}, "a"]
+INLINED_VALUES = ["", "ab", "a$b", "é𝄞", 0, 7, -3, 10**15, -(10**15), 2**53, 1.5, 2.0, -0.5, 1e300, True, False, None,
+                  [], ["x"], [1, 2], {}, {"a": "1", "b": None, "c": [1]}, [{"a": 1}, {"a": [2, 3]}], "a"]
 INLINED_CALLS = [
     "$string($v)", "$length($v)", "$exists($v)", "$not($v)", "$lookup($v, 'a')", "$lookup($v, 'b')",
     "$lookup($v, 'c')", "$lookup($v, 'zz')", "$lookup($v, $v)", "$lookup({'a': 1, 'ab': 'x'}, $v)",
     "$replace($v, 'a', 'x')", "$replace('abab', $v, '-')", "$replace('abab', 'b', $v)", "$replace($v, $v, $v)",
     "$pad($v, 5, '0')", "$pad($v, -5, '#')", "$pad('ab', $v, '.')", "$pad('ab', 4, $v)", "$pad($v, 3, 'xy')",
     "$exists($nothing)", "$not($nothing)", "$string($nothing)", "$length($null)", "$exists($null)",
-    "$lookup($null, 'a')", "$pad('ab', 4, '')",
+    "$lookup($null, 'a')", "$pad('ab', 4, '')", "$keys($v)", "$count($v)", "$floor($v)", "$floor($v / 2)",
+    "$count([$v])", "$count([$v, $v])", "$count($map([1, 2], function($x) { $x }))", "$keys({'a': $v})",
+    "$count($filter([$v], function($x) { true }))", "$count($v.a)", "$floor(1e300 * $v)", "$floor(-2.5)",
+    "$keys([{'a': 1}, {'b': 2}, $v])", "$count(($v; [1, 2])[])", "$count($vs[$ = $v])",
 ]
 
 
@@ -778,7 +781,7 @@ def _interpreter_206(expression):
 @pytest.mark.parametrize("call", INLINED_CALLS)
 def test_calls_written_out_match_the_interpreter(call: str) -> None:
     """AWS (here jsonata-python with JSONata 2.0.6's ``$string``, the interpreter the runtime speeds up) is the
-    referee: a call of ``$string``, ``$length``,
+    referee: a call of ``$string``, ``$length``, ``$keys``, ``$count``, ``$floor``,
     ``$exists``, ``$not``, ``$lookup``, ``$replace`` or ``$pad`` written out as Python for the argument types its
     function takes as they are gives the interpreter's value, and any other argument (undefined, null, numbers,
     arrays, singleton sequences, objects, functions) its value or error, at one call site meeting them all in turn;
