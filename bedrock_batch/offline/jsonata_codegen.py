@@ -109,10 +109,12 @@ _NATIVES = Jsonata.static_frame.lookup
 # name -> arity -> the call written out (each mirrors the function it names; test_jsonata_fast compares them with
 # the interpreter)
 _INLINE: dict[str, dict[int, _Inline]] = {
-    # Functions206.string: a string as it is, an int below EXACT_INT its digits
+    # Functions206.string: a string as it is, an int below EXACT_INT its digits, an object or a plain list its
+    # JSON text (the function itself, without the call site's steps)
     "string": {1: _Inline(OVERRIDES["string"], (
         ("{0}.__class__ is str", "{0}"),
-        (f"{{0}}.__class__ is int and -{EXACT_INT} < {{0}} < {EXACT_INT}", "str({0})")))},
+        (f"{{0}}.__class__ is int and -{EXACT_INT} < {{0}} < {EXACT_INT}", "str({0})"),
+        ("{0}.__class__ is dict or {0}.__class__ is list", "_string({0}, None)")), plain=False)},
     # _lookup_field: an object's field, the null marker for a null, undefined when missing
     "lookup": {2: _Inline(_NATIVES("lookup"), (
         ("{0}.__class__ is dict and {1}.__class__ is str",

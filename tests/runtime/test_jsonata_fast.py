@@ -766,6 +766,8 @@ INLINED_CALLS = [
     "$count([$v])", "$count([$v, $v])", "$count($map([1, 2], function($x) { $x }))", "$keys({'a': $v})",
     "$count($filter([$v], function($x) { true }))", "$count($v.a)", "$floor(1e300 * $v)", "$floor(-2.5)",
     "$keys([{'a': 1}, {'b': 2}, $v])", "$count(($v; [1, 2])[])", "$count($vs[$ = $v])",
+    "$string({'a': $v, 'b': [$v, 1.5, 1e21, null]})", "$string([$v])", "$string({'a': $v, 'f': $string})",
+    "$string({'n': 1e300 * 1e10})", "$string($v.a)",
 ]
 
 
