@@ -80,7 +80,7 @@ NAMES = ("FastFrame", "_Array", "NONE", "NULL", "_JLISTS", "_NUMBERS", "_ORDERED
          "_string", "_is_deep_equal", "_isfinite", "_compare", "_numeric", "JException", "_INERT", "_EXACT",
          "_Procedure", "_Mode", "_trampoline", "_DATA", "JList", "_NATIVE", "_count_tail_call", "_reshaped",
          "_convert_number", "_is_numeric", "_NOT_LISTS", "_Sequence", "_times_kept", "_settled",
-         "_flatten")
+         "_flatten", "_new_object", "_RootFrame")
 
 _COMPOSITE = frozenset({"array", "object", "condition", "block", "bind", "binary", "call"})
 _BINARY = frozenset({"&", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "and", "or", "in"})
@@ -337,7 +337,8 @@ def compile_invoker(names: list[str], plain: bool, tail_calls: bool, body: Any, 
     writer = _Writer(node_of, unbound, call_of)
     depth = 2 if tail_calls else 1
     value = writer.write(body, "env", depth) if parts is None else writer.tail_call(*parts, depth)
-    lines = ["def invoke(environment, input, args, tail_input):", "    env = FastFrame(environment)",
+    lines = ["def invoke(environment, input, args, tail_input):",
+             *("    " + line for line in _new_frame("env", "environment", "kind")),
              "    table = env.bindings", "    count = len(args)"]
     for index, name in enumerate(names):
         lines += [f"    if count > {index}:", f"        value = args[{index}]"]
@@ -357,6 +358,13 @@ def compile_invoker(names: list[str], plain: bool, tail_calls: bool, body: Any, 
     if tail_calls:
         lines += ["    finally:", "        _Mode.tail_input = saved"]
     return _define("invoke", lines, writer, closure, namespace, f"lambda body at {getattr(body, 'position', '?')}")
+
+
+def _new_frame(frame: str, parent: str, kind: str) -> list[str]:
+    """``frame = FastFrame(parent)``, its ``__init__`` written out (``kind`` a local it uses): the same fields."""
+    return [f"{frame} = _new_object(FastFrame)", f"{frame}.bindings = {{}}", f"{frame}.parent = {parent}",
+            f"{kind} = {parent}.__class__",
+            f"{frame}.root = {parent}.root if {kind} is FastFrame else {parent} if {kind} is _RootFrame else None"]
 
 
 def _define(name: str, lines: list[str], writer: _Writer, closure: Node, namespace: dict[str, Any],
@@ -861,8 +869,9 @@ class _Writer:
 
     def _block(self, expr: Any, env: str, depth: int) -> str:
         """``FastJsonata._block``: its expressions in a new frame, the last one's value."""
-        frame = self.temp()
-        self.emit(depth, f"{frame} = FastFrame({env})")
+        frame, kind = self.temp(), self.temp()
+        for line in _new_frame(frame, env, kind):
+            self.emit(depth, line)
         result = "None"
         for item in expr.expressions:
             result = self.write(item, frame, depth)

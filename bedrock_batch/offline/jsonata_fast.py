@@ -125,7 +125,7 @@ class FastFrame(Jsonata.Frame):
     is_parallel_call = False  # (a class default, as the frame's own field reads until a group sets it)
     found: dict[str, Any] | None = None  # (a root's: see _RootFrame)
 
-    def __init__(self, parent: Any) -> None:
+    def __init__(self, parent: Any) -> None:  # (written out by jsonata_codegen._new_frame: the same fields)
         self.bindings = {}
         self.parent = parent
         kind = parent.__class__  # (root always set: one layout for all)
@@ -679,7 +679,7 @@ class FastJsonata(Jsonata):
                 "_DATA": _DATA, "JList": JList, "_NATIVE": _NATIVE, "_count_tail_call": _count_tail_call,
                 "_reshaped": _reshaped, "_convert_number": _convert_number, "_is_numeric": _is_numeric,
                 "_NOT_LISTS": _NOT_LISTS, "_Sequence": _Sequence, "_times_kept": _times_kept, "_settled": _settled,
-                "_flatten": _flatten}
+                "_flatten": _flatten, "_new_object": object.__new__, "_RootFrame": _RootFrame}
         return self._codegen_names
 
     def _last_stages(self, path: Any) -> list[Callable[[Any, Any], Any]]:

@@ -15,7 +15,7 @@ import pytest
 from jsonata import Jsonata
 from jsonata.utils import Utils
 
-from bedrock_batch.offline import jsonata_fast, jsonata_functions
+from bedrock_batch.offline import jsonata_codegen, jsonata_fast, jsonata_functions
 from bedrock_batch.offline.jsonata_fast import FastJsonata
 
 JList = Utils.JList
@@ -817,3 +817,19 @@ def test_calls_written_out_are_in_the_generated_functions() -> None:
         getattr(node.body.__dict__.get("_fast_invoke"), "_cg_source", "") or ""
         for node in _nodes(compiled.ast) if getattr(node, "type", None) == "lambda"])
     assert source.count(".get(") >= 1 and ".rjust(" in source and ".replace(" in source and "len(" in source
+
+
+def test_a_frame_written_out_is_a_fast_frame_with_the_same_fields() -> None:
+    """A generated function makes a block's and a lambda's frame without calling ``FastFrame.__init__``
+    (``jsonata_codegen._new_frame``): the frame it makes has the class and the fields (their order too) that
+    ``FastFrame(parent)`` has, for a parent of each kind."""
+    environment = jsonata_fast._EnvironmentFrame(None)
+    root = jsonata_fast._RootFrame(environment, {"a": 1})
+    inner = jsonata_fast.FastFrame(root)
+    for parent in (None, environment, root, inner, jsonata_fast.FastFrame(inner), Jsonata.Frame(None)):
+        namespace = FastJsonata("1")._namespace()
+        exec("\n".join(jsonata_codegen._new_frame("frame", "parent", "kind")), {**namespace, "parent": parent},
+             made := {})
+        expected = jsonata_fast.FastFrame(parent)
+        assert made["frame"].__class__ is jsonata_fast.FastFrame
+        assert list(vars(made["frame"]).items()) == list(vars(expected).items())
