@@ -39,7 +39,11 @@ the closures:
   a variable, then a last step on each item): the prefix's items, the step written out in a loop over them with
   the item as its context (``_Writer.write_on``; a field name read as ``name_step`` does), flattened and unwrapped
   (see ``_Writer._mapped``);
-* ``call`` ``$name(...)`` (``FastJsonata._call``): see ``_Writer._call``.
+* ``call`` ``$name(...)`` (``FastJsonata._call``): see ``_Writer._call``. A call of ``$string``, ``$length``,
+  ``$exists``, ``$not``, ``$lookup``, ``$replace``, ``$pad``, ``$keys``, ``$count`` or ``$floor`` is first written
+  out as Python for the argument types that its function takes as they are and computes without an error
+  (``_INLINE``: a string as it is, an object's field, ``str.replace``...), when the name holds that very function;
+  anything else is the call site's.
 
 A filter (``_Writer._filter``: ``FastJsonata._filter``'s ``by_index`` or ``by_predicate``) runs in a loop over the
 items of a plain list or of a sequence or array without flags of its own, or on a value that is no list, its
@@ -60,9 +64,13 @@ with jsonata-python's interpreter.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
+from jsonata.jsonata import Jsonata
+
+from .jsonata_functions import EXACT_INT, OVERRIDES
 from .jsonata_shapes import bare_path, context_field_steps, variable_field_steps
 
 Node = Callable[[Any, Any], Any]
@@ -72,11 +80,77 @@ NAMES = ("FastFrame", "_Array", "NONE", "NULL", "_JLISTS", "_NUMBERS", "_ORDERED
          "_string", "_is_deep_equal", "_isfinite", "_compare", "_numeric", "JException", "_INERT", "_EXACT",
          "_Procedure", "_Mode", "_trampoline", "_DATA", "JList", "_NATIVE", "_count_tail_call", "_reshaped",
          "_convert_number", "_is_numeric", "_NOT_LISTS", "_Sequence", "_times_kept", "_settled",
-         "_flatten")
+         "_flatten", "_new_object", "_RootFrame")
 
 _COMPOSITE = frozenset({"array", "object", "condition", "block", "bind", "binary", "call"})
 _BINARY = frozenset({"&", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "and", "or", "in"})
 _ARITHMETIC = {"+": "+", "-": "-", "*": "*", "/": "/"}
+
+
+class _Inline:
+    """A native function's call written out as Python for arguments of some types (``_Writer._inlined``).
+
+    ``native`` is the function object the procedure must be (by identity: a name bound to anything else takes the
+    call site), ``cases`` its tests on the arguments (``{0}``, ``{1}``...) and the value each gives (``{t}`` the
+    local it goes to); for those types the signature takes the arguments as they are and the function's fast
+    version (``jsonata_fast._FAST_NATIVES``, else its method) computes that value, without an error. ``plain``:
+    every value is a string, a boolean or an int below 2**53, which a native call's ending leaves as it is.
+    ``names``: the globals the cases read besides the namespace's (``NAMES``).
+    """
+
+    __slots__ = ("native", "cases", "plain", "names")
+
+    def __init__(self, native: Any, cases: tuple[tuple[str, str], ...], plain: bool = True,
+                 names: dict[str, Any] | None = None) -> None:
+        self.native, self.cases, self.plain, self.names = native, cases, plain, names or {}
+
+
+_NATIVES = Jsonata.static_frame.lookup
+# name -> arity -> the call written out (each mirrors the function it names; test_jsonata_fast compares them with
+# the interpreter)
+_INLINE: dict[str, dict[int, _Inline]] = {
+    # Functions206.string: a string as it is, an int below EXACT_INT its digits, an object or a plain list its
+    # JSON text (the function itself, without the call site's steps)
+    "string": {1: _Inline(OVERRIDES["string"], (
+        ("{0}.__class__ is str", "{0}"),
+        (f"{{0}}.__class__ is int and -{EXACT_INT} < {{0}} < {EXACT_INT}", "str({0})"),
+        ("{0}.__class__ is dict or {0}.__class__ is list", "_string({0}, None)")), plain=False)},
+    # _lookup_field: an object's field, the null marker for a null, undefined when missing
+    "lookup": {2: _Inline(_NATIVES("lookup"), (
+        ("{0}.__class__ is dict and {1}.__class__ is str",
+         "NULL if ({t} := {0}.get({1}, NONE)) is None else None if {t} is NONE else {t}"),), plain=False)},
+    # _replace: every occurrence of a plain string by a replacement without "$"
+    "replace": {3: _Inline(_NATIVES("replace"), (
+        ("{0}.__class__ is str and {1}.__class__ is str and {1} and {2}.__class__ is str and '$' not in {2}",
+         "{0}.replace({1}, {2})"),))},
+    # _pad: one character, an int width
+    "pad": {3: _Inline(_NATIVES("pad"), (
+        ("{0}.__class__ is str and {1}.__class__ is int and {2}.__class__ is str and len({2}) == 1",
+         "{0}.rjust(-{1}, {2}) if {1} < 0 else {0}.ljust({1}, {2})"),))},
+    # Functions.length of a string
+    "length": {1: _Inline(_NATIVES("length"), (("{0}.__class__ is str", "len({0})"),))},
+    # Functions.exists: undefined is not, a string or an object is
+    "exists": {1: _Inline(_NATIVES("exists"), (("{0} is None", "False"),
+                                               ("{0}.__class__ is str or {0}.__class__ is dict", "True")))},
+    # _not of a boolean
+    "not": {1: _Inline(_NATIVES("not"), (("{0}.__class__ is bool", "not {0}"),))},
+    # _keys of an object: its keys as a sequence
+    "keys": {1: _Inline(_NATIVES("keys"), (("{0}.__class__ is dict", "_Sequence({0})"),))},
+    # Functions.count of an array or sequence
+    "count": {1: _Inline(_NATIVES("count"), (("{0}.__class__ is list or {0}.__class__ in _JLISTS", "len({0})"),))},
+    # Functions.floor, math.floor(float(n)): a finite float's floor, an int below 2**53 itself
+    "floor": {1: _Inline(_NATIVES("floor"), (
+        ("{0}.__class__ is float and _isfinite({0})", "_floor({0})"),
+        ("{0}.__class__ is int and -_EXACT < {0} < _EXACT", "{0}")), plain=False, names={"_floor": math.floor})},
+}
+
+
+def _inline_of(expr: Any, count: int) -> _Inline | None:
+    """The call ``$name(...)`` of ``count`` arguments written out for some types, if its name has one."""
+    procedure = expr.procedure
+    if getattr(procedure, "type", None) != "variable":
+        return None
+    return _INLINE.get(str(procedure.value), {}).get(count)
 
 
 def _plain(expr: Any) -> bool:
@@ -263,7 +337,8 @@ def compile_invoker(names: list[str], plain: bool, tail_calls: bool, body: Any, 
     writer = _Writer(node_of, unbound, call_of)
     depth = 2 if tail_calls else 1
     value = writer.write(body, "env", depth) if parts is None else writer.tail_call(*parts, depth)
-    lines = ["def invoke(environment, input, args, tail_input):", "    env = FastFrame(environment)",
+    lines = ["def invoke(environment, input, args, tail_input):",
+             *("    " + line for line in _new_frame("env", "environment", "kind")),
              "    table = env.bindings", "    count = len(args)"]
     for index, name in enumerate(names):
         lines += [f"    if count > {index}:", f"        value = args[{index}]"]
@@ -283,6 +358,13 @@ def compile_invoker(names: list[str], plain: bool, tail_calls: bool, body: Any, 
     if tail_calls:
         lines += ["    finally:", "        _Mode.tail_input = saved"]
     return _define("invoke", lines, writer, closure, namespace, f"lambda body at {getattr(body, 'position', '?')}")
+
+
+def _new_frame(frame: str, parent: str, kind: str) -> list[str]:
+    """``frame = FastFrame(parent)``, its ``__init__`` written out (``kind`` a local it uses): the same fields."""
+    return [f"{frame} = _new_object(FastFrame)", f"{frame}.bindings = {{}}", f"{frame}.parent = {parent}",
+            f"{kind} = {parent}.__class__",
+            f"{frame}.root = {parent}.root if {kind} is FastFrame else {parent} if {kind} is _RootFrame else None"]
 
 
 def _define(name: str, lines: list[str], writer: _Writer, closure: Node, namespace: dict[str, Any],
@@ -333,7 +415,19 @@ class _Writer:
         args = [self.write(argument, "env", depth + 2) for argument in call.arguments or ()]
         types = f"({''.join(f'type({a}), ' for a in args)})"
         self.emit(depth + 2, f"{site} = {self.value(shared)}")
-        self.emit(depth + 2, f"if {proc} is {site}[0] and ({site}[1] is None or {types} in {site}[1]):")
+        inline = _inline_of(call, len(args))
+        if inline is not None:
+            for test, value in self._inlined(inline, proc, args, r):
+                self.emit(depth + 2, test)
+                self.emit(depth + 3, value)
+                if not inline.plain:
+                    self.emit(depth + 3, f"if {r}.__class__ in _INERT:")
+                    self.emit(depth + 4, f"return {r}")
+                    self.emit(depth + 3, f"return _convert_number({r}) if _is_numeric({r}) else {r}")
+                else:
+                    self.emit(depth + 3, f"return {r}")
+        self.emit(depth + 2, f"{'if' if inline is None else 'elif'} {proc} is {site}[0] and ({site}[1] is None or "
+                             f"{types} in {site}[1]):")
         self.emit(depth + 3, f"{r} = {site}[2]({''.join(a + ', ' for a in args)}*{site}[3])")
         self.emit(depth + 3, f"if {r}.__class__ in _INERT:")
         self.emit(depth + 4, f"return {r}")
@@ -342,6 +436,14 @@ class _Writer:
         self.emit(depth, f"{t} = {self.value(lambda_node)}({self.context}, env)")
         self.inlined += 1
         return t
+
+    def _inlined(self, inline: _Inline, proc: str, args: list[str], t: str) -> list[tuple[str, str]]:
+        """The branches (``if``/``elif`` line, statement) of a call written out (``_INLINE``): the procedure is
+        the native function and the arguments pass a case's test, the value goes to ``t``."""
+        native = self.value(inline.native)
+        self.names.update(inline.names)
+        return [(f"{'if' if i == 0 else 'elif'} {proc} is {native} and ({test.format(*args, t=t)}):",
+                 f"{t} = {value.format(*args, t=t)}") for i, (test, value) in enumerate(inline.cases)]
 
     def write_on(self, expr: Any, item: str, env: str, depth: int) -> str:
         """``write`` with the local ``item`` as the context (a filter's predicate, a mapped path's last step). A
@@ -675,7 +777,16 @@ class _Writer:
         native_result = (f"if {t}.__class__ not in _INERT and not ({t}.__class__ is int and -_EXACT < {t} < _EXACT):",
                          f"{t} = {self.value(call.finish)}({t}, {self.context}, {env})")
         self.emit(depth, f"{shared} = {self.value(call.shared)}")
-        self.emit(depth, f"if {proc} is {shared}[0] and ({shared}[1] is None or ({key} := {types}) in {shared}[1]):")
+        inline = _inline_of(expr, len(args))
+        if inline is not None:
+            for test, value in self._inlined(inline, proc, args, t):
+                self.emit(depth, test)
+                if inline.plain:
+                    self.emit(depth + 1, value)
+                else:
+                    self._located(depth + 1, locate, value, *native_result)
+        self.emit(depth, f"{'if' if inline is None else 'elif'} {proc} is {shared}[0] and ({shared}[1] is None or "
+                         f"({key} := {types}) in {shared}[1]):")
         self._located(depth + 1, locate, f"{t} = {shared}[2]({''.join(a + ', ' for a in args)}*{shared}[3])",
                       *native_result)
         # (the key is set here: the first test failed on it, the site's function being this one)
@@ -758,8 +869,9 @@ class _Writer:
 
     def _block(self, expr: Any, env: str, depth: int) -> str:
         """``FastJsonata._block``: its expressions in a new frame, the last one's value."""
-        frame = self.temp()
-        self.emit(depth, f"{frame} = FastFrame({env})")
+        frame, kind = self.temp(), self.temp()
+        for line in _new_frame(frame, env, kind):
+            self.emit(depth, line)
         result = "None"
         for item in expr.expressions:
             result = self.write(item, frame, depth)

@@ -125,7 +125,7 @@ class FastFrame(Jsonata.Frame):
     is_parallel_call = False  # (a class default, as the frame's own field reads until a group sets it)
     found: dict[str, Any] | None = None  # (a root's: see _RootFrame)
 
-    def __init__(self, parent: Any) -> None:
+    def __init__(self, parent: Any) -> None:  # (written out by jsonata_codegen._new_frame: the same fields)
         self.bindings = {}
         self.parent = parent
         kind = parent.__class__  # (root always set: one layout for all)
@@ -679,7 +679,7 @@ class FastJsonata(Jsonata):
                 "_DATA": _DATA, "JList": JList, "_NATIVE": _NATIVE, "_count_tail_call": _count_tail_call,
                 "_reshaped": _reshaped, "_convert_number": _convert_number, "_is_numeric": _is_numeric,
                 "_NOT_LISTS": _NOT_LISTS, "_Sequence": _Sequence, "_times_kept": _times_kept, "_settled": _settled,
-                "_flatten": _flatten}
+                "_flatten": _flatten, "_new_object": object.__new__, "_RootFrame": _RootFrame}
         return self._codegen_names
 
     def _last_stages(self, path: Any) -> list[Callable[[Any, Any], Any]]:
@@ -2027,18 +2027,14 @@ def _sift(instance: FastJsonata, arg: Any, func: Any) -> Any:
         apply_ = _applier(instance, func)
     result = {}
     for key, value in arg.items():
-        func_args = [value]
-        if arity >= 2:
-            func_args.append(key)
-        if arity >= 3:
-            func_args.append(arg)
+        func_args = [value] if arity < 2 else [value, key] if arity < 3 else [value, key, arg]
         if invoke is not None:
             res = invoke(parent, scope, func_args, None)
             if res.__class__ not in _INERT:
                 res = trampoline(res, None, instance.environment)
         else:
             res = apply_(func_args)
-        if _boolize(res):
+        if res is True or (res is not False and _boolize(res)):  # (_boolize of a boolean is itself)
             result[key] = value
     return result or None
 
@@ -2063,11 +2059,8 @@ def _fold_left(instance: FastJsonata, sequence: Any, func: Any, init: Any) -> An
     else:
         apply_ = _applier(instance, func)
     while index < count:
-        args = [result, sequence[index]]
-        if arity >= 3:
-            args.append(index)
-        if arity >= 4:
-            args.append(sequence)
+        args = ([result, sequence[index]] if arity < 3 else [result, sequence[index], index] if arity < 4
+                else [result, sequence[index], index, sequence])
         if invoke is not None:
             result = invoke(parent, scope, args, None)
             if result.__class__ not in _INERT:

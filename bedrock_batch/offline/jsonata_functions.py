@@ -93,8 +93,8 @@ class Functions206:
             return None
         if isinstance(arg, str):
             return arg
-        if arg.__class__ is int and -_EXACT_INT < arg < _EXACT_INT:
-            return str(arg)  # what js_number writes for it (see _EXACT_INT)
+        if arg.__class__ is int and -EXACT_INT < arg < EXACT_INT:
+            return str(arg)  # what js_number writes for it (see EXACT_INT)
         if _is_function(arg):
             return ""
         if isinstance(arg, float) and not math.isfinite(arg):
@@ -112,20 +112,20 @@ def _COMPACT(value: Any) -> str:  # noqa: N802  (a constant's name, as it was)
 
 
 # Integers that JavaScript writes with their digits as Python does: below 10**15 ``js_number`` rounds nothing.
-_EXACT_INT = 10**15
+EXACT_INT = 10**15
 
 
 def _plain(value: Any) -> bool:
     """Whether ``_stringify(value, "", "")`` is the json module's compact text of it (``_COMPACT``).
 
-    So it is for strings, booleans, None, integers below ``_EXACT_INT`` (in magnitude) and the arrays and objects
+    So it is for strings, booleans, None, integers below ``EXACT_INT`` (in magnitude) and the arrays and objects
     made of them. Floats (JavaScript's number format), the null marker and functions take ``_stringify``.
     """
     cls = value.__class__
     if cls is str or cls is bool or value is None:
         return True
     if cls is int:
-        return -_EXACT_INT < value < _EXACT_INT
+        return -EXACT_INT < value < EXACT_INT
     if cls is dict:
         for key, item in value.items():  # (a loop: faster than sets of the types, for a row of a few columns)
             if key.__class__ is not str:

@@ -15,7 +15,7 @@ import pytest
 from jsonata import Jsonata
 from jsonata.utils import Utils
 
-from bedrock_batch.offline import jsonata_fast
+from bedrock_batch.offline import jsonata_codegen, jsonata_fast, jsonata_functions
 from bedrock_batch.offline.jsonata_fast import FastJsonata
 
 JList = Utils.JList
@@ -750,3 +750,86 @@ def test_random_trees_run_the_same_generated_as_in_closures() -> None:
                 compiled.codegen = codegen
                 outcomes.append(_comparable(_outcome(lambda _, c=compiled: c, expression, data, bindings)))
             assert outcomes[0] == outcomes[1], (expression, data)
+
+
+# Each function jsonata_codegen writes out for some argument types (``_INLINE``), called where it is written out
+# (a region, a lambda's body, a lambda's tail call) on values of each kind: those of its cases and the others.
+INLINED_VALUES = ["", "ab", "a$b", "é𝄞", 0, 7, -3, 10**15, -(10**15), 2**53, 1.5, 2.0, -0.5, 1e300, True, False, None,
+                  [], ["x"], [1, 2], {}, {"a": "1", "b": None, "c": [1]}, [{"a": 1}, {"a": [2, 3]}], "a"]
+INLINED_CALLS = [
+    "$string($v)", "$length($v)", "$exists($v)", "$not($v)", "$lookup($v, 'a')", "$lookup($v, 'b')",
+    "$lookup($v, 'c')", "$lookup($v, 'zz')", "$lookup($v, $v)", "$lookup({'a': 1, 'ab': 'x'}, $v)",
+    "$replace($v, 'a', 'x')", "$replace('abab', $v, '-')", "$replace('abab', 'b', $v)", "$replace($v, $v, $v)",
+    "$pad($v, 5, '0')", "$pad($v, -5, '#')", "$pad('ab', $v, '.')", "$pad('ab', 4, $v)", "$pad($v, 3, 'xy')",
+    "$exists($nothing)", "$not($nothing)", "$string($nothing)", "$length($null)", "$exists($null)",
+    "$lookup($null, 'a')", "$pad('ab', 4, '')", "$keys($v)", "$count($v)", "$floor($v)", "$floor($v / 2)",
+    "$count([$v])", "$count([$v, $v])", "$count($map([1, 2], function($x) { $x }))", "$keys({'a': $v})",
+    "$count($filter([$v], function($x) { true }))", "$count($v.a)", "$floor(1e300 * $v)", "$floor(-2.5)",
+    "$keys([{'a': 1}, {'b': 2}, $v])", "$count(($v; [1, 2])[])", "$count($vs[$ = $v])",
+    "$string({'a': $v, 'b': [$v, 1.5, 1e21, null]})", "$string([$v])", "$string({'a': $v, 'f': $string})",
+    "$string({'n': 1e300 * 1e10})", "$string($v.a)",
+]
+
+
+def _interpreter_206(expression):
+    """jsonata-python with JSONata 2.0.6's functions bound over its own, as FastJsonata binds them
+    (jsonata_functions.OVERRIDES: ``$string`` writes numbers as JavaScript does)."""
+    compiled = Jsonata(expression)
+    for name, function in jsonata_functions.OVERRIDES.items():
+        compiled.register_function(name, function)
+    return compiled
+
+
+@pytest.mark.parametrize("call", INLINED_CALLS)
+def test_calls_written_out_match_the_interpreter(call: str) -> None:
+    """AWS (here jsonata-python with JSONata 2.0.6's ``$string``, the interpreter the runtime speeds up) is the
+    referee: a call of ``$string``, ``$length``, ``$keys``, ``$count``, ``$floor``,
+    ``$exists``, ``$not``, ``$lookup``, ``$replace`` or ``$pad`` written out as Python for the argument types its
+    function takes as they are gives the interpreter's value, and any other argument (undefined, null, numbers,
+    arrays, singleton sequences, objects, functions) its value or error, at one call site meeting them all in turn;
+    in a region, in a lambda's body and as a lambda's tail call; and with the name bound to another function."""
+    bindings = {**BINDINGS, **CODEGEN_BINDINGS, "vs": INLINED_VALUES}
+    name = call[1:call.index("(")]
+    expressions = [
+        f"$map($vs, function($v) {{ [{call}] }})",  # a region in the lambda's body
+        f"$map($vs, function($v) {{ {call} }})",  # the lambda's tail call
+        f"$map($vs, function($v) {{ {{'r': {call}}} }})",  # an object's value
+        f"$reduce($vs, function($a, $v) {{ {call} }}, 'init')",
+        f"$map($vs, function($v) {{ ($single := [$v][0]; {call.replace('$v', '$single')}) }})",
+        f"(${name} := function($a, $b, $c) {{ 'own' }}; $map($vs, function($v) {{ [{call}] }}))",
+    ]
+    for expression in expressions:
+        for value in INLINED_VALUES:  # each value alone too: the site's first call
+            for vs in (INLINED_VALUES, [value], [value, value]):
+                each = {**bindings, "vs": vs}
+                fast = _outcome(FastJsonata, expression, None, each)
+                stock = _outcome(_interpreter_206, expression, None, each)
+                assert _comparable(fast) == _comparable(stock), (expression, vs)
+
+
+def test_calls_written_out_are_in_the_generated_functions() -> None:
+    """The calls that have a case written out are written out (their native function tested by identity)."""
+    expression = ("$map($vs, function($v) { [$string($v), $lookup($v, 'a'), $pad($v, 2, '0'), $exists($v), "
+                  "$not($v), $length($v), $replace($v, 'a', 'b')] })")
+    compiled = FastJsonata(expression)
+    compiled.evaluate(None, {"vs": ["a"]})
+    source = "\n".join(_regions(compiled) + [
+        getattr(node.body.__dict__.get("_fast_invoke"), "_cg_source", "") or ""
+        for node in _nodes(compiled.ast) if getattr(node, "type", None) == "lambda"])
+    assert source.count(".get(") >= 1 and ".rjust(" in source and ".replace(" in source and "len(" in source
+
+
+def test_a_frame_written_out_is_a_fast_frame_with_the_same_fields() -> None:
+    """A generated function makes a block's and a lambda's frame without calling ``FastFrame.__init__``
+    (``jsonata_codegen._new_frame``): the frame it makes has the class and the fields (their order too) that
+    ``FastFrame(parent)`` has, for a parent of each kind."""
+    environment = jsonata_fast._EnvironmentFrame(None)
+    root = jsonata_fast._RootFrame(environment, {"a": 1})
+    inner = jsonata_fast.FastFrame(root)
+    for parent in (None, environment, root, inner, jsonata_fast.FastFrame(inner), Jsonata.Frame(None)):
+        namespace = FastJsonata("1")._namespace()
+        exec("\n".join(jsonata_codegen._new_frame("frame", "parent", "kind")), {**namespace, "parent": parent},
+             made := {})
+        expected = jsonata_fast.FastFrame(parent)
+        assert made["frame"].__class__ is jsonata_fast.FastFrame
+        assert list(vars(made["frame"]).items()) == list(vars(expected).items())
