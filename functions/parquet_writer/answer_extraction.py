@@ -152,7 +152,7 @@ def extract_columns(model_outputs: pa.StructArray) -> dict[str, pa.Array]:
     def field(*path: str) -> pa.Array:
         return pc.struct_field(model_outputs, list(path))
 
-    response = pc.coalesce(
+    response = _coalesce(
         _join_text_blocks(field("output", "message", "content")),
         _join_text_blocks(field("content")),
         field("generation"),
@@ -160,21 +160,30 @@ def extract_columns(model_outputs: pa.StructArray) -> dict[str, pa.Array]:
     cohere = field("embeddings")
     if pa.types.is_struct(cohere.type):
         cohere = pc.struct_field(cohere, ["float"])
-    embedding = pc.if_else(pc.is_null(response), pc.coalesce(field("embedding"), _first_item(cohere)), None)
+    embedding = pc.if_else(pc.is_null(response), _coalesce(field("embedding"), _first_item(cohere)), None)
     return {
         "response": response,
         "embedding": embedding,
-        "input_tokens": pc.coalesce(
+        "input_tokens": _coalesce(
             field("usage", "inputTokens"),
             field("usage", "input_tokens"),
             field("prompt_token_count"),
             field("inputTextTokenCount"),
         ),
-        "output_tokens": pc.coalesce(
+        "output_tokens": _coalesce(
             field("usage", "outputTokens"), field("usage", "output_tokens"), field("generation_token_count")
         ),
-        "stop_reason": pc.coalesce(field("stopReason"), field("stop_reason")),
+        "stop_reason": _coalesce(field("stopReason"), field("stop_reason")),
     }
+
+
+def _coalesce(*columns: pa.Array) -> pa.Array:
+    """``pc.coalesce`` of ``columns`` (of one type), leaving out those that are null in every row: a file's outputs
+    share one family, so all but one candidate usually are, and the one left is then the result as it is (no copy)."""
+    present = [column for column in columns if column.null_count < len(column)]
+    if len(present) == 1:
+        return present[0]
+    return pc.coalesce(*(present or columns))
 
 
 def _join_text_blocks(blocks: pa.ListArray) -> pa.Array:

@@ -194,3 +194,48 @@ def test_records_over_hundreds_of_lines_read_the_same_and_end_where_the_reader_s
         assert [end for end, _ in delimited] == [end for end, _ in whole], size
     rows, _ = writer_rows(data, ",")
     assert rows == items
+
+
+def _plain_file(rng: random.Random, delimiter: str) -> bytes:
+    """A file of lines without a double quote, backslash or CR: blank lines, ragged rows, non-ASCII text."""
+    words = ["a", "bc", " ", "é", "ß字", "", "x y"]
+    width = rng.randint(1, 4)
+    lines = [delimiter.join(f"c{i}" for i in range(width))]
+    for _ in range(rng.randint(0, 40)):
+        fields = rng.choice([width, width, width, 1, width + 2])
+        lines.append("" if rng.random() < 0.1 else delimiter.join(rng.choice(words) for _ in range(fields)))
+    return ("\n".join(lines) + rng.choice(["", "\n", "\n\n"])).encode()
+
+
+@pytest.mark.parametrize("delimiter_name", sorted(DELIMITERS))
+def test_lines_without_quotes_backslashes_or_crs_read_the_same_whole_as_line_by_line(
+    delimiter_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``CsvDialect.records`` reads the whole lines of a piece without a double quote, a backslash or a CR in one
+    tight loop; the records, their ends and the records only delimited are those of the line by line loop (the
+    reference, forced by calling no piece plain), whatever the pieces, and the rows are the item reader's."""
+    delimiter = DELIMITERS[delimiter_name]
+    dialect = csv_rows.CsvDialect(delimiter)
+    rng = random.Random("plain" + delimiter_name)
+    for _ in range(200):
+        data = _plain_file(rng, delimiter)
+        size = rng.choice([3, 8, 64, 1 << 20])
+        pieces = [data[i : i + size] for i in range(0, len(data), size)]
+        delimit = range(1, rng.randint(1, 12))
+        whole = list(dialect.records(pieces)), list(dialect.records(pieces, delimit=delimit))
+        with monkeypatch.context() as patched:
+            patched.setattr(csv_rows, "_is_plain", lambda data: False)
+            assert (list(dialect.records(pieces)), list(dialect.records(pieces, delimit=delimit))) == whole, data
+        rows, _ = writer_rows(data, delimiter)
+        assert rows == reader_items(data, delimiter_name), data
+
+
+def test_a_plain_row_that_is_not_utf8_is_named_by_its_number_and_a_delimited_one_is_not_decoded() -> None:
+    data = b"h\nr0 \xff\nr1\nr2 \xfe\nr3\n"  # no double quote, backslash or CR: the lines are read whole
+
+    _, slice_rows = csv_rows.read_rows(_Body(data), ",", first_row=1, end_row=2)
+    _, from_start = csv_rows.read_rows(_Body(data), ",", first_row=1)
+
+    assert [row for batch in slice_rows for row in batch["h"].to_pylist()] == ["r1"]
+    with pytest.raises(pa.ArrowInvalid, match="row 2 "):
+        list(from_start)

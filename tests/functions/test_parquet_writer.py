@@ -11,6 +11,7 @@ import random
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from writer_harness import BUCKET, FUNCTION_DIR, load_like_lambda
@@ -583,6 +584,29 @@ def test_fast_path_and_line_by_line_extraction_agree() -> None:
     assert one_by_one[6].response == "after reasoning"
     assert one_by_one[7].response == ""
     assert one_by_one[8] is None and one_by_one[9] is None
+
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.int64(), answer_extraction.EMBEDDING_TYPE])
+def test_coalescing_answer_candidates_gives_what_pyarrow_coalesce_gives(kind: pa.DataType) -> None:
+    """``extract_columns`` leaves out the candidates (fields of other model families) that are null in every row
+    before it coalesces them, and returns the only one left as it is: the values and the type are
+    ``pc.coalesce``'s, the reference, for any mix of empty, partly null and full candidates."""
+    values = {pa.string(): ["a", "", "ç"], pa.int64(): [1, 0, -7], answer_extraction.EMBEDDING_TYPE: [[1.0], [], [2.5]]}
+    rng = random.Random(str(kind))
+    for _ in range(100):
+        rows = rng.randint(0, 5)
+        shapes = [rng.choice(["null", "null", "some", "full"]) for _ in range(rng.randint(1, 4))]
+        columns = [
+            pa.array(
+                [None if shape == "null" or (shape == "some" and rng.random() < 0.5) else rng.choice(values[kind])
+                 for _ in range(rows)],
+                kind,
+            )
+            for shape in shapes
+        ]
+        got = answer_extraction._coalesce(*columns)
+        expected = pc.coalesce(*columns)
+        assert got.type == expected.type and got.to_pylist() == expected.to_pylist(), shapes
 
 
 def test_the_function_also_imports_as_a_package_module() -> None:
