@@ -83,7 +83,10 @@ def loads(text: str | bytes | bytearray) -> Any:
     What json.loads does before it decodes, done here as it does it: bytes are decoded from the UTF encoding they
     are in (a UTF-8 byte order mark skipped), and a str that starts with a byte order mark is refused.
     """
-    if isinstance(text, bytes | bytearray):
+    if text.__class__ is str:  # the usual case first (a JSON Lines line): the tests below in their order
+        if text.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    elif isinstance(text, bytes | bytearray):
         text = text.decode(json.detect_encoding(text), "surrogatepass")
     elif not isinstance(text, str):
         raise TypeError(f"the JSON object must be str, bytes or bytearray, not {type(text).__name__}")
