@@ -65,16 +65,6 @@ def _line_blocks(body: Any, where: str) -> Iterator[tuple[list[str], bool, bool]
         yield [pending], False, '"' not in pending and "\\" not in pending and "\r" not in pending
 
 
-def _lines(body: Any, where: str) -> Iterator[str]:
-    """Decode an S3 body as UTF-8 text, line by line (each with its newline), without holding the whole object."""
-    for lines, terminated, _ in _line_blocks(body, where):
-        if terminated:
-            for line in lines:
-                yield line + "\n"
-        else:
-            yield from lines
-
-
 class _CsvDialect:
     """Step Functions' rules for text delimited files (Developer Guide, example-csv-parse-dist-map).
 
@@ -199,13 +189,29 @@ def _csv_items(body: Any, config: dict[str, Any], where: str, ragged: str) -> It
 
 
 def _jsonl_items(body: Any, where: str) -> Iterator[Any]:
-    for line_no, line in enumerate(_lines(body, where), start=1):
-        if not line.strip():
-            continue
+    """One item per line that is not blank (whitespace only), each read without its newline: the newline changes
+    no value, only some errors' messages (an unclosed string ends at a control character), so a line that is not
+    JSON is read again with it for the message."""
+    line_no = 0
+    for lines, terminated, _ in _line_blocks(body, where):
+        for line in lines:
+            line_no += 1
+            if not line or line.isspace():
+                continue
+            try:
+                yield json_text.loads(line)
+            except json.JSONDecodeError as err:
+                raise _fail(f"{where}: line {line_no} is not JSON: {_message(line, terminated, err)}") from None
+
+
+def _message(line: str, terminated: bool, err: json.JSONDecodeError) -> str:
+    """The message of reading ``line`` as the file holds it: with its newline when it ends with one."""
+    if terminated:
         try:
-            yield json_text.loads(line)
-        except json.JSONDecodeError as err:
-            raise _fail(f"{where}: line {line_no} is not JSON: {err.msg}") from None
+            json_text.loads(line + "\n")
+        except json.JSONDecodeError as with_newline:
+            return with_newline.msg
+    return err.msg
 
 
 def _json_items(body: Any, where: str, pointer: str | None = None) -> Iterator[Any]:
