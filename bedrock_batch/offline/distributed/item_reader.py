@@ -41,28 +41,38 @@ def _line_blocks(body: Any, where: str) -> Iterator[tuple[list[str], bool, bool]
     backslash and no CR). Only the last line of the object may end without a newline, and it comes alone.
 
     A chunk at a time, so that the lines of a plain CSV chunk (most CSV files) are split in one pass over the chunk,
-    not each through a chain of generators.
+    not each through a chain of generators; the chunk's text is split as it is decoded, the line left open by the
+    chunk before joined to its first line (not the whole text copied twice to join and cut it: a third of the time).
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
-    pending = ""
+    pending = ""  # the last line so far, not ended by a newline yet
     line_no = 0
     for chunk in body.iter_chunks(chunk_size=1 << 20):
         try:
-            pending += decoder.decode(chunk)
+            text = decoder.decode(chunk)
         except UnicodeDecodeError as err:
             # err.start is where the bad byte sits in this chunk: count the lines before it.
             near = line_no + pending.count("\n") + chunk[: max(0, err.start)].count(b"\n") + 1
             raise _fail(f"{where}: not valid UTF-8 near line {near}: {err.reason}") from None
-        end = pending.rfind("\n")
-        if end < 0:
-            continue
-        text, pending = pending[:end], pending[end + 1:]
         lines = text.split("\n")
+        if len(lines) == 1:
+            pending += text
+            continue
+        end = len(text) - len(lines[-1]) - 1  # the chunk's last newline
+        plain = _plain(pending) and _plain(text, end)
+        lines[0] = pending + lines[0]
+        pending = lines.pop()
         line_no += len(lines)
-        yield lines, True, '"' not in text and "\\" not in text and "\r" not in text
+        yield lines, True, plain
     pending += decoder.decode(b"", final=True)
     if pending:
-        yield [pending], False, '"' not in pending and "\\" not in pending and "\r" not in pending
+        yield [pending], False, _plain(pending)
+
+
+def _plain(text: str, end: int | None = None) -> bool:
+    """Whether ``text`` (up to ``end``) holds no double quote, no backslash and no CR (found in place, not copied)."""
+    end = len(text) if end is None else end
+    return text.find('"', 0, end) < 0 and text.find("\\", 0, end) < 0 and text.find("\r", 0, end) < 0
 
 
 class _CsvDialect:
