@@ -15,6 +15,7 @@ the rest of the run is measured that way: the batches and errors are those of me
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -69,7 +70,7 @@ def sized_batches(items: Iterable[Any], max_items: int | None, max_bytes: int | 
     """The batches with the exact size of each in bytes, as compact JSON (what the payload limit measures)."""
     cut = _Cut(max_items, min(max_bytes or errors.MAX_PAYLOAD_BYTES, errors.MAX_PAYLOAD_BYTES), batch_input)
     iterator = iter(items)
-    pending: list[Any] = []  # where the sizes were not confirmed: the items since the open batch began
+    pending: list[Any] = []  # once sizes were not confirmed: the items since the open batch began
     for item in iterator:
         length = orjson_length(item)  # None where orjson refuses the item: then measured exactly, now
         try:
@@ -94,18 +95,13 @@ def sized_batches(items: Iterable[Any], max_items: int | None, max_bytes: int | 
         pending = cut.items
     # Not confirmed: from the open batch's start, every item measured exactly.
     cut = _Cut(max_items, cut.limit_bytes, batch_input)
-    for item in _chain(pending, iterator):
+    for item in itertools.chain(pending, iterator):
         closed = cut.add(item, payload_size(item) + 1)
         if closed is not None:
             yield closed
     last = cut.close()
     if last is not None:
         yield last
-
-
-def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
-    yield from first
-    yield from rest
 
 
 def _batch(items: list[Any], batch_input: Any | None) -> dict[str, Any]:
