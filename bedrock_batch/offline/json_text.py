@@ -83,7 +83,10 @@ def loads(text: str | bytes | bytearray) -> Any:
     What json.loads does before it decodes, done here as it does it: bytes are decoded from the UTF encoding they
     are in (a UTF-8 byte order mark skipped), and a str that starts with a byte order mark is refused.
     """
-    if isinstance(text, bytes | bytearray):
+    if text.__class__ is str:  # the usual case first (a JSON Lines line): the tests below in their order
+        if text.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    elif isinstance(text, bytes | bytearray):
         text = text.decode(json.detect_encoding(text), "surrogatepass")
     elif not isinstance(text, str):
         raise TypeError(f"the JSON object must be str, bytes or bytearray, not {type(text).__name__}")
@@ -155,6 +158,21 @@ def compact_utf8_items(values: list[Any]) -> tuple[bytearray, list[int]] | None:
     return block, lengths
 
 
+def orjson_length(value: Any) -> int | None:
+    """The length of orjson's compact text of ``value`` (``compact_utf8`` without its searches for floats), None
+    where orjson refuses the value. It is ``len(compact_bytes(value))`` where ``written_alike`` says so."""
+    try:
+        return len(orjson.dumps(value, option=_OPTIONS))
+    except TypeError:
+        return None
+
+
+def written_alike(values: list[Any], text_bytes: int) -> bool:
+    """Whether orjson's text of each of ``values`` that it wrote (``text_bytes`` bytes in all) is the json module's:
+    ``_holds_no_float`` of them all at once, within the budget for that many bytes. False: not known."""
+    return _holds_no_float(values, budget=_walk_budget_of(text_bytes))
+
+
 def _may_differ(data: bytes | bytearray) -> bool:
     """Whether orjson's text ``data`` holds what it writes otherwise than the json module (see above)."""
     return (_NULL(data) is not None or _SMALL_FIXED(data) is not None
@@ -200,7 +218,11 @@ def _holds_no_float(value: Any, levels: int = 255, budget: list[int] | None = No
 def _walk_budget(data: bytes | bytearray) -> list[int]:
     """The values ``_holds_no_float`` may look at before the searches over ``data`` are the cheaper way: one per
     64 bytes (a value looked at costs about as much as the searches over 90 bytes), and 16 for any value."""
-    return [max(len(data) >> 6, 16)]
+    return _walk_budget_of(len(data))
+
+
+def _walk_budget_of(text_bytes: int) -> list[int]:
+    return [max(text_bytes >> 6, 16)]
 
 
 def _negative_exponent(data: bytes | bytearray) -> bool:

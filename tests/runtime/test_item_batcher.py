@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import collections
 import json
+import random
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from helpers import distributed_map, machine, object_reader, offline_runtime, processor, put_jsonl, run, succeeded
 
-from bedrock_batch.offline.errors import DefinitionError
+from bedrock_batch.offline import errors
+from bedrock_batch.offline.distributed import item_batcher
+from bedrock_batch.offline.errors import DefinitionError, StatesError
 from bedrock_batch.offline.runtime import Runtime
 
 
@@ -135,3 +139,92 @@ def test_max_input_bytes_per_batch_is_at_most_256_kib(rt: Runtime) -> None:
     definition = machine({"Batch": distributed_map(ItemBatcher={"MaxInputBytesPerBatch": 256 * 1024 + 1})})
     with pytest.raises(DefinitionError, match="MaxInputBytesPerBatch"):
         rt.create_state_machine("batcher-too-big", definition)
+
+
+# -- the batcher's sizes: orjson's, confirmed a batch at a time, against measuring each item exactly ----------------
+def _reference_batches(items: Iterator[Any], max_items: int | None, max_bytes: int | None,
+                       batch_input: Any | None) -> Iterator[tuple[dict[str, Any], int]]:
+    """The batching rule with every item measured by the json module, as the payload limit measures it."""
+    limit = min(max_bytes or 262144, 262144)
+    base = len('{"Items":[]}') + (compact_size(batch_input) + len(',"BatchInput":') if batch_input is not None else 0)
+    current: list[Any] = []
+    size = base
+    for item in items:
+        item_size = compact_size(item) + 1
+        if base + item_size > limit:
+            raise StatesError(errors.DATA_LIMIT_EXCEEDED,
+                              f"one item is {item_size} bytes, more than MaxInputBytesPerBatch allows")
+        if current and ((max_items and len(current) >= max_items) or size + item_size > limit):
+            yield ({"Items": current} if batch_input is None else {"Items": current, "BatchInput": batch_input}), \
+                size - 1
+            current, size = [], base
+        current.append(item)
+        size += item_size
+    if current:
+        yield ({"Items": current} if batch_input is None else {"Items": current, "BatchInput": batch_input}), size - 1
+
+
+class _ReadFailed(Exception):
+    pass
+
+
+def _source(items: list[Any], fail_after: int | None) -> Iterator[Any]:
+    """The items, then a reader's failure after ``fail_after`` of them (an ItemReader's error mid-file)."""
+    for n, item in enumerate(items):
+        if n == fail_after:
+            raise _ReadFailed(n)
+        yield item
+
+
+def _outcome(batches: Iterator[tuple[dict[str, Any], int]]) -> tuple[list[Any], str | None]:
+    """The batches given out, with their sizes, and the error that ended them (type and message), if any."""
+    out: list[Any] = []
+    try:
+        for batch, size in batches:
+            out.append((json.dumps(batch), size))
+    except (StatesError, _ReadFailed, UnicodeEncodeError) as err:
+        return out, f"{type(err).__name__}: {err}"
+    return out, None
+
+
+def _item(rng: random.Random) -> Any:
+    """Rows as readers give them, now and then with what orjson writes unlike the json module (small floats, NaN,
+    infinities), what it refuses (integers past 64 bits, a lone surrogate, non-string keys), a dict subclass, or a
+    row too large for a batch of its own."""
+    row: dict[str, Any] = {f"c{i}": "".join(rng.choice("ab é\"\\\n日🙂-e0.") for _ in range(rng.randint(0, 40)))
+                           for i in range(rng.randint(1, 6))}
+    odd = rng.random()
+    if odd < 0.03:
+        row["f"] = rng.choice([1e-05, -2.5e-07, 0.5, 1e16, float("nan"), float("inf"), 3.0])
+    elif odd < 0.04:
+        row["big"] = 2**70
+    elif odd < 0.045:
+        row["s"] = "\ud800"
+    elif odd < 0.05:
+        return {1: "non-string key", "k": row}
+    elif odd < 0.055:
+        return collections.OrderedDict(row)
+    elif odd < 0.06:
+        row["huge"] = "z" * 900
+    elif odd < 0.1:
+        row["nested"] = [[1, None, True], {"x": [False, "null", "1e-5"]}]
+    return {"index": rng.randint(0, 10**6), "row": row}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_batches_are_those_of_measuring_every_item_exactly(seed: int) -> None:
+    """Developer Guide, input-output-itembatcher, and service quotas (a payload is its compact JSON in UTF-8 bytes):
+    the batches, their sizes and the error that stops them (an item too large for a batch, an item the json module
+    cannot write, a reader's failure mid-way) are those of measuring each item by the json module, whatever floats,
+    refused values or subclasses the items hold and wherever they fall."""
+    rng = random.Random(seed)
+    items = [_item(rng) for _ in range(rng.randint(0, 300))]
+    fail_after = rng.choice([None, rng.randint(0, len(items))])
+    max_items = rng.choice([None, 1, 3, 50])
+    max_bytes = rng.choice([None, 700, 1000, 5000])
+    batch_input = rng.choice([None, {"runId": "r", "label": "é"}, 0.5])
+    if max_items is None and max_bytes is None:
+        max_items = 7
+    fast = _outcome(item_batcher.sized_batches(_source(items, fail_after), max_items, max_bytes, batch_input))
+    reference = _outcome(_reference_batches(_source(items, fail_after), max_items, max_bytes, batch_input))
+    assert fast == reference

@@ -387,3 +387,43 @@ def test_a_ragged_row_fails_the_read_after_the_rows_before_it() -> None:
     assert [next(items) for _ in range(50)] == [{"a": str(i), "b": str(i)} for i in range(50)]
     with pytest.raises(StatesError, match="record 52 has 1 fields, the header has 2"):
         next(items)
+
+
+def _jsonl_as_lines(data: bytes) -> tuple[list, str | None]:
+    """The reference reading of a JSON Lines body: each line with its newline, blank ones skipped, read by
+    json.loads; the items, and the message of the first line that is not JSON."""
+    pieces = data.decode().split("\n")
+    lines = [piece + "\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+    items = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            return items, f"line {n} is not JSON: {err.msg}"
+    return items, None
+
+
+@pytest.mark.parametrize("bad", [None, '"an unclosed string', '{"a": "unclosed', '{"a": 1', '[1, 2', "tru",
+                                 '"tab\there"', "{} {}", '{"a": 1}\r x', "\u2028"])
+@pytest.mark.parametrize("last_newline", [True, False])
+def test_jsonl_items_and_errors_are_those_of_each_line_with_its_newline(bad: str | None, last_newline: bool) -> None:
+    """Developer Guide, input-output-itemreader: JSON Lines holds one JSON value per line (blank lines skipped, a
+    line of whitespace of any kind is blank); the items, and the error naming the first line that is not JSON with
+    its message, are json.loads' of each line as the file holds it, its newline included."""
+    lines = ['{"n": 1}', "", "   ", "\t\x0b\x0c\x1c\x1d\x1e\x1f\x85\u3000", '{"n": 2}\r', ' [1, "é字"] ', "null"]
+    if bad is not None:
+        lines.append(bad)
+    lines.append('{"n": 3}')
+    data = ("\n".join(lines) + ("\n" if last_newline else "")).encode()
+    items, error = _jsonl_as_lines(data)
+    for size in (1, 5, 1 << 20):
+        read = read_body(_ChunkedBody(data, size), "k.jsonl", {"InputType": "JSONL"})
+        if error is None:
+            assert list(read) == items
+            continue
+        assert [next(read) for _ in items] == items
+        with pytest.raises(StatesError) as err:
+            next(read)
+        assert err.value.error == "States.ItemReaderFailed" and err.value.cause == f"k.jsonl: {error}"

@@ -209,10 +209,16 @@ def test_text_that_only_names_them_is_json():
     assert loads('{"note": "NaN, Infinity", "n": 1}') == {"note": "NaN, Infinity", "n": 1}
 
 
+class _Text(str):
+    pass
+
+
 @pytest.mark.parametrize("text", ['{"a": [1, 2.5, "x"]}', b'{"a": 1}', bytearray(b"[1]"), '{"a": 1}'.encode("utf-16"),
-                                  b"\xef\xbb\xbf{}", "\ufeff{}", '{"a": 1} x', "", b"\xff", 5])
+                                  b"\xef\xbb\xbf{}", "\ufeff{}", '{"a": 1} x', "", b"\xff", 5,
+                                  _Text('{"a": [1]}'), _Text("\ufeff{}")])
 def test_otherwise_it_reads_as_json_loads_does(text):
-    """Everything but the three constants is json.loads' answer: values, bytes in any UTF encoding, errors."""
+    """Everything but the three constants is json.loads' answer: values, bytes in any UTF encoding, errors (a str
+    subclass too, which loads tests apart from a str)."""
     try:
         expected: Any = json.loads(text)
     except Exception as err:  # the same kind of error is the point

@@ -41,38 +41,38 @@ def _line_blocks(body: Any, where: str) -> Iterator[tuple[list[str], bool, bool]
     backslash and no CR). Only the last line of the object may end without a newline, and it comes alone.
 
     A chunk at a time, so that the lines of a plain CSV chunk (most CSV files) are split in one pass over the chunk,
-    not each through a chain of generators.
+    not each through a chain of generators; the chunk's text is split as it is decoded, the line left open by the
+    chunk before joined to its first line (not the whole text copied twice to join and cut it: a third of the time).
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
-    pending = ""
+    pending = ""  # the last line so far, not ended by a newline yet
     line_no = 0
     for chunk in body.iter_chunks(chunk_size=1 << 20):
         try:
-            pending += decoder.decode(chunk)
+            text = decoder.decode(chunk)
         except UnicodeDecodeError as err:
             # err.start is where the bad byte sits in this chunk: count the lines before it.
             near = line_no + pending.count("\n") + chunk[: max(0, err.start)].count(b"\n") + 1
             raise _fail(f"{where}: not valid UTF-8 near line {near}: {err.reason}") from None
-        end = pending.rfind("\n")
-        if end < 0:
-            continue
-        text, pending = pending[:end], pending[end + 1:]
         lines = text.split("\n")
+        if len(lines) == 1:
+            pending += text
+            continue
+        end = len(text) - len(lines[-1]) - 1  # the chunk's last newline
+        plain = _plain(pending) and _plain(text, end)
+        lines[0] = pending + lines[0]
+        pending = lines.pop()
         line_no += len(lines)
-        yield lines, True, '"' not in text and "\\" not in text and "\r" not in text
+        yield lines, True, plain
     pending += decoder.decode(b"", final=True)
     if pending:
-        yield [pending], False, '"' not in pending and "\\" not in pending and "\r" not in pending
+        yield [pending], False, _plain(pending)
 
 
-def _lines(body: Any, where: str) -> Iterator[str]:
-    """Decode an S3 body as UTF-8 text, line by line (each with its newline), without holding the whole object."""
-    for lines, terminated, _ in _line_blocks(body, where):
-        if terminated:
-            for line in lines:
-                yield line + "\n"
-        else:
-            yield from lines
+def _plain(text: str, end: int | None = None) -> bool:
+    """Whether ``text`` (up to ``end``) holds no double quote, no backslash and no CR (found in place, not copied)."""
+    end = len(text) if end is None else end
+    return text.find('"', 0, end) < 0 and text.find("\\", 0, end) < 0 and text.find("\r", 0, end) < 0
 
 
 class _CsvDialect:
@@ -199,13 +199,29 @@ def _csv_items(body: Any, config: dict[str, Any], where: str, ragged: str) -> It
 
 
 def _jsonl_items(body: Any, where: str) -> Iterator[Any]:
-    for line_no, line in enumerate(_lines(body, where), start=1):
-        if not line.strip():
-            continue
+    """One item per line that is not blank (whitespace only), each read without its newline: the newline changes
+    no value, only some errors' messages (an unclosed string ends at a control character), so a line that is not
+    JSON is read again with it for the message."""
+    line_no = 0
+    for lines, terminated, _ in _line_blocks(body, where):
+        for line in lines:
+            line_no += 1
+            if not line or line.isspace():
+                continue
+            try:
+                yield json_text.loads(line)
+            except json.JSONDecodeError as err:
+                raise _fail(f"{where}: line {line_no} is not JSON: {_message(line, terminated, err)}") from None
+
+
+def _message(line: str, terminated: bool, err: json.JSONDecodeError) -> str:
+    """The message of reading ``line`` as the file holds it: with its newline when it ends with one."""
+    if terminated:
         try:
-            yield json_text.loads(line)
-        except json.JSONDecodeError as err:
-            raise _fail(f"{where}: line {line_no} is not JSON: {err.msg}") from None
+            json_text.loads(line + "\n")
+        except json.JSONDecodeError as with_newline:
+            return with_newline.msg
+    return err.msg
 
 
 def _json_items(body: Any, where: str, pointer: str | None = None) -> Iterator[Any]:
