@@ -132,6 +132,19 @@ def test_map_output_and_assign_see_the_results(rt: Runtime) -> None:
     assert succeeded(run(rt, definition, [1, 2, 3])) == {"sum": 6, "count": 3}
 
 
+def test_map_output_does_not_see_the_last_item_selected(rt: Runtime) -> None:
+    """Developer Guide, input-output-itemselector: ``$states.context.Map.Item`` is the ItemSelector's, for each item
+    in turn; the state's Output and Assign run after every item and see no item (AWS's behaviour there is not
+    documented: the stricter reading, as the inline Map, docs/fidelity.md)."""
+    definition = machine({"Each": distributed_map(
+        ItemSelector={"item": "{% $states.context.Map.Item.Value %}"},
+        Output="{% {'results': $states.result, 'map': $exists($states.context.Map)} %}",
+        Assign={"sawItem": "{% $exists($states.context.Map.Item) %}"}, Next="Report"),
+        "Report": {"Type": "Pass", "Output": "{% $merge([$states.input, {'sawItem': $sawItem}]) %}", "End": True}})
+    assert succeeded(run(rt, definition, ["x", "y"])) == {"results": [{"item": "x"}, {"item": "y"}], "map": False,
+                                                         "sawItem": False}
+
+
 # -- MaxConcurrency --------------------------------------------------------------------------------------------
 def test_max_concurrency_caps_children_running_at_once(rt: Runtime) -> None:
     """Developer Guide, state-map-distributed: MaxConcurrency is the number of child workflow executions that can

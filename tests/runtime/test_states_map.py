@@ -54,6 +54,20 @@ def test_item_selector_returning_the_whole_states_object_keeps_each_item_as_it_w
     assert execution.output == [[0, "a", "input", "context"], [1, "b", "input", "context"]]
 
 
+def test_map_output_does_not_see_the_last_item_selected(run_states):
+    """Developer Guide, input-output-itemselector: ``$states.context.Map.Item`` is the ItemSelector's, for each item
+    in turn; the state's Output and Assign see no item (the stricter reading, docs/fidelity.md)."""
+    execution = run_states({
+        "Each": {"Type": "Map", "Items": ["a", "b"], "ItemSelector": "{% $states.context.Map.Item.Value %}",
+                 "ItemProcessor": _processor({"Keep": {"Type": "Pass", "End": True}}),
+                 "Output": "{% {'results': $states.result, 'map': $exists($states.context.Map)} %}",
+                 "Assign": {"sawItem": "{% $exists($states.context.Map.Item) %}"}, "Next": "Report"},
+        "Report": {"Type": "Pass", "Output": "{% $merge([$states.input, {'sawItem': $sawItem}]) %}", "End": True},
+    })
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert execution.output == {"results": ["a", "b"], "map": False, "sawItem": False}
+
+
 def test_max_concurrency_limits_iterations_at_once(runtime, run_states):
     """Developer Guide, state-map-inline: MaxConcurrency caps how many iterations run at the same time."""
     run_states({

@@ -81,6 +81,9 @@ class MapState(State):
     async def run(self, frame: Frame, state_input: Any, bindings: dict[str, Any]) -> Transition:
         if self.mode == "DISTRIBUTED":
             result = await frame.run_map_run(self, state_input, bindings)
+            # The item's context is the ItemSelector's only (input-output-itemselector): the state's Output and
+            # Assign do not see the last item read, as the inline Map's do not (docs/fidelity.md).
+            set_context(bindings, "Map")
         else:
             result = await self._run_inline(frame, state_input, bindings)
         size = None
