@@ -158,17 +158,9 @@ def compact_utf8_items(values: list[Any]) -> tuple[bytearray, list[int]] | None:
     return block, lengths
 
 
-def orjson_length(value: Any) -> int | None:
-    """The length of orjson's compact text of ``value`` (``compact_utf8`` without its searches for floats), None
-    where orjson refuses the value. It is ``len(compact_bytes(value))`` where ``written_alike`` says so."""
-    try:
-        return len(orjson.dumps(value, option=_OPTIONS))
-    except TypeError:
-        return None
-
-
 def written_alike(values: list[Any], text_bytes: int) -> bool:
-    """Whether orjson's text of each of ``values`` that it wrote (``text_bytes`` bytes in all) is the json module's:
+    """Whether orjson's text of each of ``values`` that it wrote (``compact_utf8(value, floats=False)``, ``text_bytes``
+    bytes in all) is the json module's:
     ``_holds_no_float`` of them all at once, within the budget for that many bytes. False: not known."""
     return _holds_no_float(values, budget=_walk_budget_of(text_bytes))
 

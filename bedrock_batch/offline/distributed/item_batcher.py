@@ -21,7 +21,7 @@ from typing import Any
 
 from .. import errors
 from ..errors import StatesError
-from ..json_text import orjson_length, written_alike
+from ..json_text import compact_utf8, written_alike
 from ..payloads import payload_size
 
 _OVERHEAD = len('{"Items":[]}')
@@ -72,9 +72,9 @@ def sized_batches(items: Iterable[Any], max_items: int | None, max_bytes: int | 
     iterator = iter(items)
     pending: list[Any] = []  # once sizes were not confirmed: the items since the open batch began
     for item in iterator:
-        length = orjson_length(item)  # None where orjson refuses the item: then measured exactly, now
+        text = compact_utf8(item, floats=False)  # None where orjson refuses the item: then measured exactly, now
         try:
-            closed = cut.add(item, (payload_size(item) if length is None else length) + 1)
+            closed = cut.add(item, (payload_size(item) if text is None else len(text)) + 1)
         except StatesError:
             if written_alike([*cut.items, item], cut.size):
                 raise
